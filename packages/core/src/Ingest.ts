@@ -1,0 +1,178 @@
+/**
+ * The one way data enters the stores. A batch is validated, then applied whole or not at all,
+ * with the queues it creates, in one unit of work; every import is recorded as a run.
+ *
+ * @since 0.1.0
+ */
+import * as Clock from "effect/Clock"
+import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import { AgentStatuses } from "./AgentStatuses.js"
+import { batchSize, ImportRun, ImportRunId, IntegrationId, QueueId } from "./Domain.js"
+import type { Batch, ImportRunKind, Integration } from "./Domain.js"
+import { Forbidden, IntegrationDeleted, IntegrationNotFound, InvalidRecord } from "./Errors.js"
+import { KeyMaterial } from "./KeyMaterial.js"
+import type { Principal } from "./Principal.js"
+import type { IngestOutcome } from "./Storage.js"
+import { Storage } from "./Storage.js"
+
+/** Idempotency records are honoured this long. @since 0.1.0 @category constants */
+export const idempotencyTtlMs = 24 * 60 * 60 * 1000
+
+/** Default bound of records staged while an integration is paused. @since 0.1.0 @category constants */
+export const defaultStagingLimit = 1_000_000
+
+/**
+ * Rules a batch must meet beyond its schema: a status must not end before it starts.
+ *
+ * @since 0.1.0 @category validation
+ */
+export const validate = (batch: Batch): Option.Option<InvalidRecord> => {
+  for (let i = 0; i < batch.statuses.length; i++) {
+    const s = batch.statuses[i]!
+    if (s.end !== null && DateTime.lessThan(s.end, s.start)) {
+      return Option.some(new InvalidRecord({ index: i, field: "endTime", reason: "endTime is before startTime" }))
+    }
+  }
+  return Option.none()
+}
+
+/** @since 0.1.0 @category models */
+export interface PushOptions {
+  readonly idempotencyKey?: string | undefined
+  /** A digest of the request body, so a reused key with another body is caught. */
+  readonly requestHash?: string | undefined
+}
+
+/** @since 0.1.0 @category models */
+export interface WindowImport {
+  readonly integration: Integration
+  readonly batch: Batch
+  readonly kind: ImportRunKind
+  /** replace the integration's data in [from, to) (epoch ms) */
+  readonly window?: { readonly from: number; readonly to: number } | undefined
+  readonly watermark?: { readonly stream: string; readonly value: number } | undefined
+  readonly rejected?: number | undefined
+}
+
+/**
+ * @since 0.1.0 @category services
+ */
+export class Ingest extends Effect.Service<Ingest>()("@acd-bridge/core/Ingest", {
+  effect: Effect.gen(function*() {
+    const storage = yield* Storage
+    const statuses = yield* AgentStatuses
+    const keys = yield* KeyMaterial
+    const stagingLimit = defaultStagingLimit
+
+    const record = (
+      integrationId: IntegrationId,
+      kind: ImportRunKind,
+      started: number,
+      counts: { read: number; applied: number; rejected: number },
+      window: { from: number; to: number } | undefined,
+      error: string | null
+    ) =>
+      Effect.flatMap(Clock.currentTimeMillis, (finished) =>
+        storage.runs.insert(
+          new ImportRun({
+            id: ImportRunId.make(keys.uuid()),
+            integrationId,
+            kind,
+            windowStart: window ? DateTime.unsafeMake(window.from) : null,
+            windowEnd: window ? DateTime.unsafeMake(window.to) : null,
+            ...counts,
+            startedAt: DateTime.unsafeMake(started),
+            durationMs: Math.max(0, finished - started),
+            error
+          })
+        ))
+
+    const resolveTarget = Effect.fn(function*(principal: Principal, integrationId: string) {
+      if (principal._tag === "IntegrationKey" && principal.integrationId !== integrationId) {
+        return yield* new Forbidden({
+          reason: `This API key belongs to integration ${principal.integrationId}, not ${integrationId}`
+        })
+      }
+      const found = yield* storage.integrations.get(IntegrationId.make(integrationId))
+      if (Option.isNone(found) || found.value.tenantId !== principal.tenantId) {
+        return yield* new IntegrationNotFound({ integrationId })
+      }
+      if (found.value.status === "deleted") return yield* new IntegrationDeleted({ integrationId: found.value.id })
+      return found.value
+    })
+
+    /**
+     * A push from the API: checks that the caller may push into the integration, validates,
+     * applies (or stages while paused) and records the run. A repeated Idempotency-Key
+     * returns the first answer and applies nothing.
+     */
+    const push = Effect.fn("Ingest.push")(
+      function*(principal: Principal, integrationId: string, batch: Batch, options: PushOptions = {}) {
+        const integration = yield* resolveTarget(principal, integrationId)
+        const invalid = validate(batch)
+        if (Option.isSome(invalid)) return yield* invalid.value
+        const started = yield* Clock.currentTimeMillis
+        const outcome: IngestOutcome = yield* storage.data.ingest({
+          integrationId: integration.id,
+          batch,
+          mode: "push",
+          idempotency: options.idempotencyKey
+            ? { key: options.idempotencyKey, requestHash: options.requestHash ?? "", ttlMs: idempotencyTtlMs }
+            : undefined,
+          stagingLimit,
+          now: started,
+          newQueueId: () => QueueId.make(keys.uuid())
+        })
+        if (outcome._tag === "Applied") {
+          yield* record(integration.id, "push", started, {
+            read: outcome.accepted,
+            applied: outcome.accepted,
+            rejected: 0
+          }, undefined, null)
+          yield* statuses.publish(integration.tenantId, integration.id, batch.statuses)
+        }
+        yield* Effect.annotateCurrentSpan({ integrationId: integration.id, outcome: outcome._tag })
+        return outcome
+      }
+    )
+
+    /**
+     * A window read by a pull connector: replaces the integration's data in the window and
+     * commits the watermark in the same unit of work. Fails with `IntegrationNotActive` while
+     * paused (nothing applied; the gap is imported on resume).
+     */
+    const importWindow = Effect.fn("Ingest.importWindow")(function*(input: WindowImport) {
+      const invalid = validate(input.batch)
+      if (Option.isSome(invalid)) return yield* invalid.value
+      const started = yield* Clock.currentTimeMillis
+      const outcome = yield* storage.data.ingest({
+        integrationId: input.integration.id,
+        batch: input.batch,
+        mode: "pull",
+        replaceWindow: input.window,
+        watermark: input.watermark,
+        stagingLimit,
+        now: started,
+        newQueueId: () => QueueId.make(keys.uuid())
+      })
+      const applied = batchSize(input.batch)
+      yield* record(
+        input.integration.id,
+        input.kind,
+        started,
+        { read: applied + (input.rejected ?? 0), applied, rejected: input.rejected ?? 0 },
+        input.window,
+        null
+      )
+      if (input.kind === "realtime") {
+        yield* statuses.publish(input.integration.tenantId, input.integration.id, input.batch.statuses)
+      }
+      return outcome
+    })
+
+    return { push, importWindow, record } as const
+  }),
+  dependencies: [AgentStatuses.Default, KeyMaterial.Default]
+}) {}

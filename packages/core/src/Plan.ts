@@ -1,0 +1,152 @@
+/**
+ * Turns a batch into the row operations a store performs. Every store (memory, SQLite,
+ * PostgreSQL) applies the same plan, so the domain rules live here once:
+ *
+ * - queue identity is (integration, queue identifier, queue name); the channel of first
+ *   sight is the queue's channel;
+ * - contact events are pre-summed per queue, channel and UTC quarter-hour (additive rows);
+ * - interval aggregates replace the row at their start (the last one in the batch wins);
+ * - agent statuses are grouped per agent, in batch order (the overlap rules are order-dependent).
+ *
+ * @since 0.1.0
+ */
+import * as DateTime from "effect/DateTime"
+import { quarterKey } from "./Bucketing.js"
+import type { Batch, Channel, ContactEvent, IntervalMinutes, Measures } from "./Domain.js"
+import { emptyMeasures, measureKeys } from "./Domain.js"
+
+/** @since 0.1.0 @category models */
+export interface QueueRef {
+  readonly identifier: string
+  readonly name: string
+  readonly channel: Channel
+}
+
+/** @since 0.1.0 @category models */
+export interface ContactRow {
+  readonly queue: QueueRef
+  readonly channel: Channel
+  /** UTC quarter-hour start, epoch ms */
+  readonly start: number
+  readonly measures: Measures
+}
+
+/** @since 0.1.0 @category models */
+export interface AggregateRow {
+  readonly queue: QueueRef
+  readonly channel: Channel
+  readonly start: number
+  readonly lengthMinutes: IntervalMinutes
+  readonly measures: Measures
+}
+
+/** @since 0.1.0 @category models */
+export interface StatusRow {
+  readonly activityIdentifier: string
+  readonly start: number
+  readonly end: number | null
+}
+
+/** @since 0.1.0 @category models */
+export interface BatchPlan {
+  /** distinct queues of the batch in order of first sight */
+  readonly queues: ReadonlyArray<QueueRef>
+  readonly contactRows: ReadonlyArray<ContactRow>
+  readonly aggregateRows: ReadonlyArray<AggregateRow>
+  /** per agent, in batch order */
+  readonly statuses: ReadonlyMap<string, ReadonlyArray<StatusRow>>
+}
+
+/**
+ * The key that identifies a queue within an integration. JSON keeps identifiers that contain
+ * any separator character apart.
+ *
+ * @since 0.1.0 @category queue identity
+ */
+export const queueKey = (identifier: string, name: string): string => JSON.stringify([identifier, name])
+
+/**
+ * What one contact event adds to its interval.
+ *
+ * @since 0.1.0 @category measures
+ */
+export const contactMeasures = (event: ContactEvent): Measures => ({
+  offered: event.offered ? 1 : 0,
+  handled: event.handled ? 1 : 0,
+  handlingMs: event.handled ? event.durationMs : 0,
+  unhandledMs: event.handled ? 0 : event.durationMs,
+  talkMs: event.talkMs ?? 0,
+  holdMs: event.holdMs ?? 0,
+  afterCallWorkMs: event.afterCallWorkMs ?? 0,
+  waitMs: event.waitMs ?? 0,
+  abandoned: event.abandoned ? 1 : 0,
+  answeredInThreshold: event.answeredInThreshold ? 1 : 0
+})
+
+/** @since 0.1.0 @category measures */
+export const addMeasures = (a: Measures, b: Measures): Measures => {
+  const out: Record<keyof Measures, number> = { ...emptyMeasures }
+  for (const k of measureKeys) out[k] = a[k] + b[k]
+  return out
+}
+
+/** @since 0.1.0 @category measures */
+export const pickMeasures = (m: Measures): Measures => {
+  const out: Record<keyof Measures, number> = { ...emptyMeasures }
+  for (const k of measureKeys) out[k] = m[k]
+  return out
+}
+
+/**
+ * @since 0.1.0 @category constructors
+ */
+export const plan = (batch: Batch): BatchPlan => {
+  const queues = new Map<string, QueueRef>()
+  const ref = (identifier: string, name: string, channel: Channel): QueueRef => {
+    const key = queueKey(identifier, name)
+    const existing = queues.get(key)
+    if (existing) return existing
+    const created: QueueRef = { identifier, name, channel }
+    queues.set(key, created)
+    return created
+  }
+
+  const contactRows = new Map<string, { queue: QueueRef; channel: Channel; start: number; measures: Measures }>()
+  for (const event of batch.contacts) {
+    const queue = ref(event.queueIdentifier, event.queueName, event.channel)
+    const start = quarterKey(DateTime.toEpochMillis(event.timestamp))
+    const key = `${queueKey(event.queueIdentifier, event.queueName)}|${event.channel}|${start}`
+    const row = contactRows.get(key)
+    const add = contactMeasures(event)
+    if (row) row.measures = addMeasures(row.measures, add)
+    else contactRows.set(key, { queue, channel: event.channel, start, measures: add })
+  }
+
+  const aggregateRows = new Map<string, AggregateRow>()
+  for (const agg of batch.aggregates) {
+    const queue = ref(agg.queueIdentifier, agg.queueName, agg.channel)
+    const start = DateTime.toEpochMillis(agg.start)
+    const key = `${queueKey(agg.queueIdentifier, agg.queueName)}|${agg.channel}|${start}`
+    // delete first so the later aggregate also takes the later position
+    aggregateRows.delete(key)
+    aggregateRows.set(key, { queue, channel: agg.channel, start, lengthMinutes: agg.lengthMinutes, measures: pickMeasures(agg) })
+  }
+
+  const statuses = new Map<string, Array<StatusRow>>()
+  for (const status of batch.statuses) {
+    const rows = statuses.get(status.agentIdentifier) ?? []
+    rows.push({
+      activityIdentifier: status.activityIdentifier,
+      start: DateTime.toEpochMillis(status.start),
+      end: status.end === null ? null : DateTime.toEpochMillis(status.end)
+    })
+    statuses.set(status.agentIdentifier, rows)
+  }
+
+  return {
+    queues: Array.from(queues.values()),
+    contactRows: Array.from(contactRows.values()),
+    aggregateRows: Array.from(aggregateRows.values()),
+    statuses
+  }
+}

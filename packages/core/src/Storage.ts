@@ -1,0 +1,246 @@
+/**
+ * The storage port. A host provides one implementation: `Storage.layerMemory` here (tests,
+ * demos), or SQLite/PostgreSQL from `@acd-bridge/sql-storage`.
+ *
+ * Every method is one unit of work: what it writes is written whole or not at all. The rules
+ * a store must follow are spelled out per method and checked by the conformance suite in
+ * `@acd-bridge/testkit`, which runs the same cases against every implementation.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Layer from "effect/Layer"
+import * as internal from "./internal/memoryStorage.js"
+import type * as Effect from "effect/Effect"
+import type * as Option from "effect/Option"
+import type {
+  AccessToken,
+  ActivityMapping,
+  AgentMapping,
+  AgentSegment,
+  ApiKey,
+  Batch,
+  ImportRun,
+  Integration,
+  IntegrationId,
+  IntervalStat,
+  Queue,
+  QueueId,
+  TenantId,
+  Workload,
+  WorkloadId
+} from "./Domain.js"
+import type {
+  IdempotencyKeyReused,
+  IntegrationDeleted,
+  IntegrationNotActive,
+  IntegrationNotFound,
+  StagingFull,
+  StorageError
+} from "./Errors.js"
+
+/**
+ * What `data.ingest` is asked to do.
+ *
+ * @since 0.1.0 @category models
+ */
+export interface IngestRequest {
+  readonly integrationId: IntegrationId
+  readonly batch: Batch
+  /**
+   * `push`: while the integration is paused the batch is staged (bounded by `stagingLimit`
+   * records) and applied on resume. `pull`: while paused nothing is applied and the call
+   * fails with `IntegrationNotActive` (the window is re-imported on resume).
+   * A deleted integration fails with `IntegrationDeleted` in both modes.
+   */
+  readonly mode: "push" | "pull"
+  /**
+   * Pull re-import: the integration's interval rows starting in [from, to) and the parts of
+   * its agent segments inside [from, to) are removed before the batch is applied, in the same
+   * unit of work, so a re-import replaces and never adds. Epoch ms.
+   */
+  readonly replaceWindow?: { readonly from: number; readonly to: number } | undefined
+  /** Committed in the same unit of work as the data it covers. */
+  readonly watermark?: { readonly stream: string; readonly value: number } | undefined
+  /**
+   * A repeat of `key` whose record is younger than `ttlMs` returns the first outcome
+   * (as `Replayed`) and applies nothing; with another `requestHash` it fails with
+   * `IdempotencyKeyReused`. The record is written in the same unit of work as the batch.
+   */
+  readonly idempotency?: { readonly key: string; readonly requestHash: string; readonly ttlMs: number } | undefined
+  /** Max records a paused integration may hold staged. */
+  readonly stagingLimit: number
+  /** Clock time of the request, epoch ms (for idempotency records and queue creation). */
+  readonly now: number
+  /** New queue ids, one per call, used for queues this batch creates. */
+  readonly newQueueId: () => QueueId
+}
+
+/**
+ * @since 0.1.0 @category models
+ */
+export type IngestOutcome =
+  | {
+    readonly _tag: "Applied"
+    readonly accepted: number
+    /** queues this batch created, in order of first sight */
+    readonly createdQueues: ReadonlyArray<Queue>
+    /** the segments the batch's statuses left in the store, for realtime subscribers */
+    readonly statusesApplied: number
+  }
+  | { readonly _tag: "Staged"; readonly accepted: number }
+  | { readonly _tag: "Replayed"; readonly accepted: number; readonly outcome: "Applied" | "Staged" }
+
+/** @since 0.1.0 @category models */
+export interface IntervalStatQuery {
+  readonly tenantId: TenantId
+  readonly integrationId?: IntegrationId | undefined
+  readonly queueIds?: ReadonlyArray<QueueId> | undefined
+  /** rows whose start is in [from, to), epoch ms */
+  readonly from: number
+  readonly to: number
+}
+
+/** @since 0.1.0 @category models */
+export interface SegmentQuery {
+  readonly tenantId: TenantId
+  readonly integrationId?: IntegrationId | undefined
+  readonly agentIdentifier?: string | undefined
+  /** segments overlapping [from, to): start < to and (end is null or end > from), epoch ms */
+  readonly from: number
+  readonly to: number
+}
+
+/** @since 0.1.0 @category models */
+export interface QueueQuery {
+  readonly tenantId: TenantId
+  readonly integrationId?: IntegrationId | undefined
+}
+
+/** Counts of stored segments per external id, for the unmapped report. @since 0.1.0 @category models */
+export interface IdentifierCount {
+  readonly externalId: string
+  readonly segments: number
+}
+
+/**
+ * @since 0.1.0 @category models
+ */
+export interface StorageShape {
+  readonly integrations: {
+    readonly insert: (integration: Integration) => Effect.Effect<void, StorageError>
+    /** Replaces the stored integration with the same id. */
+    readonly update: (integration: Integration) => Effect.Effect<void, StorageError>
+    readonly get: (id: IntegrationId) => Effect.Effect<Option.Option<Integration>, StorageError>
+    readonly list: (tenantId: TenantId) => Effect.Effect<ReadonlyArray<Integration>, StorageError>
+    /**
+     * Marks the integration deleted and revokes all its API keys in one unit of work.
+     * Data, queues and workload memberships stay.
+     */
+    readonly markDeleted: (
+      id: IntegrationId,
+      at: number
+    ) => Effect.Effect<Integration, StorageError | IntegrationNotFound>
+    /**
+     * Applies the staged batches in arrival order, removes them, and sets the status to
+     * active, all in one unit of work. Returns how many records were applied and the queues
+     * created on the way.
+     */
+    readonly resume: (
+      id: IntegrationId,
+      at: number,
+      newQueueId: () => QueueId
+    ) => Effect.Effect<
+      { readonly integration: Integration; readonly applied: number; readonly createdQueues: ReadonlyArray<Queue> },
+      StorageError | IntegrationNotFound | IntegrationDeleted
+    >
+    /** Number of records staged while paused. */
+    readonly stagedCount: (id: IntegrationId) => Effect.Effect<number, StorageError>
+  }
+  readonly queues: {
+    readonly list: (query: QueueQuery) => Effect.Effect<ReadonlyArray<Queue>, StorageError>
+    readonly get: (id: QueueId) => Effect.Effect<Option.Option<Queue>, StorageError>
+    /** Inserts a queue made by hand (not by an integration). */
+    readonly insert: (queue: Queue) => Effect.Effect<void, StorageError>
+    /** Deletes the queue and its workload memberships. */
+    readonly delete: (id: QueueId) => Effect.Effect<void, StorageError>
+    /** Workload ids per queue id, for the queue listing. */
+    readonly workloadIds: (
+      ids: ReadonlyArray<QueueId>
+    ) => Effect.Effect<ReadonlyMap<QueueId, ReadonlyArray<WorkloadId>>, StorageError>
+  }
+  readonly workloads: {
+    readonly insert: (workload: Workload) => Effect.Effect<void, StorageError>
+    readonly get: (id: WorkloadId) => Effect.Effect<Option.Option<Workload>, StorageError>
+    readonly list: (tenantId: TenantId) => Effect.Effect<ReadonlyArray<Workload>, StorageError>
+    /** Replaces the workload's queue list. */
+    readonly setQueues: (id: WorkloadId, queueIds: ReadonlyArray<QueueId>) => Effect.Effect<void, StorageError>
+  }
+  readonly mappings: {
+    /** Upserts by external id (other mappings stay). */
+    readonly putAgents: (id: IntegrationId, mappings: ReadonlyArray<AgentMapping>) => Effect.Effect<void, StorageError>
+    readonly putActivities: (
+      id: IntegrationId,
+      mappings: ReadonlyArray<ActivityMapping>
+    ) => Effect.Effect<void, StorageError>
+    readonly agents: (id: IntegrationId) => Effect.Effect<ReadonlyArray<AgentMapping>, StorageError>
+    readonly activities: (id: IntegrationId) => Effect.Effect<ReadonlyArray<ActivityMapping>, StorageError>
+  }
+  readonly apiKeys: {
+    /** Revokes every live key of the integration and stores the new one, in one unit of work. */
+    readonly replace: (key: ApiKey) => Effect.Effect<void, StorageError>
+    readonly findByHash: (hash: string) => Effect.Effect<Option.Option<ApiKey>, StorageError>
+  }
+  readonly accessTokens: {
+    readonly insert: (token: AccessToken) => Effect.Effect<void, StorageError>
+    readonly findByHash: (hash: string) => Effect.Effect<Option.Option<AccessToken>, StorageError>
+    readonly revoke: (id: string, at: number) => Effect.Effect<void, StorageError>
+  }
+  readonly runs: {
+    readonly insert: (run: ImportRun) => Effect.Effect<void, StorageError>
+    /** Newest first. */
+    readonly list: (id: IntegrationId, limit: number) => Effect.Effect<ReadonlyArray<ImportRun>, StorageError>
+  }
+  readonly cursors: {
+    readonly get: (id: IntegrationId, stream: string) => Effect.Effect<Option.Option<number>, StorageError>
+    readonly set: (id: IntegrationId, stream: string, value: number) => Effect.Effect<void, StorageError>
+    /** Every stream's value for the integration. */
+    readonly list: (id: IntegrationId) => Effect.Effect<ReadonlyMap<string, number>, StorageError>
+  }
+  readonly data: {
+    /**
+     * Applies a batch in one unit of work: creates the queues first seen in it (identity:
+     * integration + queue identifier + queue name; the channel of first sight is the
+     * queue's channel), adds contact events to their quarter-hour rows (additive),
+     * replaces interval aggregates (the row at that start, and finer rows inside it),
+     * applies agent statuses with the overlap rules of `Segments.apply` in the batch's
+     * order, commits the watermark and the idempotency record. See `IngestRequest`.
+     */
+    readonly ingest: (
+      request: IngestRequest
+    ) => Effect.Effect<
+      IngestOutcome,
+      StorageError | IntegrationNotFound | IntegrationDeleted | IntegrationNotActive | StagingFull | IdempotencyKeyReused
+    >
+    readonly intervalStats: (query: IntervalStatQuery) => Effect.Effect<ReadonlyArray<IntervalStat>, StorageError>
+    /** Ordered by integration, agent, start. */
+    readonly segments: (query: SegmentQuery) => Effect.Effect<ReadonlyArray<AgentSegment>, StorageError>
+    readonly agentCounts: (id: IntegrationId) => Effect.Effect<ReadonlyArray<IdentifierCount>, StorageError>
+    readonly activityCounts: (id: IntegrationId) => Effect.Effect<ReadonlyArray<IdentifierCount>, StorageError>
+  }
+}
+
+/**
+ * The storage port. No default: the host picks an implementation.
+ *
+ * @since 0.1.0 @category tags
+ */
+export class Storage extends Context.Tag("@acd-bridge/core/Storage")<Storage, StorageShape>() {}
+
+/**
+ * An in-memory store for tests, demos and hosts that keep nothing. Data is lost when the
+ * process ends.
+ *
+ * @since 0.1.0 @category layers
+ */
+export const layerMemory: Layer.Layer<Storage> = Layer.effect(Storage, internal.make)
