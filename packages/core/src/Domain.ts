@@ -356,6 +356,19 @@ export const ImportRunKind = Schema.Literal("push", "pull", "history", "resume",
 export type ImportRunKind = typeof ImportRunKind.Type
 
 /**
+ * A record a run rejected: where it was (`file.csv:12`, `record 4`), which field, and why.
+ *
+ * @since 0.1.0 @category models
+ */
+export const Problem = Schema.Struct({
+  record: Schema.String,
+  field: Schema.NullOr(Schema.String),
+  reason: Schema.String
+})
+/** @since 0.1.0 @category models */
+export type Problem = typeof Problem.Type
+
+/**
  * The record of one import: the integration's health is read from these.
  *
  * @since 0.1.0 @category models
@@ -371,5 +384,7 @@ export class ImportRun extends Schema.Class<ImportRun>("@acd-bridge/ImportRun")(
   rejected: NonNegativeInt,
   startedAt: Schema.DateTimeUtcFromSelf,
   durationMs: NonNegativeInt,
-  error: Schema.NullOr(Schema.String)
+  error: Schema.NullOr(Schema.String),
+  /** rejected records (at most the first 1,000 are kept) */
+  problems: Schema.optionalWith(Schema.Array(Problem), { default: () => [] })
 }) {}
