@@ -1,91 +1,134 @@
 /**
- * Agent segments per integration and agent never overlap. The segment received last replaces
- * the part of older ones it overlaps; an open segment (no end) runs to infinity until a later
- * one cuts it, so a new open segment closes the agent's previous open one at its start.
- * Applying the same segments again changes nothing.
+ * Agent-status segment resolution. One agent's segments never overlap: the segment received
+ * last replaces whatever part of older ones it covers, and an open segment (no end yet) covers
+ * everything from its start on, so a new open segment closes the previous open one at its
+ * start. Because the last writer wins everywhere it covers, applying the same sequence of
+ * segments again gives the same result.
  *
  * @since 0.1.0
  */
-import type { AgentSegment } from "./Domain.js"
-
-const endOf = (s: AgentSegment) => (s.end === null ? Number.POSITIVE_INFINITY : s.end)
-
-const byStart = (a: AgentSegment, b: AgentSegment) => a.start - b.start || endOf(a) - endOf(b)
+import type * as DateTime from "effect/DateTime"
+import type { IntervalLength } from "./Bucketing.js"
+import { intervalEnd, intervalStart } from "./Bucketing.js"
 
 /**
- * Removes the parts of `segments` inside [from, to): a segment reaching across an edge is cut
- * there, one spanning the whole range is split in two.
+ * A span of time in UTC epoch milliseconds; `end: null` means still open (unbounded).
  *
- * @since 0.1.0 @category segments
+ * @since 0.1.0
+ * @category models
  */
-export const clearWindow = (
-  segments: ReadonlyArray<AgentSegment>,
-  from: number,
-  to: number
-): Array<AgentSegment> => {
-  const out: Array<AgentSegment> = []
-  for (const s of segments) {
-    const end = endOf(s)
-    if (end <= from || s.start >= to) {
-      out.push(s)
+export interface Segment {
+  readonly start: number
+  readonly end: number | null
+}
+
+const endOf = (s: Segment): number => s.end ?? Number.POSITIVE_INFINITY
+
+/**
+ * Applies one incoming segment to one agent's segments (sorted by start, non-overlapping).
+ * Every existing segment keeps only its parts before `incoming.start` and after `incoming.end`
+ * (an open incoming segment has no "after"); the incoming segment fills the rest. A segment
+ * with `end <= start` changes nothing. The result is sorted by start, non-overlapping and has
+ * no zero-length pieces; untouched segments are returned as the same objects.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const apply = <S extends Segment>(existing: ReadonlyArray<S>, incoming: S): ReadonlyArray<S> => {
+  const start = incoming.start
+  const end = endOf(incoming)
+  if (end <= start) return existing
+  const out: Array<S> = []
+  let placed = false
+  for (const segment of existing) {
+    const segmentEnd = endOf(segment)
+    if (segmentEnd <= start) {
+      out.push(segment)
       continue
     }
-    if (s.start < from) out.push({ ...s, end: from })
-    if (end > to) out.push({ ...s, start: to })
+    if (segment.start >= end) {
+      if (!placed) {
+        out.push(incoming)
+        placed = true
+      }
+      out.push(segment)
+      continue
+    }
+    if (segment.start < start) out.push({ ...segment, end: start })
+    if (segmentEnd > end) {
+      if (!placed) {
+        out.push(incoming)
+        placed = true
+      }
+      out.push({ ...segment, start: end })
+    }
   }
-  return out.sort(byStart)
+  if (!placed) out.push(incoming)
+  return out
 }
 
 /**
- * Applies one segment to an agent's segments (all of the same integration and agent): it
- * replaces what it overlaps. A zero-length segment changes nothing.
+ * Applies incoming segments in order.
  *
- * @since 0.1.0 @category segments
+ * @since 0.1.0
+ * @category combinators
  */
-export const apply = (segments: ReadonlyArray<AgentSegment>, segment: AgentSegment): Array<AgentSegment> => {
-  const end = endOf(segment)
-  if (end <= segment.start) return [...segments]
-  const out = clearWindow(segments, segment.start, end)
-  out.push(segment)
-  return out.sort(byStart)
-}
-
-/**
- * Applies segments in order, starting from `initial` (default none).
- *
- * @since 0.1.0 @category segments
- */
-export const applyAll = (
-  segments: Iterable<AgentSegment>,
-  initial: ReadonlyArray<AgentSegment> = []
-): Array<AgentSegment> => {
-  let current: Array<AgentSegment> = [...initial]
-  for (const s of segments) current = apply(current, s)
+export const applyAll = <S extends Segment>(existing: ReadonlyArray<S>, incomings: Iterable<S>): ReadonlyArray<S> => {
+  let current = existing
+  for (const incoming of incomings) current = apply(current, incoming)
   return current
 }
 
 /**
- * Splits segments at the given boundaries (sorted epoch ms), e.g. interval starts, so that time
- * per activity per interval can be summed. Open segments are cut at `now`.
+ * Removes the parts of one agent's segments that lie in [from, to), for a re-imported window
+ * that replaces what was stored for it. A closed segment reaching past `to` keeps its part
+ * after `to`. An open segment is cut at `from` when it started earlier and removed when it
+ * started inside the window: its "still running" claim came from the data being replaced, and
+ * the re-import says what happened instead.
  *
- * @since 0.1.0 @category segments
+ * @since 0.1.0
+ * @category combinators
  */
-export const splitAt = (
-  segments: ReadonlyArray<AgentSegment>,
-  boundaries: ReadonlyArray<number>,
-  now: number
-): Array<AgentSegment> => {
-  const out: Array<AgentSegment> = []
-  for (const s of segments) {
-    const end = s.end ?? Math.max(now, s.start)
-    let start = s.start
-    for (const b of boundaries) {
-      if (b <= start) continue
-      if (b >= end) break
-      out.push({ ...s, start, end: b })
-      start = b
+export const clearWindow = <S extends Segment>(existing: ReadonlyArray<S>, from: number, to: number): ReadonlyArray<S> => {
+  if (to <= from) return existing
+  const out: Array<S> = []
+  for (const segment of existing) {
+    const segmentEnd = endOf(segment)
+    if (segmentEnd <= from || segment.start >= to) {
+      out.push(segment)
+      continue
     }
-    if (end > start) out.push({ ...s, start, end })
+    if (segment.start < from) out.push({ ...segment, end: from })
+    if (segment.end !== null && segment.end > to) out.push({ ...segment, start: to })
+  }
+  return out
+}
+
+/**
+ * Splits a segment at the boundaries of `length`-minute intervals in `zone`: how many
+ * milliseconds of it fall into each interval, in order. An open segment runs until
+ * `openUntil`. The parts add up to the segment's duration exactly; a segment of no duration
+ * gives none.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const splitAtBoundaries = (
+  segment: Segment,
+  length: IntervalLength,
+  zone: DateTime.TimeZone,
+  openUntil: number
+): ReadonlyArray<{ readonly intervalStart: number; readonly ms: number }> => {
+  const end = segment.end ?? openUntil
+  const out: Array<{ readonly intervalStart: number; readonly ms: number }> = []
+  let at = segment.start
+  let interval = intervalStart(at, length, zone)
+  while (at < end) {
+    const next = intervalEnd(interval, length, zone)
+    const until = next < end ? next : end
+    out.push({ intervalStart: interval, ms: until - at })
+    at = until
+    interval = next
   }
   return out
 }
