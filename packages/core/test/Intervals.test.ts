@@ -19,7 +19,7 @@ const windows = [
   ["2026-11-01T00:00:00Z", "2026-11-03T00:00:00Z"]
 ] as const
 
-const eventArb = (fromMs: number, toMs: number) =>
+const eventArb = (fromMs: number, toMs: number): fc.Arbitrary<GeneratedEvent> =>
   fc.record({
     at: fc.integer({ min: fromMs, max: toMs - 1 }),
     queue: fc.constantFrom("q1", "q2", "q3"),
@@ -29,7 +29,16 @@ const eventArb = (fromMs: number, toMs: number) =>
     durationMs: fc.integer({ min: 0, max: 3_600_000 })
   })
 
-const toEvent = (e: fc.infer<ReturnType<typeof eventArb>>): ContactEvent => ({
+interface GeneratedEvent {
+  readonly at: number
+  readonly queue: string
+  readonly channel: "calls" | "chats"
+  readonly offered: boolean
+  readonly handled: boolean
+  readonly durationMs: number
+}
+
+const toEvent = (e: GeneratedEvent): ContactEvent => ({
   queueIdentifier: e.queue,
   queueName: `Queue ${e.queue}`,
   channel: e.channel,
