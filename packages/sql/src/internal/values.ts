@@ -1,0 +1,171 @@
+/**
+ * Reading driver values (timestamps, flags, numbers) and writing the window parameters.
+ */
+import * as DateTime from "effect/DateTime"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+
+/** @internal */
+export type NumericTimestamps = "epoch_seconds" | "epoch_millis"
+
+/** @internal */
+export interface TimeContext {
+  /** zone of timestamps that carry no offset */
+  readonly zone: DateTime.TimeZone
+  /** what a bare number in a timestamp column means */
+  readonly numeric: NumericTimestamps
+}
+
+const show = (value: unknown): string => {
+  if (typeof value === "string") return JSON.stringify(value.length > 60 ? value.slice(0, 60) + "…" : value)
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? "an invalid date" : value.toISOString()
+  if (typeof value === "bigint") return value.toString()
+  return String(value)
+}
+
+/** A short, human description of a driver value for error messages. @internal */
+export const describe = show
+
+const isoLike =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$/
+
+const fromEpoch = (n: number, numeric: NumericTimestamps): Either.Either<DateTime.Utc, string> => {
+  const ms = numeric === "epoch_seconds" ? n * 1000 : n
+  if (!Number.isFinite(ms)) return Either.left(`${n} is not a time`)
+  return Option.match(DateTime.make(Math.round(ms)), {
+    onNone: () => Either.left(`${n} is out of range as ${numeric === "epoch_seconds" ? "epoch seconds" : "epoch ms"}`),
+    onSome: (d) => Either.right(DateTime.toUtc(d))
+  })
+}
+
+/**
+ * Reads a timestamp: a driver `Date` is an instant; a number is epoch seconds or ms; a
+ * string with an offset (`Z`, `+02:00`, `+0200`, `+02`) is taken as given; one without an
+ * offset is wall-clock time in the source zone, and a wall-clock time that does not exist
+ * there (the spring-forward gap) is refused.
+ *
+ * @internal
+ */
+export const readTimestamp = (value: unknown, ctx: TimeContext): Either.Either<DateTime.Utc, string> => {
+  if (value instanceof Date) {
+    return Number.isNaN(value.getTime()) ? Either.left("it is an invalid date") : Either.right(DateTime.unsafeMake(value))
+  }
+  if (typeof value === "number") return fromEpoch(value, ctx.numeric)
+  if (typeof value === "bigint") return fromEpoch(Number(value), ctx.numeric)
+  if (typeof value !== "string") return Either.left(`${show(value)} is not a timestamp`)
+  const text = value.trim()
+  if (/^-?\d+(\.\d+)?$/.test(text)) return fromEpoch(Number(text), ctx.numeric)
+  const m = isoLike.exec(text)
+  if (!m) return Either.left(`${show(value)} is not a timestamp (expected e.g. 2026-03-02T09:15:00Z)`)
+  const [, y, mo, d, h, mi, s, frac, offset] = m
+  const parts = {
+    year: Number(y),
+    month: Number(mo),
+    day: Number(d),
+    hours: Number(h ?? 0),
+    minutes: Number(mi ?? 0),
+    seconds: Number(s ?? 0),
+    millis: frac ? Math.floor(Number((frac + "000").slice(0, 3))) : 0
+  }
+  if (
+    parts.month < 1 || parts.month > 12 || parts.day < 1 || parts.day > 31 || parts.hours > 23 ||
+    parts.minutes > 59 || parts.seconds > 59
+  ) {
+    return Either.left(`${show(value)} is not a valid date and time`)
+  }
+  const wall = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hours, parts.minutes, parts.seconds, parts.millis)
+  if (new Date(wall).getUTCDate() !== parts.day) return Either.left(`${show(value)} is not a valid date`)
+  if (offset !== undefined) {
+    let offsetMs = 0
+    if (!/^(Z|z|UTC|GMT)$/.test(offset)) {
+      const sign = offset.startsWith("-") ? -1 : 1
+      const digits = offset.slice(1).replace(":", "")
+      offsetMs = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || 0)) * 60_000
+    }
+    return Either.right(DateTime.unsafeMake(wall - offsetMs))
+  }
+  const zoned = DateTime.makeZoned(parts, { timeZone: ctx.zone, adjustForTimeZone: true, disambiguation: "earlier" })
+  if (Option.isNone(zoned)) return Either.left(`${show(value)} is not a valid date and time`)
+  const back = DateTime.toParts(zoned.value)
+  if (back.hours !== parts.hours || back.minutes !== parts.minutes || back.day !== parts.day) {
+    return Either.left(
+      `${show(value)} does not exist in the time zone ${DateTime.zoneToString(ctx.zone)} (clocks skip it)`
+    )
+  }
+  return Either.right(DateTime.toUtc(zoned.value))
+}
+
+const truthy = new Set(["true", "t", "1", "yes", "y"])
+const falsy = new Set(["false", "f", "0", "no", "n"])
+
+/** true/false, 1/0 (number, bigint or text), t/f, yes/no. @internal */
+export const readBoolean = (value: unknown): Either.Either<boolean, string> => {
+  if (typeof value === "boolean") return Either.right(value)
+  if (typeof value === "number" || typeof value === "bigint") {
+    if (Number(value) === 1) return Either.right(true)
+    if (Number(value) === 0) return Either.right(false)
+  }
+  if (typeof value === "string") {
+    const t = value.trim().toLowerCase()
+    if (truthy.has(t)) return Either.right(true)
+    if (falsy.has(t)) return Either.right(false)
+  }
+  if (value instanceof Uint8Array && value.length === 1) return Either.right(value[0] === 1)
+  return Either.left(`${show(value)} is not true/false or 1/0`)
+}
+
+/** A finite number from a number, bigint or numeric text (drivers return DECIMAL as text). @internal */
+export const readNumber = (value: unknown): Either.Either<number, string> => {
+  if (typeof value === "number") return Number.isFinite(value) ? Either.right(value) : Either.left(`${value} is not a number`)
+  if (typeof value === "bigint") return Either.right(Number(value))
+  if (typeof value === "string" && /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(value)) {
+    return Either.right(Number(value))
+  }
+  return Either.left(`${show(value)} is not a number`)
+}
+
+/** A text identifier: text, or a number/bigint written as text. @internal */
+export const readText = (value: unknown): Either.Either<string, string> => {
+  if (typeof value === "string") return Either.right(value)
+  if (typeof value === "number" && Number.isFinite(value)) return Either.right(String(value))
+  if (typeof value === "bigint") return Either.right(value.toString())
+  if (value instanceof Uint8Array) return Either.left("it is binary data, not text")
+  return Either.left(`${show(value)} is not text`)
+}
+
+/**
+ * How `:from`/`:to` are passed.
+ *
+ * - `iso`: ISO-8601 text with its offset (`2026-03-02T09:00:00.000Z`, or `…+01:00` in a zone)
+ * - `timestamp`: wall-clock text without offset in the zone (`2026-03-02 10:00:00`)
+ * - `epoch_seconds` / `epoch_millis`: numbers
+ *
+ * @internal
+ */
+export type ParameterFormat = "iso" | "timestamp" | "epoch_seconds" | "epoch_millis"
+
+const pad = (n: number, width = 2) => String(n).padStart(width, "0")
+
+/** @internal */
+export const formatParameter = (
+  instant: DateTime.Utc,
+  format: ParameterFormat,
+  zone: DateTime.TimeZone
+): string | number => {
+  const ms = DateTime.toEpochMillis(instant)
+  switch (format) {
+    case "epoch_seconds":
+      return ms / 1000
+    case "epoch_millis":
+      return ms
+    case "iso": {
+      if (DateTime.zoneToString(zone) === "UTC") return DateTime.formatIso(instant)
+      return DateTime.formatIsoOffset(DateTime.setZone(instant, zone))
+    }
+    case "timestamp": {
+      const p = DateTime.toParts(DateTime.setZone(instant, zone))
+      const base = `${pad(p.year, 4)}-${pad(p.month)}-${pad(p.day)} ${pad(p.hours)}:${pad(p.minutes)}:${pad(p.seconds)}`
+      return p.millis === 0 ? base : `${base}.${pad(p.millis, 3)}`
+    }
+  }
+}
