@@ -10,7 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { AgentStatuses } from "./AgentStatuses.js"
 import { batchSize, ImportRun, ImportRunId, IntegrationId, QueueId } from "./Domain.js"
-import type { Batch, ImportRunKind, Integration } from "./Domain.js"
+import type { Batch, ImportRunKind, Integration, Problem } from "./Domain.js"
 import { Forbidden, IntegrationDeleted, IntegrationNotFound, InvalidRecord } from "./Errors.js"
 import { KeyMaterial } from "./KeyMaterial.js"
 import type { Principal } from "./Principal.js"
@@ -54,6 +54,13 @@ export interface WindowImport {
   readonly window?: { readonly from: number; readonly to: number } | undefined
   readonly watermark?: { readonly stream: string; readonly value: number } | undefined
   readonly rejected?: number | undefined
+  /** the rejected records, kept on the run (the first 1,000) */
+  readonly problems?: ReadonlyArray<Problem> | undefined
+  /**
+   * `false`: don't record a run for this call, because the caller records one run for several
+   * calls with `record` (a file applied in chunks, each with the file's progress as watermark).
+   */
+  readonly recordRun?: boolean | undefined
 }
 
 /**
@@ -72,7 +79,8 @@ export class Ingest extends Effect.Service<Ingest>()("@acd-bridge/core/Ingest", 
       started: number,
       counts: { read: number; applied: number; rejected: number },
       window: { from: number; to: number } | undefined,
-      error: string | null
+      error: string | null,
+      problems: ReadonlyArray<Problem> = []
     ) =>
       Effect.flatMap(Clock.currentTimeMillis, (finished) =>
         storage.runs.insert(
@@ -85,7 +93,8 @@ export class Ingest extends Effect.Service<Ingest>()("@acd-bridge/core/Ingest", 
             ...counts,
             startedAt: DateTime.unsafeMake(started),
             durationMs: Math.max(0, finished - started),
-            error
+            error,
+            problems: problems.slice(0, 1_000)
           })
         ))
 
@@ -158,14 +167,17 @@ export class Ingest extends Effect.Service<Ingest>()("@acd-bridge/core/Ingest", 
         newQueueId: () => QueueId.make(keys.uuid())
       })
       const applied = batchSize(input.batch)
-      yield* record(
-        input.integration.id,
-        input.kind,
-        started,
-        { read: applied + (input.rejected ?? 0), applied, rejected: input.rejected ?? 0 },
-        input.window,
-        null
-      )
+      if (input.recordRun !== false) {
+        yield* record(
+          input.integration.id,
+          input.kind,
+          started,
+          { read: applied + (input.rejected ?? 0), applied, rejected: input.rejected ?? 0 },
+          input.window,
+          null,
+          input.problems
+        )
+      }
       if (input.kind === "realtime") {
         yield* statuses.publish(input.integration.tenantId, input.integration.id, input.batch.statuses)
       }

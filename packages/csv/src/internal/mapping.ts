@@ -1,0 +1,322 @@
+/**
+ * Turns parsed rows into domain records, following the configured column mapping. A mapping is
+ * compiled once per file (after its header row); each row then yields a record or the first
+ * problem found in it (column and reason).
+ *
+ * @internal
+ */
+import { Bucketing } from "@acd-bridge/core"
+import type { Domain } from "@acd-bridge/core"
+import * as DateTime from "effect/DateTime"
+import type { Column, CsvConfig, TimestampColumns } from "../CsvConfig.js"
+import type { Parsed, TimestampParser } from "./timestamps.js"
+import { makeParser } from "./timestamps.js"
+import type { DurationFormat, Result } from "./values.js"
+import { count, duration, flag, makeChannel } from "./values.js"
+
+/** A mapped record of any layout. @internal */
+export type MappedRecord =
+  | { readonly _tag: "Contact"; readonly value: Domain.ContactEvent }
+  | { readonly _tag: "Aggregate"; readonly value: Domain.IntervalAggregate }
+  | { readonly _tag: "Status"; readonly value: Domain.AgentStatus }
+
+/** Why a row was rejected. @internal */
+export interface RowProblem {
+  readonly column: string | null
+  readonly reason: string
+}
+
+/** A resolved column. @internal */
+interface Cell {
+  readonly index: number
+  readonly label: string
+}
+
+/** How each configured field resolved against the header. @internal */
+export interface Resolution {
+  readonly field: string
+  readonly column: Column
+  readonly index: number | null
+  readonly label: string
+}
+
+/** A compiled mapping. @internal */
+export interface Mapper {
+  readonly resolutions: ReadonlyArray<Resolution>
+  /** header columns the mapping needs but the file lacks */
+  readonly missing: ReadonlyArray<Resolution>
+  readonly map: (row: ReadonlyArray<string>) => MappedRecord | RowProblem
+}
+
+const MAX_TEXT = 255
+
+const describe = (c: Column) => typeof c === "number" ? `column ${c}` : `"${c}"`
+
+/**
+ * Resolves a column reference: a name against the header (exact, then trimmed and
+ * case-insensitive), a number as a position.
+ */
+const resolveColumn = (header: ReadonlyArray<string> | undefined, c: Column): number | null => {
+  if (typeof c === "number") {
+    if (header !== undefined && c > header.length) return null
+    return c - 1
+  }
+  if (header === undefined) return null
+  const exact = header.indexOf(c)
+  if (exact !== -1) return exact
+  const wanted = c.trim().toLowerCase()
+  const loose = header.findIndex((h) => h.trim().toLowerCase() === wanted)
+  return loose === -1 ? null : loose
+}
+
+/**
+ * Compiles the mapping of `config` for a file with `header` (undefined without a header row).
+ *
+ * @internal
+ */
+export const compile = (
+  config: CsvConfig,
+  zone: DateTime.TimeZone,
+  header: ReadonlyArray<string> | undefined
+): Mapper => {
+  const resolutions: Array<Resolution> = []
+  const cell = (field: string, c: Column): Cell => {
+    const index = resolveColumn(header, c)
+    const label = header !== undefined && index !== null && index < header.length
+      ? header[index]!.trim()
+      : typeof c === "number"
+      ? `column ${c}`
+      : c
+    resolutions.push({ field, column: c, index, label })
+    return { index: index ?? -1, label }
+  }
+  const optionalCell = (field: string, c: Column | undefined): Cell | undefined =>
+    c === undefined ? undefined : cell(field, c)
+
+  const parser: TimestampParser = makeParser(config.timestampFormat, zone)
+  const timestampCell = (field: string, spec: TimestampColumns) =>
+    typeof spec === "object"
+      ? { date: cell(`${field}.date`, spec.date), time: cell(`${field}.time`, spec.time) }
+      : { single: cell(field, spec) }
+
+  const decimalComma = config.decimalComma
+  const durationFormat: DurationFormat = config.durationFormat
+
+  class Reject {
+    constructor(readonly column: string | null, readonly reason: string) {}
+  }
+
+  let row: ReadonlyArray<string> = []
+  const text = (c: Cell): string => {
+    if (c.index >= row.length) {
+      throw new Reject(c.label, `missing: the row has ${row.length} field${row.length === 1 ? "" : "s"}`)
+    }
+    return row[c.index]!.trim()
+  }
+  const take = <A>(c: Cell, r: Result<A>): A => {
+    if (!r.ok) throw new Reject(c.label, r.reason)
+    return r.value
+  }
+  const nonEmpty = (c: Cell, what: string): string => {
+    const value = text(c)
+    if (value === "") throw new Reject(c.label, `${what} is empty`)
+    if (value.length > MAX_TEXT) throw new Reject(c.label, `${what} is longer than ${MAX_TEXT} characters`)
+    return value
+  }
+  const timestamp = (
+    spec: ReturnType<typeof timestampCell>
+  ): { readonly parsed: Exclude<Parsed, { _tag: "Invalid" }>; readonly label: string } => {
+    const label = "single" in spec ? spec.single.label : `${spec.date.label} + ${spec.time.label}`
+    const value = "single" in spec ? text(spec.single) : `${text(spec.date)} ${text(spec.time)}`
+    if (value.trim() === "") throw new Reject(label, "timestamp is empty")
+    const parsed = parser.parse(value)
+    if (parsed._tag === "Invalid") throw new Reject(label, parsed.reason)
+    return { parsed, label }
+  }
+  const durationOf = (c: Cell | undefined): number => c === undefined ? 0 : take(c, duration(text(c), durationFormat, decimalComma))
+  const optionalDuration = (c: Cell | undefined): number | undefined =>
+    c === undefined ? undefined : take(c, duration(text(c), durationFormat, decimalComma))
+  const optionalFlag = (c: Cell | undefined): boolean | undefined => c === undefined ? undefined : take(c, flag(text(c)))
+  const countOf = (c: Cell | undefined): number => c === undefined ? 0 : take(c, count(text(c), decimalComma))
+
+  const guard = (body: () => MappedRecord) => (r: ReadonlyArray<string>): MappedRecord | RowProblem => {
+    row = r
+    try {
+      return body()
+    } catch (e) {
+      if (e instanceof Reject) return { column: e.column, reason: e.reason }
+      throw e
+    }
+  }
+
+  const queueFields = (
+    columns: { readonly queueIdentifier: Column; readonly queueName?: Column | undefined; readonly channel?: Column | undefined },
+    fixedChannel: Domain.Channel | undefined,
+    channelValues: Readonly<Record<string, Domain.Channel>> | undefined
+  ) => {
+    const id = cell("queueIdentifier", columns.queueIdentifier)
+    const name = optionalCell("queueName", columns.queueName)
+    const channelCell = optionalCell("channel", columns.channel)
+    const channelOf = makeChannel(channelValues)
+    return () => {
+      const queueIdentifier = nonEmpty(id, "queue identifier")
+      const queueName = name === undefined ? queueIdentifier : text(name)
+      if (queueName.length > MAX_TEXT) throw new Reject(name!.label, `queue name is longer than ${MAX_TEXT} characters`)
+      let channel: Domain.Channel
+      if (channelCell === undefined) channel = fixedChannel!
+      else {
+        const value = text(channelCell)
+        if (value === "") {
+          if (fixedChannel === undefined) throw new Reject(channelCell.label, "channel is empty")
+          channel = fixedChannel
+        } else channel = take(channelCell, channelOf(value))
+      }
+      return { queueIdentifier, queueName, channel }
+    }
+  }
+
+  let map: (row: ReadonlyArray<string>) => MappedRecord | RowProblem
+  switch (config.layout) {
+    case "contacts": {
+      const c = config.columns
+      const queue = queueFields(c, config.channel, config.channelValues)
+      const ts = timestampCell("timestamp", c.timestamp)
+      const offered = optionalCell("offered", c.offered)
+      const handled = cell("handled", c.handled)
+      const dur = optionalCell("duration", c.duration)
+      const talk = optionalCell("talkTime", c.talkTime)
+      const hold = optionalCell("holdTime", c.holdTime)
+      const acw = optionalCell("afterCallWorkTime", c.afterCallWorkTime)
+      const wait = optionalCell("waitTime", c.waitTime)
+      const abandoned = optionalCell("abandoned", c.abandoned)
+      const inThreshold = optionalCell("answeredInThreshold", c.answeredInThreshold)
+      map = guard(() => {
+        const q = queue()
+        const { parsed } = timestamp(ts)
+        // a local time in the repeated hour: the first occurrence (document: prefer offsets)
+        const at = parsed._tag === "Ambiguous" ? parsed.earlier : parsed.ms
+        const value: {
+          -readonly [K in keyof Domain.ContactEvent]: Domain.ContactEvent[K]
+        } = {
+          ...q,
+          timestamp: DateTime.unsafeMake(at),
+          offered: offered === undefined ? true : take(offered, flag(text(offered))),
+          handled: take(handled, flag(text(handled))),
+          durationMs: durationOf(dur)
+        }
+        const talkMs = optionalDuration(talk)
+        if (talkMs !== undefined) value.talkMs = talkMs
+        const holdMs = optionalDuration(hold)
+        if (holdMs !== undefined) value.holdMs = holdMs
+        const acwMs = optionalDuration(acw)
+        if (acwMs !== undefined) value.afterCallWorkMs = acwMs
+        const waitMs = optionalDuration(wait)
+        if (waitMs !== undefined) value.waitMs = waitMs
+        const ab = optionalFlag(abandoned)
+        if (ab !== undefined) value.abandoned = ab
+        const th = optionalFlag(inThreshold)
+        if (th !== undefined) value.answeredInThreshold = th
+        return { _tag: "Contact", value }
+      })
+      break
+    }
+    case "intervals": {
+      const c = config.columns
+      const length = config.intervalMinutes
+      const queue = queueFields(c, config.channel, config.channelValues)
+      const ts = timestampCell("intervalStart", c.intervalStart)
+      const offered = cell("offered", c.offered)
+      const handled = cell("handled", c.handled)
+      const handling = optionalCell("handlingTime", c.handlingTime)
+      const unhandled = optionalCell("unhandledTime", c.unhandledTime)
+      const talk = optionalCell("talkTime", c.talkTime)
+      const hold = optionalCell("holdTime", c.holdTime)
+      const acw = optionalCell("afterCallWorkTime", c.afterCallWorkTime)
+      const wait = optionalCell("waitTime", c.waitTime)
+      const abandoned = optionalCell("abandoned", c.abandoned)
+      const inThreshold = optionalCell("answeredInThreshold", c.answeredInThreshold)
+      // a wall-clock start in the repeated hour: its first row is the first occurrence, a second
+      // row for the same queue and wall-clock start is the second one
+      const seenAmbiguous = new Set<string>()
+      map = guard(() => {
+        const q = queue()
+        const { label, parsed } = timestamp(ts)
+        let start: number
+        if (parsed._tag === "Ambiguous") {
+          const key = `${q.queueIdentifier}\u0000${q.queueName}\u0000${q.channel}\u0000${parsed.local}`
+          start = seenAmbiguous.has(key) ? parsed.later : parsed.earlier
+          seenAmbiguous.add(key)
+        } else start = parsed.ms
+        if (Bucketing.intervalStart(start, length, zone) !== start) {
+          throw new Reject(label, `${Bucketing.label(start, zone)} is not the start of a ${length}-minute interval`)
+        }
+        return {
+          _tag: "Aggregate",
+          value: {
+            ...q,
+            start: DateTime.unsafeMake(start),
+            lengthMinutes: length,
+            offered: countOf(offered),
+            handled: countOf(handled),
+            handlingMs: durationOf(handling),
+            unhandledMs: durationOf(unhandled),
+            talkMs: durationOf(talk),
+            holdMs: durationOf(hold),
+            afterCallWorkMs: durationOf(acw),
+            waitMs: durationOf(wait),
+            abandoned: countOf(abandoned),
+            answeredInThreshold: countOf(inThreshold)
+          }
+        }
+      })
+      break
+    }
+    case "agentStatuses": {
+      const c = config.columns
+      const agent = cell("agentId", c.agentId)
+      const activity = cell("activityId", c.activityId)
+      const startSpec = timestampCell("start", c.start)
+      const endSpec = c.end === undefined ? undefined : timestampCell("end", c.end)
+      const dur = optionalCell("duration", c.duration)
+      map = guard(() => {
+        const agentIdentifier = nonEmpty(agent, "agent id")
+        const activityIdentifier = nonEmpty(activity, "activity id")
+        const { parsed } = timestamp(startSpec)
+        const start = parsed._tag === "Ambiguous" ? parsed.earlier : parsed.ms
+        let end: number | null = null
+        const endText = endSpec === undefined
+          ? ""
+          : "single" in endSpec
+          ? text(endSpec.single)
+          : `${text(endSpec.date)} ${text(endSpec.time)}`.trim()
+        if (endSpec !== undefined && endText !== "") {
+          const e = timestamp(endSpec)
+          end = e.parsed._tag === "Ambiguous"
+            ? (e.parsed.earlier >= start ? e.parsed.earlier : e.parsed.later)
+            : e.parsed.ms
+          if (end < start) throw new Reject(e.label, "the end is before the start")
+        } else if (dur !== undefined && text(dur) !== "") {
+          end = start + durationOf(dur)
+        }
+        return {
+          _tag: "Status",
+          value: {
+            agentIdentifier,
+            activityIdentifier,
+            start: DateTime.unsafeMake(start),
+            end: end === null ? null : DateTime.unsafeMake(end)
+          }
+        }
+      })
+      break
+    }
+  }
+  const missing = resolutions.filter((r) => r.index === null)
+  return { resolutions, missing, map }
+}
+
+/** Whether a value is a row problem rather than a record. @internal */
+export const isProblem = (x: MappedRecord | RowProblem): x is RowProblem => !("_tag" in x)
+
+/** A label for a configured column in messages. @internal */
+export const columnLabel = describe
