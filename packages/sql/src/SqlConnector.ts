@@ -141,13 +141,15 @@ const readRecords = (
   source: Source,
   config: SqlConfig,
   plan: Plan,
-  window: Connector.Window
+  window: Connector.Window,
+  sliced = true
 ): Stream.Stream<Decoded, Connector.ConnectorError> =>
   Stream.suspend(() => {
     const ctx = timeContext(config)
     const decodeRow = decode(config, plan, ctx)
     let index = 0
-    return Stream.fromIterable(slices(window, sliceMinutesFor(config.driver, config.sliceMinutes))).pipe(
+    const parts = sliced ? slices(window, sliceMinutesFor(config.driver, config.sliceMinutes)) : [window]
+    return Stream.fromIterable(parts).pipe(
       Stream.flatMap((slice) =>
         source.rows(plan.prepared, parameterValues(config, plan.prepared, slice)).pipe(
           Stream.mapError((f: SourceFailure) => classify(f.cause, failureContext(config, plan.name)))
@@ -206,6 +208,12 @@ const statusKey = (s: Domain.AgentStatus) =>
 export const realtime = (config: SqlConfig): Stream.Stream<Domain.Batch, Connector.ConnectorError> =>
   Stream.unwrapScoped(Effect.gen(function*() {
     const [plan] = yield* plans(config, ["realtime"])
+    if (plan === undefined) {
+      return yield* new Connector.InvalidData({
+        record: "realtime query",
+        reason: "realtime polling needs realtime.query or an agentStatuses query"
+      })
+    }
     const source = yield* openSource(config)
     const pollSeconds = config.realtime?.pollSeconds ?? 10
     const lookbackMs = (config.realtime?.lookbackMinutes ?? 720) * 60_000
@@ -213,7 +221,8 @@ export const realtime = (config: SqlConfig): Stream.Stream<Domain.Batch, Connect
     const poll = Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
       const window = { from: DateTime.unsafeMake(now - lookbackMs), to: DateTime.unsafeMake(now + 1) }
-      const records = yield* Stream.runCollect(readRecords(source, config, plan!, window))
+      // one query per poll: slicing is for long historical windows
+      const records = yield* Stream.runCollect(readRecords(source, config, plan, window, false))
       const current = new Set<string>()
       const changed: Array<Domain.AgentStatus> = []
       for (const d of records) {

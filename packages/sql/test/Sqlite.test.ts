@@ -285,6 +285,14 @@ describe("sql connector on SQLite", () => {
       yield* Fiber.interrupt(fiber)
     }))
 
+  it.effect("realtime without a statuses query fails with InvalidData", () =>
+    Effect.gen(function*() {
+      const { file } = fixture()
+      const error = yield* Effect.flip(collect(SqlConnector.realtime(sqliteConfig(file, { agentStatuses: undefined }))))
+      assert.strictEqual(error._tag, "InvalidData")
+      assert.include(error.message, "realtime polling needs")
+    }))
+
   it.effect("the statuses query alone", () =>
     Effect.gen(function*() {
       const { file } = fixture()

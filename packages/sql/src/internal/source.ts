@@ -415,14 +415,15 @@ const openMysql = (options: SourceOptions, target: ServerTarget) =>
 
     const readOnly = Effect.gen(function*() {
       const conn = yield* client.reserve
-      yield* Effect.addFinalizer(() =>
-        conn.executeRaw("ROLLBACK", []).pipe(Effect.timeout(Duration.seconds(2)), Effect.ignore)
-      )
+      // session statements go over the text protocol (not every one of them can be prepared)
+      const run = (statement: string, values: ReadonlyArray<unknown> = []) =>
+        conn.executeUnprepared(statement, values, undefined)
+      yield* Effect.addFinalizer(() => run("ROLLBACK").pipe(Effect.timeout(Duration.seconds(2)), Effect.ignore))
       // MySQL: max_execution_time (ms); MariaDB: max_statement_time (s)
-      yield* conn.executeRaw("SET SESSION max_execution_time = ?", [Math.ceil(options.queryTimeoutMs)]).pipe(
-        Effect.orElse(() => conn.executeRaw("SET SESSION max_statement_time = ?", [options.queryTimeoutMs / 1000]))
+      yield* run("SET SESSION max_execution_time = ?", [Math.ceil(options.queryTimeoutMs)]).pipe(
+        Effect.orElse(() => run("SET SESSION max_statement_time = ?", [options.queryTimeoutMs / 1000]))
       )
-      yield* conn.executeRaw("START TRANSACTION READ ONLY", [])
+      yield* run("START TRANSACTION READ ONLY")
       return conn
     }).pipe(Effect.mapError(fail))
 
