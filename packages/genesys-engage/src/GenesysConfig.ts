@@ -1,0 +1,248 @@
+/**
+ * The configuration of the Genesys Engage connector: how to reach the Info Mart database,
+ * where contacts are read from (RAA interval aggregates or per-contact facts), how Genesys
+ * media and agent states become acd-bridge channels and activities.
+ *
+ * Every table and column name the connector puts into SQL comes from this config and is
+ * checked to be a plain SQL identifier when the config is decoded; values are always bound
+ * parameters. So a config can never inject SQL.
+ *
+ * @since 0.1.0
+ */
+import { Domain } from "@acd-bridge/core"
+import * as Schema from "effect/Schema"
+
+const identifierPattern = /^[A-Za-z_][A-Za-z0-9_$]*$/
+
+/**
+ * A plain SQL identifier (letters, digits, `_`, `$`; not starting with a digit). Written
+ * unquoted, so the database folds its case as it does for the Info Mart's own names.
+ *
+ * @since 0.1.0 @category models
+ */
+export const Identifier = Schema.String.pipe(
+  Schema.filter((s) => identifierPattern.test(s) && s.length <= 128, {
+    message: (issue) => `${JSON.stringify(issue.actual)} is not a plain SQL name (letters, digits, _ and $)`
+  })
+)
+
+/**
+ * A Genesys `*_CODE` value (`VOICE`, `INBOUND`, `AGENT`…).
+ *
+ * @since 0.1.0 @category models
+ */
+export const Code = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(64))
+
+const Port = Schema.Int.pipe(Schema.between(1, 65535))
+
+/**
+ * A PostgreSQL Info Mart reached by host and port.
+ *
+ * @since 0.1.0 @category models
+ */
+export const ServerConnection = Schema.Struct({
+  host: Schema.NonEmptyTrimmedString,
+  port: Schema.optionalWith(Port, { default: () => 5432 }),
+  /** the Info Mart (ETL) database */
+  database: Schema.NonEmptyTrimmedString,
+  user: Schema.NonEmptyTrimmedString,
+  password: Schema.Redacted(Schema.String),
+  ssl: Schema.optionalWith(Schema.Boolean, { default: () => false })
+})
+
+/**
+ * A PostgreSQL Info Mart reached by URL (`postgres://user:pass@host:5432/gim`); the whole URL
+ * is a secret.
+ *
+ * @since 0.1.0 @category models
+ */
+export const UrlConnection = Schema.Struct({
+  url: Schema.Redacted(Schema.String)
+})
+
+/**
+ * A SQLite file with the Info Mart tables (the simulator, demos), opened read-only.
+ *
+ * @since 0.1.0 @category models
+ */
+export const FileConnection = Schema.Struct({
+  filename: Schema.NonEmptyTrimmedString
+})
+
+/** @since 0.1.0 @category models */
+export const Connection = Schema.Union(ServerConnection, UrlConnection, FileConnection)
+/** @since 0.1.0 @category models */
+export type Connection = typeof Connection.Type
+
+/**
+ * The Info Mart tables the connector reads, by their standard names. A site that exposes
+ * them under other names (views, synonyms) maps them in `tables`.
+ *
+ * @since 0.1.0 @category models
+ */
+export const TableName = Schema.Literal(
+  "AG2_QUEUE_SUBHR",
+  "INTERACTION_FACT",
+  "INTERACTION_RESOURCE_FACT",
+  "MEDIATION_SEGMENT_FACT",
+  "TECHNICAL_DESCRIPTOR",
+  "INTERACTION_TYPE",
+  "MEDIA_TYPE",
+  "RESOURCE_",
+  "RESOURCE_STATE",
+  "RESOURCE_STATE_REASON",
+  "SM_RES_STATE_FACT",
+  "SM_RES_STATE_REASON_FACT"
+)
+/** @since 0.1.0 @category models */
+export type TableName = typeof TableName.Type
+
+const Columns = Schema.Array(Identifier)
+
+/**
+ * Which `AG2_QUEUE_SUBHR` columns give each measure; several columns are added. The
+ * defaults follow the mapping suggested for WFM (ENTERED, ACCEPTED, ABANDONED,
+ * ENGAGE_TIME, HOLD_TIME, WRAP_TIME); the exact Genesys definitions vary between RAA
+ * versions, so check them against the customer's reports. `waitTime` and `unhandledTime`
+ * have no standard column and are empty (0) unless mapped.
+ *
+ * @since 0.1.0 @category models
+ */
+export const AggregateMeasures = Schema.Struct({
+  offered: Schema.optionalWith(Columns, { default: () => ["ENTERED"] }),
+  handled: Schema.optionalWith(Columns, { default: () => ["ACCEPTED"] }),
+  abandoned: Schema.optionalWith(Columns, { default: () => ["ABANDONED"] }),
+  talkTime: Schema.optionalWith(Columns, { default: () => ["ENGAGE_TIME"] }),
+  holdTime: Schema.optionalWith(Columns, { default: () => ["HOLD_TIME"] }),
+  afterCallWorkTime: Schema.optionalWith(Columns, { default: () => ["WRAP_TIME"] }),
+  /** seconds waited by all contacts (answered and abandoned) */
+  waitTime: Schema.optionalWith(Columns, { default: () => [] }),
+  /** seconds waited by contacts that were not handled */
+  unhandledTime: Schema.optionalWith(Columns, { default: () => [] })
+})
+/** @since 0.1.0 @category models */
+export type AggregateMeasures = typeof AggregateMeasures.Type
+
+/**
+ * Where contacts come from:
+ *
+ * - `aggregates` (default): the RAA 15-minute view `AG2_QUEUE_SUBHR`, summed over its rows
+ *   per queue, media and interval; each interval replaces what was stored for it;
+ * - `facts`: per contact, from `INTERACTION_FACT`, `MEDIATION_SEGMENT_FACT` (queue entry,
+ *   wait, abandon) and `INTERACTION_RESOURCE_FACT` (agent legs: talk, hold, after-call work),
+ *   counted at the contact's arrival;
+ * - `none`: agent states only.
+ *
+ * @since 0.1.0 @category models
+ */
+export const ContactsOptions = Schema.Struct({
+  source: Schema.optionalWith(Schema.Literal("aggregates", "facts", "none"), { default: () => "aggregates" as const }),
+  /** `INTERACTION_TYPE.INTERACTION_TYPE_CODE` values counted (empty: all) */
+  interactionTypes: Schema.optionalWith(Schema.Array(Code), { default: () => ["INBOUND"] }),
+  /** only these queues (`RESOURCE_.RESOURCE_NAME`); empty: all */
+  queues: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
+  measures: Schema.optionalWith(AggregateMeasures, { default: () => Schema.decodeSync(AggregateMeasures)({}) })
+})
+/** @since 0.1.0 @category models */
+export type ContactsOptions = typeof ContactsOptions.Type
+
+/**
+ * Agent states from `SM_RES_STATE_FACT`:
+ *
+ * - `media`: the `MEDIA_TYPE.MEDIA_NAME_CODE` whose states are read (Info Mart keeps one
+ *   state per agent and media; a WFM timeline needs one);
+ * - `reasons`: split states by their `SM_RES_STATE_REASON_FACT` reasons and name the
+ *   activity `STATE:REASON` (e.g. `NotReady:Lunch`);
+ * - `activityFrom`: `STATE_NAME` (default) or `STATE_NAME_CODE` for the state part;
+ * - `agentFrom`: `RESOURCE_NAME` (the agent's login, the default) or `EMPLOYEE_ID`;
+ * - `maxStateHours`: how far before a window a state that overlaps it may have started.
+ *
+ * @since 0.1.0 @category models
+ */
+export const AgentStatusOptions = Schema.Struct({
+  enabled: Schema.optionalWith(Schema.Boolean, { default: () => true }),
+  media: Schema.optionalWith(Code, { default: () => "VOICE" }),
+  reasons: Schema.optionalWith(Schema.Boolean, { default: () => true }),
+  activityFrom: Schema.optionalWith(Schema.Literal("STATE_NAME", "STATE_NAME_CODE"), {
+    default: () => "STATE_NAME" as const
+  }),
+  agentFrom: Schema.optionalWith(Schema.Literal("RESOURCE_NAME", "EMPLOYEE_ID"), {
+    default: () => "RESOURCE_NAME" as const
+  }),
+  maxStateHours: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 24 * 31)), { default: () => 24 })
+})
+/** @since 0.1.0 @category models */
+export type AgentStatusOptions = typeof AgentStatusOptions.Type
+
+/** The default media → channel mapping. @since 0.1.0 @category constants */
+export const defaultChannels: Readonly<Record<string, Domain.Channel>> = {
+  VOICE: "calls",
+  CHAT: "chats",
+  EMAIL: "emails",
+  SMS: "social_media",
+  FACEBOOK: "social_media",
+  TWITTER: "social_media",
+  WORKITEM: "back_office"
+}
+
+/**
+ * The connector config.
+ *
+ * @since 0.1.0 @category models
+ */
+export const GenesysConfig = Schema.Struct({
+  /** `pg` (PostgreSQL Info Mart) or `sqlite` (the simulator) */
+  driver: Schema.Literal("pg", "sqlite"),
+  connection: Connection,
+  /** the schema that holds the Info Mart tables (PostgreSQL); default: the user's search path */
+  schema: Schema.optional(Identifier),
+  /** other names for the standard tables (a view or synonym per table) */
+  tables: Schema.optionalWith(
+    Schema.Record({ key: Schema.String, value: Identifier }).pipe(
+      Schema.filter((r) => {
+        const unknown = Object.keys(r).filter((k) => !Schema.is(TableName)(k))
+        return unknown.length === 0 ||
+          `unknown table ${unknown.join(", ")}; the tables are ${TableName.literals.join(", ")}`
+      })
+    ),
+    { default: () => ({}) }
+  ),
+  contacts: Schema.optionalWith(ContactsOptions, { default: () => Schema.decodeSync(ContactsOptions)({}) }),
+  /** `MEDIA_TYPE.MEDIA_NAME_CODE` → channel; media not listed are not imported */
+  channels: Schema.optionalWith(Schema.Record({ key: Code, value: Domain.Channel }), {
+    default: () => ({ ...defaultChannels })
+  }),
+  agentStatuses: Schema.optionalWith(AgentStatusOptions, { default: () => Schema.decodeSync(AgentStatusOptions)({}) }),
+  /** realtime: agent states are read every `pollSeconds` */
+  realtime: Schema.optionalWith(
+    Schema.Struct({ pollSeconds: Schema.optionalWith(Schema.Number.pipe(Schema.between(1, 3600)), { default: () => 10 }) }),
+    { default: () => ({ pollSeconds: 10 }) }
+  ),
+  /** a pulled window is read in slices of this many hours, one batch per slice */
+  sliceHours: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 24 * 31)), { default: () => 24 }),
+  queryTimeoutSeconds: Schema.optionalWith(Schema.Number.pipe(Schema.between(1, 24 * 3600)), { default: () => 300 }),
+  connectTimeoutSeconds: Schema.optionalWith(Schema.Number.pipe(Schema.between(1, 600)), { default: () => 10 })
+}).pipe(
+  Schema.filter((c) => {
+    const issues: Array<{ path: ReadonlyArray<PropertyKey>; message: string }> = []
+    const isFile = "filename" in c.connection
+    if (c.driver === "sqlite" && !isFile) {
+      issues.push({ path: ["connection"], message: "the sqlite driver needs connection.filename" })
+    }
+    if (c.driver === "pg" && isFile) {
+      issues.push({ path: ["connection"], message: "the pg driver needs host, database, user and password (or url)" })
+    }
+    if (c.contacts.source === "none" && !c.agentStatuses.enabled) {
+      issues.push({ path: [], message: "nothing to import: contacts.source is none and agentStatuses.enabled is false" })
+    }
+    if (Object.keys(c.channels).length === 0) {
+      issues.push({ path: ["channels"], message: "map at least one MEDIA_NAME_CODE to a channel" })
+    }
+    return issues.length === 0 ? true : issues
+  }, { identifier: "GenesysConfig" })
+)
+
+/** The decoded config. @since 0.1.0 @category models */
+export type GenesysConfig = typeof GenesysConfig.Type
+/** The config as JSON. @since 0.1.0 @category models */
+export type GenesysConfigEncoded = typeof GenesysConfig.Encoded

@@ -1,0 +1,402 @@
+/**
+ * The connector against the SQLite simulator: config, slices, what each read returns, the
+ * Info Mart quirks (split aggregate rows, odd surrogate keys, noise interaction types, states
+ * per media), malformed rows, missing tables and columns, `check`, and realtime polling.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { ConnectorRegistry } from "@acd-bridge/core"
+import type { Connector, Domain } from "@acd-bridge/core"
+import { Scenario } from "@acd-bridge/testkit"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
+import * as Chunk from "effect/Chunk"
+import * as Context from "effect/Context"
+import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Queue from "effect/Queue"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import * as TestClock from "effect/TestClock"
+import * as path from "node:path"
+import { GenesysConfig } from "../src/GenesysConfig.js"
+import type { GenesysConfigEncoded } from "../src/GenesysConfig.js"
+import * as GenesysEngage from "../src/GenesysEngage.js"
+import * as GenesysSimulator from "../src/GenesysSimulator.js"
+import { oneDay, sqliteConfig, tempDir } from "./fixtures.js"
+
+const scenario = Scenario.generate(oneDay)
+const HOUR = 3_600_000
+const whole = { from: DateTime.unsafeMake(scenario.from), to: DateTime.unsafeMake(scenario.to) }
+
+/** A simulator in a temp SQLite file, ETL run past the end of the day; plus a writer client. */
+const simulated = (options: GenesysSimulator.Options = {}) =>
+  Effect.gen(function*() {
+    const dir = yield* tempDir
+    const filename = path.join(dir, "gim.sqlite")
+    const sim = yield* GenesysSimulator.makeSqlite(filename, scenario, options)
+    yield* sim.tick(scenario.to + 2 * HOUR)
+    const writer = Context.get(yield* Layer.build(SqliteClient.layer({ filename })), SqlClient.SqlClient)
+    return { sim, filename, writer }
+  })
+
+const pullAll = (config: GenesysConfig, window: Connector.Window = whole) =>
+  Effect.map(Stream.runCollect(GenesysEngage.connector.pull!(config, window)), Chunk.toArray)
+
+const merged = (batches: ReadonlyArray<Domain.Batch>) => ({
+  contacts: batches.flatMap((b) => b.contacts),
+  aggregates: batches.flatMap((b) => b.aggregates),
+  statuses: batches.flatMap((b) => b.statuses)
+})
+
+describe("GenesysConfig", () => {
+  it("decodes with defaults, refuses what can't work, never shows the password", () => {
+    const c = Schema.decodeUnknownSync(GenesysConfig)({
+      driver: "pg",
+      connection: { host: "gim.example", database: "gim_etl", user: "wfm_reader", password: "s3cret" }
+    })
+    assert.strictEqual(c.contacts.source, "aggregates")
+    assert.deepStrictEqual(c.contacts.interactionTypes, ["INBOUND"])
+    assert.deepStrictEqual(c.contacts.measures.offered, ["ENTERED"])
+    assert.strictEqual(c.agentStatuses.media, "VOICE")
+    assert.strictEqual(c.realtime.pollSeconds, 10)
+    assert.strictEqual(c.channels["VOICE"], "calls")
+
+    const bad = (input: unknown) => Either.getLeft(Schema.decodeUnknownEither(GenesysConfig)(input))
+    const noFile = bad({ driver: "sqlite", connection: { host: "h", database: "d", user: "u", password: "p" } })
+    assert.match(String(noFile._tag === "Some" ? noFile.value.message : ""), /sqlite driver needs connection.filename/)
+    const injected = bad({ driver: "sqlite", connection: { filename: "x" }, schema: "gim; drop table x" })
+    assert.match(String(injected._tag === "Some" ? injected.value.message : ""), /not a plain SQL name/)
+    const column = bad({ driver: "sqlite", connection: { filename: "x" }, contacts: { measures: { offered: ["ENTERED)--"] } } })
+    assert.match(String(column._tag === "Some" ? column.value.message : ""), /not a plain SQL name/)
+    const table = bad({ driver: "sqlite", connection: { filename: "x" }, tables: { AG2_QUEUE_HOUR: "X" } })
+    assert.match(String(table._tag === "Some" ? table.value.message : ""), /unknown table AG2_QUEUE_HOUR/)
+    const nothing = bad({ driver: "sqlite", connection: { filename: "x" }, contacts: { source: "none" }, agentStatuses: { enabled: false } })
+    assert.match(String(nothing._tag === "Some" ? nothing.value.message : ""), /nothing to import/)
+
+    const registered = ConnectorRegistry.register(GenesysEngage.connector, Context.empty())
+    const shown = JSON.stringify(registered.redact({
+      driver: "pg",
+      connection: { host: "gim.example", database: "gim_etl", user: "wfm_reader", password: "s3cret" }
+    }))
+    assert.notInclude(shown, "s3cret")
+    assert.include(shown, "<redacted>")
+  })
+
+  it("slices a window at quarter-hours, one slice per sliceHours", () => {
+    const t0 = Date.parse("2026-03-02T00:00:00Z")
+    assert.deepStrictEqual(GenesysEngage.slices(t0, t0 + 50 * HOUR, 24), [
+      { from: t0, to: t0 + 24 * HOUR },
+      { from: t0 + 24 * HOUR, to: t0 + 48 * HOUR },
+      { from: t0 + 48 * HOUR, to: t0 + 50 * HOUR }
+    ])
+    // an unaligned start: the first slice ends on a quarter-hour
+    assert.deepStrictEqual(GenesysEngage.slices(t0 + 60_000, t0 + 2 * HOUR, 1), [
+      { from: t0 + 60_000, to: t0 + HOUR },
+      { from: t0 + HOUR, to: t0 + 2 * HOUR }
+    ])
+    assert.deepStrictEqual(GenesysEngage.slices(t0, t0, 24), [])
+  })
+})
+
+describe("pull", () => {
+  it.scoped("aggregates: one row per queue, media and quarter, summed over the split rows, §3.8 measures", () =>
+    Effect.gen(function*() {
+      const { filename, sim } = yield* simulated({ splits: 4 })
+      const batches = yield* pullAll(sqliteConfig(filename, { sliceHours: 6 }))
+      assert.strictEqual(batches.length, 4, "one batch per 6-hour slice")
+      const { aggregates, contacts } = merged(batches)
+      assert.strictEqual(contacts.length, 0)
+      const keys = aggregates.map((a) => `${a.queueIdentifier}|${a.channel}|${DateTime.toEpochMillis(a.start)}`)
+      assert.strictEqual(new Set(keys).size, keys.length, "no interval twice")
+      const expected = Scenario.expectedIntervals(scenario, { length: 15 })
+      assert.strictEqual(aggregates.length, expected.length)
+      for (const e of expected) {
+        const name = sim.queueName(e.queueIdentifier)
+        const a = aggregates.find((x) =>
+          x.queueIdentifier === name && x.channel === e.channel && DateTime.toEpochMillis(x.start) === e.start
+        )
+        assert.isDefined(a, `${name} ${new Date(e.start).toISOString()}`)
+        assert.deepStrictEqual(
+          [a!.lengthMinutes, a!.offered, a!.handled, a!.abandoned, a!.handlingMs, a!.talkMs, a!.holdMs, a!.afterCallWorkMs],
+          [15, e.offered, e.handled, e.abandoned, e.handlingMs, e.talkMs, e.holdMs, e.afterCallWorkMs]
+        )
+        // no standard RAA column: left at 0 unless mapped
+        assert.deepStrictEqual([a!.waitMs, a!.unhandledMs], [0, 0])
+      }
+    }))
+
+  it.scoped("counts only INBOUND interactions: the simulator's internal consultations are left out", () =>
+    Effect.gen(function*() {
+      const { filename } = yield* simulated()
+      const offered = (extra: Partial<GenesysConfigEncoded>) =>
+        Effect.map(pullAll(sqliteConfig(filename, extra)), (b) =>
+          merged(b).aggregates.reduce((n, a) => n + a.offered, 0) + merged(b).contacts.length)
+      const inbound = yield* offered({})
+      const all = yield* offered({ contacts: { interactionTypes: [] } })
+      assert.strictEqual(inbound, scenario.contacts.length)
+      assert.isAbove(all, inbound, "without the INTERACTION_TYPE_CODE filter the noise is counted")
+      assert.strictEqual(yield* offered({ contacts: { source: "facts" } }), scenario.contacts.length)
+      assert.isAbove(yield* offered({ contacts: { source: "facts", interactionTypes: [] } }), scenario.contacts.length)
+    }))
+
+  it.scoped("facts: one contact event per interaction at its arrival, with wait, talk, hold and wrap", () =>
+    Effect.gen(function*() {
+      const { filename, sim } = yield* simulated()
+      const { aggregates, contacts } = merged(yield* pullAll(sqliteConfig(filename, { contacts: { source: "facts" } })))
+      assert.strictEqual(aggregates.length, 0)
+      const expected = scenario.contacts.map((c) => Scenario.contactEvent(c))
+      const key = (e: Domain.ContactEvent) => `${DateTime.toEpochMillis(e.timestamp)}|${e.queueName}|${e.durationMs}|${e.waitMs}`
+      assert.deepStrictEqual(
+        contacts.map(key).sort(),
+        expected.map((e) => key({ ...e, queueName: sim.queueName(e.queueIdentifier) })).sort()
+      )
+      const transferred = scenario.contacts.find((c) => c.legs.length === 2)!
+      const event = contacts.find((c) => DateTime.toEpochMillis(c.timestamp) === transferred.arrival)!
+      const t = Scenario.totals(transferred)
+      assert.deepStrictEqual([event.talkMs, event.holdMs, event.afterCallWorkMs], [t.talkMs, t.holdMs, t.afterCallWorkMs])
+      const abandoned = contacts.filter((c) => c.abandoned === true)
+      assert.strictEqual(abandoned.length, scenario.contacts.filter((c) => c.abandoned).length)
+      assert.isTrue(abandoned.every((c) => !c.handled && c.durationMs === c.waitMs))
+    }))
+
+  it.scoped("agent states: one media, reasons as STATE:REASON, whole states that overlap the window", () =>
+    Effect.gen(function*() {
+      const { filename } = yield* simulated()
+      const statuses = merged(yield* pullAll(sqliteConfig(filename))).statuses
+      const activities = new Set(statuses.map((s) => s.activityIdentifier))
+      assert.deepStrictEqual(
+        Array.from(activities).sort(),
+        ["AfterCallWork", "Busy", "NotReady:Break", "NotReady:Lunch", "Ready"]
+      )
+      const expected = GenesysSimulator.mergeAdjacent(
+        Scenario.expectedSegments(scenario, { activityOf: GenesysSimulator.activityOf })
+      )
+      const got = statuses.map((s) => ({
+        agentIdentifier: s.agentIdentifier,
+        activityIdentifier: s.activityIdentifier,
+        start: DateTime.toEpochMillis(s.start),
+        end: s.end === null ? null : DateTime.toEpochMillis(s.end)
+      })).sort((a, b) => a.agentIdentifier.localeCompare(b.agentIdentifier) || a.start - b.start)
+      assert.deepStrictEqual(got, expected)
+
+      // a window in the middle of a lunch returns the lunch whole
+      const lunch = expected.find((s) => s.activityIdentifier === "NotReady:Lunch")!
+      const mid = lunch.start + 10 * 60_000
+      const inside = merged(
+        yield* pullAll(sqliteConfig(filename, { contacts: { source: "none" } }), {
+          from: DateTime.unsafeMake(mid),
+          to: DateTime.unsafeMake(mid + 60_000)
+        })
+      ).statuses.filter((s) => s.agentIdentifier === lunch.agentIdentifier)
+      assert.deepStrictEqual(inside.map((s) => [s.activityIdentifier, DateTime.toEpochMillis(s.start), s.end && DateTime.toEpochMillis(s.end)]), [
+        ["NotReady:Lunch", lunch.start, lunch.end]
+      ])
+
+      // other options: the chat media, no reasons, state codes, employee ids
+      const chat = merged(yield* pullAll(sqliteConfig(filename, { agentStatuses: { media: "CHAT" } }))).statuses
+      assert.isTrue(chat.length > 0 && chat.every((s) => s.activityIdentifier === "Ready"))
+      const plain = merged(yield* pullAll(sqliteConfig(filename, { agentStatuses: { reasons: false } }))).statuses
+      assert.isTrue(plain.some((s) => s.activityIdentifier === "NotReady"))
+      assert.isFalse(plain.some((s) => s.activityIdentifier.includes(":")))
+      const codes = merged(
+        yield* pullAll(sqliteConfig(filename, { agentStatuses: { activityFrom: "STATE_NAME_CODE", agentFrom: "EMPLOYEE_ID" } }))
+      ).statuses
+      assert.isTrue(codes.some((s) => s.activityIdentifier === "NOT_READY:Lunch"))
+      assert.isTrue(codes.every((s) => /^E-\d{4}$/.test(s.agentIdentifier)))
+    }))
+
+  it.scoped("open states have no end; the first pull of a running day sees partial aggregates", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const filename = path.join(dir, "gim.sqlite")
+      const sim = yield* GenesysSimulator.makeSqlite(filename, scenario, { etlLagSeconds: 60 })
+      const noon = Date.parse("2026-03-02T11:00:00Z")
+      yield* sim.tick(noon)
+      const window = { from: DateTime.unsafeMake(scenario.from), to: DateTime.unsafeMake(noon) }
+      const early = merged(yield* pullAll(sqliteConfig(filename), window))
+      const open = early.statuses.filter((s) => s.end === null)
+      assert.isAbove(open.length, 0)
+      assert.isTrue(open.every((s) => DateTime.toEpochMillis(s.start) <= noon - 60_000))
+      const talk = (b: { aggregates: ReadonlyArray<Domain.IntervalAggregate> }) =>
+        b.aggregates.reduce((n, a) => n + a.talkMs, 0)
+      yield* sim.tick(noon + 2 * HOUR)
+      const later = merged(yield* pullAll(sqliteConfig(filename), window))
+      assert.isAbove(talk(later), talk(early), "talk time of contacts finished later is back-filled")
+      const expected = Scenario.expectedIntervals(scenario, { length: 15, to: noon })
+      assert.strictEqual(
+        later.aggregates.reduce((n, a) => n + a.offered, 0),
+        expected.reduce((n, e) => n + e.offered, 0)
+      )
+      assert.isAbove(
+        later.statuses.filter((s) => s.end !== null).length,
+        early.statuses.filter((s) => s.end !== null).length
+      )
+    }))
+})
+
+describe("malformed rows fail the read with InvalidData naming the row", () => {
+  const failing = (
+    statement: string,
+    config: Partial<GenesysConfigEncoded>,
+    expected: RegExp
+  ) =>
+    Effect.gen(function*() {
+      const { filename, writer } = yield* simulated()
+      yield* writer.unsafe(statement)
+      const error = yield* Effect.flip(pullAll(sqliteConfig(filename, config)))
+      assert.strictEqual(error._tag, "InvalidData")
+      assert.match(error.message, expected)
+    })
+
+  it.scoped("an aggregate row off the 15-minute grid", () =>
+    failing(
+      `INSERT INTO ag2_queue_subhr (date_time_key, resource_key, media_type_key, interaction_type_key, entered)
+       VALUES (${scenario.from / 1000 + 4 * 3600 + 100}, 101, 7, 4, 1)`,
+      {},
+      /AG2_QUEUE_SUBHR DATE_TIME_KEY=\d+ RESOURCE_KEY=101 .*not the start of a 15-minute interval/
+    ))
+
+  it.scoped("a negative measure", () =>
+    failing(
+      `INSERT INTO ag2_queue_subhr (date_time_key, resource_key, media_type_key, interaction_type_key, entered)
+       VALUES (${scenario.from / 1000 + 4 * 3600}, 101, 7, 4, -3)`,
+      {},
+      /negative measures/
+    ))
+
+  it.scoped("an aggregate for a queue that is not in RESOURCE_", () =>
+    failing(
+      `INSERT INTO ag2_queue_subhr (date_time_key, resource_key, media_type_key, interaction_type_key, entered)
+       VALUES (${scenario.from / 1000 + 4 * 3600}, 999, 7, 4, 1)`,
+      {},
+      /RESOURCE_KEY 999 has no queue in RESOURCE_/
+    ))
+
+  it.scoped("a state that ends before it starts", () =>
+    failing(
+      `INSERT INTO sm_res_state_fact (sm_res_state_fact_key, media_type_key, resource_key, resource_state_key,
+         start_date_time_key, start_ts, end_ts, active_flag)
+       VALUES (1, 7, 2003, 5, ${scenario.from / 1000 + 3600}, ${scenario.from / 1000 + 3700}, ${scenario.from / 1000 + 3650}, 0)`,
+      { contacts: { source: "none" } },
+      /SM_RES_STATE_FACT SM_RES_STATE_FACT_KEY=1.*END_TS .* is before START_TS/
+    ))
+
+  it.scoped("a duration that is not a number", () =>
+    failing(
+      `UPDATE interaction_resource_fact SET talk_duration = 'n/a'
+       WHERE interaction_resource_id = (SELECT MIN(interaction_resource_id) FROM interaction_resource_fact WHERE talk_count = 1)`,
+      { contacts: { source: "facts" } },
+      /INTERACTION_RESOURCE_FACT INTERACTION_RESOURCE_ID=\d+ .*TALK_DURATION is "n\/a", not a whole number/
+    ))
+})
+
+describe("missing tables and columns", () => {
+  it.scoped("pull fails with InvalidData that says what to check", () =>
+    Effect.gen(function*() {
+      const { filename } = yield* simulated()
+      const table = yield* Effect.flip(pullAll(sqliteConfig(filename, { tables: { AG2_QUEUE_SUBHR: "AG2_QUEUE_SUBHOUR" } })))
+      assert.strictEqual(table._tag, "InvalidData")
+      assert.match(table.message, /a table is missing: no such table: AG2_QUEUE_SUBHOUR/)
+      const column = yield* Effect.flip(
+        pullAll(sqliteConfig(filename, { contacts: { measures: { offered: ["ENTERED_TOTAL"] } } }))
+      )
+      assert.strictEqual(column._tag, "InvalidData")
+      assert.match(column.message, /a column is missing: .*ENTERED_TOTAL/)
+    }))
+})
+
+describe("check", () => {
+  it.scoped("a good configuration: every table, the media codes, read-only", () =>
+    Effect.gen(function*() {
+      const { filename } = yield* simulated()
+      const report = yield* GenesysEngage.check(sqliteConfig(filename))
+      assert.isTrue(report.ok, JSON.stringify(report))
+      const names = report.items.map((i) => i.name)
+      for (const t of ["AG2_QUEUE_SUBHR", "SM_RES_STATE_FACT", "RESOURCE_STATE_REASON", "MEDIA_TYPE"]) {
+        assert.include(names, `table ${t}`)
+      }
+      assert.include(names, "read-only")
+      const facts = yield* GenesysEngage.check(sqliteConfig(filename, { contacts: { source: "facts" } }))
+      assert.isTrue(facts.ok)
+      assert.include(facts.items.map((i) => i.name), "table INTERACTION_RESOURCE_FACT")
+    }))
+
+  it.scoped("a missing file, a wrong table name, a missing column, unknown media codes", () =>
+    Effect.gen(function*() {
+      const { filename } = yield* simulated()
+      const missing = yield* GenesysEngage.check(sqliteConfig(filename + ".nope"))
+      assert.isFalse(missing.ok)
+      assert.deepStrictEqual(missing.items.map((i) => [i.name, i.ok]), [["connection", false]])
+      assert.match(missing.items[0]!.detail, /does not exist/)
+
+      const table = yield* GenesysEngage.check(sqliteConfig(filename, { tables: { SM_RES_STATE_FACT: "SM_RES_STATES" } }))
+      assert.isFalse(table.ok)
+      const item = table.items.find((i) => i.name === "table SM_RES_STATE_FACT (as SM_RES_STATES)")!
+      assert.isFalse(item.ok)
+      assert.match(item.detail, /SM_RES_STATES does not exist or is not visible to the user; check the schema and the table names/)
+
+      const columns = yield* GenesysEngage.check(
+        sqliteConfig(filename, { contacts: { measures: { offered: ["ENTERED_TOTAL"], holdTime: ["HOLD_SECONDS"] } } })
+      )
+      assert.isFalse(columns.ok)
+      assert.strictEqual(
+        columns.items.find((i) => i.name === "table AG2_QUEUE_SUBHR")!.detail,
+        "AG2_QUEUE_SUBHR lacks the columns ENTERED_TOTAL, HOLD_SECONDS (an older or newer Info Mart version may name them differently)"
+      )
+
+      const media = yield* GenesysEngage.check(
+        sqliteConfig(filename, { channels: { FAX: "documents" }, agentStatuses: { media: "PHONE" } })
+      )
+      assert.isFalse(media.ok)
+      assert.match(media.items.find((i) => i.name === "media codes")!.detail, /none of the configured media codes \(FAX\)/)
+      assert.match(media.items.find((i) => i.name === "agent state media")!.detail, /PHONE .* is not in MEDIA_TYPE; it has .*VOICE/)
+    }))
+})
+
+describe("realtime", () => {
+  it.scoped("polls the agent states every 10 seconds and carries its position", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const filename = path.join(dir, "gim.sqlite")
+      const sim = yield* GenesysSimulator.makeSqlite(filename, scenario)
+      const timeline = GenesysSimulator.mergeAdjacent(
+        Scenario.expectedSegments(scenario, { activityOf: GenesysSimulator.activityOf })
+      )
+      // a state that ends 5 seconds after the first poll, in the late morning
+      const ending = timeline.find((s) =>
+        s.end !== null && s.end >= Date.parse("2026-03-02T10:00:00Z") && s.end - s.start > 10_000
+      )!
+      const start = ending.end! - 5_000
+      yield* TestClock.setTime(start)
+      yield* sim.tick(start)
+      const out = yield* Queue.unbounded<Domain.Batch>()
+      const fiber = yield* GenesysEngage.connector.realtime!(sqliteConfig(filename)).pipe(
+        Stream.runForEach((b) => Queue.offer(out, b)),
+        Effect.fork
+      )
+      const first = yield* Queue.take(out)
+      assert.deepStrictEqual([first.contacts.length, first.aggregates.length], [0, 0])
+      const openAt = (b: Domain.Batch) => b.statuses.filter((s) => s.end === null)
+      assert.isAbove(openAt(first).length, 0, "the agents' current states")
+      yield* sim.tick(start + 10_000)
+      yield* TestClock.adjust("5 seconds")
+      assert.strictEqual(yield* Queue.size(out), 0, "no poll before 10 seconds")
+      yield* TestClock.adjust("5 seconds")
+      const second = yield* Queue.take(out)
+      assert.strictEqual((second as { position?: number }).position, start + 10_000)
+      const before = first.statuses.find((s) =>
+        s.agentIdentifier === ending.agentIdentifier && DateTime.toEpochMillis(s.start) === ending.start
+      )!
+      assert.isNull(before.end, "open at the first poll")
+      assert.isTrue(second.statuses.some((s) =>
+        s.agentIdentifier === ending.agentIdentifier && DateTime.toEpochMillis(s.start) === ending.start &&
+        s.end !== null && DateTime.toEpochMillis(s.end) === ending.end
+      ), "closed at the next poll")
+      assert.isAbove(second.statuses.length, 0)
+      yield* Fiber.interrupt(fiber)
+    }))
+})
+
