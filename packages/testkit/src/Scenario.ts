@@ -735,6 +735,11 @@ export interface SegmentOptions {
   /** only states that start in [from, to) */
   readonly from?: DateTime.DateTime.Input | undefined
   readonly to?: DateTime.DateTime.Input | undefined
+  /**
+   * merge back-to-back states that get the same activity identifier (as a vendor that reports
+   * one merged state per agent does: Talk, Hold, Talk all become one `Busy:Live`)
+   */
+  readonly mergeAdjacent?: boolean | undefined
 }
 
 /**
@@ -760,11 +765,19 @@ export const expectedSegments = (
   const out: Array<Omit<AgentSegment, "integrationId">> = []
   for (const agentId of Array.from(byAgent.keys()).sort()) {
     for (const s of trimOverlaps(byAgent.get(agentId)!)) {
-      if (s.start < from || s.start >= to) continue
-      out.push({ agentIdentifier: agentId, activityIdentifier: activityOf(s), start: s.start, end: s.end })
+      const activityIdentifier = activityOf(s)
+      const last = out[out.length - 1]
+      if (
+        options.mergeAdjacent && last !== undefined && last.agentIdentifier === agentId &&
+        last.activityIdentifier === activityIdentifier && last.end === s.start
+      ) {
+        out[out.length - 1] = { ...last, end: s.end }
+        continue
+      }
+      out.push({ agentIdentifier: agentId, activityIdentifier, start: s.start, end: s.end })
     }
   }
-  return out
+  return out.filter((s) => s.start >= from && s.start < to)
 }
 
 /**
