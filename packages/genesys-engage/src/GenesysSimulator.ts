@@ -32,12 +32,15 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
+import * as Clock from "effect/Clock"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import { indexes, tables } from "./internal/ddl.js"
 
@@ -860,6 +863,21 @@ export const make = (
       queueName: (identifier: string) => queueNames.get(identifier) ?? identifier
     } satisfies GenesysSimulator
   })
+
+/**
+ * Runs the ETL forever, every `everySeconds`, up to the clock's present (for demos: a
+ * scenario around now becomes a live Info Mart). Fork it; interrupt it to stop.
+ *
+ * @since 0.1.0 @category running
+ */
+export const runEtl = (
+  sim: GenesysSimulator,
+  everySeconds = 15
+): Effect.Effect<never, SqlError> =>
+  Effect.flatMap(Clock.currentTimeMillis, (now) => sim.tick(now)).pipe(
+    Effect.repeat(Schedule.spaced(Duration.seconds(everySeconds))),
+    Effect.zipRight(Effect.never)
+  )
 
 /** Scenario states with vendor overlaps trimmed (one state per agent at a time). */
 const trimmedStates = (scenario: Scenario): ReadonlyArray<AgentState> => {

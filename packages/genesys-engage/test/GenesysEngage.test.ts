@@ -237,6 +237,40 @@ describe("pull", () => {
     }))
 })
 
+describe("conformance (what testkit's ConnectorSuite would check)", () => {
+  const recordKeys = (b: ReturnType<typeof merged>) => ({
+    aggregates: b.aggregates.map((a) => JSON.stringify([a.queueIdentifier, a.channel, DateTime.toEpochMillis(a.start), a.offered, a.handled, a.handlingMs])).sort(),
+    contacts: b.contacts.map((c) => JSON.stringify([c.queueIdentifier, DateTime.toEpochMillis(c.timestamp), c.durationMs, c.waitMs])).sort(),
+    statuses: Array.from(new Set(b.statuses.map((x) =>
+      JSON.stringify([x.agentIdentifier, x.activityIdentifier, DateTime.toEpochMillis(x.start), x.end && DateTime.toEpochMillis(x.end)])
+    ))).sort()
+  })
+
+  it.scoped("two reads of a window give the same records; split windows give the same union; the future gives nothing", () =>
+    Effect.gen(function*() {
+      const { filename } = yield* simulated()
+      for (const extra of [{}, { contacts: { source: "facts" as const } }]) {
+        const config = sqliteConfig(filename, extra)
+        const once = recordKeys(merged(yield* pullAll(config)))
+        assert.deepStrictEqual(recordKeys(merged(yield* pullAll(config))), once)
+        // resume from intermediate checkpoints: [from, c) then [c, to) read the same as [from, to)
+        for (const hours of [3, 7.25, 11.5, 18]) {
+          const c = scenario.from + hours * HOUR
+          const left = merged(yield* pullAll(config, { from: whole.from, to: DateTime.unsafeMake(c) }))
+          const right = merged(yield* pullAll(config, { from: DateTime.unsafeMake(c), to: whole.to }))
+          const union = recordKeys(merged([left, right]))
+          assert.deepStrictEqual(union, once, `checkpoint at +${hours} h`)
+        }
+        const future = merged(
+          yield* pullAll(config, { from: DateTime.unsafeMake(scenario.to + 2 * 86_400_000), to: DateTime.unsafeMake(scenario.to + 3 * 86_400_000) })
+        )
+        assert.deepStrictEqual([future.aggregates.length, future.contacts.length, future.statuses.length], [0, 0, 0])
+        const empty = yield* pullAll(config, { from: whole.to, to: whole.to })
+        assert.deepStrictEqual(empty, [])
+      }
+    }))
+})
+
 describe("malformed rows fail the read with InvalidData naming the row", () => {
   const failing = (
     statement: string,
@@ -400,3 +434,29 @@ describe("realtime", () => {
     }))
 })
 
+
+describe("GenesysSimulator.runEtl", () => {
+  it.scoped("ticks the ETL to the clock's present every period", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const filename = path.join(dir, "gim.sqlite")
+      const sim = yield* GenesysSimulator.makeSqlite(filename, scenario)
+      const reader = Context.get(yield* Layer.build(SqliteClient.layer({ filename })), SqlClient.SqlClient)
+      const count = Effect.map(
+        reader.unsafe<{ n: number }>("SELECT COUNT(*) AS n FROM interaction_fact WHERE interaction_type_key = 4"),
+        (rows) => Number(rows[0]!.n)
+      )
+      const at = (iso: string) => Date.parse(iso)
+      yield* TestClock.setTime(at("2026-03-02T09:00:00Z"))
+      const fiber = yield* Effect.fork(GenesysSimulator.runEtl(sim, 15))
+      yield* TestClock.adjust("1 second")
+      const first = yield* count
+      const expectedBy = (t: number) => scenario.contacts.filter((c) => c.arrival <= t).length
+      assert.strictEqual(first, expectedBy(at("2026-03-02T09:00:00Z")))
+      yield* TestClock.adjust("3 hours")
+      // the last tick ran at 09:00 + 3 h (a multiple of 15 s)
+      assert.strictEqual(yield* count, expectedBy(at("2026-03-02T12:00:00Z")))
+      assert.isAbove(yield* count, first)
+      yield* Fiber.interrupt(fiber)
+    }))
+})
