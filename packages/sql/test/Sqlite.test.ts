@@ -285,6 +285,34 @@ describe("sql connector on SQLite", () => {
       yield* Fiber.interrupt(fiber)
     }))
 
+  it.effect("conformance: the window read in quarters gives the same contacts; a later window only the open status", () =>
+    Effect.gen(function*() {
+      const { file } = fixture()
+      const config = sqliteConfig(file)
+      const whole = merge(yield* collect(SqlConnector.pull(config, window)))
+      const quarters: Array<Domain.Batch> = []
+      for (let q = 0; q < 4; q++) {
+        const from = DateTime.add(window.from, { minutes: 15 * q })
+        quarters.push(merge(yield* collect(SqlConnector.pull(config, { from, to: DateTime.add(from, { minutes: 15 }) }))))
+      }
+      assert.deepStrictEqual(quarters.flatMap((b) => b.contacts), whole.contacts)
+      // a status crossing a quarter's edge comes back with every quarter it overlaps, whole
+      assert.deepStrictEqual(
+        quarters.map((b) => b.statuses.map((s) => `${s.agentIdentifier}/${s.activityIdentifier}`)),
+        [["a-1/READY", "a-1/BREAK"], ["a-1/BREAK"], [], ["a-2/READY"]]
+      )
+      const future = {
+        from: DateTime.unsafeMake("2099-01-01T00:00:00Z"),
+        to: DateTime.unsafeMake("2099-01-01T01:00:00Z")
+      }
+      // no contacts; only the status that is still open overlaps a later window
+      const later = merge(yield* collect(SqlConnector.pull(config, future)))
+      assert.deepStrictEqual(later.contacts, [])
+      assert.deepStrictEqual(later.statuses.map((s) => [s.agentIdentifier, s.end]), [["a-2", null]])
+      const contactsOnly = sqliteConfig(file, { agentStatuses: undefined })
+      assert.deepStrictEqual(yield* collect(SqlConnector.pull(contactsOnly, future)), [])
+    }))
+
   it.effect("realtime without a statuses query fails with InvalidData", () =>
     Effect.gen(function*() {
       const { file } = fixture()
