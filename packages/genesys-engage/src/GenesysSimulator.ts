@@ -168,30 +168,6 @@ export const activityOf = (state: Pick<AgentState, "activity">): string => {
   return reason ? `${name}:${reason.value}` : name
 }
 
-/**
- * Joins a timeline's adjacent segments that have the same activity (Info Mart keeps one row
- * for an unchanged state, e.g. Talk then Hold is one `Busy`). Per agent, in start order.
- *
- * @since 0.1.0 @category expectations
- */
-export const mergeAdjacent = <
-  S extends { readonly agentIdentifier: string; readonly activityIdentifier: string; readonly start: number; readonly end: number | null }
->(segments: ReadonlyArray<S>): Array<S> => {
-  const out: Array<S> = []
-  for (const s of segments) {
-    const last = out[out.length - 1]
-    if (
-      last !== undefined && last.agentIdentifier === s.agentIdentifier &&
-      last.activityIdentifier === s.activityIdentifier && last.end !== null && last.end === s.start
-    ) {
-      out[out.length - 1] = { ...last, end: s.end }
-    } else {
-      out.push(s)
-    }
-  }
-  return out
-}
-
 // ---------------------------------------------------------------------------
 // rows
 // ---------------------------------------------------------------------------

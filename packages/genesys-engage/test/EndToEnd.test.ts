@@ -148,9 +148,7 @@ const weekArrives = (
           assert.isTrue(rows60.every((r) => /T\d\d:00:00/.test(r.start)), "hours start on the local hour")
 
           // agent segments: Info Mart's merged states, overlaps trimmed, no open state left
-          const expectedSegments = GenesysSimulator.mergeAdjacent(
-            Scenario.expectedSegments(scenario, { activityOf: GenesysSimulator.activityOf })
-          )
+          const expectedSegments = Scenario.expectedSegments(scenario, { activityOf: GenesysSimulator.activityOf, mergeAdjacent: true })
           const segments = yield* harness.segments(scenario)
           assert.strictEqual(segments.length, expectedSegments.length)
           assert.deepStrictEqual(segments, expectedSegments)

@@ -171,9 +171,7 @@ describe("pull", () => {
         Array.from(activities).sort(),
         ["AfterCallWork", "Busy", "NotReady:Break", "NotReady:Lunch", "Ready"]
       )
-      const expected = GenesysSimulator.mergeAdjacent(
-        Scenario.expectedSegments(scenario, { activityOf: GenesysSimulator.activityOf })
-      )
+      const expected = Scenario.expectedSegments(scenario, { activityOf: GenesysSimulator.activityOf, mergeAdjacent: true })
       const got = statuses.map((s) => ({
         agentIdentifier: s.agentIdentifier,
         activityIdentifier: s.activityIdentifier,
@@ -396,9 +394,7 @@ describe("realtime", () => {
       const dir = yield* tempDir
       const filename = path.join(dir, "gim.sqlite")
       const sim = yield* GenesysSimulator.makeSqlite(filename, scenario)
-      const timeline = GenesysSimulator.mergeAdjacent(
-        Scenario.expectedSegments(scenario, { activityOf: GenesysSimulator.activityOf })
-      )
+      const timeline = Scenario.expectedSegments(scenario, { activityOf: GenesysSimulator.activityOf, mergeAdjacent: true })
       // a state that ends 5 seconds after the first poll, in the late morning
       const ending = timeline.find((s) =>
         s.end !== null && s.end >= Date.parse("2026-03-02T10:00:00Z") && s.end - s.start > 10_000
