@@ -12,8 +12,12 @@ import {
   Ingest,
   Integrations,
   Intervals,
+  Scheduler,
   type Storage
 } from "@acd-bridge/core"
+import { Authenticator, HttpAdapter } from "@acd-bridge/http"
+import * as HttpServer from "@effect/platform/HttpServer"
+import * as Redacted from "effect/Redacted"
 import { SqlStorage } from "@acd-bridge/sql-storage"
 import type { Scenario } from "@acd-bridge/testkit"
 import { assert } from "@effect/vitest"
@@ -47,10 +51,20 @@ export const engineLayer = <R>(
 export const createIntegration = (
   connector: string,
   config: unknown,
-  timezone: string
+  timezone: string,
+  historyDepthDays?: number
 ): Effect.Effect<Domain.Integration, never, Integrations.Integrations> =>
   Effect.flatMap(Integrations.Integrations, (s) =>
-    Effect.map(s.create(tenant, { name: `${connector} e2e`, connector, config, timezone }), (r) => r.integration)).pipe(
+    Effect.map(
+      s.create(tenant, {
+        name: `${connector} e2e`,
+        connector,
+        config,
+        timezone,
+        ...(historyDepthDays === undefined ? {} : { historyDepthDays })
+      }),
+      (r) => r.integration
+    )).pipe(
       Effect.orDie
     )
 
@@ -204,3 +218,78 @@ export const assertSameSegments = (actual: ReadonlyArray<Segment>, expected: Rea
   assert.strictEqual(actual.length, expected.length, "segment count")
 }
 
+
+/** What `GET /v1/intervals` answers, in the shape `Scenario.expectedIntervals` has (ms sums). */
+export const httpIntervals = (
+  url: string,
+  token: string,
+  integrationId: string,
+  from: number,
+  to: number,
+  length: Domain.IntervalMinutes,
+  timezone: string
+): Effect.Effect<Array<Scenario.ExpectedInterval>> =>
+  Effect.promise(async () => {
+    const query = new URLSearchParams({
+      integrationId,
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+      length: String(length),
+      timezone
+    })
+    const res = await fetch(`${url}/v1/intervals?${query.toString()}`, { headers: { authorization: `Bearer ${token}` } })
+    if (res.status !== 200) throw new Error(`GET /v1/intervals: HTTP ${res.status} ${await res.text()}`)
+    const rows = await res.json() as Array<Record<string, unknown>>
+    const num = (v: unknown) => (typeof v === "number" ? v : 0)
+    const ms = (v: unknown) => round(num(v) * 1000)
+    return rows.map((r) => ({
+      queueIdentifier: String(r["queueIdentifier"]),
+      queueName: String(r["queueName"]),
+      channel: r["channel"] as Domain.Channel,
+      start: Date.parse(String(r["start"])),
+      end: Date.parse(String(r["end"])),
+      offered: num(r["offered"]),
+      handled: num(r["handled"]),
+      handlingMs: ms(r["handlingSeconds"]),
+      unhandledMs: ms(r["unhandledSeconds"]),
+      talkMs: ms(r["talkSeconds"]),
+      holdMs: ms(r["holdSeconds"]),
+      afterCallWorkMs: ms(r["afterCallWorkSeconds"]),
+      waitMs: ms(r["waitSeconds"]),
+      abandoned: num(r["abandoned"]),
+      answeredInThreshold: num(r["answeredInThreshold"])
+    }))
+  })
+
+export const adminToken = "e2e-admin-token-0123456789abcdef"
+
+/**
+ * The engine behind the HTTP API on 127.0.0.1 (a free port), with the given connectors; the
+ * scheduler is started separately with `runScheduler`.
+ */
+export const serverLayer = <R>(
+  registry: Layer.Layer<ConnectorRegistry.ConnectorRegistry, never, R>
+): Layer.Layer<
+  HttpServer.HttpServer | Engine.Services | Storage.Storage | ConnectorRegistry.ConnectorRegistry,
+  never,
+  R
+> =>
+  HttpAdapter.layer({ port: 0, host: "127.0.0.1", rateLimit: false }).pipe(
+    Layer.provide(Authenticator.layer({ adminToken: Redacted.make(adminToken), tenantId: tenant })),
+    Layer.provideMerge(engineLayer(registry)),
+    Layer.orDie
+  )
+
+export const serverUrl: Effect.Effect<string, never, HttpServer.HttpServer> = Effect.map(
+  HttpServer.HttpServer,
+  (s) => (s.address._tag === "TcpAddress" ? `http://127.0.0.1:${s.address.port}` : "")
+)
+
+/** Runs the scheduler for the tenant until it has nothing left to do, then stops it. */
+export const runScheduler: Effect.Effect<
+  void,
+  never,
+  Storage.Storage | ConnectorRegistry.ConnectorRegistry | Ingest.Ingest
+> = Effect.flatMap(Scheduler.Scheduler, (s) => s.awaitIdle).pipe(
+  Effect.provide(Scheduler.layer({ tenants: [tenant] }))
+)
