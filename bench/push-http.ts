@@ -1,0 +1,259 @@
+/**
+ * Push throughput over HTTP on loopback into SQLite: the engine's push API
+ * (`@acd-bridge/http` + `@acd-bridge/api-push` over `SqlStorage.layerSqlite`) against a
+ * baseline in the same run: a bare `node:http` server doing `JSON.parse` and raw better-sqlite3
+ * inserts (one prepared INSERT per record, one transaction per request, same pragmas).
+ *
+ * Each server runs in its own Node process; this process is the load generator: BENCH_CLIENTS
+ * (default 4) concurrent clients send BENCH_RECORDS (default 200,000) contact events in
+ * batches of BENCH_BATCH (default 1,000), bodies serialised before the clock starts. Reported:
+ * records/s, the engine/baseline ratio (target ≥ 0.4) and p50/p99 request latency.
+ *
+ * The engine path per request: bearer API key (SHA-256 lookup), rate limit off, body read
+ * with the size limit, JSON.parse, Schema decode of every record, timestamps, `Ingest.push`
+ * (plan, one SQLite transaction: queues, pre-summed quarter-hour upserts, import-run record).
+ * BENCH_IDEMPOTENCY=1 sends an Idempotency-Key with every request (hash + idempotency record).
+ */
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { performance } from "node:perf_hooks"
+import { fileURLToPath } from "node:url"
+
+const RECORDS = Number(process.env["BENCH_RECORDS"] ?? 200_000)
+const BATCH = Number(process.env["BENCH_BATCH"] ?? 1_000)
+const CLIENTS = Number(process.env["BENCH_CLIENTS"] ?? 4)
+const IDEMPOTENCY = process.env["BENCH_IDEMPOTENCY"] === "1"
+const ADMIN_TOKEN = "bench-admin-token-0123456789abcdef"
+const here = path.dirname(fileURLToPath(import.meta.url))
+
+// ---------------------------------------------------------------------------
+// servers (run in a child process: `push-http.ts serve engine|baseline <dir>`)
+// ---------------------------------------------------------------------------
+
+const serveEngine = async (dir: string) => {
+  const { PushConnector } = await import("../packages/api-push/src/index.js")
+  const { ApiKeys, ConnectorRegistry, Domain, Engine, Integrations } = await import("@acd-bridge/core")
+  const { Authenticator, HttpAdapter } = await import("../packages/http/src/index.js")
+  const { SqlStorage } = await import("@acd-bridge/sql-storage")
+  const HttpServer = await import("@effect/platform/HttpServer")
+  const Effect = await import("effect/Effect")
+  const Layer = await import("effect/Layer")
+  const Logger = await import("effect/Logger")
+  const LogLevel = await import("effect/LogLevel")
+  const Redacted = await import("effect/Redacted")
+  const tenantId = Domain.TenantId.make("bench")
+  const engine = Engine.layer.pipe(
+    Layer.provideMerge(Layer.mergeAll(
+      SqlStorage.layerSqlite({ filename: path.join(dir, "engine.sqlite") }),
+      ConnectorRegistry.layer(PushConnector.connector)
+    ))
+  )
+  const server = HttpAdapter.layer({ port: 0, host: "127.0.0.1", rateLimit: false, maxBodyBytes: 64 * 1024 * 1024 }).pipe(
+    Layer.provide(Authenticator.layer({ adminToken: Redacted.make(ADMIN_TOKEN), tenantId })),
+    Layer.provideMerge(engine)
+  )
+  const program = Effect.gen(function*() {
+    const address = (yield* HttpServer.HttpServer).address
+    const { integration } = yield* (yield* Integrations.Integrations).create(tenantId, { name: "bench", connector: "api-push" })
+    const { apiKey } = yield* (yield* ApiKeys.ApiKeys).generate(tenantId, integration.id)
+    process.stdout.write(`${JSON.stringify({ port: address._tag === "TcpAddress" ? address.port : 0, apiKey, integrationId: integration.id })}\n`)
+    return yield* Effect.never
+  })
+  await Effect.runPromise(program.pipe(Effect.provide(server), Logger.withMinimumLogLevel(LogLevel.Warning)))
+}
+
+const serveBaseline = async (dir: string) => {
+  const { default: Database } = await import("better-sqlite3")
+  const http = await import("node:http")
+  const db = new Database(path.join(dir, "baseline.sqlite"))
+  db.pragma("journal_mode = WAL")
+  db.pragma("synchronous = FULL")
+  db.pragma("foreign_keys = ON")
+  db.exec(`CREATE TABLE contacts (
+    id INTEGER PRIMARY KEY, integration_id TEXT NOT NULL, queue_identifier TEXT NOT NULL, queue_name TEXT NOT NULL,
+    channel TEXT NOT NULL, ts INTEGER NOT NULL, offered INTEGER NOT NULL, handled INTEGER NOT NULL, duration_ms INTEGER NOT NULL)`)
+  const insert = db.prepare(
+    "INSERT INTO contacts (integration_id, queue_identifier, queue_name, channel, ts, offered, handled, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+  )
+  interface Wire {
+    readonly data: ReadonlyArray<{
+      readonly properties: { readonly offered: boolean; readonly handled: boolean; readonly duration: number }
+      readonly queueName: string
+      readonly queueIdentifier: string
+      readonly timestamp: string
+      readonly channel: string
+    }>
+    readonly meta: { readonly integrationConfigurationId: string }
+  }
+  const write = db.transaction((body: Wire) => {
+    for (const r of body.data) {
+      insert.run(
+        String(body.meta.integrationConfigurationId),
+        r.queueIdentifier,
+        r.queueName,
+        r.channel,
+        Date.parse(r.timestamp),
+        r.properties.offered ? 1 : 0,
+        r.properties.handled ? 1 : 0,
+        Math.round(r.properties.duration * 1000)
+      )
+    }
+  })
+  const server = http.createServer((req, res) => {
+    const chunks: Array<Buffer> = []
+    req.on("data", (chunk: Buffer) => chunks.push(chunk))
+    req.on("end", () => {
+      try {
+        const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Wire
+        write(body)
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ accepted: body.data.length }))
+      } catch (error) {
+        res.writeHead(400).end(String(error))
+      }
+    })
+  })
+  server.listen(0, "127.0.0.1", () => {
+    const address = server.address()
+    const port = typeof address === "object" && address !== null ? address.port : 0
+    process.stdout.write(`${JSON.stringify({ port, apiKey: "none", integrationId: "baseline" })}\n`)
+  })
+}
+
+// ---------------------------------------------------------------------------
+// load generator
+// ---------------------------------------------------------------------------
+
+interface Started {
+  readonly port: number
+  readonly apiKey: string
+  readonly integrationId: string
+  readonly stop: () => Promise<void>
+}
+
+const startServer = (kind: "engine" | "baseline", dir: string): Promise<Started> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "serve", kind, dir], {
+      cwd: here,
+      stdio: ["ignore", "pipe", "inherit"]
+    })
+    let out = ""
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString()
+      const line = out.split("\n").find((l) => l.startsWith("{"))
+      if (line !== undefined && out.includes("\n")) {
+        const info = JSON.parse(line) as { port: number; apiKey: string; integrationId: string }
+        resolve({
+          ...info,
+          stop: () =>
+            new Promise((done) => {
+              child.on("exit", () => done())
+              child.kill("SIGKILL")
+            })
+        })
+      }
+    })
+    child.on("exit", (code) => reject(new Error(`${kind} server exited (${code}): ${out}`)))
+  })
+
+const QUEUES = 20
+const T0 = Date.parse("2026-01-05T00:00:00Z")
+const CHANNELS = ["calls", "chats", "emails"] as const
+
+const bodies = (integrationId: string): Array<string> => {
+  const out: Array<string> = []
+  for (let start = 0; start < RECORDS; start += BATCH) {
+    const data = []
+    for (let r = start; r < Math.min(RECORDS, start + BATCH); r++) {
+      const q = (r * 7) % QUEUES
+      data.push({
+        properties: { offered: true, handled: r % 5 !== 0, duration: 30 + ((r * 7_919) % 570_000) / 1000 },
+        queueName: `Queue ${q}`,
+        queueIdentifier: `q-${q}`,
+        timestamp: new Date(T0 + r * 2_600).toISOString(),
+        channel: CHANNELS[q % 3]!
+      })
+    }
+    out.push(JSON.stringify({ data, meta: { integrationConfigurationId: integrationId } }))
+  }
+  return out
+}
+
+const percentile = (sorted: ReadonlyArray<number>, p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
+
+const drive = async (server: Started) => {
+  const url = `http://127.0.0.1:${server.port}/external-systems/contact-events`
+  const headers = (i: number): Record<string, string> => ({
+    authorization: `Bearer ${server.apiKey}`,
+    "content-type": "application/json",
+    ...(IDEMPOTENCY ? { "idempotency-key": `bench-${i}` } : {})
+  })
+  const send = async (body: string, i: number) => {
+    const response = await fetch(url, { method: "POST", headers: headers(i), body })
+    const text = await response.text()
+    if (response.status !== 200) throw new Error(`${response.status}: ${text.slice(0, 300)}`)
+  }
+  // warm-up (JIT, connections), not timed: different queue ids, same shape
+  const warm = bodies(server.integrationId).slice(0, 5).map((b) => b.replaceAll("\"q-", "\"warm-"))
+  for (const [i, body] of warm.entries()) await send(body, -1 - i)
+
+  const all = bodies(server.integrationId)
+  const latencies: Array<number> = []
+  let next = 0
+  const started = performance.now()
+  await Promise.all(Array.from({ length: CLIENTS }, async () => {
+    while (next < all.length) {
+      const i = next++
+      const t = performance.now()
+      await send(all[i]!, i)
+      latencies.push(performance.now() - t)
+    }
+  }))
+  const seconds = (performance.now() - started) / 1000
+  latencies.sort((a, b) => a - b)
+  return { recordsPerSecond: RECORDS / seconds, seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) }
+}
+
+const main = async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "acd-bridge-push-http-"))
+  try {
+    process.stdout.write(
+      `push over HTTP into SQLite: ${RECORDS.toLocaleString("en")} records, batches of ${BATCH}, ${CLIENTS} clients` +
+        `${IDEMPOTENCY ? ", Idempotency-Key on every request" : ""} (${os.cpus().length} CPUs, Node ${process.version})\n`
+    )
+    const results: Record<string, Awaited<ReturnType<typeof drive>>> = {}
+    for (const kind of ["baseline", "engine"] as const) {
+      const server = await startServer(kind, dir)
+      try {
+        results[kind] = await drive(server)
+      } finally {
+        await server.stop()
+      }
+    }
+    const baseline = results["baseline"]!
+    const engine = results["engine"]!
+    const row = (name: string, r: typeof engine) =>
+      `${name.padEnd(44)} ${Math.round(r.recordsPerSecond).toLocaleString("en").padStart(10)} rec/s   ` +
+      `p50 ${r.p50.toFixed(1).padStart(7)} ms   p99 ${r.p99.toFixed(1).padStart(7)} ms`
+    process.stdout.write(`${row("baseline: node:http + JSON.parse + raw inserts", baseline)}\n`)
+    process.stdout.write(`${row("engine: HttpAdapter + api-push + SqlStorage", engine)}\n`)
+    const ratio = engine.recordsPerSecond / baseline.recordsPerSecond
+    process.stdout.write(`ratio engine/baseline: ${ratio.toFixed(2)} (target >= 0.4)\n`)
+    process.stdout.write(`${JSON.stringify({ bench: "push-http", records: RECORDS, batch: BATCH, clients: CLIENTS, baseline, engine, ratio })}\n`)
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+if (process.argv[2] === "serve") {
+  // a normal exit on SIGTERM, so `--cpu-prof` can write its profile
+  process.on("SIGTERM", () => process.exit(0))
+  const kind = process.argv[3]
+  const dir = process.argv[4]!
+  if (kind === "engine") await serveEngine(dir)
+  else await serveBaseline(dir)
+} else {
+  await main()
+}

@@ -1,0 +1,122 @@
+import { type ChildProcess, spawn } from "node:child_process"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { afterAll, assert, describe, it } from "vitest"
+
+const root = fileURLToPath(new URL("../../../", import.meta.url))
+const adminToken = "example-server-test-token-0123456789"
+const dir = mkdtempSync(join(tmpdir(), "acd-example-"))
+const database = join(dir, "nested", "demo.sqlite")
+
+interface Running {
+  readonly child: ChildProcess
+  readonly url: string
+  readonly integrationId: string
+  readonly output: () => string
+  readonly exited: Promise<number | null>
+}
+
+const start = async (args: ReadonlyArray<string> = []): Promise<Running> => {
+  const child = spawn(process.execPath, ["--import", "tsx", "examples/server/src/main.ts", ...args], {
+    cwd: root,
+    env: {
+      ...process.env,
+      PORT: "0",
+      HOST: "127.0.0.1",
+      ACD_BRIDGE_DATABASE_URL: database,
+      ACD_BRIDGE_ADMIN_TOKEN: adminToken,
+      ACD_BRIDGE_DEMO_SPEED: "20"
+    },
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  let output = ""
+  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()))
+  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()))
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1]
+    const integrationId = /integration (\S+) "Demo ACD"/.exec(output)?.[1]
+    if (url !== undefined && integrationId !== undefined && output.includes("demo feeder:")) {
+      return { child, url, integrationId, output: () => output, exited }
+    }
+    if (child.exitCode !== null) throw new Error(`the server exited early:\n${output}`)
+    if (Date.now() > deadline) throw new Error(`the server did not start:\n${output}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+const get = async <T>(server: Running, path: string): Promise<T> => {
+  const response = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${adminToken}` } })
+  assert.strictEqual(response.status, 200, path)
+  return (await response.json()) as T
+}
+
+const waitFor = async <T>(probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> => {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const found = await probe()
+    if (found !== undefined) return found
+    if (Date.now() > deadline) throw new Error("timed out")
+    await new Promise((r) => setTimeout(r, 250))
+  }
+}
+
+describe("examples/server", () => {
+  const started: Array<ChildProcess> = []
+  afterAll(() => {
+    for (const child of started) if (child.exitCode === null) child.kill("SIGKILL")
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it("serves the demo: intervals and agent statuses show up, SIGTERM stops it", async () => {
+    const server = await start()
+    started.push(server.child)
+    const range = () => {
+      const now = Date.now()
+      return `from=${new Date(now - 86_400_000).toISOString()}&to=${new Date(now + 3_600_000).toISOString()}`
+    }
+    const rows = await waitFor(async () => {
+      const found = await get<Array<{ offered: number; queueIdentifier: string; channel: string }>>(
+        server,
+        `/v1/intervals?integrationId=${server.integrationId}&${range()}&length=60&timezone=Europe/Berlin`
+      )
+      return found.length > 0 ? found : undefined
+    }, 60_000)
+    assert.isAbove(rows.reduce((n, r) => n + r.offered, 0), 0)
+    const queues = await get<Array<{ identifier: string; channel: string }>>(server, `/v1/queues?integrationId=${server.integrationId}`)
+    assert.isAtLeast(new Set(queues.map((q) => q.channel)).size, 3, "several channels")
+    // agent statuses only come from the live feeder
+    const statuses = await waitFor(async () => {
+      const found = await get<Array<{ agentIdentifier: string }>>(server, `/v1/agent-statuses?integrationId=${server.integrationId}&${range()}`)
+      return found.length > 0 ? found : undefined
+    }, 30_000)
+    assert.isAbove(statuses.length, 0)
+    // the live feeder keeps adding: the current hour grows
+    const total = async () =>
+      (await get<Array<{ offered: number }>>(server, `/v1/intervals?integrationId=${server.integrationId}&${range()}&length=60`))
+        .reduce((n, r) => n + r.offered, 0)
+    const before = await total()
+    await waitFor(async () => ((await total()) > before ? true : undefined), 30_000)
+
+    server.child.kill("SIGTERM")
+    const code = await Promise.race([server.exited, new Promise<"hung">((r) => setTimeout(() => r("hung"), 20_000))])
+    assert.strictEqual(code, 0, server.output())
+    assert.include(server.output(), "shutting down")
+  }, 180_000)
+
+  it("finds its demo integration again after a restart; --no-demo turns the feeder off; SIGINT stops it", async () => {
+    const server = await start(["--no-demo"])
+    started.push(server.child)
+    assert.include(server.output(), "demo feeder: off")
+    assert.match(server.output(), /integration \S+ "Demo ACD" \(found, active\)/)
+    const integrations = await get<Array<{ name: string; status: string }>>(server, "/v1/integrations")
+    assert.strictEqual(integrations.filter((i) => i.name === "Demo ACD").length, 1)
+    assert.strictEqual((await fetch(`${server.url}/health`)).status, 200)
+    server.child.kill("SIGINT")
+    const code = await Promise.race([server.exited, new Promise<"hung">((r) => setTimeout(() => r("hung"), 20_000))])
+    assert.strictEqual(code, 0, server.output())
+  }, 120_000)
+})

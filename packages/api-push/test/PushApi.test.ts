@@ -1,0 +1,97 @@
+import { Domain, Integrations, Intervals, Lifecycle, Principal } from "@acd-bridge/core"
+import { assert, describe, it } from "@effect/vitest"
+import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import { PushApi } from "../src/index.js"
+import { tenantId, TestEngine } from "./engine.js"
+
+const admin = Principal.Admin({ tenantId })
+
+const body = (integrationId: unknown, data: ReadonlyArray<unknown>) => JSON.stringify({ data, meta: { integrationConfigurationId: integrationId } })
+
+const contact = (timestamp: string, duration = 60) => ({
+  properties: { offered: true, handled: true, duration },
+  queueName: "Level 1 support",
+  queueIdentifier: "1337_99",
+  timestamp,
+  channel: "calls"
+})
+
+const create = (input: Partial<Integrations.CreateIntegration> = {}) =>
+  Effect.map(
+    Effect.flatMap(Integrations.Integrations, (s) => s.create(tenantId, { name: "ACD", connector: "api-push", ...input })),
+    (created) => created.integration
+  )
+
+const offered = Effect.flatMap(Intervals.Intervals, (s) =>
+  s.query(tenantId, {
+    from: DateTime.unsafeMake("2026-03-02T00:00:00Z"),
+    to: DateTime.unsafeMake("2026-03-03T00:00:00Z"),
+    length: 60,
+    timezone: "UTC"
+  })).pipe(Effect.map((rows) => rows.reduce((n, r) => n + r.offered, 0)))
+
+describe("PushApi.push", () => {
+  it.effect("accepts meta.integrationConfigurationId as a JSON number, compared as a string", () =>
+    Effect.gen(function*() {
+      const integration = yield* create()
+      assert.strictEqual(integration.id, "4711")
+      const key = Principal.IntegrationKey({ tenantId, integrationId: integration.id })
+      const answer = yield* PushApi.push("contactEvents", key, body(4711, [contact("2026-03-02T09:00:00Z")]))
+      assert.deepStrictEqual(answer, { accepted: 1 })
+      assert.strictEqual(yield* offered, 1)
+    }).pipe(Effect.provide(TestEngine)))
+
+  it.effect("refuses another integration's key, unknown and deleted integrations, malformed bodies", () =>
+    Effect.gen(function*() {
+      const integration = yield* create()
+      const other = yield* create({ name: "other" })
+      const data = [contact("2026-03-02T09:00:00Z")]
+      const key = Principal.IntegrationKey({ tenantId, integrationId: integration.id })
+      const tagOf = <E extends { readonly _tag: string }, R>(effect: Effect.Effect<unknown, E, R>) =>
+        Effect.map(Effect.flip(effect), (e) => e._tag)
+      assert.strictEqual(yield* tagOf(PushApi.push("contactEvents", key, body(other.id, data))), "Forbidden")
+      assert.strictEqual(yield* tagOf(PushApi.push("contactEvents", admin, body("nope", data))), "IntegrationNotFound")
+      const foreign = Principal.Admin({ tenantId: Domain.TenantId.make("tenant-b") })
+      assert.strictEqual(yield* tagOf(PushApi.push("contactEvents", foreign, body(integration.id, data))), "IntegrationNotFound")
+      assert.strictEqual(yield* tagOf(PushApi.push("contactEvents", admin, "{nope")), "MalformedBody")
+      assert.strictEqual(yield* tagOf(PushApi.push("contactEvents", admin, "")), "MalformedBody")
+      yield* Effect.flatMap(Lifecycle.Lifecycle, (s) => s.delete(tenantId, other.id))
+      assert.strictEqual(yield* tagOf(PushApi.push("contactEvents", admin, body(other.id, data))), "IntegrationDeleted")
+      assert.strictEqual(yield* offered, 0)
+    }).pipe(Effect.provide(TestEngine)))
+
+  it.effect("refuses a data kind the integration does not import", () =>
+    Effect.gen(function*() {
+      const integration = yield* create({ dataKinds: ["contacts"] })
+      const error = yield* Effect.flip(PushApi.push("agentStatuses", admin, body(integration.id, [
+        { agentIdentifier: "a", activityIdentifier: "b", startTime: "2026-03-02T09:00:00Z" }
+      ])))
+      assert.strictEqual(error._tag, "InvalidRequest")
+      if (error._tag === "InvalidRequest") assert.strictEqual(error.field, "data")
+    }).pipe(Effect.provide(TestEngine)))
+
+  it.effect("an idempotency key returns the first answer; with another body it is refused", () =>
+    Effect.gen(function*() {
+      const integration = yield* create()
+      const first = body(integration.id, [contact("2026-03-02T09:00:00Z"), contact("2026-03-02T09:01:00Z")])
+      assert.deepStrictEqual(yield* PushApi.push("contactEvents", admin, first, { idempotencyKey: "k" }), { accepted: 2 })
+      assert.deepStrictEqual(yield* PushApi.push("contactEvents", admin, first, { idempotencyKey: "k" }), { accepted: 2 })
+      const other = body(integration.id, [contact("2026-03-02T10:00:00Z")])
+      const reused = yield* Effect.flip(PushApi.push("contactEvents", admin, other, { idempotencyKey: "k" }))
+      assert.strictEqual(reused._tag, "IdempotencyKeyReused")
+      assert.strictEqual(yield* offered, 2)
+    }).pipe(Effect.provide(TestEngine)))
+
+  it.effect("stages while paused and applies on resume", () =>
+    Effect.gen(function*() {
+      const integration = yield* create()
+      const lifecycle = yield* Lifecycle.Lifecycle
+      yield* lifecycle.pause(tenantId, integration.id)
+      const answer = yield* PushApi.push("contactEvents", admin, body(integration.id, [contact("2026-03-02T09:00:00Z")]))
+      assert.deepStrictEqual(answer, { accepted: 1 })
+      assert.strictEqual(yield* offered, 0)
+      yield* lifecycle.resume(tenantId, integration.id)
+      assert.strictEqual(yield* offered, 1)
+    }).pipe(Effect.provide(TestEngine)))
+})

@@ -1,0 +1,139 @@
+/**
+ * The middleware around every route: request ids, the per-credential rate limit, the body
+ * limit, the access log, and the answer for every failure as a problem body (typed problems,
+ * parameters that can't be read, unknown routes, defects: never a stack trace).
+ */
+import type * as HttpApp from "@effect/platform/HttpApp"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import type * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
+import { createHash, randomUUID } from "node:crypto"
+import * as Problem from "../Problem.js"
+import * as RateLimiter from "./rateLimiter.js"
+
+export interface Options {
+  readonly maxBodyBytes: number
+  readonly rateLimit: RateLimiter.RateLimit | false
+  readonly accessLog: LogLevel.LogLevel
+}
+
+const unlimited = new Set(["/health", "/openapi.json"])
+
+const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/
+
+/** The caller's request id when it is a sane token, else a new one. */
+const requestIdOf = (request: HttpServerRequest.HttpServerRequest): string => {
+  const given = request.headers["x-request-id"]
+  return given !== undefined && requestIdPattern.test(given) ? given : randomUUID()
+}
+
+const pathOf = (request: HttpServerRequest.HttpServerRequest): string => {
+  const q = request.url.indexOf("?")
+  return q === -1 ? request.url : request.url.slice(0, q)
+}
+
+/** Rate-limit key: a digest of the credential (never the credential itself), else the address. */
+const limitKey = (request: HttpServerRequest.HttpServerRequest): string => {
+  const authorization = request.headers.authorization
+  if (authorization !== undefined && authorization !== "") {
+    return `c:${createHash("sha256").update(authorization).digest("base64")}`
+  }
+  return `a:${Option.getOrElse(request.remoteAddress, () => "unknown")}`
+}
+
+export const problemResponse = (problem: Problem.Problem): HttpServerResponse.HttpServerResponse => {
+  const headers: Record<string, string> = {}
+  if (problem.status === 401) headers["www-authenticate"] = "Bearer"
+  if (problem instanceof Problem.TooManyRequests) headers["retry-after"] = String(problem.retryAfterSeconds)
+  return HttpServerResponse.unsafeJson(Problem.toJson(problem), {
+    status: problem.status,
+    contentType: "application/problem+json",
+    headers
+  })
+}
+
+const tagOf = (u: unknown): string | undefined =>
+  typeof u === "object" && u !== null && "_tag" in u && typeof u._tag === "string" ? u._tag : undefined
+
+interface DecodeIssue {
+  readonly path: ReadonlyArray<PropertyKey>
+  readonly message: string
+}
+
+const decodeIssue = (u: unknown): DecodeIssue | undefined => {
+  if (typeof u !== "object" || u === null || !("issues" in u) || !Array.isArray(u.issues)) return undefined
+  const first: unknown = u.issues[0]
+  if (typeof first !== "object" || first === null || !("path" in first) || !("message" in first)) return undefined
+  return {
+    path: Array.isArray(first.path) ? first.path : [],
+    message: String(first.message)
+  }
+}
+
+/** The problem a failure becomes; `undefined` for an interruption (the client went away). */
+const toProblem = (
+  cause: Cause.Cause<unknown>,
+  request: HttpServerRequest.HttpServerRequest
+): Effect.Effect<Problem.Problem | undefined> => {
+  const failure = Cause.failureOption(cause)
+  if (Option.isSome(failure)) {
+    const error = failure.value
+    if (Problem.isProblem(error)) return Effect.succeed(error)
+    switch (tagOf(error)) {
+      case "HttpApiDecodeError": {
+        const issue = decodeIssue(error)
+        const field = issue && issue.path.length > 0 ? issue.path.map(String).join(".") : undefined
+        return Effect.succeed(
+          Problem.badRequest(
+            issue ? (field ? `${field}: ${issue.message}` : issue.message) : "The request could not be read",
+            field
+          )
+        )
+      }
+      case "RouteNotFound":
+        return Effect.succeed(Problem.notFound(`No route ${request.method} ${pathOf(request)}`))
+      case "RequestError":
+        return Effect.succeed(Problem.badRequest("The request could not be read"))
+    }
+  }
+  if (Cause.isInterruptedOnly(cause)) return Effect.succeed(undefined)
+  return Effect.as(Effect.logError("request failed", cause), Problem.internal())
+}
+
+/** The middleware, applied to the API's routes. */
+export const make = (options: Options) => {
+  const limiter = options.rateLimit === false ? undefined : RateLimiter.make(options.rateLimit)
+  const handle = <E, R>(app: HttpApp.Default<E, R>, request: HttpServerRequest.HttpServerRequest, requestId: string) =>
+    Effect.gen(function*() {
+      const path = pathOf(request)
+      const started = yield* Clock.currentTimeMillis
+      const guarded = Effect.gen(function*() {
+        if (limiter !== undefined && !unlimited.has(path)) {
+          const waitMs = limiter.take(limitKey(request), started)
+          if (waitMs > 0) return yield* Effect.fail(Problem.rateLimited(Math.max(1, Math.ceil(waitMs / 1000))))
+        }
+        const declared = Number(request.headers["content-length"])
+        if (Number.isFinite(declared) && declared > options.maxBodyBytes) {
+          return yield* Effect.fail(Problem.payloadTooLarge(options.maxBodyBytes))
+        }
+        return yield* app
+      })
+      const response = yield* Effect.catchAllCause(guarded, (cause) =>
+        Effect.flatMap(toProblem(cause, request), (problem) =>
+          problem === undefined ? Effect.interrupt : Effect.succeed(problemResponse(problem))))
+      const finished = yield* Clock.currentTimeMillis
+      yield* Effect.logWithLevel(options.accessLog, "http request").pipe(
+        Effect.annotateLogs({ method: request.method, path, status: response.status, durationMs: finished - started })
+      )
+      return HttpServerResponse.setHeader(response, "x-request-id", requestId)
+    })
+  return <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<never, R> =>
+    Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+      const requestId = requestIdOf(request)
+      return handle(app, request, requestId).pipe(Effect.annotateLogs("requestId", requestId))
+    })
+}
