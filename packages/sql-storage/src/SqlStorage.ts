@@ -1,0 +1,137 @@
+/**
+ * Durable storage for acd-bridge on @effect/sql: SQLite (embedded, the default) and
+ * PostgreSQL (several engine processes sharing one database). Each layer provides core's
+ * `Storage` port, runs the versioned migrations when it starts, and applies every
+ * `data.ingest` call in one transaction.
+ *
+ * @example
+ * ```ts
+ * import { Engine, ConnectorRegistry } from "@acd-bridge/core"
+ * import { SqlStorage } from "@acd-bridge/sql-storage"
+ * import * as Layer from "effect/Layer"
+ *
+ * const App = Engine.layer.pipe(
+ *   Layer.provideMerge(
+ *     Layer.mergeAll(SqlStorage.layerSqlite({ filename: "./data/acd-bridge.sqlite" }), ConnectorRegistry.layer())
+ *   )
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { Errors, Storage } from "@acd-bridge/core"
+import * as PgClient from "@effect/sql-pg/PgClient"
+import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
+import type * as SqlClient from "@effect/sql/SqlClient"
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as internal from "./internal/store.js"
+
+/**
+ * Options shared by every layer.
+ *
+ * @since 0.1.0 @category models
+ */
+export interface Options {
+  /** SQLite only: how long a writer waits for another process's lock (default 5 seconds). */
+  readonly busyTimeout?: Duration.DurationInput | undefined
+  /**
+   * SQLite only: `full` (default) syncs the write-ahead log at every commit, so a committed
+   * batch survives a power loss; `normal` syncs at checkpoints only (still safe when the
+   * process crashes, and faster).
+   */
+  readonly synchronous?: "full" | "normal" | undefined
+}
+
+/**
+ * Builds the store over the `SqlClient` in context (SQLite or PostgreSQL), after running the
+ * migrations the database lacks. Fails with `StorageError` when the migrations fail or the
+ * client speaks another dialect.
+ *
+ * @since 0.1.0 @category constructors
+ */
+export const make = (
+  options: Options = {}
+): Effect.Effect<Storage.StorageShape, Errors.StorageError, SqlClient.SqlClient> => internal.make(options)
+
+/**
+ * The store over a `SqlClient` the host provides, for hosts that already run an
+ * `@effect/sql` client (SQLite via `@effect/sql-sqlite-node`, PostgreSQL via
+ * `@effect/sql-pg`). Tables live next to the host's; migrations are recorded in
+ * `acd_bridge_migrations`.
+ *
+ * @since 0.1.0 @category layers
+ */
+export const layer: Layer.Layer<Storage.Storage, Errors.StorageError, SqlClient.SqlClient> = Layer.effect(
+  Storage.Storage,
+  internal.make()
+)
+
+/**
+ * Like `layer`, with options.
+ *
+ * @since 0.1.0 @category layers
+ */
+export const layerWith = (
+  options: Options
+): Layer.Layer<Storage.Storage, Errors.StorageError, SqlClient.SqlClient> =>
+  Layer.effect(Storage.Storage, internal.make(options))
+
+/**
+ * @since 0.1.0 @category models
+ */
+export interface SqliteOptions extends Options {
+  /** Path of the database file; created (with its tables) when missing. */
+  readonly filename: string
+}
+
+/**
+ * SQLite in a file: write-ahead logging, `busy_timeout`, foreign keys on. Writers in one
+ * process are serialised on the client's single connection, so callers never see
+ * `SQLITE_BUSY`.
+ *
+ * @since 0.1.0 @category layers
+ */
+export const layerSqlite = (options: SqliteOptions): Layer.Layer<Storage.Storage, Errors.StorageError> =>
+  layerWith(options).pipe(
+    Layer.provide(SqliteClient.layer({ filename: options.filename })),
+    Layer.mapError((error) =>
+      error._tag === "StorageError"
+        ? error
+        : new Errors.StorageError({ operation: "open sqlite", reason: String(error) })
+    )
+  )
+
+/**
+ * @since 0.1.0 @category models
+ */
+export interface PgOptions {
+  /** `postgres://user:password@host:port/database` */
+  readonly url: string | Redacted.Redacted<string>
+  /** Pool size (default 10). */
+  readonly maxConnections?: number | undefined
+  /** Name shown in `pg_stat_activity` (default `acd-bridge`). */
+  readonly applicationName?: string | undefined
+}
+
+/**
+ * PostgreSQL through a connection pool. Concurrent batches from any number of connections
+ * or processes add up exactly (see the package README for the transaction model).
+ *
+ * @since 0.1.0 @category layers
+ */
+export const layerPg = (options: PgOptions): Layer.Layer<Storage.Storage, Errors.StorageError> =>
+  layer.pipe(
+    Layer.provide(PgClient.layer({
+      url: Redacted.isRedacted(options.url) ? options.url : Redacted.make(options.url),
+      maxConnections: options.maxConnections ?? 10,
+      applicationName: options.applicationName ?? "acd-bridge"
+    })),
+    Layer.mapError((error) =>
+      error._tag === "StorageError"
+        ? error
+        : new Errors.StorageError({ operation: "connect postgres", reason: `${error.message}: ${String(error.cause)}` })
+    )
+  )

@@ -1,0 +1,233 @@
+/**
+ * The schema, as versioned migrations for @effect/sql's Migrator. One definition for both
+ * dialects: column types come from `types(dialect)`, so SQLite gets INTEGER/TEXT and
+ * PostgreSQL BIGINT/BOOLEAN/BIGSERIAL. Timestamps are epoch milliseconds, durations integer
+ * milliseconds.
+ *
+ * Never edit a migration that has shipped: add the next one.
+ */
+import * as Migrator from "@effect/sql/Migrator"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Effect from "effect/Effect"
+
+/** The table the migrator records applied migrations in (apart from the host's own). */
+export const migrationsTable = "acd_bridge_migrations"
+
+interface Types {
+  /** 64-bit integer */
+  readonly int: string
+  readonly bool: string
+  /** an auto-increasing primary key, giving insertion order */
+  readonly seq: string
+  readonly true: string
+}
+
+const sqliteTypes: Types = { int: "INTEGER", bool: "INTEGER", seq: "INTEGER PRIMARY KEY", true: "1" }
+const pgTypes: Types = { int: "BIGINT", bool: "BOOLEAN", seq: "BIGSERIAL PRIMARY KEY", true: "TRUE" }
+
+const statements = (make: (t: Types) => ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const t = sql.onDialectOrElse({ pg: () => pgTypes, orElse: () => sqliteTypes })
+    for (const statement of make(t)) yield* sql.unsafe(statement)
+  })
+
+const measures = (t: Types) =>
+  [
+    "offered",
+    "handled",
+    "handling_ms",
+    "unhandled_ms",
+    "talk_ms",
+    "hold_ms",
+    "after_call_work_ms",
+    "wait_ms",
+    "abandoned",
+    "answered_in_threshold"
+  ].map((c) => `${c} ${t.int} NOT NULL`).join(",\n  ")
+
+/** 1: every table with its keys. */
+const createTables = statements((t) => [
+  `CREATE TABLE integrations (
+  seq ${t.seq},
+  id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  connector TEXT NOT NULL,
+  delivery_mode TEXT NOT NULL,
+  data_kinds TEXT NOT NULL,
+  schedule TEXT NOT NULL,
+  timezone TEXT NOT NULL,
+  config TEXT NOT NULL,
+  history_depth_days ${t.int} NOT NULL,
+  status TEXT NOT NULL,
+  failing TEXT,
+  created_at ${t.int} NOT NULL,
+  updated_at ${t.int} NOT NULL,
+  deleted_at ${t.int}
+)`,
+  `CREATE TABLE queues (
+  seq ${t.seq},
+  id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL,
+  integration_id TEXT REFERENCES integrations (id),
+  identifier TEXT NOT NULL,
+  name TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  created_by_integration ${t.bool} NOT NULL,
+  created_at ${t.int} NOT NULL
+)`,
+  // queue identity: integration + identifier + name, for the queues an integration creates
+  `CREATE UNIQUE INDEX queues_identity ON queues (integration_id, identifier, name)
+  WHERE created_by_integration = ${t.true}`,
+  `CREATE TABLE workloads (
+  seq ${t.seq},
+  id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  created_at ${t.int} NOT NULL
+)`,
+  `CREATE TABLE workload_queues (
+  workload_id TEXT NOT NULL REFERENCES workloads (id) ON DELETE CASCADE,
+  position ${t.int} NOT NULL,
+  queue_id TEXT NOT NULL REFERENCES queues (id) ON DELETE CASCADE,
+  PRIMARY KEY (workload_id, position)
+)`,
+  `CREATE INDEX workload_queues_queue ON workload_queues (queue_id)`,
+  `CREATE TABLE agent_mappings (
+  seq ${t.seq},
+  integration_id TEXT NOT NULL REFERENCES integrations (id),
+  external_id TEXT NOT NULL,
+  employee_id TEXT NOT NULL,
+  UNIQUE (integration_id, external_id)
+)`,
+  `CREATE TABLE activity_mappings (
+  seq ${t.seq},
+  integration_id TEXT NOT NULL REFERENCES integrations (id),
+  external_id TEXT NOT NULL,
+  activity_id TEXT NOT NULL,
+  UNIQUE (integration_id, external_id)
+)`,
+  `CREATE TABLE api_keys (
+  seq ${t.seq},
+  id TEXT NOT NULL UNIQUE,
+  integration_id TEXT NOT NULL REFERENCES integrations (id),
+  tenant_id TEXT NOT NULL,
+  prefix TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  created_at ${t.int} NOT NULL,
+  revoked_at ${t.int}
+)`,
+  `CREATE INDEX api_keys_hash ON api_keys (hash)`,
+  `CREATE INDEX api_keys_integration ON api_keys (integration_id)`,
+  `CREATE TABLE access_tokens (
+  seq ${t.seq},
+  id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  prefix TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  created_at ${t.int} NOT NULL,
+  revoked_at ${t.int}
+)`,
+  `CREATE INDEX access_tokens_hash ON access_tokens (hash)`,
+  `CREATE TABLE import_runs (
+  seq ${t.seq},
+  id TEXT NOT NULL UNIQUE,
+  integration_id TEXT NOT NULL REFERENCES integrations (id),
+  kind TEXT NOT NULL,
+  window_start ${t.int},
+  window_end ${t.int},
+  records_read ${t.int} NOT NULL,
+  records_applied ${t.int} NOT NULL,
+  records_rejected ${t.int} NOT NULL,
+  started_at ${t.int} NOT NULL,
+  duration_ms ${t.int} NOT NULL,
+  error TEXT
+)`,
+  `CREATE TABLE cursors (
+  integration_id TEXT NOT NULL REFERENCES integrations (id),
+  stream TEXT NOT NULL,
+  value ${t.int} NOT NULL,
+  PRIMARY KEY (integration_id, stream)
+)`,
+  `CREATE TABLE interval_stats (
+  queue_id TEXT NOT NULL REFERENCES queues (id),
+  channel TEXT NOT NULL,
+  start_ms ${t.int} NOT NULL,
+  integration_id TEXT NOT NULL REFERENCES integrations (id),
+  tenant_id TEXT NOT NULL,
+  length_minutes ${t.int} NOT NULL,
+  ${measures(t)},
+  PRIMARY KEY (queue_id, channel, start_ms)
+)`,
+  `CREATE TABLE agent_segments (
+  seq ${t.seq},
+  integration_id TEXT NOT NULL REFERENCES integrations (id),
+  tenant_id TEXT NOT NULL,
+  agent_identifier TEXT NOT NULL,
+  activity_identifier TEXT NOT NULL,
+  start_ms ${t.int} NOT NULL,
+  end_ms ${t.int}
+)`,
+  `CREATE TABLE staged_batches (
+  seq ${t.seq},
+  integration_id TEXT NOT NULL REFERENCES integrations (id),
+  records ${t.int} NOT NULL,
+  body TEXT NOT NULL,
+  created_at ${t.int} NOT NULL
+)`,
+  `CREATE TABLE idempotency_keys (
+  integration_id TEXT NOT NULL REFERENCES integrations (id),
+  idem_key TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  at_ms ${t.int} NOT NULL,
+  accepted ${t.int} NOT NULL,
+  outcome TEXT NOT NULL,
+  PRIMARY KEY (integration_id, idem_key)
+)`
+])
+
+/**
+ * 2: the indexes the queries need, and the rejected-record problems of import runs.
+ */
+const indexesAndRunProblems = statements(() => [
+  `ALTER TABLE import_runs ADD COLUMN problems TEXT NOT NULL DEFAULT '[]'`,
+  `CREATE INDEX import_runs_integration_started ON import_runs (integration_id, started_at)`,
+  `CREATE INDEX integrations_tenant ON integrations (tenant_id, created_at)`,
+  `CREATE INDEX queues_tenant ON queues (tenant_id, integration_id)`,
+  `CREATE INDEX workloads_tenant ON workloads (tenant_id)`,
+  `CREATE INDEX interval_stats_integration_start ON interval_stats (integration_id, start_ms)`,
+  `CREATE INDEX interval_stats_tenant_start ON interval_stats (tenant_id, start_ms)`,
+  `CREATE INDEX agent_segments_agent_start ON agent_segments (integration_id, agent_identifier, start_ms)`,
+  `CREATE INDEX agent_segments_integration_end ON agent_segments (integration_id, end_ms)`,
+  `CREATE INDEX agent_segments_tenant_end ON agent_segments (tenant_id, end_ms)`,
+  `CREATE INDEX staged_batches_integration ON staged_batches (integration_id, seq)`,
+  `CREATE INDEX idempotency_keys_age ON idempotency_keys (integration_id, at_ms)`
+])
+
+/**
+ * Every migration, keyed `<id>_<name>` as `Migrator.fromRecord` expects.
+ */
+export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = {
+  "0001_create_tables": createTables,
+  "0002_indexes_and_run_problems": indexesAndRunProblems
+}
+
+/** The id of the newest migration. */
+export const latest = 2
+
+const migrator = Migrator.make({})
+
+/**
+ * Applies the migrations the database lacks, up to `upTo` (default: all), in one
+ * transaction, recorded in `acd_bridge_migrations`. Returns the ones applied.
+ */
+export const run = (upTo: number = latest) =>
+  migrator({
+    table: migrationsTable,
+    loader: Migrator.fromRecord(
+      Object.fromEntries(Object.entries(migrations).filter(([key]) => Number(key.split("_")[0]) <= upTo))
+    )
+  })

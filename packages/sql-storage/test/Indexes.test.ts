@@ -1,0 +1,137 @@
+import { Domain, Storage } from "@acd-bridge/core"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type * as Statement from "@effect/sql/Statement"
+import { assert, describe, it } from "@effect/vitest"
+import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { SqlStorage } from "../src/index.js"
+import * as Store from "../src/internal/store.js"
+import { freshPgDatabase, pgClient, sqliteClient, tempSqliteFile } from "./utils.js"
+
+const T0 = Date.parse("2026-03-02T00:00:00Z")
+const tenantId = Domain.TenantId.make("tenant-explain")
+
+/** Some integrations with a day of quarters each, so the planner has something to choose from. */
+const seed = Effect.gen(function*() {
+  const s = yield* Storage.Storage
+  let q = 0
+  for (let n = 0; n < 8; n++) {
+    const integration = new Domain.Integration({
+      id: Domain.IntegrationId.make(`explain-${n}`),
+      tenantId: Domain.TenantId.make(n === 0 ? tenantId : `tenant-${n}`),
+      name: `I${n}`,
+      connector: "api-push",
+      deliveryMode: "cloud",
+      dataKinds: ["contacts", "agentStatuses"],
+      schedule: { type: "realtime" },
+      timezone: "UTC",
+      config: {},
+      historyDepthDays: 30,
+      status: "active",
+      failing: null,
+      createdAt: DateTime.unsafeMake(T0),
+      updatedAt: DateTime.unsafeMake(T0),
+      deletedAt: null
+    })
+    yield* s.integrations.insert(integration)
+    const contacts: Array<Domain.ContactEvent> = []
+    const statuses: Array<Domain.AgentStatus> = []
+    for (let k = 0; k < 96 * 4; k++) {
+      contacts.push({
+        queueIdentifier: `q${k % 4}`,
+        queueName: `Queue ${k % 4}`,
+        channel: "calls",
+        timestamp: DateTime.unsafeMake(T0 + Math.floor(k / 4) * 900_000),
+        offered: true,
+        handled: true,
+        durationMs: 1_000
+      })
+      statuses.push({
+        agentIdentifier: `a-${k % 8}`,
+        activityIdentifier: "READY",
+        start: DateTime.unsafeMake(T0 + k * 60_000),
+        end: DateTime.unsafeMake(T0 + k * 60_000 + 30_000)
+      })
+    }
+    yield* s.data.ingest({
+      integrationId: integration.id,
+      batch: { contacts, aggregates: [], statuses },
+      mode: "push",
+      stagingLimit: 0,
+      now: T0,
+      newQueueId: () => Domain.QueueId.make(`explain-queue-${q++}`)
+    })
+  }
+})
+
+const intervalQuery = Store.intervalStatsStatement
+const query = {
+  tenantId,
+  integrationId: Domain.IntegrationId.make("explain-0"),
+  from: T0 + 3_600_000,
+  to: T0 + 7_200_000
+}
+const segmentQuery = {
+  tenantId,
+  integrationId: Domain.IntegrationId.make("explain-0"),
+  agentIdentifier: "a-1",
+  from: T0 + 3_600_000,
+  to: T0 + 7_200_000
+}
+
+const explain = (prefix: string, statement: Statement.Statement<object>) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const [text, params] = statement.compile()
+    const rows = yield* sql.unsafe<Record<string, unknown>>(`${prefix} ${text}`, params)
+    return rows.map((r) => Object.values(r).map(String).join(" ")).join("\n")
+  })
+
+describe("indexes", () => {
+  it.effect("SQLite: the interval and segment queries use an index", () =>
+    Effect.gen(function*() {
+      const filename = tempSqliteFile()
+      const plans = yield* Effect.gen(function*() {
+        yield* seed
+        const sql = yield* SqlClient.SqlClient
+        const intervals = yield* explain("EXPLAIN QUERY PLAN", intervalQuery(sql, query))
+        const byTenant = yield* explain(
+          "EXPLAIN QUERY PLAN",
+          intervalQuery(sql, { tenantId, from: query.from, to: query.to })
+        )
+        const segments = yield* explain("EXPLAIN QUERY PLAN", Store.segmentsStatement(sql, segmentQuery))
+        return { intervals, byTenant, segments }
+      }).pipe(Effect.provide(SqlStorage.layer.pipe(Layer.provideMerge(sqliteClient(filename)))))
+      assert.match(plans.intervals, /SEARCH interval_stats USING INDEX interval_stats_(integration|tenant)_start/)
+      assert.notMatch(plans.intervals, /SCAN interval_stats/)
+      assert.match(plans.byTenant, /SEARCH interval_stats USING INDEX interval_stats_tenant_start/)
+      assert.match(plans.segments, /SEARCH agent_segments USING INDEX agent_segments_/)
+      assert.notMatch(plans.segments, /SCAN agent_segments/)
+    }))
+
+  it.scoped("PostgreSQL: the interval and segment queries use an index", () =>
+    Effect.gen(function*() {
+      const url = yield* freshPgDatabase
+      yield* seed.pipe(Effect.provide(SqlStorage.layerPg({ url })))
+      const plans = yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        yield* sql`ANALYZE`
+        return yield* sql.withTransaction(Effect.gen(function*() {
+          yield* sql`SET LOCAL enable_seqscan = off`
+          const intervals = yield* explain("EXPLAIN", intervalQuery(sql, query))
+          const byTenant = yield* explain("EXPLAIN", intervalQuery(sql, { tenantId, from: query.from, to: query.to }))
+          const segments = yield* explain("EXPLAIN", Store.segmentsStatement(sql, segmentQuery))
+          return { intervals, byTenant, segments }
+        }))
+      }).pipe(Effect.provide(pgClient(url)))
+      assert.match(
+        plans.intervals,
+        /Index (Only )?Scan (Backward )?(using|on) interval_stats_(integration|tenant)_start/
+      )
+      assert.notMatch(plans.intervals, /Seq Scan/)
+      assert.match(plans.byTenant, /Index (Only )?Scan (Backward )?(using|on) interval_stats_tenant_start/)
+      assert.match(plans.segments, /Index (Only )?Scan (Backward )?(using|on) agent_segments_/)
+      assert.notMatch(plans.segments, /Seq Scan/)
+    }))
+})

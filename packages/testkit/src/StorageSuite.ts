@@ -1,0 +1,1064 @@
+/**
+ * The storage port's conformance suite: the same cases run against every implementation of
+ * core's `Storage` (the memory store, SQLite, PostgreSQL, a host's own). Call `suite` from a
+ * test file with a layer that provides `Storage`:
+ *
+ * ```ts
+ * import { Storage } from "@acd-bridge/core"
+ * import { StorageSuite } from "@acd-bridge/testkit"
+ *
+ * StorageSuite.suite("memory", Storage.layerMemory)
+ * ```
+ *
+ * The layer is built once per suite and shared by its cases; every case works in its own
+ * fresh tenant and integrations, so a store that keeps data between cases is fine.
+ *
+ * @since 0.1.0
+ */
+import { Domain, Storage } from "@acd-bridge/core"
+import { assert, describe, layer as layerTest } from "@effect/vitest"
+import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+
+// ---------------------------------------------------------------------------
+// fixtures
+// ---------------------------------------------------------------------------
+
+let counter = 0
+const unique = (prefix: string) =>
+  `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`
+
+const T0 = Date.parse("2026-03-02T09:00:00Z")
+const MIN = 60_000
+const at = (ms: number) => DateTime.unsafeMake(ms)
+const iso = (s: string) => DateTime.unsafeMake(s)
+
+/** A fresh integration of a fresh tenant (or the given one). */
+const integration = (overrides: Partial<ConstructorParameters<typeof Domain.Integration>[0]> = {}) =>
+  new Domain.Integration({
+    id: Domain.IntegrationId.make(unique("int")),
+    tenantId: Domain.TenantId.make(unique("tenant")),
+    name: "Main ACD",
+    connector: "api-push",
+    deliveryMode: "cloud",
+    dataKinds: ["contacts", "agentStatuses"],
+    schedule: { type: "historical", everyMinutes: 15 },
+    timezone: "Europe/Berlin",
+    config: { folder: "/in", nested: { list: [1, 2, 3] } },
+    historyDepthDays: 1095,
+    status: "active",
+    failing: null,
+    createdAt: at(T0),
+    updatedAt: at(T0),
+    deletedAt: null,
+    ...overrides
+  })
+
+const contact = (
+  timestamp: string,
+  overrides: Partial<Domain.ContactEvent> = {}
+): Domain.ContactEvent => ({
+  queueIdentifier: "q1",
+  queueName: "Level 1",
+  channel: "calls",
+  timestamp: iso(timestamp),
+  offered: true,
+  handled: true,
+  durationMs: 120_000,
+  ...overrides
+})
+
+const aggregate = (
+  start: string,
+  lengthMinutes: Domain.IntervalMinutes,
+  overrides: Partial<Domain.IntervalAggregate> = {}
+): Domain.IntervalAggregate => ({
+  queueIdentifier: "q1",
+  queueName: "Level 1",
+  channel: "calls",
+  start: iso(start),
+  lengthMinutes,
+  ...Domain.emptyMeasures,
+  ...overrides
+})
+
+const status = (agent: string, activity: string, start: string, end: string | null): Domain.AgentStatus => ({
+  agentIdentifier: agent,
+  activityIdentifier: activity,
+  start: iso(start),
+  end: end === null ? null : iso(end)
+})
+
+const batch = (parts: Partial<Domain.Batch>): Domain.Batch => ({ ...Domain.emptyBatch, ...parts })
+
+const queueIds = () => {
+  let n = 0
+  const prefix = unique("queue")
+  return () => Domain.QueueId.make(`${prefix}-${n++}`)
+}
+
+const request = (
+  i: Domain.Integration,
+  b: Domain.Batch,
+  overrides: Partial<Storage.IngestRequest> = {}
+): Storage.IngestRequest => ({
+  integrationId: i.id,
+  batch: b,
+  mode: "push",
+  stagingLimit: 1_000,
+  now: T0,
+  newQueueId: queueIds(),
+  ...overrides
+})
+
+/** Values as plain data (DateTime → epoch ms, class instances → objects) for deep comparison. */
+const plain = (value: unknown): unknown => {
+  if (DateTime.isDateTime(value)) return DateTime.toEpochMillis(value)
+  if (Array.isArray(value)) return value.map(plain)
+  if (value instanceof Map) return Array.from(value, ([k, v]) => [plain(k), plain(v)])
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]))
+  }
+  return value
+}
+
+const sameValue = (actual: unknown, expected: unknown, message?: string) =>
+  assert.deepStrictEqual(plain(actual), plain(expected), message)
+
+/** The error tag a failed effect failed with. */
+const failureTag = <A, E extends { readonly _tag: string }, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.map(Effect.exit(effect), (exit) => {
+    if (Exit.isSuccess(exit)) return "success"
+    const failure = exit.cause._tag === "Fail" ? exit.cause.error : undefined
+    return failure ? failure._tag : `defect: ${String(exit.cause)}`
+  })
+
+const store = Storage.Storage
+
+const setup = (overrides: Partial<ConstructorParameters<typeof Domain.Integration>[0]> = {}) =>
+  Effect.gen(function*() {
+    const s = yield* store
+    const i = integration(overrides)
+    yield* s.integrations.insert(i)
+    return i
+  })
+
+const everything = (i: Domain.Integration) =>
+  Effect.flatMap(
+    store,
+    (s) => s.data.intervalStats({ tenantId: i.tenantId, integrationId: i.id, from: 0, to: 8_000_000_000_000 })
+  )
+
+const totals = (i: Domain.Integration) =>
+  Effect.map(everything(i), (rows) => {
+    const sum: Record<string, number> = {}
+    for (const row of rows) {
+      for (const k of Domain.measureKeys) sum[k] = (sum[k] ?? 0) + row[k]
+    }
+    return sum
+  })
+
+const allSegments = (i: Domain.Integration, agent?: string) =>
+  Effect.flatMap(store, (s) =>
+    s.data.segments({
+      tenantId: i.tenantId,
+      integrationId: i.id,
+      agentIdentifier: agent,
+      from: 0,
+      to: 8_000_000_000_000
+    }))
+
+const spans = (segments: ReadonlyArray<Domain.AgentSegment>) =>
+  segments.map((s) => ({ agent: s.agentIdentifier, activity: s.activityIdentifier, start: s.start, end: s.end }))
+
+const ms = (s: string) => Date.parse(s)
+
+/**
+ * Runs the conformance cases against `layer`.
+ *
+ * @since 0.1.0 @category suites
+ */
+export const suite = <E>(name: string, layer: Layer.Layer<Storage.Storage, E>): void => {
+  describe(`Storage conformance: ${name}`, () => {
+    layerTest(layer, { timeout: "120 seconds", excludeTestServices: true })((it) => {
+      // -----------------------------------------------------------------------
+      // integrations
+      // -----------------------------------------------------------------------
+
+      it.effect("integrations: insert, get, list by tenant in creation order, update replaces", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const a = yield* setup({ createdAt: at(T0 + 2_000), updatedAt: at(T0 + 2_000) })
+          const b = yield* setup({
+            tenantId: a.tenantId,
+            name: "Second",
+            createdAt: at(T0 + 1_000),
+            updatedAt: at(T0 + 1_000),
+            config: undefined,
+            schedule: { type: "realtime" },
+            deliveryMode: "on-premise",
+            dataKinds: ["contacts"],
+            failing: "credentials rejected"
+          })
+          const other = yield* setup()
+          sameValue(yield* s.integrations.get(a.id), Option.some(a))
+          sameValue(yield* s.integrations.get(b.id), Option.some(b))
+          assert.isTrue(Option.isNone(yield* s.integrations.get(Domain.IntegrationId.make(unique("missing")))))
+          sameValue((yield* s.integrations.list(a.tenantId)).map((x) => x.id), [b.id, a.id])
+          sameValue((yield* s.integrations.list(other.tenantId)).map((x) => x.id), [other.id])
+
+          const renamed = new Domain.Integration({
+            ...a,
+            name: "Renamed",
+            status: "paused",
+            config: { other: true },
+            updatedAt: at(T0 + 9_000)
+          })
+          yield* s.integrations.update(renamed)
+          sameValue(yield* s.integrations.get(a.id), Option.some(renamed))
+          assert.strictEqual((yield* s.integrations.list(a.tenantId)).length, 2)
+        }))
+
+      it.effect("integrations.markDeleted: marks deleted, revokes keys, keeps data and queues", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const i = yield* setup()
+          const key = new Domain.ApiKey({
+            id: unique("key"),
+            integrationId: i.id,
+            tenantId: i.tenantId,
+            prefix: "acd_1234",
+            hash: unique("hash"),
+            createdAt: at(T0),
+            revokedAt: null
+          })
+          yield* s.apiKeys.replace(key)
+          yield* s.data.ingest(request(i, batch({ contacts: [contact("2026-03-02T09:05:00Z")] })))
+
+          const deleted = yield* s.integrations.markDeleted(i.id, T0 + 60_000)
+          assert.strictEqual(deleted.status, "deleted")
+          sameValue(deleted.deletedAt, at(T0 + 60_000))
+          sameValue(deleted.updatedAt, at(T0 + 60_000))
+          sameValue(yield* s.integrations.get(i.id), Option.some(deleted))
+          const found = yield* s.apiKeys.findByHash(key.hash)
+          assert.isTrue(Option.isSome(found))
+          sameValue(Option.getOrThrow(found).revokedAt, at(T0 + 60_000))
+          assert.strictEqual((yield* everything(i)).length, 1)
+          assert.strictEqual((yield* s.queues.list({ tenantId: i.tenantId, integrationId: i.id })).length, 1)
+
+          assert.strictEqual(
+            yield* failureTag(s.integrations.markDeleted(Domain.IntegrationId.make(unique("missing")), T0)),
+            "IntegrationNotFound"
+          )
+        }))
+
+      it.effect("a deleted integration takes no data and can't resume", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const i = yield* setup()
+          yield* s.integrations.markDeleted(i.id, T0)
+          const b = batch({ contacts: [contact("2026-03-02T09:05:00Z")] })
+          assert.strictEqual(yield* failureTag(s.data.ingest(request(i, b))), "IntegrationDeleted")
+          assert.strictEqual(yield* failureTag(s.data.ingest(request(i, b, { mode: "pull" }))), "IntegrationDeleted")
+          assert.strictEqual(yield* failureTag(s.integrations.resume(i.id, T0, queueIds())), "IntegrationDeleted")
+          assert.strictEqual((yield* everything(i)).length, 0)
+          const unknown = integration()
+          assert.strictEqual(yield* failureTag(s.data.ingest(request(unknown, b))), "IntegrationNotFound")
+          assert.strictEqual(
+            yield* failureTag(s.integrations.resume(unknown.id, T0, queueIds())),
+            "IntegrationNotFound"
+          )
+        }))
+
+      // -----------------------------------------------------------------------
+      // queues and workloads
+      // -----------------------------------------------------------------------
+
+      it.effect("queues: manual insert, get, list by tenant and integration, delete drops memberships", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const i = yield* setup()
+          const manual = new Domain.Queue({
+            id: Domain.QueueId.make(unique("manual")),
+            tenantId: i.tenantId,
+            integrationId: null,
+            identifier: "back-office",
+            name: "Back office",
+            channel: "back_office",
+            createdByIntegration: false,
+            createdAt: at(T0)
+          })
+          yield* s.queues.insert(manual)
+          const outcome = yield* s.data.ingest(request(i, batch({ contacts: [contact("2026-03-02T09:05:00Z")] })))
+          assert.strictEqual(outcome._tag, "Applied")
+          const created = outcome._tag === "Applied" ? outcome.createdQueues : []
+          assert.strictEqual(created.length, 1)
+          const auto = created[0]!
+          assert.strictEqual(auto.integrationId, i.id)
+          assert.strictEqual(auto.tenantId, i.tenantId)
+          assert.isTrue(auto.createdByIntegration)
+          sameValue(auto.createdAt, at(T0))
+
+          sameValue(yield* s.queues.get(manual.id), Option.some(manual))
+          sameValue(yield* s.queues.get(auto.id), Option.some(auto))
+          sameValue((yield* s.queues.list({ tenantId: i.tenantId })).map((q) => q.id), [manual.id, auto.id])
+          sameValue((yield* s.queues.list({ tenantId: i.tenantId, integrationId: i.id })).map((q) => q.id), [auto.id])
+          sameValue(yield* s.queues.list({ tenantId: Domain.TenantId.make(unique("tenant")) }), [])
+
+          const w1 = new Domain.Workload({
+            id: Domain.WorkloadId.make(unique("w")),
+            tenantId: i.tenantId,
+            name: "Phones",
+            queueIds: [auto.id, manual.id],
+            createdAt: at(T0)
+          })
+          const w2 = new Domain.Workload({
+            ...w1,
+            id: Domain.WorkloadId.make(unique("w")),
+            name: "All",
+            queueIds: [manual.id]
+          })
+          yield* s.workloads.insert(w1)
+          yield* s.workloads.insert(w2)
+          sameValue(
+            yield* s.queues.workloadIds([manual.id, auto.id]),
+            new Map([[manual.id, [w1.id, w2.id]], [auto.id, [w1.id]]])
+          )
+          yield* s.queues.delete(manual.id)
+          assert.isTrue(Option.isNone(yield* s.queues.get(manual.id)))
+          sameValue((yield* s.workloads.get(w1.id)).pipe(Option.map((w) => w.queueIds)), Option.some([auto.id]))
+          sameValue((yield* s.workloads.get(w2.id)).pipe(Option.map((w) => w.queueIds)), Option.some([]))
+          sameValue(yield* s.queues.workloadIds([manual.id]), new Map([[manual.id, []]]))
+        }))
+
+      it.effect("workloads: insert, get, list by tenant, setQueues keeps the given order", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const i = yield* setup()
+          const q = (identifier: string) =>
+            new Domain.Queue({
+              id: Domain.QueueId.make(unique(identifier)),
+              tenantId: i.tenantId,
+              integrationId: null,
+              identifier,
+              name: identifier,
+              channel: "chats",
+              createdByIntegration: false,
+              createdAt: at(T0)
+            })
+          const [a, b, c] = [q("a"), q("b"), q("c")]
+          for (const x of [a, b, c]) yield* s.queues.insert(x)
+          const w = new Domain.Workload({
+            id: Domain.WorkloadId.make(unique("w")),
+            tenantId: i.tenantId,
+            name: "Chat",
+            queueIds: [c.id, a.id],
+            createdAt: at(T0)
+          })
+          yield* s.workloads.insert(w)
+          sameValue(yield* s.workloads.get(w.id), Option.some(w))
+          yield* s.workloads.setQueues(w.id, [b.id, c.id, a.id])
+          sameValue((yield* s.workloads.get(w.id)).pipe(Option.map((x) => x.queueIds)), Option.some([b.id, c.id, a.id]))
+          sameValue((yield* s.workloads.list(i.tenantId)).map((x) => x.id), [w.id])
+          sameValue(yield* s.workloads.list(Domain.TenantId.make(unique("tenant"))), [])
+          const missing = Domain.WorkloadId.make(unique("w"))
+          yield* s.workloads.setQueues(missing, [a.id])
+          assert.isTrue(Option.isNone(yield* s.workloads.get(missing)))
+        }))
+
+      it.effect("queue identity is integration + identifier + name; the channel of first sight stays", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const i = yield* setup()
+          const first = yield* s.data.ingest(request(i, batch({ contacts: [contact("2026-03-02T09:05:00Z")] })))
+          const again = yield* s.data.ingest(
+            request(i, batch({ contacts: [contact("2026-03-02T09:06:00Z", { channel: "emails" })] }))
+          )
+          const renamed = yield* s.data.ingest(
+            request(i, batch({ contacts: [contact("2026-03-02T09:07:00Z", { queueName: "Level One" })] }))
+          )
+          const other = yield* setup({ tenantId: i.tenantId })
+          const otherIntegration = yield* s.data.ingest(
+            request(other, batch({ contacts: [contact("2026-03-02T09:07:00Z")] }))
+          )
+          const created = (o: Storage.IngestOutcome) => (o._tag === "Applied" ? o.createdQueues : [])
+          assert.strictEqual(created(first).length, 1)
+          assert.strictEqual(created(again).length, 0)
+          assert.strictEqual(created(renamed).length, 1)
+          assert.strictEqual(created(otherIntegration).length, 1)
+          const queues = yield* s.queues.list({ tenantId: i.tenantId, integrationId: i.id })
+          sameValue(queues.map((q) => [q.identifier, q.name, q.channel]), [["q1", "Level 1", "calls"], [
+            "q1",
+            "Level One",
+            "calls"
+          ]])
+          assert.notStrictEqual(created(first)[0]!.id, created(renamed)[0]!.id)
+          assert.notStrictEqual(created(first)[0]!.id, created(otherIntegration)[0]!.id)
+          // the emails event went to the first queue, in its own channel row
+          const rows = yield* everything(i)
+          sameValue(
+            rows.map((r) => [r.queueId, r.channel, r.offered]).sort((a, b) => String(a).localeCompare(String(b))),
+            [
+              [created(first)[0]!.id, "calls", 1],
+              [created(first)[0]!.id, "emails", 1],
+              [created(renamed)[0]!.id, "calls", 1]
+            ].sort((a, b) => String(a).localeCompare(String(b)))
+          )
+        }))
+
+      it.effect("a queue made by hand never takes an integration's data, even with the same identity", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const i = yield* setup()
+          const manual = new Domain.Queue({
+            id: Domain.QueueId.make(unique("manual")),
+            tenantId: i.tenantId,
+            integrationId: i.id,
+            identifier: "q1",
+            name: "Level 1",
+            channel: "calls",
+            createdByIntegration: false,
+            createdAt: at(T0)
+          })
+          yield* s.queues.insert(manual)
+          const outcome = yield* s.data.ingest(request(i, batch({ contacts: [contact("2026-03-02T09:05:00Z")] })))
+          const created = outcome._tag === "Applied" ? outcome.createdQueues : []
+          assert.strictEqual(created.length, 1)
+          assert.notStrictEqual(created[0]!.id, manual.id)
+          sameValue((yield* everything(i)).map((r) => r.queueId), [created[0]!.id])
+        }))
+
+      // -----------------------------------------------------------------------
+      // mappings, keys, tokens, runs, cursors
+      // -----------------------------------------------------------------------
+
+      it.effect("mappings: upsert by external id, others stay, first-insertion order", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const i = yield* setup()
+          yield* s.mappings.putAgents(i.id, [{ externalId: "a-1", employeeId: "e-1" }, {
+            externalId: "a-2",
+            employeeId: "e-2"
+          }])
+          yield* s.mappings.putAgents(i.id, [{ externalId: "a-3", employeeId: "e-3" }, {
+            externalId: "a-1",
+            employeeId: "e-9"
+          }])
+          sameValue(yield* s.mappings.agents(i.id), [
+            { externalId: "a-1", employeeId: "e-9" },
+            { externalId: "a-2", employeeId: "e-2" },
+            { externalId: "a-3", employeeId: "e-3" }
+          ])
+          yield* s.mappings.putActivities(i.id, [{ externalId: "BREAK", activityId: "act-1" }])
+          yield* s.mappings.putActivities(i.id, [{ externalId: "BREAK", activityId: "act-2" }])
+          sameValue(yield* s.mappings.activities(i.id), [{ externalId: "BREAK", activityId: "act-2" }])
+          const other = yield* setup()
+          sameValue(yield* s.mappings.agents(other.id), [])
+          sameValue(yield* s.mappings.activities(other.id), [])
+        }))
+
+      it.effect("apiKeys: replace revokes the live key; findByHash", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const i = yield* setup()
+          const first = new Domain.ApiKey({
+            id: unique("key"),
+            integrationId: i.id,
+            tenantId: i.tenantId,
+            prefix: "acd_aaaa",
+            hash: unique("hash"),
+            createdAt: at(T0),
+            revokedAt: null
+          })
+          const second = new Domain.ApiKey({
+            ...first,
+            id: unique("key"),
+            prefix: "acd_bbbb",
+            hash: unique("hash"),
+            createdAt: at(T0 + 5_000)
+          })
+          yield* s.apiKeys.replace(first)
+          sameValue(yield* s.apiKeys.findByHash(first.hash), Option.some(first))
+          yield* s.apiKeys.replace(second)
+          sameValue(
+            yield* s.apiKeys.findByHash(first.hash),
+            Option.some(new Domain.ApiKey({ ...first, revokedAt: at(T0 + 5_000) }))
+          )
+          sameValue(yield* s.apiKeys.findByHash(second.hash), Option.some(second))
+          assert.isTrue(Option.isNone(yield* s.apiKeys.findByHash(unique("nope"))))
+        }))
+
+      it.effect("accessTokens: insert, findByHash, revoke once", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const token = new Domain.AccessToken({
+            id: unique("pat"),
+            tenantId: Domain.TenantId.make(unique("tenant")),
+            userId: Domain.UserId.make("user-1"),
+            name: "laptop",
+            prefix: "pat_1234",
+            hash: unique("hash"),
+            createdAt: at(T0),
+            revokedAt: null
+          })
+          yield* s.accessTokens.insert(token)
+          sameValue(yield* s.accessTokens.findByHash(token.hash), Option.some(token))
+          yield* s.accessTokens.revoke(token.id, T0 + 1_000)
+          yield* s.accessTokens.revoke(token.id, T0 + 2_000)
+          sameValue(
+            yield* s.accessTokens.findByHash(token.hash),
+            Option.some(new Domain.AccessToken({ ...token, revokedAt: at(T0 + 1_000) }))
+          )
+          assert.isTrue(Option.isNone(yield* s.accessTokens.findByHash(unique("nope"))))
+        }))
+
+      it.effect("runs: newest first, limited, problems kept", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const i = yield* setup()
+          const run = (n: number, extra: Partial<ConstructorParameters<typeof Domain.ImportRun>[0]> = {}) =>
+            new Domain.ImportRun({
+              id: Domain.ImportRunId.make(unique("run")),
+              integrationId: i.id,
+              kind: "pull",
+              windowStart: at(T0),
+              windowEnd: at(T0 + 15 * MIN),
+              read: 10 + n,
+              applied: 9 + n,
+              rejected: 1,
+              startedAt: at(T0 + n * 1_000),
+              durationMs: 40,
+              error: null,
+              problems: [{ record: "3", field: "timestamp", reason: "not a date" }],
+              ...extra
+            })
+          const runs = [run(1), run(3, { error: "timeout", windowStart: null, windowEnd: null, problems: [] }), run(2)]
+          for (const r of runs) yield* s.runs.insert(r)
+          sameValue(yield* s.runs.list(i.id, 10), [runs[1], runs[2], runs[0]])
+          sameValue(yield* s.runs.list(i.id, 2), [runs[1], runs[2]])
+          sameValue(yield* s.runs.list((yield* setup()).id, 10), [])
+        }))
+
+      it.effect("cursors: get, set, overwrite, list", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const i = yield* setup()
+          assert.isTrue(Option.isNone(yield* s.cursors.get(i.id, "contacts")))
+          yield* s.cursors.set(i.id, "contacts", 1_000)
+          yield* s.cursors.set(i.id, "statuses", 2_000)
+          yield* s.cursors.set(i.id, "contacts", 3_000)
+          sameValue(yield* s.cursors.get(i.id, "contacts"), Option.some(3_000))
+          sameValue(
+            Array.from(yield* s.cursors.list(i.id)).sort(),
+            [["contacts", 3_000], ["statuses", 2_000]]
+          )
+          assert.strictEqual((yield* s.cursors.list((yield* setup()).id)).size, 0)
+        }))
+
+      // -----------------------------------------------------------------------
+      // contact data
+      // -----------------------------------------------------------------------
+
+      it.effect("contact events add up per queue, channel and quarter-hour", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const i = yield* setup()
+          const first = yield* s.data.ingest(request(
+            i,
+            batch({
+              contacts: [
+                contact("2026-03-02T09:00:00Z", { durationMs: 100_000, talkMs: 80_000, holdMs: 5_000 }),
+                contact("2026-03-02T09:14:59.999Z", {
+                  handled: false,
+                  durationMs: 30_000,
+                  abandoned: true,
+                  waitMs: 30_000
+                }),
+                contact("2026-03-02T09:15:00Z", { offered: false, durationMs: 50_000, afterCallWorkMs: 7_000 })
+              ]
+            })
+          ))
+          assert.strictEqual(first._tag, "Applied")
+          if (first._tag === "Applied") assert.strictEqual(first.accepted, 3)
+          yield* s.data.ingest(request(
+            i,
+            batch({
+              contacts: [
+                contact("2026-03-02T09:07:00Z", { durationMs: 20_000, answeredInThreshold: true }),
+                contact("2026-03-02T09:16:00Z", { handled: false, durationMs: 1_000 })
+              ]
+            })
+          ))
+          const rows = yield* everything(i)
+          const queueId = rows[0]!.queueId
+          sameValue(rows, [
+            {
+              integrationId: i.id,
+              queueId,
+              channel: "calls",
+              start: ms("2026-03-02T09:00:00Z"),
+              lengthMinutes: 15,
+              offered: 3,
+              handled: 2,
+              handlingMs: 120_000,
+              unhandledMs: 30_000,
+              talkMs: 80_000,
+              holdMs: 5_000,
+              afterCallWorkMs: 0,
+              waitMs: 30_000,
+              abandoned: 1,
+              answeredInThreshold: 1
+            },
+            {
+              integrationId: i.id,
+              queueId,
+              channel: "calls",
+              start: ms("2026-03-02T09:15:00Z"),
+              lengthMinutes: 15,
+              offered: 1,
+              handled: 1,
+              handlingMs: 50_000,
+              unhandledMs: 1_000,
+              talkMs: 0,
+              holdMs: 0,
+              afterCallWorkMs: 7_000,
+              waitMs: 0,
+              abandoned: 0,
+              answeredInThreshold: 0
+            }
+          ])
+        }))
+
+      it.effect("intervalStats: rows starting in [from, to), filtered by integration and queue", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const i = yield* setup()
+          const other = yield* setup({ tenantId: i.tenantId })
+          yield* s.data.ingest(request(
+            i,
+            batch({
+              contacts: [
+                contact("2026-03-02T09:00:00Z"),
+                contact("2026-03-02T09:15:00Z"),
+                contact("2026-03-02T09:30:00Z", { queueIdentifier: "q2", queueName: "Level 2" })
+              ]
+            })
+          ))
+          yield* s.data.ingest(request(other, batch({ contacts: [contact("2026-03-02T09:15:00Z")] })))
+          const query = (q: Partial<Storage.IntervalStatQuery>) =>
+            s.data.intervalStats({
+              tenantId: i.tenantId,
+              from: ms("2026-03-02T09:15:00Z"),
+              to: ms("2026-03-02T09:30:00Z"),
+              ...q
+            })
+          assert.strictEqual((yield* query({})).length, 2)
+          const mine = yield* query({ integrationId: i.id })
+          assert.strictEqual(mine.length, 1)
+          assert.strictEqual(mine[0]!.integrationId, i.id)
+          assert.strictEqual((yield* query({ to: ms("2026-03-02T09:30:00.001Z"), integrationId: i.id })).length, 2)
+          const q2 = (yield* s.queues.list({ tenantId: i.tenantId, integrationId: i.id })).find((q) =>
+            q.identifier === "q2"
+          )!
+          const byQueue = yield* query({ queueIds: [q2.id], to: ms("2026-03-02T10:00:00Z") })
+          sameValue(byQueue.map((r) => [r.queueId, r.start]), [[q2.id, ms("2026-03-02T09:30:00Z")]])
+          sameValue(yield* query({ queueIds: [] }), [])
+        }))
+
+      it.effect("an interval aggregate replaces the row at its start and the finer rows inside it", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const i = yield* setup()
+          yield* s.data.ingest(request(
+            i,
+            batch({
+              contacts: [
+                contact("2026-03-02T09:01:00Z"),
+                contact("2026-03-02T09:16:00Z"),
+                contact("2026-03-02T09:31:00Z")
+              ]
+            })
+          ))
+          yield* s.data.ingest(request(
+            i,
+            batch({
+              aggregates: [aggregate("2026-03-02T09:00:00Z", 30, { offered: 10, handled: 8, handlingMs: 800_000 })]
+            })
+          ))
+          let rows = yield* everything(i)
+          sameValue(rows.map((r) => [r.start, r.lengthMinutes, r.offered, r.handled, r.handlingMs]), [
+            [ms("2026-03-02T09:00:00Z"), 30, 10, 8, 800_000],
+            [ms("2026-03-02T09:30:00Z"), 15, 1, 1, 120_000]
+          ])
+          // a second import of the same interval replaces, never adds
+          yield* s.data.ingest(request(
+            i,
+            batch({
+              aggregates: [aggregate("2026-03-02T09:00:00Z", 30, { offered: 12, handled: 9, handlingMs: 900_000 })]
+            })
+          ))
+          // contact events on top of an aggregate add to it and keep its length
+          yield* s.data.ingest(
+            request(i, batch({ contacts: [contact("2026-03-02T09:00:30Z", { durationMs: 1_000 })] }))
+          )
+          rows = yield* everything(i)
+          sameValue(rows.map((r) => [r.start, r.lengthMinutes, r.offered, r.handled, r.handlingMs]), [
+            [ms("2026-03-02T09:00:00Z"), 30, 13, 10, 901_000],
+            [ms("2026-03-02T09:30:00Z"), 15, 1, 1, 120_000]
+          ])
+          // in one batch, a later aggregate wins over earlier ones inside its interval
+          yield* s.data.ingest(request(
+            i,
+            batch({
+              aggregates: [
+                aggregate("2026-03-02T10:15:00Z", 15, { offered: 1 }),
+                aggregate("2026-03-02T10:00:00Z", 60, { offered: 4 }),
+                aggregate("2026-03-02T10:30:00Z", 15, { offered: 2 })
+              ]
+            })
+          ))
+          rows = yield* s.data.intervalStats({
+            tenantId: i.tenantId,
+            from: ms("2026-03-02T10:00:00Z"),
+            to: ms("2026-03-02T11:00:00Z")
+          })
+          sameValue(rows.map((r) => [r.start, r.lengthMinutes, r.offered]), [
+            [ms("2026-03-02T10:00:00Z"), 60, 4],
+            [ms("2026-03-02T10:30:00Z"), 15, 2]
+          ])
+        }))
+
+      it.effect("a pull with replaceWindow replaces the window's data and commits the watermark", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const i = yield* setup()
+          const windowBatch = batch({
+            contacts: [contact("2026-03-02T09:05:00Z"), contact("2026-03-02T09:20:00Z")],
+            statuses: [status("a-1", "TALK", "2026-03-02T09:00:00Z", "2026-03-02T09:30:00Z")]
+          })
+          yield* s.data.ingest(request(
+            i,
+            batch({
+              contacts: [contact("2026-03-02T08:50:00Z"), contact("2026-03-02T09:35:00Z")],
+              statuses: [status("a-1", "READY", "2026-03-02T08:30:00Z", "2026-03-02T10:00:00Z")]
+            })
+          ))
+          const window = { from: ms("2026-03-02T09:00:00Z"), to: ms("2026-03-02T09:30:00Z") }
+          for (let n = 1; n <= 2; n++) {
+            const outcome = yield* s.data.ingest(request(i, windowBatch, {
+              mode: "pull",
+              replaceWindow: window,
+              watermark: { stream: "contacts", value: window.to + n }
+            }))
+            assert.strictEqual(outcome._tag, "Applied")
+          }
+          const rows = yield* everything(i)
+          sameValue(rows.map((r) => [r.start, r.offered]), [
+            [ms("2026-03-02T08:45:00Z"), 1],
+            [ms("2026-03-02T09:00:00Z"), 1],
+            [ms("2026-03-02T09:15:00Z"), 1],
+            [ms("2026-03-02T09:30:00Z"), 1]
+          ])
+          sameValue(yield* s.cursors.get(i.id, "contacts"), Option.some(window.to + 2))
+          sameValue(spans(yield* allSegments(i)), [
+            { agent: "a-1", activity: "READY", start: ms("2026-03-02T08:30:00Z"), end: ms("2026-03-02T09:00:00Z") },
+            { agent: "a-1", activity: "TALK", start: ms("2026-03-02T09:00:00Z"), end: ms("2026-03-02T09:30:00Z") },
+            { agent: "a-1", activity: "READY", start: ms("2026-03-02T09:30:00Z"), end: ms("2026-03-02T10:00:00Z") }
+          ])
+          // an empty re-import clears the window
+          yield* s.data.ingest(request(i, Domain.emptyBatch, { mode: "pull", replaceWindow: window }))
+          sameValue((yield* everything(i)).map((r) => r.start), [
+            ms("2026-03-02T08:45:00Z"),
+            ms("2026-03-02T09:30:00Z")
+          ])
+          sameValue(spans(yield* allSegments(i)).map((x) => [x.activity, x.start, x.end]), [
+            ["READY", ms("2026-03-02T08:30:00Z"), ms("2026-03-02T09:00:00Z")],
+            ["READY", ms("2026-03-02T09:30:00Z"), ms("2026-03-02T10:00:00Z")]
+          ])
+          // another integration's data in the window is not touched
+          const other = yield* setup({ tenantId: i.tenantId })
+          yield* s.data.ingest(request(other, batch({ contacts: [contact("2026-03-02T09:05:00Z")] })))
+          yield* s.data.ingest(request(i, Domain.emptyBatch, { mode: "pull", replaceWindow: window }))
+          assert.strictEqual((yield* everything(other)).length, 1)
+        }))
+
+      // -----------------------------------------------------------------------
+      // idempotency
+      // -----------------------------------------------------------------------
+
+      it.effect("idempotency: a repeat returns the first outcome and applies nothing", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const i = yield* setup()
+          const b = batch({ contacts: [contact("2026-03-02T09:05:00Z"), contact("2026-03-02T09:06:00Z")] })
+          const idem = { key: "req-1", requestHash: "h1", ttlMs: 24 * 60 * MIN }
+          const first = yield* s.data.ingest(request(i, b, { idempotency: idem }))
+          assert.strictEqual(first._tag, "Applied")
+          const repeat = yield* s.data.ingest(
+            request(i, batch({ contacts: [contact("2026-03-02T09:05:00Z")] }), {
+              idempotency: idem,
+              now: T0 + 60 * MIN
+            })
+          )
+          sameValue(repeat, { _tag: "Replayed", accepted: 2, outcome: "Applied" })
+          sameValue((yield* totals(i))["offered"], 2)
+
+          // same key, other body: refused, nothing applied
+          assert.strictEqual(
+            yield* failureTag(
+              s.data.ingest(request(i, b, { idempotency: { ...idem, requestHash: "h2" }, now: T0 + 1 }))
+            ),
+            "IdempotencyKeyReused"
+          )
+          sameValue((yield* totals(i))["offered"], 2)
+
+          // the key is scoped to the integration
+          const other = yield* setup({ tenantId: i.tenantId })
+          assert.strictEqual((yield* s.data.ingest(request(other, b, { idempotency: idem })))._tag, "Applied")
+
+          // after the ttl the key is fresh again
+          const later = yield* s.data.ingest(
+            request(i, b, { idempotency: { ...idem, requestHash: "h3" }, now: T0 + idem.ttlMs })
+          )
+          assert.strictEqual(later._tag, "Applied")
+          sameValue((yield* totals(i))["offered"], 4)
+          const replayLater = yield* s.data.ingest(
+            request(i, b, { idempotency: { ...idem, requestHash: "h3" }, now: T0 + idem.ttlMs + 1 })
+          )
+          assert.strictEqual(replayLater._tag, "Replayed")
+          sameValue((yield* totals(i))["offered"], 4)
+        }))
+
+      // -----------------------------------------------------------------------
+      // pause, staging, resume
+      // -----------------------------------------------------------------------
+
+      it.effect("paused: pushes are staged (bounded), pulls refused, resume applies in arrival order", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const i = yield* setup()
+          yield* s.integrations.update(new Domain.Integration({ ...i, status: "paused" }))
+          const limit = 5
+          const b1 = batch({
+            aggregates: [aggregate("2026-03-02T09:00:00Z", 15, { offered: 3 })],
+            statuses: [status("a-1", "READY", "2026-03-02T09:00:00Z", null)]
+          })
+          const b2 = batch({
+            aggregates: [aggregate("2026-03-02T09:00:00Z", 15, { offered: 7, queueName: "Level 1" })],
+            contacts: [
+              contact("2026-03-02T09:20:00Z", { queueIdentifier: "q9", queueName: "Overflow", channel: "chats" })
+            ],
+            statuses: [status("a-1", "BREAK", "2026-03-02T09:10:00Z", null)]
+          })
+          const s1 = yield* s.data.ingest(request(i, b1, { stagingLimit: limit }))
+          sameValue(s1, { _tag: "Staged", accepted: 2 })
+          const idem = { key: "staged-1", requestHash: "x", ttlMs: 24 * 60 * MIN }
+          const s2 = yield* s.data.ingest(request(i, b2, { stagingLimit: limit, idempotency: idem }))
+          sameValue(s2, { _tag: "Staged", accepted: 3 })
+          sameValue(
+            yield* s.data.ingest(request(i, b2, { stagingLimit: limit, idempotency: idem })),
+            { _tag: "Replayed", accepted: 3, outcome: "Staged" }
+          )
+          assert.strictEqual(yield* s.integrations.stagedCount(i.id), 5)
+          assert.strictEqual(
+            yield* failureTag(s.data.ingest(request(i, batch({ contacts: [contact("2026-03-02T09:05:00Z")] }), {
+              stagingLimit: limit
+            }))),
+            "StagingFull"
+          )
+          assert.strictEqual(
+            yield* failureTag(s.data.ingest(request(i, b1, { mode: "pull", stagingLimit: limit }))),
+            "IntegrationNotActive"
+          )
+          assert.strictEqual(yield* s.integrations.stagedCount(i.id), 5)
+          assert.strictEqual((yield* everything(i)).length, 0)
+          assert.strictEqual((yield* allSegments(i)).length, 0)
+          assert.strictEqual((yield* s.queues.list({ tenantId: i.tenantId })).length, 0)
+
+          const resumed = yield* s.integrations.resume(i.id, T0 + 99_000, queueIds())
+          assert.strictEqual(resumed.integration.status, "active")
+          sameValue(resumed.integration.updatedAt, at(T0 + 99_000))
+          assert.strictEqual(resumed.applied, 5)
+          sameValue(resumed.createdQueues.map((q) => [q.identifier, q.name, q.channel]), [
+            ["q1", "Level 1", "calls"],
+            ["q9", "Overflow", "chats"]
+          ])
+          assert.strictEqual(yield* s.integrations.stagedCount(i.id), 0)
+          sameValue((yield* s.integrations.get(i.id)).pipe(Option.map((x) => x.status)), Option.some("active"))
+          sameValue((yield* everything(i)).map((r) => [r.start, r.channel, r.offered]), [
+            [ms("2026-03-02T09:00:00Z"), "calls", 7],
+            [ms("2026-03-02T09:15:00Z"), "chats", 1]
+          ])
+          sameValue(spans(yield* allSegments(i)).map((x) => [x.activity, x.start, x.end]), [
+            ["READY", ms("2026-03-02T09:00:00Z"), ms("2026-03-02T09:10:00Z")],
+            ["BREAK", ms("2026-03-02T09:10:00Z"), null]
+          ])
+          // a second resume has nothing left to apply
+          const again = yield* s.integrations.resume(i.id, T0 + 100_000, queueIds())
+          assert.strictEqual(again.applied, 0)
+          assert.strictEqual((yield* everything(i))[0]!.offered, 7)
+        }))
+
+      it.effect("markDeleted drops what was staged", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const i = yield* setup({ status: "paused" })
+          yield* s.data.ingest(request(i, batch({ contacts: [contact("2026-03-02T09:05:00Z")] })))
+          assert.strictEqual(yield* s.integrations.stagedCount(i.id), 1)
+          yield* s.integrations.markDeleted(i.id, T0)
+          assert.strictEqual(yield* s.integrations.stagedCount(i.id), 0)
+        }))
+
+      // -----------------------------------------------------------------------
+      // agent statuses
+      // -----------------------------------------------------------------------
+
+      it.effect("segments: the latest status replaces the part it overlaps; re-applying changes nothing", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const i = yield* setup()
+          const first = batch({
+            statuses: [
+              status("a-1", "READY", "2026-03-02T09:00:00Z", "2026-03-02T10:00:00Z"),
+              status("a-2", "READY", "2026-03-02T09:00:00Z", "2026-03-02T10:00:00Z")
+            ]
+          })
+          const second = batch({ statuses: [status("a-1", "BREAK", "2026-03-02T09:30:00Z", "2026-03-02T09:45:00Z")] })
+          const o1 = yield* s.data.ingest(request(i, first))
+          assert.strictEqual(o1._tag === "Applied" ? o1.statusesApplied : -1, 2)
+          yield* s.data.ingest(request(i, second))
+          const expected = [
+            { agent: "a-1", activity: "READY", start: ms("2026-03-02T09:00:00Z"), end: ms("2026-03-02T09:30:00Z") },
+            { agent: "a-1", activity: "BREAK", start: ms("2026-03-02T09:30:00Z"), end: ms("2026-03-02T09:45:00Z") },
+            { agent: "a-1", activity: "READY", start: ms("2026-03-02T09:45:00Z"), end: ms("2026-03-02T10:00:00Z") },
+            { agent: "a-2", activity: "READY", start: ms("2026-03-02T09:00:00Z"), end: ms("2026-03-02T10:00:00Z") }
+          ]
+          sameValue(spans(yield* allSegments(i)), expected)
+          // at-least-once delivery: the same segments again change nothing
+          yield* s.data.ingest(request(i, second))
+          sameValue(spans(yield* allSegments(i)), expected)
+          assert.strictEqual(yield* s.integrations.stagedCount(i.id), 0)
+        }))
+
+      it.effect("segments: a new open status closes the agent's open one at its start", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const i = yield* setup()
+          yield* s.data.ingest(request(i, batch({ statuses: [status("a-1", "READY", "2026-03-02T09:00:00Z", null)] })))
+          yield* s.data.ingest(request(i, batch({ statuses: [status("a-1", "TALK", "2026-03-02T09:20:00Z", null)] })))
+          yield* s.data.ingest(request(i, batch({ statuses: [status("a-2", "TALK", "2026-03-02T09:25:00Z", null)] })))
+          sameValue(spans(yield* allSegments(i)), [
+            { agent: "a-1", activity: "READY", start: ms("2026-03-02T09:00:00Z"), end: ms("2026-03-02T09:20:00Z") },
+            { agent: "a-1", activity: "TALK", start: ms("2026-03-02T09:20:00Z"), end: null },
+            { agent: "a-2", activity: "TALK", start: ms("2026-03-02T09:25:00Z"), end: null }
+          ])
+        }))
+
+      it.effect("segments: out-of-order delivery gives what the pure rules give", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const i = yield* setup()
+          const statuses = [
+            status("a-1", "TALK", "2026-03-02T09:40:00Z", "2026-03-02T09:50:00Z"),
+            status("a-1", "READY", "2026-03-02T09:00:00Z", "2026-03-02T10:00:00Z"),
+            status("a-1", "ACW", "2026-03-02T09:45:00Z", "2026-03-02T09:55:00Z"),
+            status("a-1", "BREAK", "2026-03-02T09:58:00Z", null),
+            status("a-1", "LUNCH", "2026-03-02T08:30:00Z", "2026-03-02T09:05:00Z"),
+            status("a-1", "TALK", "2026-03-02T09:40:00Z", "2026-03-02T09:50:00Z")
+          ]
+          // one by one and as a single batch: both must equal a fold of Segments.apply
+          const one = yield* setup({ tenantId: i.tenantId })
+          for (const st of statuses) yield* s.data.ingest(request(one, batch({ statuses: [st] })))
+          yield* s.data.ingest(request(i, batch({ statuses })))
+          const stored = spans(yield* allSegments(i)).map(({ agent: _, ...rest }) => rest)
+          const storedOne = spans(yield* allSegments(one)).map(({ agent: _, ...rest }) => rest)
+          sameValue(storedOne, stored)
+          // no overlaps, ordered by start
+          for (let n = 1; n < stored.length; n++) {
+            const prev = stored[n - 1]!
+            assert.isTrue(prev.end !== null && prev.end <= stored[n]!.start, `overlap at ${n}`)
+          }
+          // the last status received owns its span
+          const talk = stored.filter((x) => x.activity === "TALK")
+          sameValue(talk, [{ activity: "TALK", start: ms("2026-03-02T09:40:00Z"), end: ms("2026-03-02T09:50:00Z") }])
+          assert.strictEqual(stored[stored.length - 1]!.end, null)
+        }))
+
+      it.effect("segments query: overlap with [from, to), agent filter, counts", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const i = yield* setup()
+          yield* s.data.ingest(request(
+            i,
+            batch({
+              statuses: [
+                status("a-1", "READY", "2026-03-02T09:00:00Z", "2026-03-02T09:30:00Z"),
+                status("a-1", "BREAK", "2026-03-02T09:30:00Z", "2026-03-02T09:40:00Z"),
+                status("b-2", "READY", "2026-03-02T08:00:00Z", null),
+                status("A-3", "BREAK", "2026-03-02T10:00:00Z", "2026-03-02T10:10:00Z")
+              ]
+            })
+          ))
+          const q = (from: string, to: string, agent?: string) =>
+            s.data.segments({
+              tenantId: i.tenantId,
+              integrationId: i.id,
+              agentIdentifier: agent,
+              from: ms(from),
+              to: ms(to)
+            }).pipe(Effect.map((r) => r.map((x) => `${x.agentIdentifier}:${x.activityIdentifier}`)))
+          sameValue(yield* q("2026-03-02T09:30:00Z", "2026-03-02T10:00:00Z"), ["a-1:BREAK", "b-2:READY"])
+          sameValue(yield* q("2026-03-02T09:29:59Z", "2026-03-02T09:30:00Z"), ["a-1:READY", "b-2:READY"])
+          sameValue(yield* q("2026-03-02T07:00:00Z", "2026-03-02T11:00:00Z", "a-1"), ["a-1:READY", "a-1:BREAK"])
+          sameValue(
+            yield* q("2026-03-02T07:00:00Z", "2026-03-02T11:00:00Z"),
+            ["a-1:READY", "a-1:BREAK", "A-3:BREAK", "b-2:READY"]
+          )
+          sameValue(yield* s.data.agentCounts(i.id), [
+            { externalId: "a-1", segments: 2 },
+            { externalId: "A-3", segments: 1 },
+            { externalId: "b-2", segments: 1 }
+          ])
+          sameValue(yield* s.data.activityCounts(i.id), [
+            { externalId: "BREAK", segments: 2 },
+            { externalId: "READY", segments: 2 }
+          ])
+          sameValue(yield* s.data.agentCounts((yield* setup()).id), [])
+        }))
+
+      // -----------------------------------------------------------------------
+      // tenants
+      // -----------------------------------------------------------------------
+
+      it.effect("queries never cross tenants", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const i = yield* setup()
+          const stranger = Domain.TenantId.make(unique("tenant"))
+          yield* s.data.ingest(request(
+            i,
+            batch({
+              contacts: [contact("2026-03-02T09:05:00Z")],
+              statuses: [status("a-1", "READY", "2026-03-02T09:00:00Z", null)]
+            })
+          ))
+          const queues = yield* s.queues.list({ tenantId: i.tenantId })
+          assert.strictEqual(queues.length, 1)
+          const range = { from: 0, to: 8_000_000_000_000 }
+          sameValue(yield* s.data.intervalStats({ tenantId: stranger, ...range }), [])
+          sameValue(yield* s.data.intervalStats({ tenantId: stranger, integrationId: i.id, ...range }), [])
+          sameValue(yield* s.data.intervalStats({ tenantId: stranger, queueIds: [queues[0]!.id], ...range }), [])
+          sameValue(yield* s.data.segments({ tenantId: stranger, ...range }), [])
+          sameValue(yield* s.data.segments({ tenantId: stranger, integrationId: i.id, ...range }), [])
+          sameValue(yield* s.queues.list({ tenantId: stranger }), [])
+          sameValue(yield* s.queues.list({ tenantId: stranger, integrationId: i.id }), [])
+          sameValue(yield* s.integrations.list(stranger), [])
+          assert.strictEqual((yield* s.data.intervalStats({ tenantId: i.tenantId, ...range })).length, 1)
+          assert.strictEqual((yield* s.data.segments({ tenantId: i.tenantId, ...range })).length, 1)
+        }))
+    })
+  })
+}
