@@ -102,24 +102,44 @@ export const pickMeasures = (m: Measures): Measures => {
  */
 export const plan = (batch: Batch): BatchPlan => {
   const queues = new Map<string, QueueRef>()
+  // identifier → name → queue: looking a contact's queue up costs no key building
+  const byIdentifier = new Map<string, Map<string, QueueRef>>()
   const ref = (identifier: string, name: string, channel: Channel): QueueRef => {
+    let byName = byIdentifier.get(identifier)
+    if (byName === undefined) {
+      byName = new Map()
+      byIdentifier.set(identifier, byName)
+    }
+    const known = byName.get(name)
+    if (known) return known
     const key = queueKey(identifier, name)
-    const existing = queues.get(key)
-    if (existing) return existing
-    const created: QueueRef = { identifier, name, channel }
+    const created: QueueRef = queues.get(key) ?? { identifier, name, channel }
     queues.set(key, created)
+    byName.set(name, created)
     return created
   }
 
-  const contactRows = new Map<string, { queue: QueueRef; channel: Channel; start: number; measures: Measures }>()
+  // contacts are summed in place, per queue → channel|quarter; `rows` keeps the order of first sight
+  const rows: Array<{ queue: QueueRef; channel: Channel; start: number; measures: Record<keyof Measures, number> }> = []
+  const rowsByQueue = new Map<QueueRef, Map<string, Record<keyof Measures, number>>>()
   for (const event of batch.contacts) {
     const queue = ref(event.queueIdentifier, event.queueName, event.channel)
     const start = quarterKey(DateTime.toEpochMillis(event.timestamp))
-    const key = `${queueKey(event.queueIdentifier, event.queueName)}|${event.channel}|${start}`
-    const row = contactRows.get(key)
+    let byKey = rowsByQueue.get(queue)
+    if (byKey === undefined) {
+      byKey = new Map()
+      rowsByQueue.set(queue, byKey)
+    }
+    const key = `${event.channel}|${start}`
     const add = contactMeasures(event)
-    if (row) row.measures = addMeasures(row.measures, add)
-    else contactRows.set(key, { queue, channel: event.channel, start, measures: add })
+    const sum = byKey.get(key)
+    if (sum) {
+      for (const k of measureKeys) sum[k] += add[k]
+    } else {
+      const measures = { ...add }
+      byKey.set(key, measures)
+      rows.push({ queue, channel: event.channel, start, measures })
+    }
   }
 
   const aggregateRows = new Map<string, AggregateRow>()
@@ -145,7 +165,7 @@ export const plan = (batch: Batch): BatchPlan => {
 
   return {
     queues: Array.from(queues.values()),
-    contactRows: Array.from(contactRows.values()),
+    contactRows: rows,
     aggregateRows: Array.from(aggregateRows.values()),
     statuses
   }
