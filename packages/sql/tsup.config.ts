@@ -3,7 +3,8 @@ import { defineConfig } from "tsup"
 export default defineConfig({
   entry: ["src/index.ts"],
   format: ["esm"],
-  dts: true,
+  // the tsconfig is a composite project (for `tsc -b`); tsup's declaration build is not
+  dts: { compilerOptions: { composite: false, incremental: false } },
   clean: true,
   sourcemap: true,
   target: "node20",
