@@ -393,7 +393,8 @@ export const make = (): Five9Connector => {
         const timestamp = asString(value["lastTimestamp"]) || cursor.timestamp
         const statuses = Array.from(changed, (u) => statusOf(u, cursor.rows.get(u)!)).flatMap(Option.toArray)
         const batch: Connector.RealtimeBatch = { ...emptyBatch, statuses, position: Number(timestamp) || undefined }
-        return [statuses.length > 0 ? Chunk.of(batch) : Chunk.empty<Connector.RealtimeBatch>(), Option.some<Cursor>({ timestamp, rows: cursor.rows })] as const
+        // an answer without changes still moves the position (a heartbeat)
+        return [Chunk.of(batch), Option.some<Cursor>({ timestamp, rows: cursor.rows })] as const
       }).pipe(
         Effect.catchTag("SoapFault", (f) =>
           Effect.fail(new Connector.InvalidData({ record: "Statistics Web Services", reason: `${f.fault}: ${f.message}` })))
