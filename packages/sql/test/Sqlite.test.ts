@@ -1,4 +1,5 @@
 import { Domain } from "@acd-bridge/core"
+import { SqlStorage } from "@acd-bridge/sql-storage"
 import { assert, describe, it } from "@effect/vitest"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
@@ -16,6 +17,7 @@ import {
   collect,
   contactRows,
   EngineLayer,
+  engineWith,
   evilQueueName,
   expectedIntervals,
   importAndQuery,
@@ -98,6 +100,17 @@ describe("sql connector on SQLite", () => {
       const intervals = yield* importAndQuery(Schema.encodeSync(SqlConfig)(config), [first, again])
       assert.deepStrictEqual(intervals, expectedIntervals)
     }).pipe(Effect.provide(EngineLayer)))
+
+  it.effect("end to end with the durable SQLite store (SqlStorage.layerSqlite)", () => {
+    const { file } = fixture()
+    const store = path.join(tempDir(), "engine.sqlite")
+    return Effect.gen(function*() {
+      const config = sqliteConfig(file)
+      const first = yield* collect(SqlConnector.pull(config, window))
+      const intervals = yield* importAndQuery(Schema.encodeSync(SqlConfig)(config), [first, first])
+      assert.deepStrictEqual(intervals, expectedIntervals)
+    }).pipe(Effect.provide(engineWith(SqlStorage.layerSqlite({ filename: store }))))
+  })
 
   it.effect("reads the interval layout", () =>
     Effect.gen(function*() {

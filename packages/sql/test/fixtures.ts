@@ -125,11 +125,15 @@ export const merge = (batches: ReadonlyArray<Domain.Batch>): Domain.Batch => ({
   statuses: batches.flatMap((b) => b.statuses)
 })
 
+/** The engine over a store, with the sql connector registered. */
+export const engineWith = <E>(
+  storage: Layer.Layer<Storage.Storage, E>
+): Layer.Layer<Engine.Services | Storage.Storage | ConnectorRegistry.ConnectorRegistry, E> =>
+  Engine.layer.pipe(Layer.provideMerge(Layer.mergeAll(storage, ConnectorRegistry.layer(SqlConnector.connector))))
+
 /** The engine with the memory store and the sql connector registered. */
-export const EngineLayer: Layer.Layer<Engine.Services | Storage.Storage | ConnectorRegistry.ConnectorRegistry> = Engine
-  .layer.pipe(
-  Layer.provideMerge(Layer.mergeAll(Storage.layerMemory, ConnectorRegistry.layer(SqlConnector.connector)))
-)
+export const EngineLayer: Layer.Layer<Engine.Services | Storage.Storage | ConnectorRegistry.ConnectorRegistry> =
+  engineWith(Storage.layerMemory)
 
 /** Creates an integration, imports `batch` as the window (replace), returns the 15-minute intervals. */
 export interface IntervalSummary {
