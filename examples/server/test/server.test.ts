@@ -1,9 +1,16 @@
-import { type ChildProcess, spawn } from "node:child_process"
+import { type ChildProcess, execFileSync, spawn } from "node:child_process"
+import { randomUUID } from "node:crypto"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { afterAll, assert, describe, it } from "vitest"
+import { afterAll, assert, describe, inject, it } from "vitest"
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    acdBridgeTestPgUrl: string
+  }
+}
 
 const root = fileURLToPath(new URL("../../../", import.meta.url))
 const adminToken = "example-server-test-token-0123456789"
@@ -14,24 +21,26 @@ interface Running {
   readonly child: ChildProcess
   readonly url: string
   readonly integrationId: string
+  readonly apiKey: string
   readonly output: () => string
   readonly exited: Promise<number | null>
 }
 
-const start = async (args: ReadonlyArray<string> = []): Promise<Running> => {
+const start = async (args: ReadonlyArray<string> = [], databaseUrl = database): Promise<Running> => {
   const child = spawn(process.execPath, ["--import", "tsx", "examples/server/src/main.ts", ...args], {
     cwd: root,
     env: {
       ...process.env,
       PORT: "0",
       HOST: "127.0.0.1",
-      ACD_BRIDGE_DATABASE_URL: database,
+      ACD_BRIDGE_DATABASE_URL: databaseUrl,
       ACD_BRIDGE_ADMIN_TOKEN: adminToken,
       ACD_BRIDGE_DEMO_SPEED: "20"
     },
     stdio: ["ignore", "pipe", "pipe"]
   })
   let output = ""
+  let apiKey = ""
   child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()))
   child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()))
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
@@ -39,8 +48,9 @@ const start = async (args: ReadonlyArray<string> = []): Promise<Running> => {
   for (;;) {
     const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1]
     const integrationId = /integration (\S+) "Demo ACD"/.exec(output)?.[1]
+    apiKey = /API key \(shown once[^)]*\): (acdb_\S+)/.exec(output)?.[1] ?? apiKey
     if (url !== undefined && integrationId !== undefined && output.includes("demo feeder:")) {
-      return { child, url, integrationId, output: () => output, exited }
+      return { child, url, integrationId, apiKey, output: () => output, exited }
     }
     if (child.exitCode !== null) throw new Error(`the server exited early:\n${output}`)
     if (Date.now() > deadline) throw new Error(`the server did not start:\n${output}`)
@@ -118,5 +128,43 @@ describe("examples/server", () => {
     server.child.kill("SIGINT")
     const code = await Promise.race([server.exited, new Promise<"hung">((r) => setTimeout(() => r("hung"), 20_000))])
     assert.strictEqual(code, 0, server.output())
+  }, 120_000)
+
+  it("switches to PostgreSQL for a postgres:// database URL", async () => {
+    // a database of its own on the test run's PostgreSQL server (test files run in parallel)
+    const base = process.env["ACD_BRIDGE_TEST_PG_URL"] ?? inject("acdBridgeTestPgUrl")
+    const name = `acd_example_${randomUUID().replace(/-/g, "")}`
+    execFileSync("psql", [base, "-c", `CREATE DATABASE ${name}`], { stdio: "ignore" })
+    const url = new URL(base)
+    url.pathname = `/${name}`
+    try {
+      const server = await start(["--no-demo"], url.toString())
+      started.push(server.child)
+      assert.include(server.output(), "storage: PostgreSQL")
+      const push = await fetch(`${server.url}/external-systems/contact-events`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${server.apiKey}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          data: [{
+            properties: { offered: true, handled: true, duration: 200.1 },
+            queueName: "Level 1 support",
+            queueIdentifier: "1337_99",
+            timestamp: "2026-03-29T01:30:00Z",
+            channel: "calls"
+          }],
+          meta: { integrationConfigurationId: server.integrationId }
+        })
+      })
+      assert.strictEqual(push.status, 200)
+      const rows = await get<Array<{ start: string; offered: number; handlingSeconds: number }>>(
+        server,
+        `/v1/intervals?integrationId=${server.integrationId}&from=2026-03-29T00:00:00&to=2026-03-30T00:00:00&timezone=Europe/Berlin`
+      )
+      assert.deepStrictEqual(rows.map((r) => [r.start, r.offered, r.handlingSeconds]), [["2026-03-29T03:30:00+02:00", 1, 200.1]])
+      server.child.kill("SIGTERM")
+      assert.strictEqual(await server.exited, 0, server.output())
+    } finally {
+      execFileSync("psql", [base, "-c", `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`], { stdio: "ignore" })
+    }
   }, 120_000)
 })

@@ -8,6 +8,7 @@ import {
   call,
   contactRecord,
   type IntegrationBody,
+  type LogLine,
   type Problem,
   pushContacts,
   pushIntegration,
@@ -417,6 +418,7 @@ describe("admin API", () => {
 })
 
 describe("storage failure", () => {
+  const logs: Array<LogLine> = []
   let server: TestServer
   beforeAll(async () => {
     const failing = Layer.effect(
@@ -429,7 +431,7 @@ describe("storage failure", () => {
         }
       }))
     ).pipe(Layer.provide(Storage.layerMemory))
-    server = await startServer({ storage: failing })
+    server = await startServer({ storage: failing, logs })
   })
   afterAll(() => server.close())
 
@@ -438,5 +440,9 @@ describe("storage failure", () => {
     const problem = assertProblem(answer, 500)
     assert.notInclude(JSON.stringify(problem), "disk on fire")
     assert.notInclude(JSON.stringify(problem), "/var/db")
+    // the log has the cause, under the request's id
+    const requestId = answer.headers.get("x-request-id")
+    const logged = logs.filter((l) => l.level === "ERROR" && l.annotations["requestId"] === requestId)
+    assert.isTrue(logged.some((l) => JSON.stringify(l.message).includes("disk on fire")))
   })
 })

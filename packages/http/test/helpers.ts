@@ -4,6 +4,7 @@ import type { Errors } from "@acd-bridge/core"
 import { SqlStorage } from "@acd-bridge/sql-storage"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as Effect from "effect/Effect"
+import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
@@ -28,6 +29,16 @@ export interface TestServer {
 
 export interface TestServerOptions extends HttpAdapter.Options {
   readonly storage?: "sqlite" | "memory" | Layer.Layer<Storage.Storage, Errors.StorageError>
+  /** collect the server's log lines here (all levels) instead of printing warnings and errors */
+  readonly logs?: Array<LogLine>
+  /** replace the default authenticator */
+  readonly authenticator?: Layer.Layer<Authenticator.Authenticator>
+}
+
+export interface LogLine {
+  readonly level: string
+  readonly message: unknown
+  readonly annotations: Record<string, unknown>
 }
 
 /** A connector with a secret in its config, to check that secrets are never shown. */
@@ -50,11 +61,22 @@ export const startServer = async (options: TestServerOptions = {}): Promise<Test
   const engine = Engine.layer.pipe(
     Layer.provideMerge(Layer.mergeAll(storage, ConnectorRegistry.layer(PushConnector.connector, secretConnector)))
   )
-  const { storage: _storage, ...adapterOptions } = options
+  const { authenticator, logs, storage: _storage, ...adapterOptions } = options
+  const logging = logs === undefined
+    ? Logger.minimumLogLevel(LogLevel.Warning)
+    : Layer.merge(
+      Logger.replace(
+        Logger.defaultLogger,
+        Logger.make(({ annotations, logLevel, message }) => {
+          logs.push({ level: logLevel.label, message, annotations: Object.fromEntries(HashMap.toEntries(annotations)) })
+        })
+      ),
+      Logger.minimumLogLevel(LogLevel.All)
+    )
   const server = HttpAdapter.layer({ port: 0, host: "127.0.0.1", rateLimit: false, ...adapterOptions }).pipe(
-    Layer.provide(Authenticator.layer({ adminToken: Redacted.make(adminToken), tenantId })),
+    Layer.provide(authenticator ?? Authenticator.layer({ adminToken: Redacted.make(adminToken), tenantId })),
     Layer.provideMerge(engine),
-    Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
+    Layer.provide(logging)
   )
   const runtime = ManagedRuntime.make(server)
   const address = await runtime.runPromise(Effect.map(HttpServer.HttpServer, (s) => s.address))
