@@ -113,6 +113,8 @@ const inWindow = (window: Connector.Window) => {
   const from = DateTime.toEpochMillis(window.from)
   const to = DateTime.toEpochMillis(window.to)
   return (d: Decoded): boolean => {
+    // an empty window [t, t) holds nothing, not even a status running across t
+    if (to <= from) return false
     switch (d._tag) {
       case "contact":
         return d.value.timestamp.epochMillis >= from && d.value.timestamp.epochMillis < to

@@ -322,6 +322,9 @@ describe("sql connector on SQLite", () => {
       const later = merge(yield* collect(SqlConnector.pull(config, future)))
       assert.deepStrictEqual(later.contacts, [])
       assert.deepStrictEqual(later.statuses.map((s) => [s.agentIdentifier, s.end]), [["a-2", null]])
+      // an empty window [t, t) holds nothing, not even the status running across t
+      const t = DateTime.unsafeMake("2026-03-02T09:12:00Z")
+      assert.deepStrictEqual(yield* collect(SqlConnector.pull(config, { from: t, to: t })), [])
       const contactsOnly = sqliteConfig(file, { agentStatuses: undefined })
       assert.deepStrictEqual(yield* collect(SqlConnector.pull(contactsOnly, future)), [])
     }))
