@@ -7,7 +7,8 @@
  * Each server runs in its own Node process; this process is the load generator: BENCH_CLIENTS
  * (default 4) concurrent clients send BENCH_RECORDS (default 200,000) contact events in
  * batches of BENCH_BATCH (default 1,000), bodies serialised before the clock starts. Reported:
- * records/s, the engine/baseline ratio (target ≥ 0.4) and p50/p99 request latency.
+ * records/s, the engine/baseline ratio (target ≥ 0.4) and p50/p99 request latency, after
+ * BENCH_WARMUP (default 20) untimed batches on each server.
  *
  * The engine path per request: bearer API key (SHA-256 lookup), rate limit off, body read
  * with the size limit, JSON.parse, Schema decode of every record, timestamps, `Ingest.push`
@@ -25,6 +26,7 @@ const RECORDS = Number(process.env["BENCH_RECORDS"] ?? 200_000)
 const BATCH = Number(process.env["BENCH_BATCH"] ?? 1_000)
 const CLIENTS = Number(process.env["BENCH_CLIENTS"] ?? 4)
 const IDEMPOTENCY = process.env["BENCH_IDEMPOTENCY"] === "1"
+const WARMUP = Number(process.env["BENCH_WARMUP"] ?? 20)
 const ADMIN_TOKEN = "bench-admin-token-0123456789abcdef"
 const here = path.dirname(fileURLToPath(import.meta.url))
 
@@ -195,9 +197,15 @@ const drive = async (server: Started) => {
     const text = await response.text()
     if (response.status !== 200) throw new Error(`${response.status}: ${text.slice(0, 300)}`)
   }
-  // warm-up (JIT, connections), not timed: different queue ids, same shape
-  const warm = bodies(server.integrationId).slice(0, 5).map((b) => b.replaceAll("\"q-", "\"warm-"))
-  for (const [i, body] of warm.entries()) await send(body, -1 - i)
+  // warm-up (JIT, connections), not timed, the same for both servers: other queues, same shape
+  const warm = bodies(server.integrationId).slice(0, WARMUP).map((b) => b.replaceAll("\"q-", "\"warm-"))
+  let w = 0
+  await Promise.all(Array.from({ length: CLIENTS }, async () => {
+    while (w < warm.length) {
+      const i = w++
+      await send(warm[i]!, -1 - i)
+    }
+  }))
 
   const all = bodies(server.integrationId)
   const latencies: Array<number> = []
