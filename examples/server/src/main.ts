@@ -147,4 +147,7 @@ const command = Command.make(
 
 const cli = Command.run(command, { name: "acd-bridge example server", version: "0.1.0" })
 
-cli(process.argv).pipe(Effect.provide(NodeContext.layer), NodeRuntime.runMain)
+// `pnpm start -- --no-demo` hands the script a literal "--" first: drop it
+const argv = process.argv.filter((arg, i) => !(arg === "--" && i === 2))
+
+cli(argv).pipe(Effect.provide(NodeContext.layer), NodeRuntime.runMain)
