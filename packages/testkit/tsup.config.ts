@@ -1,7 +1,7 @@
 import { defineConfig } from "tsup"
 
 export default defineConfig({
-  entry: ["src/index.ts", "src/Scenario.ts"],
+  entry: ["src/index.ts", "src/Scenario.ts", "src/FakeSource.ts", "src/FakeConnector.ts"],
   format: ["esm"],
   dts: true,
   clean: true,

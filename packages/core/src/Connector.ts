@@ -4,9 +4,41 @@
  * `Redacted`), and how it reads (`pull` for historical windows, `realtime` for live sources,
  * `check` to test a configuration).
  *
+ * ## Windows
+ *
+ * `pull(config, window)` returns what the source holds for the half-open window
+ * `[from, to)`, and nothing else:
+ *
+ * - contact events whose `timestamp` is in `[from, to)` (say in the connector's docs which
+ *   instant a contact counts at: arrival by default, completion for sources that only report
+ *   finished contacts);
+ * - interval aggregates whose `start` is in `[from, to)`;
+ * - agent statuses that overlap the window (`start < to` and `end` null or `> from`), whole:
+ *   the scheduler cuts the stored segments at the window's edges before applying the window,
+ *   so a status that runs across an edge must come back with both windows.
+ *
+ * The scheduler replaces the integration's data in the window with what the stream returned,
+ * in one unit of work, so the stream must be complete and deterministic for a window: two
+ * pulls of the same window return the same records (unless the source corrected them), and a
+ * contact at the instant `to` belongs to the next window only. Windows are aligned to the
+ * integration's interval boundaries, so an aggregate never straddles two windows.
+ *
+ * ## Realtime and positions
+ *
+ * `realtime(config, position)` holds a live stream open. Each element is a batch that may
+ * carry a `position`: a number the source understands (an event sequence number, the epoch
+ * milliseconds of the last event, an offset). The scheduler commits the position of the
+ * last element it applied in the same unit of work as the element's data (cursor stream
+ * `"realtime"`), and when it reconnects (after an error, a pause, a restart) it passes that
+ * position back, so a source that can replay resumes where the engine stopped, without a gap
+ * and without applying anything twice. A source that can't replay ignores `position` and
+ * starts from "now". Positions are numbers because they are committed atomically with the data
+ * through the storage port's watermark, which keeps numbers.
+ *
  * @since 0.1.0
  */
 import type * as DateTime from "effect/DateTime"
+import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import type * as Stream from "effect/Stream"
@@ -23,6 +55,16 @@ export interface Window {
 }
 
 /**
+ * One element of a realtime stream: a batch, and optionally the source position just after
+ * it (see the module docs). A plain `Batch` is a valid element.
+ *
+ * @since 0.1.0 @category models
+ */
+export interface RealtimeBatch extends Batch {
+  readonly position?: number | undefined
+}
+
+/**
  * The source rejected the credentials: the engine does not retry hot; it marks the
  * integration failing until its configuration changes.
  *
@@ -36,7 +78,12 @@ export class AuthFailed extends Schema.TaggedError<AuthFailed>()("AuthFailed", {
   }
 }
 
-/** @since 0.1.0 @category errors */
+/**
+ * The source asks the engine to slow down: the scheduler waits `retryAfterMs` and tries the
+ * same window again.
+ *
+ * @since 0.1.0 @category errors
+ */
 export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited", {
   retryAfterMs: Schema.Number,
   reason: Schema.optional(Schema.String)
@@ -48,7 +95,11 @@ export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited"
   }
 }
 
-/** A failure worth retrying with backoff (network, timeouts, 5xx). @since 0.1.0 @category errors */
+/**
+ * A failure worth retrying with backoff (network, timeouts, 5xx).
+ *
+ * @since 0.1.0 @category errors
+ */
 export class Transient extends Schema.TaggedError<Transient>()("Transient", {
   reason: Schema.String
 }) {
@@ -57,7 +108,12 @@ export class Transient extends Schema.TaggedError<Transient>()("Transient", {
   }
 }
 
-/** A source record that can't be read. @since 0.1.0 @category errors */
+/**
+ * A source record that can't be read. The window is not applied; the scheduler tries it
+ * again at the next run and the integration's health shows the error.
+ *
+ * @since 0.1.0 @category errors
+ */
 export class InvalidData extends Schema.TaggedError<InvalidData>()("InvalidData", {
   record: Schema.String,
   reason: Schema.String
@@ -67,7 +123,11 @@ export class InvalidData extends Schema.TaggedError<InvalidData>()("InvalidData"
   }
 }
 
-/** @since 0.1.0 @category errors */
+/**
+ * Every error a connector's streams may fail with.
+ *
+ * @since 0.1.0 @category errors
+ */
 export type ConnectorError = AuthFailed | RateLimited | Transient | InvalidData
 
 /**
@@ -81,7 +141,11 @@ export interface CheckItem {
   readonly detail: string
 }
 
-/** @since 0.1.0 @category models */
+/**
+ * What `check` found: `ok` when every item is.
+ *
+ * @since 0.1.0 @category models
+ */
 export interface CheckReport {
   readonly ok: boolean
   readonly items: ReadonlyArray<CheckItem>
@@ -89,7 +153,8 @@ export interface CheckReport {
 
 /**
  * A connector. `C` is the decoded config, `I` its encoded (JSON) form, `R` what its
- * streams need from the host (an HTTP client, a file system…), provided when it is registered.
+ * streams and `check` need from the host (an HTTP client, a file system, a simulator in
+ * tests), provided when it is registered (`ConnectorRegistry.layer`).
  *
  * @since 0.1.0 @category models
  */
@@ -99,14 +164,45 @@ export interface Connector<C, I = unknown, R = never> {
   readonly deliveryModes: ReadonlyArray<DeliveryMode>
   readonly dataKinds: ReadonlyArray<DataKind>
   readonly configSchema: Schema.Schema<C, I>
+  /** Reads one historical window `[from, to)`; see the module docs for what belongs to it. */
   readonly pull?: ((config: C, window: Window) => Stream.Stream<Batch, ConnectorError, R>) | undefined
-  readonly realtime?: ((config: C) => Stream.Stream<Batch, ConnectorError, R>) | undefined
+  /**
+   * Holds a live stream open, starting after `position` when given and the source can
+   * replay (see the module docs).
+   */
+  readonly realtime?:
+    | ((config: C, position?: number | undefined) => Stream.Stream<RealtimeBatch, ConnectorError, R>)
+    | undefined
+  /** Tests the connection and the credentials, and says what is wrong. Never fails. */
   readonly check?: ((config: C) => Effect.Effect<CheckReport, never, R>) | undefined
+  /**
+   * How long after an interval closes the source's figures for it are complete (default: the
+   * scheduler's `settleDelay`, 5 minutes). Windows never reach past now minus this.
+   */
+  readonly settleDelay?: Duration.DurationInput | undefined
+  /** How many days back the source keeps data; caps an integration's history depth. */
+  readonly historyLimitDays?: number | undefined
 }
 
 /**
- * Identity helper that infers a connector's types.
+ * A connector as written, with what each capability needs from the host inferred on its own.
+ *
+ * @since 0.1.0 @category models
+ */
+export interface Parts<C, I, RP, RR, RC> extends Omit<Connector<C, I>, "pull" | "realtime" | "check"> {
+  readonly pull?: ((config: C, window: Window) => Stream.Stream<Batch, ConnectorError, RP>) | undefined
+  readonly realtime?:
+    | ((config: C, position?: number | undefined) => Stream.Stream<RealtimeBatch, ConnectorError, RR>)
+    | undefined
+  readonly check?: ((config: C) => Effect.Effect<CheckReport, never, RC>) | undefined
+}
+
+/**
+ * Identity helper that infers a connector's types. `pull`, `realtime` and `check` may each need
+ * other services; the connector needs all of them (`R` is their union).
  *
  * @since 0.1.0 @category constructors
  */
-export const make = <C, I, R = never>(connector: Connector<C, I, R>): Connector<C, I, R> => connector
+export const make = <C, I, RP = never, RR = never, RC = never>(
+  connector: Parts<C, I, RP, RR, RC>
+): Connector<C, I, RP | RR | RC> => connector

@@ -2,9 +2,13 @@
  * The connectors a host offers. The registry erases each connector's config type behind a
  * decoder, so the engine handles all connectors alike while each one keeps its own types.
  *
+ * Secrets stay secret: configs are decoded into `Redacted` values, `redact` shows them as
+ * `"<redacted>"`, and an invalid secret is reported without its value.
+ *
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
@@ -12,9 +16,11 @@ import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as AST from "effect/SchemaAST"
 import * as Stream from "effect/Stream"
-import type { Batch, DataKind, DeliveryMode } from "./Domain.js"
-import type { CheckReport, Connector, ConnectorError, Window } from "./Connector.js"
+import type { DataKind, DeliveryMode } from "./Domain.js"
+import type { Batch } from "./Domain.js"
+import type { CheckReport, Connector, ConnectorError, RealtimeBatch, Window } from "./Connector.js"
 import { InvalidConfig, UnknownConnector } from "./Errors.js"
 
 /**
@@ -24,7 +30,8 @@ import { InvalidConfig, UnknownConnector } from "./Errors.js"
  */
 export interface Configured {
   readonly pull: Option.Option<(window: Window) => Stream.Stream<Batch, ConnectorError>>
-  readonly realtime: Option.Option<() => Stream.Stream<Batch, ConnectorError>>
+  /** Opens the live stream, after `position` when the source can replay. */
+  readonly realtime: Option.Option<(position?: number | undefined) => Stream.Stream<RealtimeBatch, ConnectorError>>
   readonly check: Effect.Effect<CheckReport>
 }
 
@@ -42,6 +49,10 @@ export interface Registered {
   readonly configure: (config: unknown) => Either.Either<Configured, InvalidConfig>
   /** The config as it may be shown: secrets replaced by "<redacted>". */
   readonly redact: (config: unknown) => unknown
+  /** The connector's settle delay in ms, when it declares one. */
+  readonly settleDelayMs?: number | undefined
+  /** How many days back the source keeps data, when the connector says. */
+  readonly historyLimitDays?: number | undefined
 }
 
 /**
@@ -63,13 +74,74 @@ const redactValue = (value: unknown): unknown => {
   return value
 }
 
-const firstIssue = (error: ParseResult.ParseError): { field?: string; reason: string } => {
+const isRedactedAst = (ast: AST.AST, seen: Set<AST.AST>): boolean => {
+  if (seen.has(ast)) return false
+  seen.add(ast)
+  switch (ast._tag) {
+    case "Declaration":
+      return Option.exists(AST.getTypeConstructorAnnotation(ast), (t) => t._tag === "effect/Redacted")
+    case "Transformation":
+      return isRedactedAst(ast.to, seen) || isRedactedAst(ast.from, seen)
+    case "Refinement":
+      return isRedactedAst(ast.from, seen)
+    case "Union":
+      return ast.types.some((t) => isRedactedAst(t, seen))
+    case "Suspend":
+      return isRedactedAst(ast.f(), seen)
+    default:
+      return false
+  }
+}
+
+/** The schemas a path step can lead to (both sides of transformations, every union member). */
+const childrenAt = (ast: AST.AST, key: PropertyKey, depth = 0): ReadonlyArray<AST.AST> => {
+  if (depth > 50) return []
+  switch (ast._tag) {
+    case "TypeLiteral": {
+      const property = ast.propertySignatures.find((p) => p.name === key)
+      if (property) return [property.type]
+      return ast.indexSignatures.map((s) => s.type)
+    }
+    case "TupleType": {
+      const index = typeof key === "number" ? key : Number(key)
+      const element = Number.isInteger(index) ? ast.elements[index] : undefined
+      return element ? [element.type] : ast.rest.map((r) => r.type)
+    }
+    case "Transformation":
+      return [...childrenAt(ast.from, key, depth + 1), ...childrenAt(ast.to, key, depth + 1)]
+    case "Refinement":
+      return childrenAt(ast.from, key, depth + 1)
+    case "Union":
+      return ast.types.flatMap((t) => childrenAt(t, key, depth + 1))
+    case "Suspend":
+      return childrenAt(ast.f(), key, depth + 1)
+    default:
+      return []
+  }
+}
+
+/** Whether the value at `path` is, or sits inside, a `Redacted` field of the schema. */
+const isSecretPath = (ast: AST.AST, path: ReadonlyArray<PropertyKey>): boolean => {
+  let level: ReadonlyArray<AST.AST> = [ast]
+  for (const key of path) {
+    if (level.some((a) => isRedactedAst(a, new Set()))) return true
+    level = level.flatMap((a) => childrenAt(a, key))
+    if (level.length === 0) return false
+  }
+  return level.some((a) => isRedactedAst(a, new Set()))
+}
+
+const firstIssue = (
+  ast: AST.AST,
+  error: ParseResult.ParseError
+): { field?: string; reason: string } => {
   const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
   const first = issues[0]
   if (!first) return { reason: error.message }
-  return first.path.length > 0
-    ? { field: first.path.map(String).join("."), reason: first.message }
-    : { reason: first.message }
+  const reason = isSecretPath(ast, first.path)
+    ? "is not a valid secret (the value is not shown)"
+    : first.message
+  return first.path.length > 0 ? { field: first.path.map(String).join("."), reason } : { reason }
 }
 
 /**
@@ -84,7 +156,9 @@ export const register = <C, I, R>(connector: Connector<C, I, R>, context: Contex
       Option.map((pull) => (window: Window) => pull(config, window).pipe(Stream.provideContext(context)))
     ),
     realtime: Option.fromNullable(connector.realtime).pipe(
-      Option.map((realtime) => () => realtime(config).pipe(Stream.provideContext(context)))
+      Option.map((realtime) => (position?: number | undefined) =>
+        realtime(config, position).pipe(Stream.provideContext(context))
+      )
     ),
     check: connector.check
       ? connector.check(config).pipe(Effect.provide(context))
@@ -95,18 +169,24 @@ export const register = <C, I, R>(connector: Connector<C, I, R>, context: Contex
     displayName: connector.displayName,
     deliveryModes: connector.deliveryModes,
     dataKinds: connector.dataKinds,
+    settleDelayMs: connector.settleDelay === undefined
+      ? undefined
+      : Duration.toMillis(Duration.decode(connector.settleDelay)),
+    historyLimitDays: connector.historyLimitDays,
     configure: (raw) =>
       decode(raw ?? {}).pipe(
         Either.map(configured),
-        Either.mapLeft((error) => new InvalidConfig({ connector: connector.key, ...firstIssue(error) }))
+        Either.mapLeft((error) =>
+          new InvalidConfig({ connector: connector.key, ...firstIssue(connector.configSchema.ast, error) })
+        )
       ),
     redact: (raw) => decode(raw ?? {}).pipe(Either.match({ onLeft: () => ({}), onRight: redactValue }))
   }
 }
 
 /**
- * A registry of the given connectors. Connectors that need services (`R`) get them from the
- * layer's context.
+ * A registry of the given connectors. Connectors that need services (`R` of their `pull`,
+ * `realtime` or `check`) get them from the layer's context.
  *
  * @since 0.1.0 @category layers
  */
@@ -142,6 +222,23 @@ export type AnyConnector = Omit<Connector<never, never, unknown>, "configSchema"
   readonly configSchema: Schema.Schema.AnyNoContext
 }
 
-/** @since 0.1.0 @category type-level */
-export type ContextOf<T> = T extends { readonly pull?: ((...args: never) => Stream.Stream<Batch, ConnectorError, infer R>) | undefined } ? R
+type PullContext<T> = T extends {
+  readonly pull?: ((...args: never) => Stream.Stream<infer _A, infer _E, infer R>) | undefined
+} ? R
   : never
+type RealtimeContext<T> = T extends {
+  readonly realtime?: ((...args: never) => Stream.Stream<infer _A, infer _E, infer R>) | undefined
+} ? R
+  : never
+type CheckContext<T> = T extends {
+  readonly check?: ((...args: never) => Effect.Effect<infer _A, infer _E, infer R>) | undefined
+} ? R
+  : never
+
+/**
+ * What a connector needs from the host: the union of the requirements of its `pull`,
+ * `realtime` and `check`.
+ *
+ * @since 0.1.0 @category type-level
+ */
+export type ContextOf<T> = PullContext<T> | RealtimeContext<T> | CheckContext<T>

@@ -3,3 +3,6 @@
  */
 export * as StorageSuite from "./StorageSuite.js"
 export * as Scenario from "./Scenario.js"
+export * as FakeSource from "./FakeSource.js"
+export * as FakeConnector from "./FakeConnector.js"
+export * as ConnectorSuite from "./ConnectorSuite.js"
