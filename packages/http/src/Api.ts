@@ -180,6 +180,14 @@ export const Health = Schema.Struct({ status: Schema.Literal("ok") }).annotation
 
 const id = HttpApiSchema.param("id", Schema.String)
 
+/**
+ * A range to import again: asked as `{from, to}` (ISO-8601 instants), answered as accepted
+ * (aligned outward to interval boundaries, capped at the newest closed interval).
+ *
+ * @since 0.1.0 @category schemas
+ */
+export const ReimportRange = Schema.Struct({ from: Instant, to: Instant }).annotations({ identifier: "ReimportRange" })
+
 /** @since 0.1.0 @category api */
 export const IntegrationsGroup = HttpApiGroup.make("integrations")
   .add(
@@ -235,6 +243,19 @@ export const IntegrationsGroup = HttpApiGroup.make("integrations")
       .addSuccess(Schema.Array(RunView))
       .addError(Problem.NotFound)
       .annotate(OpenApi.Summary, "Import runs, newest first (the integration's health)")
+  )
+  .add(
+    HttpApiEndpoint.post("reimport")`/v1/integrations/${id}/reimport`
+      .setPayload(ReimportRange)
+      .addSuccess(ReimportRange, { status: 202 })
+      .addError(Problem.NotFound)
+      .addError(Problem.Gone)
+      .addError(Problem.UnprocessableEntity)
+      .addError(Problem.PayloadTooLarge)
+      .annotate(
+        OpenApi.Summary,
+        "Import a date range again (aligned to the integration's intervals; each window replaces what was stored)"
+      )
   )
   .add(
     HttpApiEndpoint.put("putAgentMappings")`/v1/integrations/${id}/mappings/agents`

@@ -1,5 +1,7 @@
 import { PushConnector } from "@acd-bridge/api-push"
-import { AccessTokens, Connector, ConnectorRegistry, Domain, Engine, Storage } from "@acd-bridge/core"
+import { AccessTokens, Connector, ConnectorRegistry, Domain, Engine, Scheduler, Storage } from "@acd-bridge/core"
+import * as FakeConnector from "@acd-bridge/testkit/FakeConnector"
+import * as FakeSource from "@acd-bridge/testkit/FakeSource"
 import type { Errors } from "@acd-bridge/core"
 import { SqlStorage } from "@acd-bridge/sql-storage"
 import * as HttpServer from "@effect/platform/HttpServer"
@@ -33,6 +35,8 @@ export interface TestServerOptions extends HttpAdapter.Options {
   readonly logs?: Array<LogLine>
   /** replace the default authenticator */
   readonly authenticator?: Layer.Layer<Authenticator.Authenticator>
+  /** run core's Scheduler, with testkit's fake pull connector registered (key "fake") */
+  readonly scheduler?: boolean
 }
 
 export interface LogLine {
@@ -58,10 +62,16 @@ export const startServer = async (options: TestServerOptions = {}): Promise<Test
     : options.storage === undefined || options.storage === "sqlite"
     ? SqlStorage.layerSqlite({ filename: join(dir, "test.sqlite"), synchronous: "normal" })
     : options.storage
-  const engine = Engine.layer.pipe(
-    Layer.provideMerge(Layer.mergeAll(storage, ConnectorRegistry.layer(PushConnector.connector, secretConnector)))
-  )
-  const { authenticator, logs, storage: _storage, ...adapterOptions } = options
+  const registry = options.scheduler
+    ? ConnectorRegistry.layer(PushConnector.connector, secretConnector, FakeConnector.connector).pipe(
+      Layer.provide(FakeSource.layer({ seed: 1 }))
+    )
+    : ConnectorRegistry.layer(PushConnector.connector, secretConnector)
+  const core = Engine.layer.pipe(Layer.provideMerge(Layer.mergeAll(storage, registry)))
+  const engine = options.scheduler
+    ? Layer.merge(core, Scheduler.layer({ tenants: [tenantId] }).pipe(Layer.provide(core)))
+    : core
+  const { authenticator, logs, scheduler: _scheduler, storage: _storage, ...adapterOptions } = options
   const logging = logs === undefined
     ? Logger.minimumLogLevel(LogLevel.Warning)
     : Layer.merge(

@@ -9,15 +9,17 @@ import {
   ApiKeys,
   Bucketing,
   Domain,
+  Errors,
   Integrations,
   Intervals,
   Lifecycle,
   Mappings,
   Queues,
+  Scheduler,
   Storage,
   Workloads
 } from "@acd-bridge/core"
-import type { AccessTokens, Errors, Ingest, KeyMaterial } from "@acd-bridge/core"
+import type { AccessTokens, Ingest, KeyMaterial } from "@acd-bridge/core"
 import type * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
@@ -27,10 +29,11 @@ import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
-import { Api, SetQueues, StatusView } from "../Api.js"
+import { Api, ReimportRange, SetQueues, StatusView } from "../Api.js"
 import * as Problem from "../Problem.js"
 import { CurrentPrincipal } from "../Security.js"
 import type { AdminAuthentication, PushAuthentication } from "../Security.js"
@@ -240,6 +243,22 @@ export const layer = (
               error: run.error,
               problems: run.problems
             }))
+          }))
+        .handleRaw("reimport", ({ path, request }) =>
+          Effect.gen(function*() {
+            const principal = yield* CurrentPrincipal
+            const range = yield* Body.json(request, ReimportRange, options.maxBodyBytes)
+            // a push-only host runs no scheduler: say so instead of failing to build the adapter
+            const scheduler = yield* Effect.serviceOption(Scheduler.Scheduler)
+            if (Option.isNone(scheduler)) {
+              return yield* problems(Effect.fail(
+                new Errors.InvalidRequest({
+                  field: "integration",
+                  reason: "this engine runs no scheduler, so it imports nothing in windows and can't re-import a range"
+                })
+              ))
+            }
+            return yield* problems(scheduler.value.reimport(principal.tenantId, path.id, range))
           }))
         .handleRaw("putAgentMappings", ({ path, request }) =>
           Effect.gen(function*() {
