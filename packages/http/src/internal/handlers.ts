@@ -53,6 +53,17 @@ const DAY_MS = 86_400_000
 
 const encodeStatus = Schema.encodeSync(StatusView)
 
+/**
+ * Tells the host's scheduler (if it runs one) at once, so a pause stops at the next window
+ * boundary and a resume starts importing the gap now rather than at its next poll.
+ */
+const wake = (tenantId: Domain.TenantId, id: string) =>
+  Effect.flatMap(Effect.serviceOption(Scheduler.Scheduler), (scheduler) =>
+    Option.match(scheduler, {
+      onNone: () => Effect.void,
+      onSome: (s) => Effect.ignore(s.wake(tenantId, id))
+    }))
+
 /** Engine errors to problems; storage failures are logged here (the answer stays generic). */
 const problems = <A, E extends Problem.EngineError, R>(effect: Effect.Effect<A, E, R>) =>
   effect.pipe(
@@ -212,12 +223,16 @@ export const layer = (
         .handle("pause", ({ path }) =>
           Effect.gen(function*() {
             const principal = yield* CurrentPrincipal
-            return yield* view(yield* problems(lifecycle.pause(principal.tenantId, path.id)))
+            const paused = yield* problems(lifecycle.pause(principal.tenantId, path.id))
+            yield* wake(principal.tenantId, path.id)
+            return yield* view(paused)
           }))
         .handle("resume", ({ path }) =>
           Effect.gen(function*() {
             const principal = yield* CurrentPrincipal
-            return yield* view(yield* problems(lifecycle.resume(principal.tenantId, path.id)))
+            const resumed = yield* problems(lifecycle.resume(principal.tenantId, path.id))
+            yield* wake(principal.tenantId, path.id)
+            return yield* view(resumed)
           }))
         .handle("delete", ({ path }) =>
           Effect.gen(function*() {
