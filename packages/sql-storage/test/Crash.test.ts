@@ -138,7 +138,7 @@ const crashLoop = async (
   return { committed, midStream, inFlight }
 }
 
-// About 35 s per engine on an idle 2-core machine, most of it child start-up (Node + tsx +
+// About 22 s per engine on an idle 2-core machine, most of it child start-up (Node + tsx +
 // effect); the generous timeout is for machines busy with other builds.
 describe("crash safety (SIGKILL of a real writer process)", () => {
   it("SQLite: every kill leaves whole batches and a matching watermark", async () => {
