@@ -261,5 +261,7 @@ export const connector: Connector.Connector<GenesysConfig, GenesysConfigEncoded>
   configSchema: GenesysConfig,
   pull,
   realtime,
-  check
+  check,
+  // the Info Mart ETL typically runs every 15 minutes [U]; later rows are caught by the look-back
+  settleDelay: "15 minutes"
 })

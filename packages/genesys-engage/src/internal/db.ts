@@ -16,6 +16,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -117,6 +118,8 @@ export const open = (config: GenesysConfig): Effect.Effect<Db, Connector.Connect
     const built = yield* Layer.buildWithScope(clientLayer(config), child).pipe(
       // the SQLite driver throws when it can't open the file
       Effect.catchAllDefect((defect) => Effect.fail(defect)),
+      // a connect timeout is wall-clock time, whatever clock the host runs the engine on
+      Effect.withClock(Clock.make()),
       Effect.exit
     )
     if (Exit.isFailure(built)) {
