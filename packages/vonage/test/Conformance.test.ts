@@ -3,43 +3,10 @@
  * fixed host; the suite's layer starts a fresh simulator per case and routes that host to it.
  * Retries are off so that each fault switch fails the read with its typed error at once.
  */
-import { ConnectorSuite, Scenario } from "@acd-bridge/testkit"
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
+import { conformanceSuite } from "@acd-bridge/e2e-harness"
 import { Vonage, VonageSimulator } from "../src/index.js"
 
 const host = "http://vonage.simulator"
-const from = Date.parse("2026-03-08T08:00:00Z")
-const to = Date.parse("2026-03-09T07:00:00Z")
-const now = to + 86_400_000
-const scenario = Scenario.generate({
-  seed: 31,
-  from,
-  to,
-  timezone: "America/Los_Angeles",
-  queues: [{ identifier: "Sales", name: "Sales", channel: "calls", dailyPeak: 20 }],
-  agents: 4
-})
-
-let current: VonageSimulator.VonageSimulator | undefined
-const sim = () => {
-  if (current === undefined) throw new Error("no simulator")
-  return current
-}
-
-const layer = Layer.scoped(
-  HttpClient.HttpClient,
-  Effect.gen(function*() {
-    const s = yield* VonageSimulator.make(scenario, { now })
-    current = s
-    const client = yield* HttpClient.HttpClient
-    return HttpClient.mapRequest(client, HttpClientRequest.updateUrl((url) => url.replace(host, s.url)))
-  })
-).pipe(Layer.provide(FetchHttpClient.layer))
-
 const config = {
   clientId: "acd-bridge",
   clientSecret: "s3cret",
@@ -50,18 +17,16 @@ const config = {
   maxRateLimitRetries: 0
 }
 
-ConnectorSuite.suite("vonage", {
+conformanceSuite("vonage", {
   connector: Vonage.make(),
+  simulator: VonageSimulator.make,
+  host,
+  queue: { identifier: "Sales", name: "Sales", channel: "calls", dailyPeak: 20 },
   config,
   badCredentialsConfig: { ...config, clientSecret: "wrong" },
-  layer,
-  windows: [{ from, to }],
-  emptyWindow: { from: from - 3 * 86_400_000, to: from - 2 * 86_400_000 },
-  dstWindow: { from, to },
-  now,
-  rateLimit: Effect.sync(() => sim().faults.rateLimit(1, 0)),
-  malformed: Effect.sync(() => {
-    sim().faults.malformed.add(scenario.contacts[0]!.id)
-  }),
-  transient: Effect.sync(() => sim().faults.dropConnections(1))
+  rateLimit: (sim) => sim.faults.rateLimit(1, 0),
+  malformed: (sim, scenario) => {
+    sim.faults.malformed.add(scenario.contacts[0]!.id)
+  },
+  transient: (sim) => sim.faults.dropConnections(1)
 })

@@ -3,63 +3,23 @@
  * SQLite, core's Scheduler importing the history on first connect, and the interval figures read
  * back through the HTTP API (`GET /v1/intervals`).
  */
-import { ConnectorRegistry } from "@acd-bridge/core"
-import { Scenario } from "@acd-bridge/testkit"
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import { describe, it } from "@effect/vitest"
-import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
-import * as TestClock from "effect/TestClock"
+import { scheduledSuite } from "@acd-bridge/e2e-harness"
 import { Vonage, VonageSimulator } from "../src/index.js"
-import {
-  adminToken,
-  assertSameIntervals,
-  assertSameSegments,
-  createIntegration,
-  engineSegments,
-  httpIntervals,
-  runScheduler,
-  serverLayer,
-  serverUrl
-} from "./harness.js"
 
-const tz = "America/Los_Angeles"
-const DAY = 86_400_000
-const queues: ReadonlyArray<Scenario.QueueSpec> = [
-  { identifier: "Sales", name: "Sales", channel: "calls", dailyPeak: 30 },
-  { identifier: "Web chat", name: "Web chat", channel: "chats", dailyPeak: 10 }
-]
-// Saturday to Monday over the spring-forward night
-const from = Date.parse("2026-03-07T08:00:00Z")
-const to = Date.parse("2026-03-09T07:00:00Z")
-const scenario = Scenario.generate({ seed: 21, from, to, timezone: tz, queues, agents: 6 })
-
-describe("Vonage through the scheduler and the HTTP API", () => {
-  it.scoped("first connect imports the history; GET /v1/intervals equals the scenario for every queue and interval", () =>
-    Effect.gen(function*() {
-      const sim = yield* VonageSimulator.make(scenario)
-      const connector = Vonage.make()
-      yield* Effect.gen(function*() {
-        yield* TestClock.setTime(to + 3 * 3_600_000)
-        const integration = yield* createIntegration("vonage", sim.config({ pageSize: 200 }), tz, 3)
-        yield* runScheduler
-        const url = yield* serverUrl
-        for (const length of [15, 60] as const) {
-          const rows = yield* httpIntervals(url, adminToken, integration.id, from, to, length, tz)
-          assertSameIntervals(rows, Scenario.expectedIntervals(scenario, { length }))
-        }
-        assertSameSegments(
-          yield* engineSegments(integration, from - DAY, to + DAY),
-          Scenario.expectedSegments(scenario, {
-            activityOf: (s) => {
-              const v = VonageSimulator.stateOf(s.activity)
-              return Vonage.activityIdentifier(v.state, v.description)
-            },
-            mergeAdjacent: true
-          })
-        )
-      }).pipe(
-        Effect.provide(serverLayer(ConnectorRegistry.layer(connector)).pipe(Layer.provideMerge(FetchHttpClient.layer)))
-      )
-    }), 120_000)
+scheduledSuite("Vonage", {
+  connector: Vonage.make(),
+  simulator: (scenario) => VonageSimulator.make(scenario),
+  config: (sim) => sim.config({ pageSize: 200 }),
+  seed: 21,
+  queues: [
+    { identifier: "Sales", name: "Sales", channel: "calls", dailyPeak: 30 },
+    { identifier: "Web chat", name: "Web chat", channel: "chats", dailyPeak: 10 }
+  ],
+  segments: {
+    activityOf: (s) => {
+      const v = VonageSimulator.stateOf(s.activity)
+      return Vonage.activityIdentifier(v.state, v.description)
+    },
+    mergeAdjacent: true
+  }
 })

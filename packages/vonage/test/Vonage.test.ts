@@ -21,7 +21,7 @@ import {
   engineSegments,
   importRange,
   importWindow
-} from "./harness.js"
+} from "@acd-bridge/e2e-harness"
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR

@@ -1,7 +1,8 @@
 /**
  * Drives a connector through the engine the way the scheduler does: one pull per window,
  * applied with `Ingest.importWindow` (replace the window, whole or not at all), then read back
- * with `Intervals.query` and `AgentStatuses.query`.
+ * with `Intervals.query` and `AgentStatuses.query`; or through core's Scheduler and the HTTP
+ * API (`serverLayer`, `runScheduler`, `httpIntervals`).
  */
 import type { Connector } from "@acd-bridge/core"
 import {
@@ -217,7 +218,6 @@ export const assertSameSegments = (actual: ReadonlyArray<Segment>, expected: Rea
   }
   assert.strictEqual(actual.length, expected.length, "segment count")
 }
-
 
 /** What `GET /v1/intervals` answers, in the shape `Scenario.expectedIntervals` has (ms sums). */
 export const httpIntervals = (
