@@ -1,6 +1,6 @@
 /**
  * Simulator (SQLite and PostgreSQL) → connector → engine (core + SQLite storage) → intervals
- * and agent segments, for a week in Berlin that contains the spring-forward change, compared
+ * (through core's Intervals and through the HTTP API's `GET /v1/intervals`) and agent segments, for a week in Berlin that contains the spring-forward change, compared
  * with the scenario's ground truth for every queue and interval.
  *
  * The ETL runs every 6 hours (with a 2-minute lag) and a scheduler run follows each tick,
@@ -15,7 +15,7 @@ import * as path from "node:path"
 import type { GenesysConfigEncoded } from "../src/GenesysConfig.js"
 import * as GenesysSimulator from "../src/GenesysSimulator.js"
 import type { Comparable } from "./engine.js"
-import { engineLayer, fromExpected, fromRow, setup } from "./engine.js"
+import { engineWithHttp, fromExpected, fromRow, intervalsOverHttp, setup } from "./engine.js"
 import { dstWeek, freshPgDatabase, pgConnection, tempDir } from "./fixtures.js"
 
 const scenario = Scenario.generate(dstWeek)
@@ -88,7 +88,9 @@ for (const backend of backends) {
         Effect.gen(function*() {
           const dir = yield* tempDir
           const { connection, sim } = yield* backend.make
-          yield* weekArrives(sim, connection, source.contacts).pipe(Effect.provide(engineLayer(dir)))
+          yield* weekArrives(sim, connection, source.contacts).pipe(
+            Effect.provide(engineWithHttp(dir))
+          )
         }), 180_000)
     })
   }
@@ -138,6 +140,13 @@ const weekArrives = (
           assert.strictEqual(rows15.length, expected15.length)
           assert.deepStrictEqual(differing(rows15, expected15), [])
           assert.deepStrictEqual(rows15, expected15)
+
+          // the same over HTTP: GET /v1/intervals
+          const overHttp = yield* intervalsOverHttp(
+            `integrationId=${harness.integration.id}&from=${new Date(scenario.from).toISOString()}` +
+              `&to=${new Date(scenario.to).toISOString()}&length=15&timezone=${scenario.timezone}`
+          )
+          assert.deepStrictEqual(overHttp.map(fromRow), expected15)
 
           // hourly intervals in Berlin, across the change from +01:00 to +02:00
           const expected60 = Scenario.expectedIntervals(scenario, { length: 60 }).map((e) => fromExpected(sim, e))

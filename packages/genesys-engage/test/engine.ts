@@ -16,12 +16,15 @@ import {
   type Storage
 } from "@acd-bridge/core"
 import type { Connector } from "@acd-bridge/core"
+import { Authenticator, HttpAdapter } from "@acd-bridge/http"
 import { SqlStorage } from "@acd-bridge/sql-storage"
+import * as HttpServer from "@effect/platform/HttpServer"
 import type { Scenario } from "@acd-bridge/testkit"
 import * as Chunk from "effect/Chunk"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as path from "node:path"
 import * as GenesysEngage from "../src/GenesysEngage.js"
@@ -42,6 +45,33 @@ export const engineLayer = (
       )
     )
   )
+
+export const adminToken = "genesys-e2e-admin-token-0123456789"
+
+/** The engine with its HTTP API on a free loopback port. */
+export const engineWithHttp = (
+  dir: string
+): Layer.Layer<
+  Engine.Services | Storage.Storage | ConnectorRegistry.ConnectorRegistry | HttpServer.HttpServer,
+  unknown
+> =>
+  HttpAdapter.layer({ port: 0, host: "127.0.0.1", rateLimit: false }).pipe(
+    Layer.provide(Authenticator.layer({ adminToken: Redacted.make(adminToken), tenantId: tenant })),
+    Layer.provideMerge(engineLayer(dir))
+  )
+
+/** `GET /v1/intervals` of the served API. */
+export const intervalsOverHttp = (query: string) =>
+  Effect.gen(function*() {
+    const address = (yield* HttpServer.HttpServer).address
+    const port = address._tag === "TcpAddress" ? address.port : 0
+    const response = yield* Effect.promise(() =>
+      fetch(`http://127.0.0.1:${port}/v1/intervals?${query}`, { headers: { authorization: `Bearer ${adminToken}` } })
+    )
+    const body = yield* Effect.promise(() => response.text())
+    if (response.status !== 200) return yield* Effect.dieMessage(`GET /v1/intervals: ${response.status} ${body}`)
+    return JSON.parse(body) as ReadonlyArray<Intervals.IntervalRow>
+  })
 
 const QUARTER = 900_000
 const DAY = 86_400_000
