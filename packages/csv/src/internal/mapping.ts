@@ -12,7 +12,7 @@ import type { Column, CsvConfig, TimestampColumns } from "../CsvConfig.js"
 import type { Parsed, TimestampParser } from "./timestamps.js"
 import { makeParser } from "./timestamps.js"
 import type { DurationFormat, Result } from "./values.js"
-import { count, duration, flag, makeChannel } from "./values.js"
+import { count, duration, flag, Invalid, makeChannel } from "./values.js"
 
 /** A mapped record of any layout. @internal */
 export type MappedRecord =
@@ -94,7 +94,14 @@ export const compile = (
     c === undefined ? undefined : cell(field, c)
 
   const parser: TimestampParser = makeParser(config.timestampFormat, zone)
-  const timestampCell = (field: string, spec: TimestampColumns) =>
+  const timestampCell = (
+    field: string,
+    spec: TimestampColumns
+  ): { readonly single: Cell; readonly date?: undefined; readonly time?: undefined } | {
+    readonly single?: undefined
+    readonly date: Cell
+    readonly time: Cell
+  } =>
     typeof spec === "object"
       ? { date: cell(`${field}.date`, spec.date), time: cell(`${field}.time`, spec.time) }
       : { single: cell(field, spec) }
@@ -114,8 +121,8 @@ export const compile = (
     return row[c.index]!.trim()
   }
   const take = <A>(c: Cell, r: Result<A>): A => {
-    if (!r.ok) throw new Reject(c.label, r.reason)
-    return r.value
+    if (r instanceof Invalid) throw new Reject(c.label, r.reason)
+    return r
   }
   const nonEmpty = (c: Cell, what: string): string => {
     const value = text(c)
@@ -123,15 +130,14 @@ export const compile = (
     if (value.length > MAX_TEXT) throw new Reject(c.label, `${what} is longer than ${MAX_TEXT} characters`)
     return value
   }
-  const timestamp = (
-    spec: ReturnType<typeof timestampCell>
-  ): { readonly parsed: Exclude<Parsed, { _tag: "Invalid" }>; readonly label: string } => {
-    const label = "single" in spec ? spec.single.label : `${spec.date.label} + ${spec.time.label}`
-    const value = "single" in spec ? text(spec.single) : `${text(spec.date)} ${text(spec.time)}`
-    if (value.trim() === "") throw new Reject(label, "timestamp is empty")
+  const labelOf = (spec: ReturnType<typeof timestampCell>) =>
+    spec.single !== undefined ? spec.single.label : `${spec.date.label} + ${spec.time.label}`
+  const timestamp = (spec: ReturnType<typeof timestampCell>): Exclude<Parsed, { _tag: "Invalid" }> => {
+    const value = spec.single !== undefined ? text(spec.single) : `${text(spec.date)} ${text(spec.time)}`.trim()
+    if (value === "") throw new Reject(labelOf(spec), "timestamp is empty")
     const parsed = parser.parse(value)
-    if (parsed._tag === "Invalid") throw new Reject(label, parsed.reason)
-    return { parsed, label }
+    if (parsed._tag === "Invalid") throw new Reject(labelOf(spec), parsed.reason)
+    return parsed
   }
   const durationOf = (c: Cell | undefined): number => c === undefined ? 0 : take(c, duration(text(c), durationFormat, decimalComma))
   const optionalDuration = (c: Cell | undefined): number | undefined =>
@@ -158,9 +164,18 @@ export const compile = (
     const name = optionalCell("queueName", columns.queueName)
     const channelCell = optionalCell("channel", columns.channel)
     const channelOf = makeChannel(channelValues)
+    // a file names few queues in millions of rows: keep one copy of each name, so the records
+    // of a chunk share them instead of holding one string each
+    const interned = new Map<string, string>()
+    const intern = (value: string) => {
+      const known = interned.get(value)
+      if (known !== undefined) return known
+      if (interned.size < 10_000) interned.set(value, value)
+      return value
+    }
     return () => {
-      const queueIdentifier = nonEmpty(id, "queue identifier")
-      const queueName = name === undefined ? queueIdentifier : text(name)
+      const queueIdentifier = intern(nonEmpty(id, "queue identifier"))
+      const queueName = name === undefined ? queueIdentifier : intern(text(name))
       if (queueName.length > MAX_TEXT) throw new Reject(name!.label, `queue name is longer than ${MAX_TEXT} characters`)
       let channel: Domain.Channel
       if (channelCell === undefined) channel = fixedChannel!
@@ -192,13 +207,16 @@ export const compile = (
       const inThreshold = optionalCell("answeredInThreshold", c.answeredInThreshold)
       map = guard(() => {
         const q = queue()
-        const { parsed } = timestamp(ts)
+        const parsed = timestamp(ts)
         // a local time in the repeated hour: the first occurrence (document: prefer offsets)
         const at = parsed._tag === "Ambiguous" ? parsed.earlier : parsed.ms
+        // an object literal of one shape (no spread): this runs once per row
         const value: {
           -readonly [K in keyof Domain.ContactEvent]: Domain.ContactEvent[K]
         } = {
-          ...q,
+          queueIdentifier: q.queueIdentifier,
+          queueName: q.queueName,
+          channel: q.channel,
           timestamp: DateTime.unsafeMake(at),
           offered: offered === undefined ? true : take(offered, flag(text(offered))),
           handled: take(handled, flag(text(handled))),
@@ -240,7 +258,7 @@ export const compile = (
       const seenAmbiguous = new Set<string>()
       map = guard(() => {
         const q = queue()
-        const { label, parsed } = timestamp(ts)
+        const parsed = timestamp(ts)
         let start: number
         if (parsed._tag === "Ambiguous") {
           const key = `${q.queueIdentifier}\u0000${q.queueName}\u0000${q.channel}\u0000${parsed.local}`
@@ -248,12 +266,14 @@ export const compile = (
           seenAmbiguous.add(key)
         } else start = parsed.ms
         if (Bucketing.intervalStart(start, length, zone) !== start) {
-          throw new Reject(label, `${Bucketing.label(start, zone)} is not the start of a ${length}-minute interval`)
+          throw new Reject(labelOf(ts), `${Bucketing.label(start, zone)} is not the start of a ${length}-minute interval`)
         }
         return {
           _tag: "Aggregate",
           value: {
-            ...q,
+            queueIdentifier: q.queueIdentifier,
+            queueName: q.queueName,
+            channel: q.channel,
             start: DateTime.unsafeMake(start),
             lengthMinutes: length,
             offered: countOf(offered),
@@ -281,20 +301,18 @@ export const compile = (
       map = guard(() => {
         const agentIdentifier = nonEmpty(agent, "agent id")
         const activityIdentifier = nonEmpty(activity, "activity id")
-        const { parsed } = timestamp(startSpec)
+        const parsed = timestamp(startSpec)
         const start = parsed._tag === "Ambiguous" ? parsed.earlier : parsed.ms
         let end: number | null = null
         const endText = endSpec === undefined
           ? ""
-          : "single" in endSpec
+          : endSpec.single !== undefined
           ? text(endSpec.single)
           : `${text(endSpec.date)} ${text(endSpec.time)}`.trim()
         if (endSpec !== undefined && endText !== "") {
           const e = timestamp(endSpec)
-          end = e.parsed._tag === "Ambiguous"
-            ? (e.parsed.earlier >= start ? e.parsed.earlier : e.parsed.later)
-            : e.parsed.ms
-          if (end < start) throw new Reject(e.label, "the end is before the start")
+          end = e._tag === "Ambiguous" ? (e.earlier >= start ? e.earlier : e.later) : e.ms
+          if (end < start) throw new Reject(labelOf(endSpec), "the end is before the start")
         } else if (dur !== undefined && text(dur) !== "") {
           end = start + durationOf(dur)
         }

@@ -41,14 +41,22 @@ interface Parts {
   readonly millis: number
 }
 
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+
 /** Wall-clock parts as epoch ms of the same wall clock in UTC, or undefined when out of range. */
-const localMillis = (p: Parts): number | undefined => {
-  if (p.month < 1 || p.month > 12 || p.day < 1 || p.day > 31) return undefined
-  if (p.hours > 23 || p.minutes > 59 || p.seconds > 59) return undefined
-  const ms = Date.UTC(p.year, p.month - 1, p.day, p.hours, p.minutes, p.seconds, p.millis)
-  const check = new Date(ms)
-  if (check.getUTCDate() !== p.day || check.getUTCMonth() !== p.month - 1) return undefined
-  return ms
+const localMillis = (
+  year: number,
+  month: number,
+  day: number,
+  hours: number,
+  minutes: number,
+  seconds: number,
+  millis: number
+): number | undefined => {
+  if (month < 1 || month > 12 || day < 1 || hours > 23 || minutes > 59 || seconds > 59) return undefined
+  const leap = month === 2 && ((year % 4 === 0 && year % 100 !== 0) || year % 400 === 0)
+  if (day > DAYS[month - 1]! + (leap ? 1 : 0)) return undefined
+  return Date.UTC(year, month - 1, day, hours, minutes, seconds, millis)
 }
 
 type HourInfo = { readonly offset: number } | "irregular"
@@ -197,15 +205,15 @@ export const makeParser = (format: string, zone: DateTime.TimeZone): TimestampPa
       parse: (text) => {
         const m = ISO.exec(text)
         if (!m) return invalid(`"${text}" is not a timestamp (${expected})`)
-        const local = localMillis({
-          year: Number(m[1]),
-          month: Number(m[2]),
-          day: Number(m[3]),
-          hours: m[4] === undefined ? 0 : Number(m[4]),
-          minutes: m[5] === undefined ? 0 : Number(m[5]),
-          seconds: m[6] === undefined ? 0 : Number(m[6]),
-          millis: fraction(m[7])
-        })
+        const local = localMillis(
+          Number(m[1]),
+          Number(m[2]),
+          Number(m[3]),
+          m[4] === undefined ? 0 : Number(m[4]),
+          m[5] === undefined ? 0 : Number(m[5]),
+          m[6] === undefined ? 0 : Number(m[6]),
+          fraction(m[7])
+        )
         if (local === undefined) return invalid(`"${text}" is not a valid date and time`)
         if (m[8] !== undefined) {
           const ms = local - parseOffset(m[8])
@@ -218,18 +226,31 @@ export const makeParser = (format: string, zone: DateTime.TimeZone): TimestampPa
   const compiled = compilePattern(format)
   if (compiled === undefined) throw new Error(`invalid timestamp format ${format}`)
   const { fields, regex } = compiled
+  // the group of each part (0: not in the pattern)
+  const group = (field: keyof Parts) => fields.indexOf(field) + 1
+  const [y, mo, d, h, mi, se, ms] = [
+    group("year"),
+    group("month"),
+    group("day"),
+    group("hours"),
+    group("minutes"),
+    group("seconds"),
+    group("millis")
+  ]
   return {
     format,
     parse: (text) => {
       const m = regex.exec(text)
       if (!m) return invalid(`"${text}" does not match the format ${format}`)
-      const parts = { year: 0, month: 1, day: 1, hours: 0, minutes: 0, seconds: 0, millis: 0 }
-      for (let g = 0; g < fields.length; g++) {
-        const field = fields[g]!
-        const value = m[g + 1]!
-        parts[field] = field === "millis" ? Number(value.padEnd(3, "0")) : Number(value)
-      }
-      const local = localMillis(parts)
+      const local = localMillis(
+        Number(m[y]),
+        Number(m[mo]),
+        Number(m[d]),
+        h === 0 ? 0 : Number(m[h]),
+        mi === 0 ? 0 : Number(m[mi]),
+        se === 0 ? 0 : Number(m[se]),
+        ms === 0 ? 0 : Number(m[ms]!.padEnd(3, "0"))
+      )
       if (local === undefined) return invalid(`"${text}" is not a valid date and time`)
       return withText(resolve(local), text)
     }

@@ -8,11 +8,21 @@ import type { Domain } from "@acd-bridge/core"
 
 type Channel = Domain.Channel
 
-/** A parsed value or why the cell can't be read. @internal */
-export type Result<A> = { readonly ok: true; readonly value: A } | { readonly ok: false; readonly reason: string }
+/** Why a cell can't be read. @internal */
+export class Invalid {
+  constructor(readonly reason: string) {}
+}
 
-const ok = <A>(value: A): Result<A> => ({ ok: true, value })
-const fail = (reason: string): Result<never> => ({ ok: false, reason })
+/**
+ * A parsed value, or `Invalid` (the value itself, not a wrapper: these run several times per
+ * row, and every allocation there shows in the garbage collector's share).
+ *
+ * @internal
+ */
+export type Result<A> = A | Invalid
+
+const ok = <A>(value: A): Result<A> => value
+const fail = (reason: string): Invalid => new Invalid(reason)
 
 /** How durations are written. @internal */
 export type DurationFormat = "seconds" | "hh:mm:ss" | "ms"
@@ -87,6 +97,8 @@ const FALSE = new Set(["0", "false", "f", "no", "n", "", "nein", "falsch", "non"
  * @internal
  */
 export const flag = (text: string): Result<boolean> => {
+  if (text === "1") return true
+  if (text === "0" || text === "") return false
   const lower = text.toLowerCase()
   if (TRUE.has(lower)) return ok(true)
   if (FALSE.has(lower)) return ok(false)
