@@ -1,12 +1,4 @@
 import { defineConfig } from "tsup"
+import { options } from "../../tsup.base.js"
 
-export default defineConfig({
-  entry: ["src/index.ts", "src/Scenario.ts", "src/FakeSource.ts", "src/FakeConnector.ts"],
-  format: ["esm"],
-  // the package tsconfig is a composite project (for tsc -b); the declaration bundler wants a plain one
-  dts: { compilerOptions: { composite: false, incremental: false } },
-  clean: true,
-  sourcemap: true,
-  target: "node20",
-  outDir: "dist"
-})
+export default defineConfig(options(["src/index.ts", "src/Scenario.ts", "src/FakeSource.ts", "src/FakeConnector.ts"]))
