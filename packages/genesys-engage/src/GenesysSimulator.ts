@@ -28,6 +28,8 @@
  */
 import type { Domain } from "@acd-bridge/core"
 import type { Scenario as ScenarioModule } from "@acd-bridge/testkit"
+// the Scenario subpath loads no test runner, so the simulator can use the one overlap rule at run time
+import { trimOverlaps } from "@acd-bridge/testkit/Scenario"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as PgClient from "@effect/sql-pg/PgClient"
@@ -868,29 +870,6 @@ const trimmedStates = (scenario: Scenario): ReadonlyArray<AgentState> => {
   return out
 }
 
-/** The overlap rule of `Scenario.trimOverlaps` (kept here so the simulator needs no test kit at run time). */
-const trimOverlaps = (states: ReadonlyArray<AgentState>): Array<AgentState> => {
-  const sorted = [...states].sort((a, b) => a.start - b.start || (a.end - a.start) - (b.end - b.start))
-  const out: Array<AgentState> = []
-  for (const s of sorted) {
-    let cur = s
-    const last = out[out.length - 1]
-    if (last !== undefined && cur.start < last.end) {
-      const lastLength = last.end - last.start
-      const curLength = cur.end - cur.start
-      if (curLength >= lastLength || cur.start === last.start) {
-        cur = { ...cur, start: last.end }
-      } else {
-        out[out.length - 1] = { ...last, end: cur.start }
-        out.push(cur)
-        if (last.end > cur.end) out.push({ ...last, start: cur.end })
-        continue
-      }
-    }
-    if (cur.end > cur.start) out.push(cur)
-  }
-  return out.sort((a, b) => a.start - b.start)
-}
 
 /**
  * A simulator in a SQLite file (created when missing), for demos and tests. The writer
