@@ -18,6 +18,7 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as Predicate from "effect/Predicate"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as Config from "effect/Config"
 import * as Console from "effect/Console"
@@ -136,7 +137,20 @@ const run = (options: { readonly demo: boolean }) =>
       }
       yield* Effect.addFinalizer(() => Console.log("acd-bridge example server: shutting down"))
       return yield* Effect.never
-    }).pipe(Effect.scoped, Effect.provide(server), Logger.withMinimumLogLevel(config.logLevel))
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(server),
+      // a taken port is an operator's everyday mistake: say what to do instead of a stack trace
+      Effect.catchTag("ServeError", (error) =>
+        Predicate.hasProperty(error.cause, "code") && error.cause.code === "EADDRINUSE"
+          ? Console.error(
+            `acd-bridge example server: ${config.host}:${config.port} is already in use; stop the other process or set PORT`
+          ).pipe(Effect.zipRight(Effect.sync(() => {
+            process.exitCode = 1
+          })))
+          : Effect.fail(error)),
+      Logger.withMinimumLogLevel(config.logLevel)
+    )
   })
 
 const command = Command.make(
