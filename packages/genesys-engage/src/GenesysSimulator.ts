@@ -421,40 +421,28 @@ export const make = (
       const completion = sec(c.completion)
       const ixnId = 1_000_000 + n
       const legIds = c.legs.map((_, i) => 3_000_000 + n * 4 + i)
+      const ixf = (closed: boolean): RowValues => ({
+        interaction_id: ixnId,
+        tenant_key: 1,
+        interaction_type_key: INBOUND,
+        media_type_key: mediaKey,
+        media_server_ixn_guid: `0${n.toString(16).padStart(15, "0")}`,
+        source_address: `+4930${String(n).padStart(7, "0")}`,
+        target_address: c.queueName,
+        status: closed ? 1 : 0,
+        start_ts: arrival,
+        end_ts: closed ? completion : null,
+        start_date_time_key: dtKey(arrival),
+        end_date_time_key: closed ? dtKey(completion) : null
+      })
       facts.push({
         table: "INTERACTION_FACT",
         pkColumn: "interaction_id",
         pk: ixnId,
         visibleFrom: arrival,
         closedFrom: completion,
-        open: () => ({
-          interaction_id: ixnId,
-          tenant_key: 1,
-          interaction_type_key: INBOUND,
-          media_type_key: mediaKey,
-          media_server_ixn_guid: `0${n.toString(16).padStart(15, "0")}`,
-          source_address: `+4930${String(n).padStart(7, "0")}`,
-          target_address: c.queueName,
-          status: 0,
-          start_ts: arrival,
-          end_ts: null,
-          start_date_time_key: dtKey(arrival),
-          end_date_time_key: null
-        }),
-        closed: () => ({
-          interaction_id: ixnId,
-          tenant_key: 1,
-          interaction_type_key: INBOUND,
-          media_type_key: mediaKey,
-          media_server_ixn_guid: `0${n.toString(16).padStart(15, "0")}`,
-          source_address: `+4930${String(n).padStart(7, "0")}`,
-          target_address: c.queueName,
-          status: 1,
-          start_ts: arrival,
-          end_ts: completion,
-          start_date_time_key: dtKey(arrival),
-          end_date_time_key: dtKey(completion)
-        })
+        open: () => ixf(false),
+        closed: () => ixf(true)
       })
       const msf = (closed: boolean): RowValues => ({
         mediation_segment_id: 5_000_000 + n,
