@@ -89,6 +89,14 @@ export const toRow = (
   answeredInThreshold: m.answeredInThreshold
 })
 
+/** Measures summed into one interval of one queue and channel. */
+interface Sum {
+  readonly queueId: QueueId
+  readonly channel: Channel
+  readonly start: number
+  measures: Measures
+}
+
 /** Longest interval: stored rows that start up to this long after `to` may still belong to an interval before it. */
 const maxLengthMs = 60 * 60_000
 
@@ -117,7 +125,7 @@ export class Intervals extends Effect.Service<Intervals>()("@acd-bridge/core/Int
         from,
         to: to + maxLengthMs
       })
-      const sums = new Map<string, { queueId: QueueId; channel: Channel; start: number; measures: Measures }>()
+      const sums = new Map<string, Sum>()
       for (const row of stats) {
         const start = Bucketing.intervalStart(row.start, q.length, zone)
         if (start < from || start >= to) continue
@@ -140,15 +148,18 @@ export class Intervals extends Effect.Service<Intervals>()("@acd-bridge/core/Int
           }
         }
       }
-      const rows: Array<IntervalRow> = []
-      for (const s of sums.values()) {
-        const queue = queues.get(s.queueId)
-        if (!queue) continue
-        rows.push(toRow(queue, s.channel, s.start, Bucketing.intervalEnd(s.start, q.length, zone), zone, s.measures))
+      const found: Array<{ readonly queue: Queue; readonly sum: Sum }> = []
+      for (const sum of sums.values()) {
+        const queue = queues.get(sum.queueId)
+        if (queue) found.push({ queue, sum })
       }
-      return rows.sort((a, b) =>
-        Date.parse(a.start) - Date.parse(b.start) || a.queueIdentifier.localeCompare(b.queueIdentifier) ||
-        a.queueName.localeCompare(b.queueName) || a.channel.localeCompare(b.channel)
+      // order by the epoch start, not the formatted label: labels in other offsets don't sort as text
+      found.sort((a, b) =>
+        a.sum.start - b.sum.start || a.queue.identifier.localeCompare(b.queue.identifier) ||
+        a.queue.name.localeCompare(b.queue.name) || a.sum.channel.localeCompare(b.sum.channel)
+      )
+      return found.map(({ queue, sum }): IntervalRow =>
+        toRow(queue, sum.channel, sum.start, Bucketing.intervalEnd(sum.start, q.length, zone), zone, sum.measures)
       )
     })
 
