@@ -65,23 +65,31 @@ export interface BatchPlan {
  */
 export const queueKey = (identifier: string, name: string): string => JSON.stringify([identifier, name])
 
+/** Adds what one contact event contributes to `sum`, in place (no intermediate object). */
+const addContact = (sum: Record<keyof Measures, number>, event: ContactEvent): void => {
+  if (event.offered) sum.offered += 1
+  if (event.handled) {
+    sum.handled += 1
+    sum.handlingMs += event.durationMs
+  } else sum.unhandledMs += event.durationMs
+  sum.talkMs += event.talkMs ?? 0
+  sum.holdMs += event.holdMs ?? 0
+  sum.afterCallWorkMs += event.afterCallWorkMs ?? 0
+  sum.waitMs += event.waitMs ?? 0
+  if (event.abandoned) sum.abandoned += 1
+  if (event.answeredInThreshold) sum.answeredInThreshold += 1
+}
+
 /**
  * What one contact event adds to its interval.
  *
  * @since 0.1.0 @category measures
  */
-export const contactMeasures = (event: ContactEvent): Measures => ({
-  offered: event.offered ? 1 : 0,
-  handled: event.handled ? 1 : 0,
-  handlingMs: event.handled ? event.durationMs : 0,
-  unhandledMs: event.handled ? 0 : event.durationMs,
-  talkMs: event.talkMs ?? 0,
-  holdMs: event.holdMs ?? 0,
-  afterCallWorkMs: event.afterCallWorkMs ?? 0,
-  waitMs: event.waitMs ?? 0,
-  abandoned: event.abandoned ? 1 : 0,
-  answeredInThreshold: event.answeredInThreshold ? 1 : 0
-})
+export const contactMeasures = (event: ContactEvent): Measures => {
+  const out: Record<keyof Measures, number> = { ...emptyMeasures }
+  addContact(out, event)
+  return out
+}
 
 /** @since 0.1.0 @category measures */
 export const addMeasures = (a: Measures, b: Measures): Measures => {
@@ -119,25 +127,29 @@ export const plan = (batch: Batch): BatchPlan => {
     return created
   }
 
-  // contacts are summed in place, per queue → channel|quarter; `rows` keeps the order of first sight
+  // contacts are summed in place, per queue → channel → quarter, with no object or key string
+  // per event (a batch may hold many thousands); `rows` keeps the order of first sight
   const rows: Array<{ queue: QueueRef; channel: Channel; start: number; measures: Record<keyof Measures, number> }> = []
-  const rowsByQueue = new Map<QueueRef, Map<string, Record<keyof Measures, number>>>()
+  const rowsByQueue = new Map<QueueRef, Map<Channel, Map<number, Record<keyof Measures, number>>>>()
   for (const event of batch.contacts) {
     const queue = ref(event.queueIdentifier, event.queueName, event.channel)
     const start = quarterKey(DateTime.toEpochMillis(event.timestamp))
-    let byKey = rowsByQueue.get(queue)
-    if (byKey === undefined) {
-      byKey = new Map()
-      rowsByQueue.set(queue, byKey)
+    let byChannel = rowsByQueue.get(queue)
+    if (byChannel === undefined) {
+      byChannel = new Map()
+      rowsByQueue.set(queue, byChannel)
     }
-    const key = `${event.channel}|${start}`
-    const add = contactMeasures(event)
-    const sum = byKey.get(key)
-    if (sum) {
-      for (const k of measureKeys) sum[k] += add[k]
-    } else {
-      const measures = { ...add }
-      byKey.set(key, measures)
+    let byStart = byChannel.get(event.channel)
+    if (byStart === undefined) {
+      byStart = new Map()
+      byChannel.set(event.channel, byStart)
+    }
+    const sum = byStart.get(start)
+    if (sum) addContact(sum, event)
+    else {
+      const measures: Record<keyof Measures, number> = { ...emptyMeasures }
+      addContact(measures, event)
+      byStart.set(start, measures)
       rows.push({ queue, channel: event.channel, start, measures })
     }
   }
