@@ -7,12 +7,17 @@
  * 3. the file is read in chunks of `chunkSize` rows, each applied with `Ingest.importWindow` in
  *    one transaction together with the file's progress (the last line applied) as watermark,
  *    so a crash resumes after the last applied chunk and nothing is applied twice;
- * 4. a final empty transaction marks the content done; one `ImportRun` records the file with
+ * 4. an empty transaction marks the content `applied`; one `ImportRun` records the file with
  *    its rejected rows (`problems`);
  * 5. the file moves to `archive/` (or `failed/` when nothing of it could be applied), with
  *    `<name>.errors.csv` beside it listing line, column and reason of each rejected row; a
  *    copy of content imported before goes to `archive/duplicates/`. So `archive/` holds each
- *    imported content once, which is what the connector's `pull` reads besides the folder.
+ *    imported content once, which is what the connector's `pull` reads besides the folder;
+ * 6. a last transaction marks the content `done`: later copies are duplicates.
+ *
+ * A crash between 4 and 6 leaves the content `applied`: at the next import the file is archived
+ * if the archive doesn't hold that content yet (it is the same file, its move was cut short),
+ * and treated as a duplicate if it does (the move had happened; this is another copy).
  *
  * `poll` and `watch` run this over a drop folder; a file is read only once its size and
  * modification time were the same at two polls in a row (a file still being written waits).
@@ -31,15 +36,23 @@ import * as Stream from "effect/Stream"
 import * as path from "node:path"
 import { CsvConfig } from "./CsvConfig.js"
 import type { CsvFileError } from "./CsvError.js"
-import type { CsvChunk, CsvProblem } from "./CsvReader.js"
+import type { CsvProblem } from "./CsvReader.js"
 import * as CsvReader from "./CsvReader.js"
 import * as Files from "./internal/files.js"
+import * as Reader from "./internal/reader.js"
 
 /** The connector key the importer's integrations use. @since 0.1.0 @category constants */
 export const connectorKey = "csv"
 
-/** Cursor value marking a file's content as completely imported. @since 0.1.0 @category constants */
+/** Cursor value marking a file's content as completely imported and archived. @since 0.1.0 @category constants */
 export const done = Number.MAX_SAFE_INTEGER
+
+/**
+ * Cursor value marking a file's content as completely applied, its archiving not yet confirmed.
+ *
+ * @since 0.1.0 @category constants
+ */
+export const applied = Number.MAX_SAFE_INTEGER - 1
 
 /** The ledger stream (cursor name) of a content hash. @since 0.1.0 @category constants */
 export const ledgerStream = (sha256: string): string => `csv:sha256:${sha256}`
@@ -132,7 +145,7 @@ interface Tally {
   to: number
 }
 
-const tallyChunk = (tally: Tally, chunk: CsvChunk) => {
+const tallyChunk = (tally: Tally, chunk: Reader.Chunk, batch: Domain.Batch) => {
   tally.read += chunk.rows
   tally.rejected += chunk.rejected
   for (const p of chunk.problems) {
@@ -144,12 +157,12 @@ const tallyChunk = (tally: Tally, chunk: CsvChunk) => {
     if (ms < tally.from) tally.from = ms
     if (ms >= tally.to) tally.to = ms + 1
   }
-  for (const c of chunk.batch.contacts) at(c.timestamp.epochMillis)
-  for (const a of chunk.batch.aggregates) {
+  for (const c of batch.contacts) at(c.timestamp.epochMillis)
+  for (const a of batch.aggregates) {
     at(a.start.epochMillis)
     at(a.start.epochMillis + a.lengthMinutes * 60_000 - 1)
   }
-  for (const s of chunk.batch.statuses) at(s.start.epochMillis)
+  for (const s of batch.statuses) at(s.start.epochMillis)
 }
 
 /**
@@ -226,16 +239,40 @@ export class CsvImporter extends Effect.Service<CsvImporter>()("@acd-bridge/csv/
           applied: tally.applied,
           rejected: tally.rejected,
           problems: tally.problems.slice(0, 1_000),
-          resumedAfterLine: committed === done ? 0 : committed,
+          resumedAfterLine: committed >= applied ? 0 : committed,
           ...moved
         })
 
-        if (committed === done) {
+        const mark = (value: number) =>
+          ingest.importWindow({
+            integration,
+            batch: Domain.emptyBatch,
+            kind: "pull",
+            watermark: { stream, value },
+            recordRun: false
+          })
+        const duplicate = Effect.gen(function*() {
           yield* Effect.logInfo("same content was imported before; not applied again").pipe(
             Effect.annotateLogs({ integrationId: integration.id, file, sha256: hash })
           )
           const moved = move ? yield* Files.moveInto(file, path.join(folders.archive, "duplicates"), hash) : null
           return result("duplicate", { movedTo: moved, errorsFile: null })
+        })
+
+        if (committed === done) return yield* duplicate
+        if (committed === applied) {
+          // the content was applied and then the import stopped before it was marked done
+          const archived = move ? yield* Files.findContent(folders.archive, file, hash) : Option.none()
+          if (Option.isSome(archived)) {
+            yield* mark(done)
+            return yield* duplicate
+          }
+          yield* Effect.logInfo("content applied before, its archiving was cut short: archiving it now").pipe(
+            Effect.annotateLogs({ integrationId: integration.id, file, sha256: hash })
+          )
+          const movedTo = move ? yield* Files.moveInto(file, folders.archive, hash) : null
+          yield* mark(done)
+          return result("imported", { movedTo, errorsFile: null })
         }
 
         const reject = (error: string) =>
@@ -266,16 +303,24 @@ export class CsvImporter extends Effect.Service<CsvImporter>()("@acd-bridge/csv/
           }
         }
 
+        const chunks = Reader.stream({
+          file,
+          config,
+          zone: CsvReader.zoneOf(config, readOptions.timezone),
+          fromLine: committed
+        }).pipe(Stream.filter((event): event is Reader.Chunk => event._tag === "Chunk"))
         yield* Stream.runForEach(
-          CsvReader.read(file, config, { ...readOptions, fromLine: committed }),
+          chunks,
           (chunk) =>
             Effect.gen(function*() {
-              tallyChunk(tally, chunk)
-              const size = Domain.batchSize(chunk.batch)
+              // the records are built here, right before their transaction, and die with it
+              const batch = Reader.toBatch(chunk)
+              tallyChunk(tally, chunk, batch)
+              const size = Domain.batchSize(batch)
               if (size === 0) return
               yield* ingest.importWindow({
                 integration,
-                batch: chunk.batch,
+                batch,
                 kind: "pull",
                 watermark: { stream, value: chunk.lastLine },
                 recordRun: false
@@ -291,19 +336,14 @@ export class CsvImporter extends Effect.Service<CsvImporter>()("@acd-bridge/csv/
           )
         }
 
-        // the content is done: later copies are duplicates
-        yield* ingest.importWindow({
-          integration,
-          batch: Domain.emptyBatch,
-          kind: "pull",
-          watermark: { stream, value: done },
-          recordRun: false
-        })
+        yield* mark(applied)
         const error = tally.fatal === undefined
           ? null
           : `reading stopped at ${CsvReader.formatProblem(tally.fatal)}; the rows before it were applied`
         yield* recordRun(integration, started, tally, error)
         const moved = yield* finish(file, hash, folders.archive, move, tally.problems, tally.omitted)
+        // archived: later copies are duplicates
+        yield* mark(done)
         yield* Effect.logInfo("file imported").pipe(
           Effect.annotateLogs({
             integrationId: integration.id,

@@ -6,14 +6,14 @@
  *
  * @since 0.1.0
  */
-import { Bucketing, Domain } from "@acd-bridge/core"
+import { Bucketing, type Domain } from "@acd-bridge/core"
 import type * as DateTime from "effect/DateTime"
 import type * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Stream from "effect/Stream"
 import * as path from "node:path"
 import type { CsvConfig } from "./CsvConfig.js"
-import { CsvFileError } from "./CsvError.js"
+import type { CsvFileError } from "./CsvError.js"
 import type { Resolution } from "./internal/mapping.js"
 
 /**
@@ -96,16 +96,20 @@ export const zoneOf = (config: CsvConfig, fallback: string | undefined): DateTim
   )
 
 /** @since 0.1.0 @category errors */
-export const fileError = (file: string, operation: string) => (cause: unknown): CsvFileError =>
-  new CsvFileError({
-    path: file,
-    operation,
-    reason: cause instanceof Error ? cause.message : String(cause)
+export const fileError: (file: string, operation: string) => (cause: unknown) => CsvFileError = internal.fileError
+
+const internalEvents = (file: string, config: CsvConfig, options: ReadOptions) =>
+  internal.stream({
+    file,
+    config,
+    zone: zoneOf(config, options.timezone),
+    fromLine: options.fromLine,
+    maxRows: options.maxRows
   })
 
 const toChunk = (chunk: internal.Chunk): CsvChunk => ({
   _tag: "Chunk",
-  batch: { contacts: chunk.contacts, aggregates: chunk.aggregates, statuses: chunk.statuses },
+  batch: internal.toBatch(chunk),
   problems: chunk.problems,
   rows: chunk.rows,
   rejected: chunk.rejected,
@@ -123,18 +127,7 @@ export const events = (
   config: CsvConfig,
   options: ReadOptions = {}
 ): Stream.Stream<CsvEvent, CsvFileError> =>
-  Stream.suspend(() =>
-    Stream.fromAsyncIterable(
-      internal.read({
-        file,
-        config,
-        zone: zoneOf(config, options.timezone),
-        fromLine: options.fromLine,
-        maxRows: options.maxRows
-      }),
-      fileError(file, "read")
-    )
-  ).pipe(Stream.map((event): CsvEvent => event._tag === "Header" ? event : toChunk(event)))
+  internalEvents(file, config, options).pipe(Stream.map((event): CsvEvent => event._tag === "Header" ? event : toChunk(event)))
 
 /**
  * The chunks of a file.
@@ -174,14 +167,15 @@ export const summarize = (
   config: CsvConfig,
   options: ReadOptions & { readonly maxProblems?: number | undefined } = {}
 ): Effect.Effect<CsvSummary, CsvFileError> =>
+  // counts come from the chunks' columns: no records are built for a validation pass
   Stream.runFold(
-    events(file, config, options),
+    internalEvents(file, config, options),
     { header: undefined, rows: 0, records: 0, rejected: 0, problems: [], fatal: false } as CsvSummary,
     (acc, event) =>
       event._tag === "Header" ? { ...acc, header: event } : {
         header: acc.header,
         rows: acc.rows + event.rows,
-        records: acc.records + Domain.batchSize(event.batch),
+        records: acc.records + event.contacts.length + event.aggregates.length + event.statuses.length,
         rejected: acc.rejected + event.rejected,
         problems: acc.problems.length >= (options.maxProblems ?? 1_000)
           ? acc.problems

@@ -2,10 +2,11 @@ import { Errors, Lifecycle, Storage } from "@acd-bridge/core"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import iconv from "iconv-lite"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { CsvImporter, ledgerStream } from "../src/CsvImporter.js"
+import { applied, CsvImporter, done, ledgerStream } from "../src/CsvImporter.js"
 import {
   contactsConfig,
   contactsHeader,
@@ -239,6 +240,53 @@ describe("CsvImporter", () => {
         }
       })
     ).pipe(Layer.provide(Storage.layerMemory))
+
+  it.scoped("stopped after applying a file, before archiving it: the next import archives it once and applies nothing", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const integration = yield* createIntegration(contactsConfig(dir))
+      const importer = yield* CsvImporter
+      const storage = yield* Storage.Storage
+      const first = yield* importer.importFile(integration, write(dir, "calls.csv", good), { move: false })
+      const before = yield* totals(integration.id, ...day)
+      const stream = ledgerStream(first.sha256)
+      // as if the process died between the `applied` mark and the move
+      yield* storage.cursors.set(integration.id, stream, applied)
+
+      const again = yield* importer.importFile(integration, first.file)
+      assert.deepStrictEqual([again.outcome, again.applied, again.movedTo], [
+        "imported",
+        0,
+        path.join(dir, "archive", "calls.csv")
+      ])
+      assert.isFalse(fs.existsSync(first.file))
+      assert.deepStrictEqual(yield* totals(integration.id, ...day), before)
+      assert.deepStrictEqual(yield* storage.cursors.get(integration.id, stream), Option.some(done))
+      // one run: the import that applied the rows
+      assert.strictEqual((yield* runs(integration.id)).length, 1)
+    }).pipe(Effect.provide(TestEngine)))
+
+  it.scoped("stopped after archiving, before the done mark: another copy of the content is a duplicate", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const integration = yield* createIntegration(contactsConfig(dir))
+      const importer = yield* CsvImporter
+      const storage = yield* Storage.Storage
+      const first = yield* importer.importFile(integration, write(dir, "calls.csv", good))
+      const before = yield* totals(integration.id, ...day)
+      const stream = ledgerStream(first.sha256)
+      // as if the process died between the move and the `done` mark
+      yield* storage.cursors.set(integration.id, stream, applied)
+      // a file of the same size but other content in the archive is not taken for it
+      write(path.join(dir, "archive"), "other.csv", good.replace("200.1", "300.1"))
+
+      const copy = yield* importer.importFile(integration, write(dir, "copy of calls.csv", good))
+      assert.deepStrictEqual([copy.outcome, copy.applied], ["duplicate", 0])
+      assert.strictEqual(copy.movedTo, path.join(dir, "archive", "duplicates", "copy of calls.csv"))
+      assert.deepStrictEqual(fs.readdirSync(path.join(dir, "archive")).sort(), ["calls.csv", "duplicates", "other.csv"])
+      assert.deepStrictEqual(yield* totals(integration.id, ...day), before)
+      assert.deepStrictEqual(yield* storage.cursors.get(integration.id, stream), Option.some(done))
+    }).pipe(Effect.provide(TestEngine)))
 
   it.scoped("a crash in the middle of a file resumes after the last applied chunk: nothing twice, nothing lost", () =>
     Effect.gen(function*() {

@@ -5,6 +5,7 @@
  * @internal
  */
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -26,6 +27,27 @@ export const sha256 = (file: string): Effect.Effect<string, CsvFileError> =>
     const hash = createHash("sha256")
     await pipeline(fs.createReadStream(file, { highWaterMark: 1024 * 1024 }), hash)
     return hash.digest("hex")
+  })
+
+/**
+ * A file directly in `folder` with the same bytes as `file` (same size, then same SHA-256), if
+ * any. Only files of the same size are hashed.
+ *
+ * @internal
+ */
+export const findContent = (
+  folder: string,
+  file: string,
+  sha256Hex: string
+): Effect.Effect<Option.Option<string>, CsvFileError> =>
+  Effect.gen(function*() {
+    const size = yield* attempt(file, "stat", () => fs.promises.stat(file)).pipe(Effect.map((s) => s.size))
+    const candidates = yield* listFolder(folder, "*", true)
+    for (const candidate of candidates) {
+      if (candidate.size !== size || candidate.path === file) continue
+      if ((yield* sha256(candidate.path)) === sha256Hex) return Option.some(candidate.path)
+    }
+    return Option.none()
   })
 
 /** Size and modification time of a file. @internal */

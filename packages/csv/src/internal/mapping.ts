@@ -1,7 +1,8 @@
 /**
  * Turns parsed rows into domain records, following the configured column mapping. A mapping is
- * compiled once per file (after its header row); each row then yields a record or the first
- * problem found in it (column and reason).
+ * compiled once per file (after its header row); each row then adds its record to the chunk
+ * being built (`Sink`) or yields the first problem found in it (column and reason), adding
+ * nothing.
  *
  * @internal
  */
@@ -9,16 +10,18 @@ import { Bucketing } from "@acd-bridge/core"
 import type { Domain } from "@acd-bridge/core"
 import * as DateTime from "effect/DateTime"
 import type { Column, CsvConfig, TimestampColumns } from "../CsvConfig.js"
+import type { ContactColumns } from "./contactColumns.js"
 import type { Parsed, TimestampParser } from "./timestamps.js"
 import { makeParser } from "./timestamps.js"
 import type { DurationFormat, Result } from "./values.js"
 import { count, duration, flag, Invalid, makeChannel } from "./values.js"
 
-/** A mapped record of any layout. @internal */
-export type MappedRecord =
-  | { readonly _tag: "Contact"; readonly value: Domain.ContactEvent }
-  | { readonly _tag: "Aggregate"; readonly value: Domain.IntervalAggregate }
-  | { readonly _tag: "Status"; readonly value: Domain.AgentStatus }
+/** Where mapped records go: contact rows into columns, the other layouts as records. @internal */
+export interface Sink {
+  readonly contacts: ContactColumns
+  readonly aggregate: (record: Domain.IntervalAggregate) => void
+  readonly status: (record: Domain.AgentStatus) => void
+}
 
 /** Why a row was rejected. @internal */
 export interface RowProblem {
@@ -45,7 +48,8 @@ export interface Mapper {
   readonly resolutions: ReadonlyArray<Resolution>
   /** header columns the mapping needs but the file lacks */
   readonly missing: ReadonlyArray<Resolution>
-  readonly map: (row: ReadonlyArray<string>) => MappedRecord | RowProblem
+  /** adds the row's record to the sink, or returns why the row is rejected (nothing added) */
+  readonly map: (row: ReadonlyArray<string>) => RowProblem | undefined
 }
 
 const MAX_TEXT = 255
@@ -77,7 +81,8 @@ const resolveColumn = (header: ReadonlyArray<string> | undefined, c: Column): nu
 export const compile = (
   config: CsvConfig,
   zone: DateTime.TimeZone,
-  header: ReadonlyArray<string> | undefined
+  header: ReadonlyArray<string> | undefined,
+  sink: Sink
 ): Mapper => {
   const resolutions: Array<Resolution> = []
   const cell = (field: string, c: Column): Cell => {
@@ -145,10 +150,11 @@ export const compile = (
   const optionalFlag = (c: Cell | undefined): boolean | undefined => c === undefined ? undefined : take(c, flag(text(c)))
   const countOf = (c: Cell | undefined): number => c === undefined ? 0 : take(c, count(text(c), decimalComma))
 
-  const guard = (body: () => MappedRecord) => (r: ReadonlyArray<string>): MappedRecord | RowProblem => {
+  const guard = (body: () => void) => (r: ReadonlyArray<string>): RowProblem | undefined => {
     row = r
     try {
-      return body()
+      body()
+      return undefined
     } catch (e) {
       if (e instanceof Reject) return { column: e.column, reason: e.reason }
       throw e
@@ -190,7 +196,7 @@ export const compile = (
     }
   }
 
-  let map: (row: ReadonlyArray<string>) => MappedRecord | RowProblem
+  let map: (row: ReadonlyArray<string>) => RowProblem | undefined
   switch (config.layout) {
     case "contacts": {
       const c = config.columns
@@ -210,31 +216,31 @@ export const compile = (
         const parsed = timestamp(ts)
         // a local time in the repeated hour: the first occurrence (document: prefer offsets)
         const at = parsed._tag === "Ambiguous" ? parsed.earlier : parsed.ms
-        // an object literal of one shape (no spread): this runs once per row
-        const value: {
-          -readonly [K in keyof Domain.ContactEvent]: Domain.ContactEvent[K]
-        } = {
-          queueIdentifier: q.queueIdentifier,
-          queueName: q.queueName,
-          channel: q.channel,
-          timestamp: DateTime.unsafeMake(at),
-          offered: offered === undefined ? true : take(offered, flag(text(offered))),
-          handled: take(handled, flag(text(handled))),
-          durationMs: durationOf(dur)
-        }
+        // every field is read (and may reject the row) before the row is added
+        const isOffered = offered === undefined ? true : take(offered, flag(text(offered)))
+        const isHandled = take(handled, flag(text(handled)))
+        const durationMs = durationOf(dur)
         const talkMs = optionalDuration(talk)
-        if (talkMs !== undefined) value.talkMs = talkMs
         const holdMs = optionalDuration(hold)
-        if (holdMs !== undefined) value.holdMs = holdMs
         const acwMs = optionalDuration(acw)
-        if (acwMs !== undefined) value.afterCallWorkMs = acwMs
         const waitMs = optionalDuration(wait)
-        if (waitMs !== undefined) value.waitMs = waitMs
         const ab = optionalFlag(abandoned)
-        if (ab !== undefined) value.abandoned = ab
         const th = optionalFlag(inThreshold)
-        if (th !== undefined) value.answeredInThreshold = th
-        return { _tag: "Contact", value }
+        sink.contacts.push(
+          q.queueIdentifier,
+          q.queueName,
+          q.channel,
+          at,
+          isOffered,
+          isHandled,
+          durationMs,
+          talkMs,
+          holdMs,
+          acwMs,
+          waitMs,
+          ab,
+          th
+        )
       })
       break
     }
@@ -268,26 +274,23 @@ export const compile = (
         if (Bucketing.intervalStart(start, length, zone) !== start) {
           throw new Reject(labelOf(ts), `${Bucketing.label(start, zone)} is not the start of a ${length}-minute interval`)
         }
-        return {
-          _tag: "Aggregate",
-          value: {
-            queueIdentifier: q.queueIdentifier,
-            queueName: q.queueName,
-            channel: q.channel,
-            start: DateTime.unsafeMake(start),
-            lengthMinutes: length,
-            offered: countOf(offered),
-            handled: countOf(handled),
-            handlingMs: durationOf(handling),
-            unhandledMs: durationOf(unhandled),
-            talkMs: durationOf(talk),
-            holdMs: durationOf(hold),
-            afterCallWorkMs: durationOf(acw),
-            waitMs: durationOf(wait),
-            abandoned: countOf(abandoned),
-            answeredInThreshold: countOf(inThreshold)
-          }
-        }
+        sink.aggregate({
+          queueIdentifier: q.queueIdentifier,
+          queueName: q.queueName,
+          channel: q.channel,
+          start: DateTime.unsafeMake(start),
+          lengthMinutes: length,
+          offered: countOf(offered),
+          handled: countOf(handled),
+          handlingMs: durationOf(handling),
+          unhandledMs: durationOf(unhandled),
+          talkMs: durationOf(talk),
+          holdMs: durationOf(hold),
+          afterCallWorkMs: durationOf(acw),
+          waitMs: durationOf(wait),
+          abandoned: countOf(abandoned),
+          answeredInThreshold: countOf(inThreshold)
+        })
       })
       break
     }
@@ -316,15 +319,12 @@ export const compile = (
         } else if (dur !== undefined && text(dur) !== "") {
           end = start + durationOf(dur)
         }
-        return {
-          _tag: "Status",
-          value: {
-            agentIdentifier,
-            activityIdentifier,
-            start: DateTime.unsafeMake(start),
-            end: end === null ? null : DateTime.unsafeMake(end)
-          }
-        }
+        sink.status({
+          agentIdentifier,
+          activityIdentifier,
+          start: DateTime.unsafeMake(start),
+          end: end === null ? null : DateTime.unsafeMake(end)
+        })
       })
       break
     }
@@ -332,9 +332,6 @@ export const compile = (
   const missing = resolutions.filter((r) => r.index === null)
   return { resolutions, missing, map }
 }
-
-/** Whether a value is a row problem rather than a record. @internal */
-export const isProblem = (x: MappedRecord | RowProblem): x is RowProblem => !("_tag" in x)
 
 /** A label for a configured column in messages. @internal */
 export const columnLabel = describe
