@@ -1,6 +1,6 @@
 /**
  * The one way data enters the stores. A batch is validated, then applied whole or not at all,
- * with the queues it creates, in one unit of work; every import is recorded as a run.
+ * with the queues it creates and the run that records it, in one unit of work.
  *
  * @since 0.1.0
  */
@@ -14,7 +14,7 @@ import type { Batch, ImportRunKind, Integration, Problem } from "./Domain.js"
 import { Forbidden, IntegrationDeleted, IntegrationNotFound, InvalidRecord } from "./Errors.js"
 import { KeyMaterial } from "./KeyMaterial.js"
 import type { Principal } from "./Principal.js"
-import type { IngestOutcome } from "./Storage.js"
+import type { IngestOutcome, IngestRun } from "./Storage.js"
 import { Storage } from "./Storage.js"
 
 /** Idempotency records are honoured this long. @since 0.1.0 @category constants */
@@ -73,6 +73,31 @@ export class Ingest extends Effect.Service<Ingest>()("@acd-bridge/core/Ingest", 
     const keys = yield* KeyMaterial
     const stagingLimit = defaultStagingLimit
 
+    /** A run without its duration: the store measures that when it writes it with the data. */
+    const describeRun = (
+      integrationId: IntegrationId,
+      kind: ImportRunKind,
+      started: number,
+      counts: { read: number; applied: number; rejected: number },
+      window: { from: number; to: number } | undefined,
+      error: string | null,
+      problems: ReadonlyArray<Problem> = []
+    ): IngestRun => ({
+      id: ImportRunId.make(keys.uuid()),
+      integrationId,
+      kind,
+      windowStart: window ? DateTime.unsafeMake(window.from) : null,
+      windowEnd: window ? DateTime.unsafeMake(window.to) : null,
+      ...counts,
+      startedAt: DateTime.unsafeMake(started),
+      error,
+      problems: problems.slice(0, 1_000)
+    })
+
+    /**
+     * Records a run on its own, in a unit of work of its own: for failed runs, and for callers
+     * that apply with `recordRun: false` and record one run for several calls.
+     */
     const record = (
       integrationId: IntegrationId,
       kind: ImportRunKind,
@@ -85,16 +110,8 @@ export class Ingest extends Effect.Service<Ingest>()("@acd-bridge/core/Ingest", 
       Effect.flatMap(Clock.currentTimeMillis, (finished) =>
         storage.runs.insert(
           new ImportRun({
-            id: ImportRunId.make(keys.uuid()),
-            integrationId,
-            kind,
-            windowStart: window ? DateTime.unsafeMake(window.from) : null,
-            windowEnd: window ? DateTime.unsafeMake(window.to) : null,
-            ...counts,
-            startedAt: DateTime.unsafeMake(started),
-            durationMs: Math.max(0, finished - started),
-            error,
-            problems: problems.slice(0, 1_000)
+            ...describeRun(integrationId, kind, started, counts, window, error, problems),
+            durationMs: Math.max(0, finished - started)
           })
         ))
 
@@ -114,8 +131,9 @@ export class Ingest extends Effect.Service<Ingest>()("@acd-bridge/core/Ingest", 
 
     /**
      * A push from the API: checks that the caller may push into the integration, validates,
-     * applies (or stages while paused) and records the run. A repeated Idempotency-Key
-     * returns the first answer and applies nothing.
+     * and applies the batch with its run in one unit of work (or stages it while paused, when
+     * the resume that applies it is what gets recorded). A repeated Idempotency-Key returns
+     * the first answer and applies and records nothing.
      */
     const push = Effect.fn("Ingest.push")(
       function*(principal: Principal, integrationId: string, batch: Batch, options: PushOptions = {}) {
@@ -123,6 +141,7 @@ export class Ingest extends Effect.Service<Ingest>()("@acd-bridge/core/Ingest", 
         const invalid = validate(batch)
         if (Option.isSome(invalid)) return yield* invalid.value
         const started = yield* Clock.currentTimeMillis
+        const accepted = batchSize(batch)
         const outcome: IngestOutcome = yield* storage.data.ingest({
           integrationId: integration.id,
           batch,
@@ -132,14 +151,17 @@ export class Ingest extends Effect.Service<Ingest>()("@acd-bridge/core/Ingest", 
             : undefined,
           stagingLimit,
           now: started,
-          newQueueId: () => QueueId.make(keys.uuid())
+          newQueueId: () => QueueId.make(keys.uuid()),
+          run: describeRun(
+            integration.id,
+            "push",
+            started,
+            { read: accepted, applied: accepted, rejected: 0 },
+            undefined,
+            null
+          )
         })
         if (outcome._tag === "Applied") {
-          yield* record(integration.id, "push", started, {
-            read: outcome.accepted,
-            applied: outcome.accepted,
-            rejected: 0
-          }, undefined, null)
           yield* statuses.publish(integration.tenantId, integration.id, batch.statuses)
         }
         yield* Effect.annotateCurrentSpan({ integrationId: integration.id, outcome: outcome._tag })
@@ -149,13 +171,16 @@ export class Ingest extends Effect.Service<Ingest>()("@acd-bridge/core/Ingest", 
 
     /**
      * A window read by a pull connector: replaces the integration's data in the window and
-     * commits the watermark in the same unit of work. Fails with `IntegrationNotActive` while
-     * paused (nothing applied; the gap is imported on resume).
+     * commits the watermark and the run in the same unit of work. Fails with
+     * `IntegrationNotActive` while paused (nothing applied or recorded; the gap is imported on
+     * resume).
      */
     const importWindow = Effect.fn("Ingest.importWindow")(function*(input: WindowImport) {
       const invalid = validate(input.batch)
       if (Option.isSome(invalid)) return yield* invalid.value
       const started = yield* Clock.currentTimeMillis
+      const applied = batchSize(input.batch)
+      const rejected = input.rejected ?? 0
       const outcome = yield* storage.data.ingest({
         integrationId: input.integration.id,
         batch: input.batch,
@@ -164,20 +189,17 @@ export class Ingest extends Effect.Service<Ingest>()("@acd-bridge/core/Ingest", 
         watermark: input.watermark,
         stagingLimit,
         now: started,
-        newQueueId: () => QueueId.make(keys.uuid())
-      })
-      const applied = batchSize(input.batch)
-      if (input.recordRun !== false) {
-        yield* record(
+        newQueueId: () => QueueId.make(keys.uuid()),
+        run: input.recordRun === false ? undefined : describeRun(
           input.integration.id,
           input.kind,
           started,
-          { read: applied + (input.rejected ?? 0), applied, rejected: input.rejected ?? 0 },
+          { read: applied + rejected, applied, rejected },
           input.window,
           null,
           input.problems
         )
-      }
+      })
       if (input.kind === "realtime") {
         yield* statuses.publish(input.integration.tenantId, input.integration.id, input.batch.statuses)
       }

@@ -74,7 +74,32 @@ export interface IngestRequest {
   readonly now: number
   /** New queue ids, one per call, used for queues this batch creates. */
   readonly newQueueId: () => QueueId
+  /**
+   * The import run that describes this batch, written in the same unit of work as its data,
+   * so a crash leaves both or neither and a push costs one commit. It is written only when
+   * the batch is applied (outcome `Applied`):
+   * - `Replayed`: nothing is applied, so nothing is recorded; the first request's run stands.
+   * - `Staged` (a push while paused): nothing is applied yet; `integrations.resume` applies
+   *   the staged batches later, and that resume is what gets recorded (once, by its caller).
+   * - a failure (`IdempotencyKeyReused`, `IntegrationNotActive`, `StagingFull`, a storage
+   *   error): the unit of work is undone, run included. A caller that keeps failed runs
+   *   writes them on their own with `runs.insert`.
+   *
+   * The store sets `durationMs` with its `Clock`: from `startedAt` to the moment it writes
+   * the run, after the batch's data and before the commit. So it covers validation, planning
+   * and the writes, but not the commit's flush to disk, which can't be known inside the unit
+   * of work it ends. A run id that is already stored fails the whole unit of work.
+   */
+  readonly run?: IngestRun | undefined
 }
+
+/**
+ * An import run as `data.ingest` takes it: every field but `durationMs`, which the store
+ * sets when it writes the run (see `IngestRequest.run`).
+ *
+ * @since 0.1.0 @category models
+ */
+export type IngestRun = Omit<ImportRun, "durationMs">
 
 /**
  * @since 0.1.0 @category models
@@ -197,6 +222,10 @@ export interface StorageShape {
     readonly revoke: (id: string, at: number) => Effect.Effect<void, StorageError>
   }
   readonly runs: {
+    /**
+     * Records a run on its own (a failed run, or one run for several `data.ingest` calls).
+     * Run ids are unique: an id that is already stored fails with `StorageError`.
+     */
     readonly insert: (run: ImportRun) => Effect.Effect<void, StorageError>
     /** Newest first. */
     readonly list: (id: IntegrationId, limit: number) => Effect.Effect<ReadonlyArray<ImportRun>, StorageError>
@@ -214,7 +243,8 @@ export interface StorageShape {
      * queue's channel), adds contact events to their quarter-hour rows (additive),
      * replaces interval aggregates (the row at that start, and finer rows inside it),
      * applies agent statuses with the overlap rules of `Segments.apply` in the batch's
-     * order, commits the watermark and the idempotency record. See `IngestRequest`.
+     * order, commits the watermark, the idempotency record and the import run. See
+     * `IngestRequest`.
      */
     readonly ingest: (
       request: IngestRequest

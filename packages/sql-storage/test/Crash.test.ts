@@ -8,7 +8,7 @@ import * as path from "node:path"
 import type { Readable, Writable } from "node:stream"
 import { fileURLToPath } from "node:url"
 import { SqlStorage } from "../src/index.js"
-import { integrationId, segmentsUpTo, STREAM, tenantId, totalsUpTo } from "./fixtures/crashBatches.js"
+import { integrationId, run as batchRun, segmentsUpTo, STREAM, tenantId, totalsUpTo } from "./fixtures/crashBatches.js"
 import { freshPgDatabase, tempSqliteFile } from "./utils.js"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -95,7 +95,8 @@ const stored = (layer: Layer.Layer<Storage.Storage, unknown>) =>
         totals.unhandledMs += r.unhandledMs
       }
       const segments = yield* s.data.segments({ tenantId, integrationId, from: 0, to: 8_000_000_000_000 })
-      return { cursor, totals, segments: segments.length }
+      const runs = yield* s.runs.list(integrationId, 100_000)
+      return { cursor, totals, segments: segments.length, runs: runs.map((r) => r.id).sort() }
     }).pipe(Effect.provide(layer))
   )
 
@@ -126,6 +127,8 @@ const crashLoop = async (
       // the watermark matches the data exactly
       assert.deepStrictEqual(state.totals, totalsUpTo(state.cursor), context)
       assert.strictEqual(state.segments, segmentsUpTo(state.cursor), context)
+      // and so does the run record: one per committed batch, none for the batch cut short
+      assert.deepStrictEqual(state.runs, Array.from({ length: state.cursor }, (_, n) => batchRun(n).id).sort(), context)
       committed = state.cursor
     }
   } finally {
@@ -141,12 +144,12 @@ const crashLoop = async (
 // About 22 s per engine on an idle 2-core machine, most of it child start-up (Node + tsx +
 // effect); the generous timeout is for machines busy with other builds.
 describe("crash safety (SIGKILL of a real writer process)", () => {
-  it("SQLite: every kill leaves whole batches and a matching watermark", async () => {
+  it("SQLite: every kill leaves whole batches with their watermark and run record", async () => {
     const filename = tempSqliteFile()
     await crashLoop("sqlite", filename, () => SqlStorage.layerSqlite({ filename }))
   }, 300_000)
 
-  it.scoped("PostgreSQL: every kill leaves whole batches and a matching watermark", () =>
+  it.scoped("PostgreSQL: every kill leaves whole batches with their watermark and run record", () =>
     Effect.gen(function*() {
       const url = yield* freshPgDatabase
       yield* Effect.promise(() => crashLoop("pg", url, () => SqlStorage.layerPg({ url, maxConnections: 2 })))

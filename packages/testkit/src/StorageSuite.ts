@@ -17,6 +17,7 @@
  */
 import { Domain, Storage } from "@acd-bridge/core"
 import { assert, describe, layer as layerTest } from "@effect/vitest"
+import * as Clock from "effect/Clock"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -137,6 +138,35 @@ const failureTag = <A, E extends { readonly _tag: string }, R>(effect: Effect.Ef
   })
 
 const store = Storage.Storage
+
+/** The run a request carries: `data.ingest` writes it with the batch, the store sets `durationMs`. */
+const ingestRun = (
+  i: Domain.Integration,
+  startedAt: number,
+  overrides: Partial<Storage.IngestRun> = {}
+): Storage.IngestRun => ({
+  id: Domain.ImportRunId.make(unique("run")),
+  integrationId: i.id,
+  kind: "push",
+  windowStart: null,
+  windowEnd: null,
+  read: 1,
+  applied: 1,
+  rejected: 0,
+  startedAt: at(startedAt),
+  error: null,
+  problems: [],
+  ...overrides
+})
+
+/** Stored runs without their durations (the store sets those), oldest first. */
+const storedRuns = (i: Domain.Integration) =>
+  Effect.map(
+    Effect.flatMap(store, (s) => s.runs.list(i.id, 1_000)),
+    (runs) =>
+      runs.map(({ durationMs: _, ...rest }) => rest)
+        .sort((a, b) => DateTime.toEpochMillis(a.startedAt) - DateTime.toEpochMillis(b.startedAt))
+  )
 
 const setup = (overrides: Partial<ConstructorParameters<typeof Domain.Integration>[0]> = {}) =>
   Effect.gen(function*() {
@@ -540,6 +570,159 @@ export const suite = <E>(name: string, layer: Layer.Layer<Storage.Storage, E>): 
           sameValue(yield* s.runs.list(i.id, 10), [runs[1], runs[2], runs[0]])
           sameValue(yield* s.runs.list(i.id, 2), [runs[1], runs[2]])
           sameValue(yield* s.runs.list((yield* setup()).id, 10), [])
+        }))
+
+      it.effect("runs: a request's run is written with the batch it describes; the store sets its duration", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const i = yield* setup()
+          // a real clock (test services are excluded), so the duration is measured from now
+          const now = yield* Clock.currentTimeMillis
+          const pushRun = ingestRun(i, now, { read: 2, applied: 2 })
+          const pushed = yield* s.data.ingest(request(
+            i,
+            batch({ contacts: [contact("2026-03-02T09:05:00Z"), contact("2026-03-02T09:20:00Z")] }),
+            { run: pushRun, now }
+          ))
+          assert.strictEqual(pushed._tag, "Applied")
+          const window = { from: ms("2026-03-02T10:00:00Z"), to: ms("2026-03-02T11:00:00Z") }
+          const pullRun = ingestRun(i, now + 1, {
+            kind: "reimport",
+            windowStart: at(window.from),
+            windowEnd: at(window.to),
+            read: 3,
+            applied: 1,
+            rejected: 2,
+            problems: [{ record: "file.csv:4", field: "timestamp", reason: "not a date" }]
+          })
+          const pulled = yield* s.data.ingest(request(
+            i,
+            batch({ statuses: [status("a-1", "READY", "2026-03-02T10:00:00Z", "2026-03-02T10:30:00Z")] }),
+            {
+              mode: "pull",
+              replaceWindow: window,
+              watermark: { stream: "contacts", value: window.to },
+              run: pullRun,
+              now
+            }
+          ))
+          assert.strictEqual(pulled._tag, "Applied")
+          sameValue(yield* storedRuns(i), [pushRun, pullRun])
+          const finished = yield* Clock.currentTimeMillis
+          for (const run of yield* s.runs.list(i.id, 10)) {
+            // from startedAt to the write, by the store's clock: never negative, never past now
+            assert.isAtLeast(run.durationMs, 0)
+            assert.isAtMost(run.durationMs, finished - DateTime.toEpochMillis(run.startedAt))
+          }
+          // an empty window is still a run (the window was imported and had nothing)
+          const emptyRun = ingestRun(i, now + 2, { kind: "pull", read: 0, applied: 0 })
+          yield* s.data.ingest(
+            request(i, Domain.emptyBatch, { mode: "pull", replaceWindow: window, run: emptyRun, now })
+          )
+          assert.strictEqual((yield* storedRuns(i)).length, 3)
+        }))
+
+      it.effect("runs: a request that is replayed, staged or refused writes no run", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const i = yield* setup()
+          const b = batch({ contacts: [contact("2026-03-02T09:05:00Z")] })
+          const idem = { key: "req-1", requestHash: "h1", ttlMs: 24 * 60 * MIN }
+          const first = ingestRun(i, T0)
+          assert.strictEqual((yield* s.data.ingest(request(i, b, { idempotency: idem, run: first })))._tag, "Applied")
+          // a repeat applies nothing, so it records nothing: the first run stands alone
+          const replayed = yield* s.data.ingest(
+            request(i, b, { idempotency: idem, now: T0 + 1, run: ingestRun(i, T0 + 1) })
+          )
+          assert.strictEqual(replayed._tag, "Replayed")
+          assert.strictEqual(
+            yield* failureTag(s.data.ingest(request(i, b, {
+              idempotency: { ...idem, requestHash: "h2" },
+              now: T0 + 2,
+              run: ingestRun(i, T0 + 2)
+            }))),
+            "IdempotencyKeyReused"
+          )
+          sameValue(yield* storedRuns(i), [first])
+          sameValue((yield* totals(i))["offered"], 1)
+
+          // paused: a staged push is not applied yet, a pull is refused, a full stage refuses
+          yield* s.integrations.update(new Domain.Integration({ ...i, status: "paused" }))
+          const staged = yield* s.data.ingest(request(i, b, { stagingLimit: 1, run: ingestRun(i, T0 + 3) }))
+          assert.strictEqual(staged._tag, "Staged")
+          const stagedIdem = { key: "req-2", requestHash: "h", ttlMs: idem.ttlMs }
+          assert.strictEqual(
+            yield* failureTag(s.data.ingest(request(i, b, { stagingLimit: 1, run: ingestRun(i, T0 + 4) }))),
+            "StagingFull"
+          )
+          assert.strictEqual(
+            yield* failureTag(s.data.ingest(request(i, b, {
+              mode: "pull",
+              watermark: { stream: "contacts", value: T0 },
+              run: ingestRun(i, T0 + 5, { kind: "pull" })
+            }))),
+            "IntegrationNotActive"
+          )
+          sameValue(yield* storedRuns(i), [first])
+          assert.isTrue(Option.isNone(yield* s.cursors.get(i.id, "contacts")))
+
+          // resume applies the staged batch; recording that resume is its caller's business
+          const resumed = yield* s.integrations.resume(i.id, T0 + 6, queueIds())
+          assert.strictEqual(resumed.applied, 1)
+          sameValue(yield* storedRuns(i), [first])
+          sameValue((yield* totals(i))["offered"], 2)
+          // a replay of a staged request, after resume, records nothing either
+          yield* s.integrations.update(new Domain.Integration({ ...resumed.integration, status: "paused" }))
+          assert.strictEqual(
+            (yield* s.data.ingest(request(i, b, { idempotency: stagedIdem, run: ingestRun(i, T0 + 7) })))._tag,
+            "Staged"
+          )
+          sameValue(
+            yield* s.data.ingest(request(i, b, { idempotency: stagedIdem, now: T0 + 8, run: ingestRun(i, T0 + 8) })),
+            { _tag: "Replayed", accepted: 1, outcome: "Staged" }
+          )
+          sameValue(yield* storedRuns(i), [first])
+        }))
+
+      it.effect("runs: a run that can't be written fails the request and leaves none of its data", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const i = yield* setup()
+          const taken = new Domain.ImportRun({ ...ingestRun(i, T0), durationMs: 5 })
+          yield* s.runs.insert(taken)
+          // run ids are unique, also for runs recorded on their own
+          assert.strictEqual(yield* failureTag(s.runs.insert(taken)), "StorageError")
+
+          // the run is written last, after the data: its failure must undo all of it
+          const idem = { key: "req-1", requestHash: "h1", ttlMs: 24 * 60 * MIN }
+          const failed = yield* failureTag(s.data.ingest(request(
+            i,
+            batch({
+              contacts: [contact("2026-03-02T09:05:00Z", { queueIdentifier: "new", queueName: "New queue" })],
+              aggregates: [aggregate("2026-03-02T10:00:00Z", 15, { offered: 4 })],
+              statuses: [status("a-1", "READY", "2026-03-02T09:00:00Z", null)]
+            }),
+            {
+              mode: "pull",
+              replaceWindow: { from: ms("2026-03-02T08:00:00Z"), to: ms("2026-03-02T12:00:00Z") },
+              watermark: { stream: "contacts", value: ms("2026-03-02T12:00:00Z") },
+              idempotency: idem,
+              run: ingestRun(i, T0 + 1, { id: taken.id })
+            }
+          )))
+          assert.strictEqual(failed, "StorageError")
+          assert.strictEqual((yield* everything(i)).length, 0)
+          assert.strictEqual((yield* allSegments(i)).length, 0)
+          assert.strictEqual((yield* s.queues.list({ tenantId: i.tenantId })).length, 0)
+          assert.isTrue(Option.isNone(yield* s.cursors.get(i.id, "contacts")))
+          sameValue(yield* s.runs.list(i.id, 10), [taken])
+          // nor was the idempotency record kept: the key is still free
+          const retried = yield* s.data.ingest(request(i, batch({ contacts: [contact("2026-03-02T09:05:00Z")] }), {
+            idempotency: { ...idem, requestHash: "h2" },
+            run: ingestRun(i, T0 + 2)
+          }))
+          assert.strictEqual(retried._tag, "Applied")
+          assert.strictEqual((yield* storedRuns(i)).length, 2)
         }))
 
       it.effect("cursors: get, set, overwrite, list", () =>

@@ -1,23 +1,24 @@
+import * as Clock from "effect/Clock"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type {
   AgentSegment,
   Batch,
-  ImportRun,
   IntegrationId,
   IntervalStat,
   Queue as QueueT,
   QueueId,
   WorkloadId
 } from "../Domain.js"
-import { AccessToken, ApiKey, batchSize, Integration, Queue, Workload } from "../Domain.js"
+import { AccessToken, ApiKey, batchSize, ImportRun, Integration, Queue, Workload } from "../Domain.js"
 import {
   IdempotencyKeyReused,
   IntegrationDeleted,
   IntegrationNotActive,
   IntegrationNotFound,
-  StagingFull
+  StagingFull,
+  StorageError
 } from "../Errors.js"
 import { addMeasures, plan, queueKey } from "../Plan.js"
 import * as Segments from "../Segments.js"
@@ -47,6 +48,7 @@ export const make = Effect.gen(function*() {
   const apiKeys = new Map<string, ApiKey>()
   const tokens = new Map<string, AccessToken>()
   const runs: Array<ImportRun> = []
+  const runIds = new Set<string>()
   const cursors = new Map<string, number>()
   const stats = new Map<string, IntervalStat>()
   const segments = new Map<string, ReadonlyArray<AgentSegment>>()
@@ -151,6 +153,17 @@ export const make = Effect.gen(function*() {
     return { createdQueues, statuses }
   }
 
+  // the SQL stores refuse a second run with the same id (a unique column); so does this one
+  const duplicateRun = (id: string, operation: string) =>
+    runIds.has(id)
+      ? Effect.fail(new StorageError({ operation, reason: `import run ${id} is already stored` }))
+      : Effect.void
+
+  const addRun = (run: ImportRun) => {
+    runs.push(run)
+    runIds.add(run.id)
+  }
+
   const findIntegration = (id: IntegrationId) =>
     Effect.suspend(() => {
       const found = integrations.get(id)
@@ -195,9 +208,18 @@ export const make = Effect.gen(function*() {
         remember("Staged")
         return { _tag: "Staged", accepted } satisfies IngestOutcome
       }
+      // everything that can fail comes before the first mutation: the run is validated here
+      // and only its duration is filled in once the data is written
+      const run = request.run ? new ImportRun({ ...request.run, durationMs: 0 }) : undefined
+      if (run) yield* duplicateRun(run.id, "data.ingest")
       const result = applyBatch(integration, request.batch, request.now, request.newQueueId, request.replaceWindow)
       if (request.watermark) cursors.set(`${integration.id}|${request.watermark.stream}`, request.watermark.value)
       remember("Applied")
+      if (run) {
+        const written = yield* Clock.currentTimeMillis
+        const durationMs = Math.max(0, written - DateTime.toEpochMillis(run.startedAt))
+        addRun(new ImportRun({ ...run, durationMs }, true))
+      }
       return {
         _tag: "Applied",
         accepted,
@@ -336,7 +358,7 @@ export const make = Effect.gen(function*() {
         }))
     },
     runs: {
-      insert: (run) => write(Effect.sync(() => void runs.push(run))),
+      insert: (run) => write(Effect.zipRight(duplicateRun(run.id, "runs.insert"), Effect.sync(() => addRun(run)))),
       list: (id, limit) =>
         Effect.sync(() =>
           runs.filter((r) => r.integrationId === id)

@@ -20,6 +20,7 @@ import { Domain, Errors, Plan, Segments } from "@acd-bridge/core"
 import type { Storage } from "@acd-bridge/core"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
+import * as Clock from "effect/Clock"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -678,6 +679,11 @@ export const make = (options: Options = {}) =>
           )
           if (request.watermark) yield* setCursor(integration.id, request.watermark.stream, request.watermark.value)
           yield* remember("Applied")
+          if (request.run) {
+            // last, so the duration covers the data writes (not the commit, which comes after)
+            const written = yield* Clock.currentTimeMillis
+            yield* insertRun(request.run, Math.max(0, written - DateTime.toEpochMillis(request.run.startedAt)))
+          }
           return {
             _tag: "Applied",
             accepted,
@@ -686,6 +692,24 @@ export const make = (options: Options = {}) =>
           } satisfies IngestOutcome
         })
       )
+
+    const insertRun = (run: Storage.IngestRun, durationMs: number) =>
+      sql`INSERT INTO import_runs ${
+        sql.insert({
+          id: run.id,
+          integration_id: run.integrationId,
+          kind: run.kind,
+          window_start: Rows.millisOrNull(run.windowStart),
+          window_end: Rows.millisOrNull(run.windowEnd),
+          records_read: run.read,
+          records_applied: run.applied,
+          records_rejected: run.rejected,
+          started_at: Rows.millis(run.startedAt),
+          duration_ms: durationMs,
+          error: run.error,
+          problems: JSON.stringify(run.problems)
+        })
+      }`
 
     const setCursor = (id: Domain.IntegrationId, stream: string, value: number) =>
       sql`INSERT INTO cursors ${sql.insert({ integration_id: id, stream, value })}
@@ -1003,23 +1027,7 @@ export const make = (options: Options = {}) =>
           )
       },
       runs: {
-        insert: (run) =>
-          sql`INSERT INTO import_runs ${
-            sql.insert({
-              id: run.id,
-              integration_id: run.integrationId,
-              kind: run.kind,
-              window_start: Rows.millisOrNull(run.windowStart),
-              window_end: Rows.millisOrNull(run.windowEnd),
-              records_read: run.read,
-              records_applied: run.applied,
-              records_rejected: run.rejected,
-              started_at: Rows.millis(run.startedAt),
-              duration_ms: run.durationMs,
-              error: run.error,
-              problems: JSON.stringify(run.problems)
-            })
-          }`.pipe(Effect.asVoid, edge("runs.insert")),
+        insert: (run) => insertRun(run, run.durationMs).pipe(Effect.asVoid, edge("runs.insert")),
         list: (id, limit) =>
           sql<Rows.ImportRunRow>`SELECT id, integration_id, kind, window_start, window_end, records_read,
             records_applied, records_rejected, started_at, duration_ms, error, problems
