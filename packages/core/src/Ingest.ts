@@ -4,9 +4,12 @@
  *
  * @since 0.1.0
  */
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { AgentStatuses } from "./AgentStatuses.js"
 import { batchSize, ImportRun, ImportRunId, IntegrationId, QueueId } from "./Domain.js"
@@ -22,6 +25,72 @@ export const idempotencyTtlMs = 24 * 60 * 60 * 1000
 
 /** Default bound of records staged while an integration is paused. @since 0.1.0 @category constants */
 export const defaultStagingLimit = 1_000_000
+
+/**
+ * What a host may set on `Ingest`. Every field has a default.
+ *
+ * @since 0.1.0 @category models
+ */
+export interface Options {
+  /**
+   * Most records a paused integration may hold staged (default `defaultStagingLimit`,
+   * 1,000,000); a push past it fails with `StagingFull` (HTTP 429). A whole number ≥ 0.
+   */
+  readonly stagingLimit?: number | undefined
+}
+
+/**
+ * Options with every default filled in.
+ *
+ * @since 0.1.0 @category models
+ */
+export interface ResolvedOptions {
+  readonly stagingLimit: number
+}
+
+/**
+ * Fills in the defaults; dies with `IllegalArgumentException` on a staging limit that is not
+ * a whole number ≥ 0 (a `NaN` limit would never be reached, so staging would be unbounded).
+ *
+ * @since 0.1.0 @category constructors
+ */
+export const resolveOptions = (options: Options = {}): ResolvedOptions => {
+  const stagingLimit = options.stagingLimit ?? defaultStagingLimit
+  if (!Number.isSafeInteger(stagingLimit) || stagingLimit < 0) {
+    throw new Cause.IllegalArgumentException(
+      `Ingest: stagingLimit must be a whole number >= 0, got ${String(options.stagingLimit)}`
+    )
+  }
+  return { stagingLimit }
+}
+
+/**
+ * `Ingest`'s options, read once when its layer is built; without them the defaults hold.
+ * `layerOptions` sets them.
+ *
+ * @since 0.1.0 @category tags
+ */
+export class IngestOptions extends Context.Reference<IngestOptions>()("@acd-bridge/core/IngestOptions", {
+  defaultValue: (): ResolvedOptions => resolveOptions()
+}) {}
+
+/**
+ * Sets `Ingest`'s options for the layers built on it. Provide it under `Engine.layer`, which
+ * builds `Ingest`:
+ *
+ * ```ts
+ * const EngineLive = Engine.layer.pipe(
+ *   Layer.provide(Ingest.layerOptions({ stagingLimit: 50_000 })),
+ *   Layer.provideMerge(Layer.mergeAll(storage, registry))
+ * )
+ * ```
+ *
+ * An invalid option fails the layer when it is built (a defect), not on the first push.
+ *
+ * @since 0.1.0 @category layers
+ */
+export const layerOptions = (options: Options): Layer.Layer<IngestOptions> =>
+  Layer.sync(IngestOptions, () => resolveOptions(options))
 
 /**
  * Rules a batch must meet beyond its schema: a status must not end before it starts.
@@ -71,7 +140,7 @@ export class Ingest extends Effect.Service<Ingest>()("@acd-bridge/core/Ingest", 
     const storage = yield* Storage
     const statuses = yield* AgentStatuses
     const keys = yield* KeyMaterial
-    const stagingLimit = defaultStagingLimit
+    const { stagingLimit } = yield* IngestOptions
 
     /** A run without its duration: the store measures that when it writes it with the data. */
     const describeRun = (

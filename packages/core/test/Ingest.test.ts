@@ -1,18 +1,23 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import { AgentStatuses } from "../src/AgentStatuses.js"
+import * as ConnectorRegistry from "../src/ConnectorRegistry.js"
 import type { AgentStatus, Batch, ImportRun } from "../src/Domain.js"
 import { emptyBatch } from "../src/Domain.js"
+import * as Engine from "../src/Engine.js"
 import * as Ingest from "../src/Ingest.js"
 import { Integrations } from "../src/Integrations.js"
 import { Lifecycle } from "../src/Lifecycle.js"
 import * as Principal from "../src/Principal.js"
 import * as Storage from "../src/Storage.js"
-import { contact, tenant, TestEngine } from "./fixtures.js"
+import { contact, pushConnector, tenant, TestEngine } from "./fixtures.js"
 
 const admin = Principal.Admin({ tenantId: tenant })
 
@@ -32,6 +37,13 @@ const contacts = (n: number): Batch => ({
   ...emptyBatch,
   contacts: Array.from({ length: n }, (_, k) => contact(`2026-01-05T10:${String(k % 60).padStart(2, "0")}:00Z`))
 })
+
+/** The engine over the memory store with `Ingest`'s options set by the host. */
+const engineWith = (options: Ingest.Options) =>
+  Engine.layer.pipe(
+    Layer.provide(Ingest.layerOptions(options)),
+    Layer.provideMerge(Layer.mergeAll(Storage.layerMemory, ConnectorRegistry.layer(pushConnector)))
+  )
 
 describe("Ingest: the run is written with the data", () => {
   it.effect("a push records one run when applied, none when replayed or refused, and still publishes", () =>
@@ -115,4 +127,48 @@ describe("Ingest: the run is written with the data", () => {
       assert.strictEqual(error._tag, "IntegrationNotActive")
       assert.deepStrictEqual(yield* runsOf(integration.id), [])
     }).pipe(Effect.provide(TestEngine)))
+})
+
+describe("Ingest: the staging limit", () => {
+  it.effect("a host-set limit gives StagingFull at that limit", () =>
+    Effect.gen(function*() {
+      const { integration } = yield* createPush
+      const ingest = yield* Ingest.Ingest
+      yield* (yield* Lifecycle).pause(tenant, integration.id)
+      assert.strictEqual((yield* ingest.push(admin, integration.id, contacts(2)))._tag, "Staged")
+      // exactly at the limit is still accepted
+      assert.strictEqual((yield* ingest.push(admin, integration.id, contacts(1)))._tag, "Staged")
+      const full = yield* Effect.flip(ingest.push(admin, integration.id, contacts(1)))
+      assert.strictEqual(full._tag, "StagingFull")
+      if (full._tag === "StagingFull") assert.strictEqual(full.limit, 3)
+      assert.strictEqual(yield* Effect.flatMap(Storage.Storage, (s) => s.integrations.stagedCount(integration.id)), 3)
+    }).pipe(Effect.provide(engineWith({ stagingLimit: 3 }))))
+
+  it.effect("without options the default holds", () =>
+    Effect.gen(function*() {
+      assert.deepStrictEqual(yield* Ingest.IngestOptions, { stagingLimit: Ingest.defaultStagingLimit })
+      const { integration } = yield* createPush
+      yield* (yield* Lifecycle).pause(tenant, integration.id)
+      assert.strictEqual((yield* (yield* Ingest.Ingest).push(admin, integration.id, contacts(50)))._tag, "Staged")
+    }).pipe(Effect.provide(engineWith({}))))
+
+  it.effect("a limit of 0 stages nothing", () =>
+    Effect.gen(function*() {
+      const { integration } = yield* createPush
+      yield* (yield* Lifecycle).pause(tenant, integration.id)
+      const full = yield* Effect.flip((yield* Ingest.Ingest).push(admin, integration.id, contacts(1)))
+      assert.strictEqual(full._tag, "StagingFull")
+    }).pipe(Effect.provide(engineWith({ stagingLimit: 0 }))))
+
+  it.effect("an invalid limit fails the layer when it is built", () =>
+    Effect.gen(function*() {
+      for (const stagingLimit of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+        const exit = yield* Effect.exit(Effect.provide(Ingest.Ingest, engineWith({ stagingLimit })))
+        assert.isTrue(Exit.isFailure(exit), String(stagingLimit))
+        if (Exit.isFailure(exit)) {
+          const defect = Cause.squash(exit.cause)
+          assert.isTrue(Cause.isIllegalArgumentException(defect), String(stagingLimit))
+        }
+      }
+    }))
 })
