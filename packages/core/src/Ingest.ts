@@ -127,9 +127,33 @@ export interface WindowImport {
   readonly problems?: ReadonlyArray<Problem> | undefined
   /**
    * `false`: don't record a run for this call, because the caller records one run for several
-   * calls with `record` (a file applied in chunks, each with the file's progress as watermark).
+   * calls (a file applied in chunks, each with the file's progress as watermark).
    */
   readonly recordRun?: boolean | undefined
+  /**
+   * The run to record with this call instead of one that describes its batch: a caller that
+   * applies one source in several calls (`recordRun: false`) records the whole source's run
+   * with its last call, in that call's unit of work, so the run exists exactly when the last
+   * part was applied.
+   */
+  readonly runSummary?: RunSummary | undefined
+}
+
+/**
+ * What an import run says, for `WindowImport.runSummary`.
+ *
+ * @since 0.1.0 @category models
+ */
+export interface RunSummary {
+  /** when the run started, epoch ms (the store measures the duration up to its write) */
+  readonly started: number
+  readonly read: number
+  readonly applied: number
+  readonly rejected: number
+  readonly window?: { readonly from: number; readonly to: number } | undefined
+  readonly error?: string | null | undefined
+  /** the first 1,000 are kept */
+  readonly problems?: ReadonlyArray<Problem> | undefined
 }
 
 /**
@@ -259,7 +283,17 @@ export class Ingest extends Effect.Service<Ingest>()("@acd-bridge/core/Ingest", 
         stagingLimit,
         now: started,
         newQueueId: () => QueueId.make(keys.uuid()),
-        run: input.recordRun === false ? undefined : describeRun(
+        run: input.runSummary !== undefined
+          ? describeRun(
+            input.integration.id,
+            input.kind,
+            input.runSummary.started,
+            { read: input.runSummary.read, applied: input.runSummary.applied, rejected: input.runSummary.rejected },
+            input.runSummary.window,
+            input.runSummary.error ?? null,
+            input.runSummary.problems
+          )
+          : input.recordRun === false ? undefined : describeRun(
           input.integration.id,
           input.kind,
           started,

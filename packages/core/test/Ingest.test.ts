@@ -118,6 +118,54 @@ describe("Ingest: the run is written with the data", () => {
       assert.strictEqual((yield* runsOf(integration.id)).length, 2)
     }).pipe(Effect.provide(TestEngine)))
 
+  it.effect("a source applied in several calls records its own summary with the last one, in that unit of work", () =>
+    Effect.gen(function*() {
+      const { integration } = yield* createPush
+      const ingest = yield* Ingest.Ingest
+      const from = DateTime.toEpochMillis(DateTime.unsafeMake("2026-01-05T10:00:00Z"))
+      yield* TestClock.setTime(from + 7_200_000)
+      const started = from + 3_600_000
+      yield* ingest.importWindow({ integration, batch: contacts(3), kind: "pull", recordRun: false })
+      yield* TestClock.adjust("90 seconds")
+      const summary: Ingest.RunSummary = {
+        started,
+        read: 10,
+        applied: 9,
+        rejected: 1,
+        window: { from, to: from + 900_000 },
+        error: "reading stopped at f.csv:11",
+        problems: [{ record: "f.csv:7", field: "Duration", reason: "not a number" }]
+      }
+      // a last call that fails records nothing: the summary goes with the data or not at all
+      const paused = yield* (yield* Lifecycle).pause(tenant, integration.id)
+      const refused = yield* Effect.flip(
+        ingest.importWindow({ integration: paused, batch: emptyBatch, kind: "pull", recordRun: false, runSummary: summary })
+      )
+      assert.strictEqual(refused._tag, "IntegrationNotActive")
+      assert.deepStrictEqual(yield* runsOf(integration.id), [])
+      const active = yield* (yield* Lifecycle).resume(tenant, integration.id)
+
+      yield* ingest.importWindow({ integration: active, batch: emptyBatch, kind: "pull", recordRun: false, runSummary: summary })
+      const runs = yield* runsOf(integration.id)
+      assert.strictEqual(runs.length, 1)
+      const run = runs[0]!
+      assert.deepStrictEqual([run.kind, run.read, run.applied, run.rejected, run.error], [
+        "pull",
+        10,
+        9,
+        1,
+        "reading stopped at f.csv:11"
+      ])
+      assert.deepStrictEqual(run.problems, summary.problems)
+      assert.strictEqual(DateTime.toEpochMillis(run.startedAt), started)
+      // measured from the source's start, not from the last call's
+      assert.strictEqual(run.durationMs, 3_600_000 + 90_000)
+      assert.deepStrictEqual([run.windowStart, run.windowEnd].map((d) => d && DateTime.toEpochMillis(d)), [
+        from,
+        from + 900_000
+      ])
+    }).pipe(Effect.provide(TestEngine)))
+
   it.effect("importWindow while paused fails and records nothing", () =>
     Effect.gen(function*() {
       const { integration } = yield* createPush

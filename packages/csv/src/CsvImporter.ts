@@ -7,8 +7,8 @@
  * 3. the file is read in chunks of `chunkSize` rows, each applied with `Ingest.importWindow` in
  *    one transaction together with the file's progress (the last line applied) as watermark,
  *    so a crash resumes after the last applied chunk and nothing is applied twice;
- * 4. an empty transaction marks the content `applied`; one `ImportRun` records the file with
- *    its rejected rows (`problems`);
+ * 4. an empty transaction marks the content `applied` and writes the file's one `ImportRun`,
+ *    with its rejected rows (`problems`);
  * 5. the file moves to `archive/` (or `failed/` when nothing of it could be applied), with
  *    `<name>.errors.csv` beside it listing line, column and reason of each rejected row; a
  *    copy of content imported before goes to `archive/duplicates/`. So `archive/` holds each
@@ -175,21 +175,29 @@ export class CsvImporter extends Effect.Service<CsvImporter>()("@acd-bridge/csv/
     /** per integration: the files seen at the last poll, with size and mtime */
     const seen = new Map<string, Map<string, Files.FileStat>>()
 
-    const recordRun = (
-      integration: Domain.Integration,
-      started: number,
-      tally: Tally,
-      error: string | null
-    ) =>
-      ingest.record(
+    const summaryOf = (started: number, tally: Tally, error: string | null): Ingest.RunSummary => ({
+      started,
+      read: tally.read,
+      applied: tally.applied,
+      rejected: tally.rejected,
+      window: tally.from < tally.to ? { from: tally.from, to: tally.to } : undefined,
+      error,
+      problems: tally.problems.slice(0, 1_000).map(CsvReader.toCoreProblem)
+    })
+
+    /** A run on its own: a file of which nothing was applied. */
+    const recordRun = (integration: Domain.Integration, started: number, tally: Tally, error: string | null) => {
+      const summary = summaryOf(started, tally, error)
+      return ingest.record(
         integration.id,
         "pull",
         started,
-        { read: tally.read, applied: tally.applied, rejected: tally.rejected },
-        tally.from < tally.to ? { from: tally.from, to: tally.to } : undefined,
+        { read: summary.read, applied: summary.applied, rejected: summary.rejected },
+        summary.window,
         error,
-        tally.problems.slice(0, 1_000).map(CsvReader.toCoreProblem)
+        summary.problems
       )
+    }
 
     const finish = (
       file: string,
@@ -243,13 +251,14 @@ export class CsvImporter extends Effect.Service<CsvImporter>()("@acd-bridge/csv/
           ...moved
         })
 
-        const mark = (value: number) =>
+        const mark = (value: number, runSummary?: Ingest.RunSummary) =>
           ingest.importWindow({
             integration,
             batch: Domain.emptyBatch,
             kind: "pull",
             watermark: { stream, value },
-            recordRun: false
+            recordRun: false,
+            runSummary
           })
         const duplicate = Effect.gen(function*() {
           yield* Effect.logInfo("same content was imported before; not applied again").pipe(
@@ -336,11 +345,11 @@ export class CsvImporter extends Effect.Service<CsvImporter>()("@acd-bridge/csv/
           )
         }
 
-        yield* mark(applied)
         const error = tally.fatal === undefined
           ? null
           : `reading stopped at ${CsvReader.formatProblem(tally.fatal)}; the rows before it were applied`
-        yield* recordRun(integration, started, tally, error)
+        // the file's run is written with the `applied` mark: both or neither survive a crash
+        yield* mark(applied, summaryOf(started, tally, error))
         const moved = yield* finish(file, hash, folders.archive, move, tally.problems, tally.omitted)
         // archived: later copies are duplicates
         yield* mark(done)

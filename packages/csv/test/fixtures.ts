@@ -39,7 +39,7 @@ export const storageLayer = (storage: Layer.Layer<Storage.Storage> = Storage.lay
 
 export const TestEngine: Layer.Layer<TestServices> = storageLayer()
 
-type CreateError =
+export type CreateError =
   | Errors.UnknownConnector
   | Errors.DeliveryModeNotSupported
   | Errors.InvalidRequest
