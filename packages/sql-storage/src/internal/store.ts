@@ -29,6 +29,7 @@ import type * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import { statementBatches } from "./batches.js"
 import * as Migrations from "./migrations.js"
 import * as Rows from "./rows.js"
 
@@ -54,14 +55,8 @@ const LOCK_AGENT = 7302
 const LOCK_IDEMPOTENCY = 7303
 const LOCK_STAGING = 7304
 
-/** Rows per multi-row statement (16 columns × 500 stays far below both engines' bind limits). */
-const CHUNK = 500
-
-const chunks = <A>(items: ReadonlyArray<A>, size: number = CHUNK): Array<ReadonlyArray<A>> => {
-  const out: Array<ReadonlyArray<A>> = []
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
-  return out
-}
+/** Multi-row statements in power-of-two sizes: few distinct SQL texts to prepare (see `batches.ts`). */
+const chunks = statementBatches
 
 const isSqlError = (u: unknown): u is SqlError => Predicate.isTagged(u, "SqlError")
 const isParseError = (u: unknown): u is ParseResult.ParseError => Predicate.isTagged(u, "ParseError")
@@ -406,7 +401,7 @@ export const make = (options: Options = {}) =>
           start: row.start,
           end: row.start + row.lengthMinutes * 60_000
         }))
-        for (const chunk of chunks(ranges, 100)) {
+        for (const chunk of chunks(ranges, 64)) {
           yield* sql`DELETE FROM interval_stats WHERE ${
             sql.or(
               chunk.map((r) =>
