@@ -12,17 +12,16 @@ import {
   advance,
   cleanImport,
   createPull,
+  DAY,
   engineLayer,
+  HOUR,
+  iso,
   makeSource,
+  MIN,
   startScheduler,
   stored,
   tenant
 } from "./schedulerFixtures.js"
-
-const MIN = 60_000
-const HOUR = 60 * MIN
-const DAY = 24 * HOUR
-const iso = (s: string) => DateTime.toEpochMillis(DateTime.unsafeMake(s))
 
 describe("Scheduler: first connect and steady state", () => {
   it.scoped("imports the history in day chunks, newest first, then one interval per run at boundary + settle", () =>

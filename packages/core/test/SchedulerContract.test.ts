@@ -16,10 +16,15 @@ import * as Connector from "../src/Connector.js"
 import * as ConnectorRegistry from "../src/ConnectorRegistry.js"
 import { emptyBatch } from "../src/Domain.js"
 import * as Plan from "../src/internal/schedulePlan.js"
-import { createPull, engineLayer, makeSource, startScheduler, tenant } from "./schedulerFixtures.js"
-
-const iso = (s: string) => DateTime.toEpochMillis(DateTime.unsafeMake(s))
-const MIN = 60_000
+import {
+  createPull,
+  engineLayer,
+  iso,
+  makeSource,
+  MIN,
+  startScheduler,
+  tenant
+} from "./schedulerFixtures.js"
 
 class HttpClient extends Context.Tag("test/HttpClient")<HttpClient, { readonly get: (path: string) => Effect.Effect<string> }>() {}
 class Clockwork extends Context.Tag("test/Clockwork")<Clockwork, { readonly tick: number }>() {}

@@ -10,17 +10,16 @@ import {
   advance,
   cleanImport,
   createPull,
+  DAY,
   engineLayer,
+  HOUR,
+  iso,
   makeSource,
+  MIN,
   startScheduler,
   stored,
   tenant
 } from "./schedulerFixtures.js"
-
-const MIN = 60_000
-const HOUR = 60 * MIN
-const DAY = 24 * HOUR
-const iso = (s: string) => DateTime.toEpochMillis(DateTime.unsafeMake(s))
 
 const runs = (id: Integration["id"]) =>
   Effect.map(Effect.flatMap(Storage, (s) => s.runs.list(id, 10_000)), (list) =>

@@ -12,16 +12,15 @@ import {
   cleanImport,
   createPull,
   engineLayer,
+  HOUR,
+  iso,
   makeSource,
+  MIN,
+  SEC,
   startScheduler,
   stored,
   tenant
 } from "./schedulerFixtures.js"
-
-const SEC = 1000
-const MIN = 60 * SEC
-const HOUR = 60 * MIN
-const iso = (s: string) => DateTime.toEpochMillis(DateTime.unsafeMake(s))
 
 /** Start instants and errors of the runs of a kind, oldest first. */
 const runsOf = (integrationId: Integration["id"], kind = "pull") =>

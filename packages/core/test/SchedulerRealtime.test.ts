@@ -6,12 +6,19 @@ import * as TestClock from "effect/TestClock"
 import * as Connector from "../src/Connector.js"
 import { Lifecycle } from "../src/Lifecycle.js"
 import { Storage } from "../src/Storage.js"
-import { advance, createPull, engineLayer, makeSource, snapshot, startScheduler, tenant } from "./schedulerFixtures.js"
-
-const SEC = 1000
-const MIN = 60 * SEC
-const HOUR = 60 * MIN
-const iso = (s: string) => DateTime.toEpochMillis(DateTime.unsafeMake(s))
+import {
+  advance,
+  createPull,
+  engineLayer,
+  HOUR,
+  iso,
+  makeSource,
+  MIN,
+  SEC,
+  snapshot,
+  startScheduler,
+  tenant
+} from "./schedulerFixtures.js"
 
 describe("Scheduler: realtime", () => {
   it.scoped("holds the stream open, reconnects with backoff, resumes from its last position, stops while paused", () =>

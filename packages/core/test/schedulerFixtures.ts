@@ -26,8 +26,16 @@ import * as Scheduler from "../src/Scheduler.js"
 import * as Storage from "../src/Storage.js"
 
 export const tenant = TenantId.make("tenant-s")
-const QUARTER = 900_000
-const HOUR = 3_600_000
+
+/** Durations in ms, for the scheduler tests. */
+export const SEC = 1000
+export const MIN = 60 * SEC
+export const HOUR = 60 * MIN
+export const DAY = 24 * HOUR
+const QUARTER = 15 * MIN
+
+/** An ISO instant as epoch ms. */
+export const iso = (s: string): number => DateTime.toEpochMillis(DateTime.unsafeMake(s))
 
 const mix = (h: number): number => {
   h ^= h >>> 16
