@@ -4,7 +4,7 @@
  * on the same schema, with the same pragmas (WAL, synchronous=FULL, foreign keys on).
  *
  * - engine: `Ingest.importWindow` per batch (validation, plan, one transaction with the
- *   queue lookup and the interval upserts, then the import-run record);
+ *   queue lookup, the interval upserts and the import-run record);
  * - raw, per record: one prepared `INSERT … ON CONFLICT DO UPDATE SET offered = offered + …`
  *   per contact, one transaction per batch (what a hand-written importer does);
  * - raw, pre-summed: the same rows the engine writes (contacts summed per queue and
