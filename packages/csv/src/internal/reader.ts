@@ -244,13 +244,13 @@ export async function* read(options: ReadOptions): AsyncGenerator<Event, void, u
     resolutions: mapper?.resolutions ?? []
   })
 
-  // csv-parse's output is read synchronously while it has rows; `waitForRows` waits for more
+  // csv-parse's output is read synchronously while it has rows; `waitForRows` waits for more.
+  // An event that fires while nobody waits needs no memory: the loop reads (or sees `ended`,
+  // `streamError`) before it waits again, and csv-parse signals `readable` anew after a null read.
   let ended = false
   let streamError: unknown = undefined
   let wake: (() => void) | undefined = undefined
-  let signalled = false
   const signal = () => {
-    signalled = true
     const w = wake
     wake = undefined
     w?.()
@@ -265,7 +265,7 @@ export async function* read(options: ReadOptions): AsyncGenerator<Event, void, u
     signal()
   })
   const waitForRows = () =>
-    signalled ? Promise.resolve() : new Promise<void>((resolve) => {
+    new Promise<void>((resolve) => {
       wake = resolve
     })
 
@@ -276,7 +276,6 @@ export async function* read(options: ReadOptions): AsyncGenerator<Event, void, u
       const record = parser.read() as Array<string> | null
       if (record === null) {
         if (ended) break
-        signalled = false
         await waitForRows()
         continue
       }
