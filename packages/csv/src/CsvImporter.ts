@@ -312,12 +312,9 @@ export class CsvImporter extends Effect.Service<CsvImporter>()("@acd-bridge/csv/
           }
         }
 
-        const chunks = Reader.stream({
-          file,
-          config,
-          zone: CsvReader.zoneOf(config, readOptions.timezone),
-          fromLine: committed
-        }).pipe(Stream.filter((event): event is Reader.Chunk => event._tag === "Chunk"))
+        const chunks = Reader.streamFile(file, config, { ...readOptions, fromLine: committed }).pipe(
+          Stream.filter((event): event is Reader.Chunk => event._tag === "Chunk")
+        )
         yield* Stream.runForEach(
           chunks,
           (chunk) =>

@@ -6,10 +6,9 @@
  *
  * @since 0.1.0
  */
-import { Bucketing, type Domain } from "@acd-bridge/core"
+import type { Domain } from "@acd-bridge/core"
 import type * as DateTime from "effect/DateTime"
 import type * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Stream from "effect/Stream"
 import * as path from "node:path"
 import type { CsvConfig } from "./CsvConfig.js"
@@ -89,23 +88,10 @@ export interface ReadOptions {
  *
  * @since 0.1.0 @category accessors
  */
-export const zoneOf = (config: CsvConfig, fallback: string | undefined): DateTime.TimeZone =>
-  Either.getOrElse(
-    Bucketing.zone(config.timezone ?? fallback ?? "UTC"),
-    () => Either.getOrThrow(Bucketing.zone("UTC"))
-  )
+export const zoneOf: (config: CsvConfig, fallback: string | undefined) => DateTime.TimeZone = internal.zoneOf
 
 /** @since 0.1.0 @category errors */
 export const fileError: (file: string, operation: string) => (cause: unknown) => CsvFileError = internal.fileError
-
-const internalEvents = (file: string, config: CsvConfig, options: ReadOptions) =>
-  internal.stream({
-    file,
-    config,
-    zone: zoneOf(config, options.timezone),
-    fromLine: options.fromLine,
-    maxRows: options.maxRows
-  })
 
 const toChunk = (chunk: internal.Chunk): CsvChunk => ({
   _tag: "Chunk",
@@ -127,7 +113,7 @@ export const events = (
   config: CsvConfig,
   options: ReadOptions = {}
 ): Stream.Stream<CsvEvent, CsvFileError> =>
-  internalEvents(file, config, options).pipe(Stream.map((event): CsvEvent => event._tag === "Header" ? event : toChunk(event)))
+  internal.streamFile(file, config, options).pipe(Stream.map((event): CsvEvent => event._tag === "Header" ? event : toChunk(event)))
 
 /**
  * The chunks of a file.
@@ -169,7 +155,7 @@ export const summarize = (
 ): Effect.Effect<CsvSummary, CsvFileError> =>
   // counts come from the chunks' columns: no records are built for a validation pass
   Stream.runFold(
-    internalEvents(file, config, options),
+    internal.streamFile(file, config, options),
     { header: undefined, rows: 0, records: 0, rejected: 0, problems: [], fatal: false } as CsvSummary,
     (acc, event) =>
       event._tag === "Header" ? { ...acc, header: event } : {

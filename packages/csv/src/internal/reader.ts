@@ -10,10 +10,11 @@
  *
  * @internal
  */
-import type { Domain } from "@acd-bridge/core"
+import { Bucketing, type Domain } from "@acd-bridge/core"
 import { parse } from "csv-parse"
 import type { Parser } from "csv-parse"
 import type * as DateTime from "effect/DateTime"
+import * as Either from "effect/Either"
 import * as Stream from "effect/Stream"
 import iconv from "iconv-lite"
 import * as fs from "node:fs"
@@ -368,6 +369,37 @@ export const fileError = (file: string, operation: string) => (cause: unknown): 
     reason: cause instanceof Error ? cause.message : String(cause)
   })
 
-/** `read` as a Stream (the file is opened when the stream runs). @internal */
-export const stream = (options: ReadOptions): Stream.Stream<Event, CsvFileError> =>
-  Stream.suspend(() => Stream.fromAsyncIterable(read(options), fileError(options.file, "read")))
+/** The zone a file's wall-clock timestamps are read in: the config's, else `fallback`, else UTC. @internal */
+export const zoneOf = (config: CsvConfig, fallback: string | undefined): DateTime.TimeZone =>
+  Either.getOrElse(
+    Bucketing.zone(config.timezone ?? fallback ?? "UTC"),
+    () => Either.getOrThrow(Bucketing.zone("UTC"))
+  )
+
+/**
+ * `read` of a file as a Stream (the file is opened when the stream runs); `timezone` is the
+ * fallback zone when the config names none.
+ *
+ * @internal
+ */
+export const streamFile = (
+  file: string,
+  config: CsvConfig,
+  options: {
+    readonly timezone?: string | undefined
+    readonly fromLine?: number | undefined
+    readonly maxRows?: number | undefined
+  } = {}
+): Stream.Stream<Event, CsvFileError> =>
+  Stream.suspend(() =>
+    Stream.fromAsyncIterable(
+      read({
+        file,
+        config,
+        zone: zoneOf(config, options.timezone),
+        fromLine: options.fromLine,
+        maxRows: options.maxRows
+      }),
+      fileError(file, "read")
+    )
+  )
