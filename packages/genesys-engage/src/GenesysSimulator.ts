@@ -31,9 +31,7 @@ import type { Scenario as ScenarioModule } from "@acd-bridge/testkit"
 // the Scenario subpath loads no test runner, so the simulator can use the one overlap rule at run time
 import { trimOverlaps } from "@acd-bridge/testkit/Scenario"
 import * as SqlClient from "@effect/sql/SqlClient"
-import type { SqlError } from "@effect/sql/SqlError"
-import * as PgClient from "@effect/sql-pg/PgClient"
-import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
+import { SqlError } from "@effect/sql/SqlError"
 import * as Clock from "effect/Clock"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -860,6 +858,30 @@ const trimmedStates = (scenario: Scenario): ReadonlyArray<AgentState> => {
 
 
 /**
+ * Imports a driver when a simulator of its kind is made: importing this module (every host
+ * importing `@acd-bridge/genesys-engage` does) should not load both database clients.
+ */
+const loadDriver = <M>(name: string, importModule: () => Promise<M>): Effect.Effect<M, SqlError> =>
+  Effect.tryPromise({
+    try: importModule,
+    catch: (cause) =>
+      new SqlError({
+        cause,
+        message: `the ${name} driver could not be loaded: ${cause instanceof Error ? cause.message : String(cause)}`
+      })
+  })
+
+const withClient = <E>(
+  client: Layer.Layer<SqlClient.SqlClient, E>,
+  scenario: Scenario,
+  options: Options
+): Effect.Effect<GenesysSimulator, E | SqlError, Scope.Scope> =>
+  Effect.flatMap(
+    Layer.build(client),
+    (ctx) => Effect.provideService(make(scenario, options), SqlClient.SqlClient, Context.get(ctx, SqlClient.SqlClient))
+  )
+
+/**
  * A simulator in a SQLite file (created when missing), for demos and tests. The writer
  * connection lives as long as the scope.
  *
@@ -871,8 +893,8 @@ export const makeSqlite = (
   options: Options = {}
 ): Effect.Effect<GenesysSimulator, SqlError | ConfigError.ConfigError, Scope.Scope> =>
   Effect.flatMap(
-    Layer.build(SqliteClient.layer({ filename })),
-    (ctx) => Effect.provideService(make(scenario, options), SqlClient.SqlClient, Context.get(ctx, SqlClient.SqlClient))
+    loadDriver("SQLite (@effect/sql-sqlite-node)", () => import("@effect/sql-sqlite-node/SqliteClient")),
+    (SqliteClient) => withClient(SqliteClient.layer({ filename }), scenario, options)
   )
 
 /**
@@ -886,6 +908,11 @@ export const makePg = (
   options: Options = {}
 ): Effect.Effect<GenesysSimulator, SqlError, Scope.Scope> =>
   Effect.flatMap(
-    Layer.build(PgClient.layer({ url: typeof url === "string" ? Redacted.make(url) : url, applicationName: "genesys simulator" })),
-    (ctx) => Effect.provideService(make(scenario, options), SqlClient.SqlClient, Context.get(ctx, SqlClient.SqlClient))
+    loadDriver("PostgreSQL (@effect/sql-pg)", () => import("@effect/sql-pg/PgClient")),
+    (PgClient) =>
+      withClient(
+        PgClient.layer({ url: typeof url === "string" ? Redacted.make(url) : url, applicationName: "genesys simulator" }),
+        scenario,
+        options
+      )
   )

@@ -13,8 +13,6 @@
  */
 import type { Connector } from "@acd-bridge/core"
 import * as SqlClient from "@effect/sql/SqlClient"
-import * as PgClient from "@effect/sql-pg/PgClient"
-import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
@@ -85,23 +83,44 @@ export const describeConnection = (config: GenesysConfig): string => {
   }
 }
 
+/**
+ * Imports a driver when a connection of its kind is opened: each client package adds tens of
+ * MB to the process, and an installation reads either PostgreSQL or a SQLite file, never both.
+ */
+const loadDriver = <M>(name: string, importModule: () => Promise<M>): Effect.Effect<M, Error> =>
+  Effect.tryPromise({
+    try: importModule,
+    catch: (cause) =>
+      // no `cause` on it: classify would report the inner error's message instead of this one
+      new Error(`the ${name} driver could not be loaded: ${cause instanceof Error ? cause.message : String(cause)}`)
+  })
+
 const clientLayer = (config: GenesysConfig): Layer.Layer<SqlClient.SqlClient, unknown> => {
   const c = config.connection
   if ("filename" in c) {
-    return Layer.unwrapEffect(Effect.sync((): Layer.Layer<SqlClient.SqlClient, unknown> => {
+    return Layer.unwrapEffect(Effect.suspend((): Effect.Effect<Layer.Layer<SqlClient.SqlClient, unknown>, Error> => {
       if (!fs.existsSync(c.filename)) {
-        return Layer.fail(Object.assign(new Error(`the file ${c.filename} does not exist`), { code: "SQLITE_CANTOPEN" }))
+        return Effect.succeed(
+          Layer.fail(Object.assign(new Error(`the file ${c.filename} does not exist`), { code: "SQLITE_CANTOPEN" }))
+        )
       }
-      return SqliteClient.layer({ filename: c.filename, readonly: true, disableWAL: true })
+      return Effect.map(
+        loadDriver("SQLite (@effect/sql-sqlite-node)", () => import("@effect/sql-sqlite-node/SqliteClient")),
+        (SqliteClient) => SqliteClient.layer({ filename: c.filename, readonly: true, disableWAL: true })
+      )
     }))
   }
-  return PgClient.layer({
-    url: pgUrl(config),
-    applicationName: "acd-bridge genesys-engage",
-    connectTimeout: Duration.seconds(config.connectTimeoutSeconds),
-    maxConnections: 2,
-    idleTimeout: Duration.seconds(30)
-  })
+  return Layer.unwrapEffect(Effect.map(
+    loadDriver("PostgreSQL (@effect/sql-pg)", () => import("@effect/sql-pg/PgClient")),
+    (PgClient) =>
+      PgClient.layer({
+        url: pgUrl(config),
+        applicationName: "acd-bridge genesys-engage",
+        connectTimeout: Duration.seconds(config.connectTimeoutSeconds),
+        maxConnections: 2,
+        idleTimeout: Duration.seconds(30)
+      })
+  ))
 }
 
 /**
