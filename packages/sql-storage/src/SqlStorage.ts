@@ -20,14 +20,25 @@
  * @since 0.1.0
  */
 import { Errors, Storage } from "@acd-bridge/core"
-import * as PgClient from "@effect/sql-pg/PgClient"
-import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type * as Duration from "effect/Duration"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as internal from "./internal/store.js"
+
+/**
+ * Loads a database driver when its layer is built, not when this module is: a host on SQLite
+ * never loads the PostgreSQL client and the other way round. Each costs about 9 MB of live heap,
+ * which V8 lets grow several-fold before a full collection, so an unused driver showed up in the
+ * peak RSS of every long import (see the package README).
+ */
+const loadDriver = <A>(name: string, load: () => Promise<A>): Effect.Effect<A, Errors.StorageError> =>
+  Effect.tryPromise({
+    try: load,
+    catch: (cause) =>
+      new Errors.StorageError({ operation: `load the ${name} driver`, reason: String(cause) })
+  })
 
 /**
  * Options shared by every layer.
@@ -95,14 +106,18 @@ export interface SqliteOptions extends Options {
  * @since 0.1.0 @category layers
  */
 export const layerSqlite = (options: SqliteOptions): Layer.Layer<Storage.Storage, Errors.StorageError> =>
-  layerWith(options).pipe(
-    Layer.provide(SqliteClient.layer({ filename: options.filename })),
-    Layer.mapError((error) =>
-      error._tag === "StorageError"
-        ? error
-        : new Errors.StorageError({ operation: "open sqlite", reason: String(error) })
-    )
-  )
+  Layer.unwrapEffect(Effect.map(
+    loadDriver("sqlite", () => import("@effect/sql-sqlite-node/SqliteClient")),
+    (SqliteClient) =>
+      layerWith(options).pipe(
+        Layer.provide(SqliteClient.layer({ filename: options.filename })),
+        Layer.mapError((error) =>
+          error._tag === "StorageError"
+            ? error
+            : new Errors.StorageError({ operation: "open sqlite", reason: String(error) })
+        )
+      )
+  ))
 
 /**
  * @since 0.1.0 @category models
@@ -123,15 +138,19 @@ export interface PgOptions {
  * @since 0.1.0 @category layers
  */
 export const layerPg = (options: PgOptions): Layer.Layer<Storage.Storage, Errors.StorageError> =>
-  layer.pipe(
-    Layer.provide(PgClient.layer({
-      url: Redacted.isRedacted(options.url) ? options.url : Redacted.make(options.url),
-      maxConnections: options.maxConnections ?? 10,
-      applicationName: options.applicationName ?? "acd-bridge"
-    })),
-    Layer.mapError((error) =>
-      error._tag === "StorageError"
-        ? error
-        : new Errors.StorageError({ operation: "connect postgres", reason: `${error.message}: ${String(error.cause)}` })
-    )
-  )
+  Layer.unwrapEffect(Effect.map(
+    loadDriver("postgres", () => import("@effect/sql-pg/PgClient")),
+    (PgClient) =>
+      layer.pipe(
+        Layer.provide(PgClient.layer({
+          url: Redacted.isRedacted(options.url) ? options.url : Redacted.make(options.url),
+          maxConnections: options.maxConnections ?? 10,
+          applicationName: options.applicationName ?? "acd-bridge"
+        })),
+        Layer.mapError((error) =>
+          error._tag === "StorageError"
+            ? error
+            : new Errors.StorageError({ operation: "connect postgres", reason: `${error.message}: ${String(error.cause)}` })
+        )
+      )
+  ))
