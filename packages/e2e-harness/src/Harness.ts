@@ -28,22 +28,28 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
-import { mkdtempSync } from "node:fs"
+import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 
 export const tenant = Domain.TenantId.make("tenant-e2e")
 
-/** The engine on a fresh SQLite file with the given connectors registered. */
+/** A temporary directory for the layer's lifetime, removed with everything in it when the layer is released. */
+const scopedTempDir = Effect.acquireRelease(
+  Effect.sync(() => mkdtempSync(join(tmpdir(), "acd-e2e-"))),
+  (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+)
+
+/** The engine on a fresh SQLite file (removed afterwards) with the given connectors registered. */
 export const engineLayer = <R>(
   registry: Layer.Layer<ConnectorRegistry.ConnectorRegistry, never, R>
 ): Layer.Layer<Engine.Services | Storage.Storage | ConnectorRegistry.ConnectorRegistry, never, R> =>
   Engine.layer.pipe(
     Layer.provideMerge(
       Layer.mergeAll(
-        SqlStorage.layerSqlite({ filename: join(mkdtempSync(join(tmpdir(), "acd-e2e-")), "engine.sqlite") }).pipe(
-          Layer.orDie
-        ),
+        Layer.unwrapScoped(
+          Effect.map(scopedTempDir, (dir) => SqlStorage.layerSqlite({ filename: join(dir, "engine.sqlite") }))
+        ).pipe(Layer.orDie),
         registry
       )
     )

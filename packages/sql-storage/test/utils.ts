@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { inject } from "vitest"
+import { afterAll, inject } from "vitest"
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -28,10 +28,17 @@ export const pgUrl = (): string => {
   return url
 }
 
-/** A fresh temp directory, removed when the process exits. */
+const tempDirs: Array<string> = []
+// after the file's tests, not at process exit: vitest ends its worker processes without running
+// their exit handlers, which left every directory behind
+afterAll(() => {
+  for (const dir of tempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true })
+})
+
+/** A fresh temp directory, removed after the test file's tests. */
 export const tempDir = (): string => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "acd-bridge-sql-"))
-  process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }))
+  tempDirs.push(dir)
   return dir
 }
 
