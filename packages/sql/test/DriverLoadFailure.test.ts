@@ -8,6 +8,7 @@ import type Database from "better-sqlite3"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import * as fs from "node:fs"
 import * as path from "node:path"
 import { vi } from "vitest"
 import { SqlConfig } from "../src/SqlConfig.js"
@@ -49,9 +50,11 @@ describe("a driver that can't be loaded", () => {
       assert.include(JSON.stringify(report), "the mssql driver could not be loaded")
     }))
 
-  it.effect("sqlite: a native module that fails to load is named as the driver failing", () =>
+  it.scoped("sqlite: a native module that fails to load is named as the driver failing", () =>
     Effect.gen(function*() {
-      const file = path.join(tempDir(), "acd.sqlite")
+      const dir = tempDir()
+      yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
+      const file = path.join(dir, "acd.sqlite")
       makeSqliteSource(file).close()
       const error = yield* Effect.flip(Stream.runDrain(SqlConnector.pull(sqliteConfig(file), window)))
       assert.strictEqual(error._tag, "Transient")

@@ -7,6 +7,7 @@
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { execFile } from "node:child_process"
 import { randomBytes } from "node:crypto"
+import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import pg from "pg"
@@ -63,7 +64,8 @@ const assertLoaded = (report: Report, driver: keyof typeof driverPackages) => {
 
 describe("a source loads its own driver only", () => {
   it("SQLite: better-sqlite3, not pg, tedious or mysql2; one SQL grammar", async () => {
-    const file = path.join(tempDir(), "acd.sqlite")
+    const dir = tempDir()
+    const file = path.join(dir, "acd.sqlite")
     makeSqliteSource(file).close()
     const report = await pullInChild({
       driver: "sqlite",
@@ -72,7 +74,7 @@ describe("a source loads its own driver only", () => {
       parameters: { format: "timestamp" },
       contacts: { query: sqliteContactsQuery },
       agentStatuses: { query: sqliteStatusesQuery }
-    })
+    }).finally(() => fs.rmSync(dir, { recursive: true, force: true }))
     // it read the window for real (as in Sqlite.test.ts)
     assert.strictEqual(report.contacts, 4)
     assert.strictEqual(report.statuses, 3)
