@@ -10,6 +10,7 @@ import * as Stream from "effect/Stream"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { afterAll } from "vitest"
 import { SqlConfig } from "../src/SqlConfig.js"
 import * as SqlConnector from "../src/SqlConnector.js"
 
@@ -58,7 +59,18 @@ export const statusRows: ReadonlyArray<{ agent: string; activity: string; start:
   { agent: "a-3", activity: "READY", start: "2026-03-02T07:00:00Z", end: "2026-03-02T08:00:00Z" }
 ]
 
-export const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), "acd-sql-"))
+const tempDirs: Array<string> = []
+// after the file's tests: vitest ends its worker processes without running exit handlers
+afterAll(() => {
+  for (const dir of tempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true })
+})
+
+/** A fresh temp directory, removed after the test file's tests. */
+export const tempDir = (): string => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "acd-sql-"))
+  tempDirs.push(dir)
+  return dir
+}
 
 /** Local wall-clock text of an instant in a zone, as a source without offsets stores it. */
 export const wallClock = (iso: string, zone: string): string => {
