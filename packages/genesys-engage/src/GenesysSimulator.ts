@@ -28,8 +28,6 @@
  */
 import type { Domain } from "@acd-bridge/core"
 import type { Scenario as ScenarioModule } from "@acd-bridge/testkit"
-// the Scenario subpath loads no test runner, so the simulator can use the one overlap rule at run time
-import { trimOverlaps } from "@acd-bridge/testkit/Scenario"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
 import * as Clock from "effect/Clock"
@@ -258,6 +256,10 @@ export const make = (
 ): Effect.Effect<GenesysSimulator, SqlError, SqlClient.SqlClient> =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
+    // testkit is an optional peer: imported here, where a scenario (which only testkit makes) is
+    // in hand, not at the top, where it would break `import "@acd-bridge/genesys-engage"` for
+    // every host that runs the connector without it. Its Scenario subpath loads no test runner.
+    const { trimOverlaps } = yield* Effect.promise(() => import("@acd-bridge/testkit/Scenario"))
     const dialect: "sqlite" | "pg" = sql.onDialectOrElse({ pg: () => "pg" as const, orElse: () => "sqlite" as const })
     const schema = options.schema
     const tableName = (name: string) => (schema === undefined ? name.toLowerCase() : `${schema}.${name.toLowerCase()}`)
@@ -607,7 +609,7 @@ export const make = (
     // agent states
     {
       // Info Mart merges what a vendor with overlapping states reports: start from the trimmed timeline
-      const merged = trimmedStates(scenario)
+      const merged = trimmedStates(scenario, trimOverlaps)
       const states = buildStates(scenario, agentKeys, merged)
       let reasonKey = 9_500_000
       states.forEach((s, i) => {
@@ -844,7 +846,10 @@ export const runEtl = (
   )
 
 /** Scenario states with vendor overlaps trimmed (one state per agent at a time). */
-const trimmedStates = (scenario: Scenario): ReadonlyArray<AgentState> => {
+const trimmedStates = (
+  scenario: Scenario,
+  trimOverlaps: typeof ScenarioModule.trimOverlaps
+): ReadonlyArray<AgentState> => {
   const byAgent = new Map<string, Array<AgentState>>()
   for (const s of scenario.states) {
     const list = byAgent.get(s.agentId) ?? []

@@ -62,6 +62,9 @@ const assertLoaded = (report: Report, driver: keyof typeof driverPackages) => {
   }
   // neither connection needs the other drivers of the sql connector
   for (const p of ["tedious", "mysql2", "@effect/sql-mssql", "@effect/sql-mysql2"]) assert.notInclude(report.packages, p)
+  // testkit is an optional peer dependency: the connector must run without it
+  assert.include(report.packages, "@acd-bridge/genesys-engage")
+  assert.notInclude(report.packages, "@acd-bridge/testkit", "the connector must not load the optional @acd-bridge/testkit")
 }
 
 describe("a connection loads its own driver only", () => {
