@@ -80,7 +80,7 @@ export interface IngestRequest {
    * the batch is applied (outcome `Applied`):
    * - `Replayed`: nothing is applied, so nothing is recorded; the first request's run stands.
    * - `Staged` (a push while paused): nothing is applied yet; `integrations.resume` applies
-   *   the staged batches later, and that resume is what gets recorded (once, by its caller).
+   *   the staged batches later, and that resume is what gets recorded (once, with its `run`).
    * - a failure (`IdempotencyKeyReused`, `IntegrationNotActive`, `StagingFull`, a storage
    *   error): the unit of work is undone, run included. A caller that keeps failed runs
    *   writes them on their own with `runs.insert`.
@@ -100,6 +100,15 @@ export interface IngestRequest {
  * @since 0.1.0 @category models
  */
 export type IngestRun = Omit<ImportRun, "durationMs">
+
+/**
+ * The import run of a resume as `integrations.resume` takes it: its id and start. The rest
+ * depends on what the store finds staged, so the store fills it in (see
+ * `StorageShape.integrations.resume`).
+ *
+ * @since 0.1.0 @category models
+ */
+export type ResumeRun = Pick<ImportRun, "id" | "startedAt">
 
 /**
  * @since 0.1.0 @category models
@@ -167,14 +176,23 @@ export interface StorageShape {
       at: number
     ) => Effect.Effect<Integration, StorageError | IntegrationNotFound>
     /**
-     * Applies the staged batches in arrival order, removes them, and sets the status to
-     * active, all in one unit of work. Returns how many records were applied and the queues
-     * created on the way.
+     * Applies the staged batches in arrival order, removes them, sets the status to active
+     * and writes `run`, all in one unit of work, so a crash never leaves the staged data
+     * applied without its run. Returns how many records were applied and the queues created
+     * on the way.
+     *
+     * `run` is written only when records were applied (a resume with nothing staged records
+     * nothing), as an `ImportRun` of kind `resume` with `read` and `applied` the records
+     * applied, `rejected` 0, no window, no error and no problems; like `IngestRequest.run`,
+     * its `durationMs` is measured with the store's `Clock` from `startedAt` to the write,
+     * after the data and before the commit. A run id that is already stored fails the whole
+     * unit of work. Without `run`, no run is written.
      */
     readonly resume: (
       id: IntegrationId,
       at: number,
-      newQueueId: () => QueueId
+      newQueueId: () => QueueId,
+      run?: ResumeRun | undefined
     ) => Effect.Effect<
       { readonly integration: Integration; readonly applied: number; readonly createdQueues: ReadonlyArray<Queue> },
       StorageError | IntegrationNotFound | IntegrationDeleted

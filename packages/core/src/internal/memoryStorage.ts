@@ -164,6 +164,16 @@ export const make = Effect.gen(function*() {
     runIds.add(run.id)
   }
 
+  /**
+   * A run written with its data (validated before the data was touched): its duration runs
+   * from its start to now, the write.
+   */
+  const addMeasuredRun = (run: ImportRun) =>
+    Effect.map(Clock.currentTimeMillis, (written) => {
+      const durationMs = Math.max(0, written - DateTime.toEpochMillis(run.startedAt))
+      addRun(new ImportRun({ ...run, durationMs }, true))
+    })
+
   const findIntegration = (id: IntegrationId) =>
     Effect.suspend(() => {
       const found = integrations.get(id)
@@ -215,11 +225,7 @@ export const make = Effect.gen(function*() {
       const result = applyBatch(integration, request.batch, request.now, request.newQueueId, request.replaceWindow)
       if (request.watermark) cursors.set(`${integration.id}|${request.watermark.stream}`, request.watermark.value)
       remember("Applied")
-      if (run) {
-        const written = yield* Clock.currentTimeMillis
-        const durationMs = Math.max(0, written - DateTime.toEpochMillis(run.startedAt))
-        addRun(new ImportRun({ ...run, durationMs }, true))
-      }
+      if (run) yield* addMeasuredRun(run)
       return {
         _tag: "Applied",
         accepted,
@@ -273,19 +279,38 @@ export const make = Effect.gen(function*() {
           staged.delete(id)
           return deleted
         })),
-      resume: (id, now, newQueueId) =>
+      resume: (id, now, newQueueId, resumeRun) =>
         write(Effect.gen(function*() {
           const integration = yield* findIntegration(id)
           if (integration.status === "deleted") return yield* Effect.fail(new IntegrationDeleted({ integrationId: id }))
           const active = new Integration({ ...integration, status: "active", updatedAt: at(now) })
+          const batches = staged.get(id) ?? []
+          const applied = batches.reduce((n, b) => n + batchSize(b), 0)
+          // as in ingest, the run is checked before anything is applied; an empty resume writes none
+          const run = resumeRun && applied > 0
+            ? new ImportRun({
+              id: resumeRun.id,
+              integrationId: id,
+              kind: "resume",
+              windowStart: null,
+              windowEnd: null,
+              read: applied,
+              applied,
+              rejected: 0,
+              startedAt: resumeRun.startedAt,
+              durationMs: 0,
+              error: null,
+              problems: []
+            })
+            : undefined
+          if (run) yield* duplicateRun(run.id, "integrations.resume")
           const createdQueues: Array<QueueT> = []
-          let applied = 0
-          for (const batch of staged.get(id) ?? []) {
+          for (const batch of batches) {
             createdQueues.push(...applyBatch(active, batch, now, newQueueId).createdQueues)
-            applied += batchSize(batch)
           }
           staged.delete(id)
           integrations.set(id, active)
+          if (run) yield* addMeasuredRun(run)
           return { integration: active, applied, createdQueues }
         })),
       stagedCount: (id) => Effect.sync(() => (staged.get(id) ?? []).reduce((n, b) => n + batchSize(b), 0))
