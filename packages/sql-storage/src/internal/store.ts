@@ -674,11 +674,7 @@ export const make = (options: Options = {}) =>
           )
           if (request.watermark) yield* setCursor(integration.id, request.watermark.stream, request.watermark.value)
           yield* remember("Applied")
-          if (request.run) {
-            // last, so the duration covers the data writes (not the commit, which comes after)
-            const written = yield* Clock.currentTimeMillis
-            yield* insertRun(request.run, Math.max(0, written - DateTime.toEpochMillis(request.run.startedAt)))
-          }
+          if (request.run) yield* insertMeasuredRun(request.run)
           return {
             _tag: "Applied",
             accepted,
@@ -705,6 +701,16 @@ export const make = (options: Options = {}) =>
           problems: JSON.stringify(run.problems)
         })
       }`
+
+    /**
+     * The run of a unit of work, written in it last, so its duration covers the data writes
+     * (not the commit, which comes after and can't be measured from inside).
+     */
+    const insertMeasuredRun = (run: Storage.IngestRun) =>
+      Effect.flatMap(
+        Clock.currentTimeMillis,
+        (written) => insertRun(run, Math.max(0, written - DateTime.toEpochMillis(run.startedAt)))
+      )
 
     const setCursor = (id: Domain.IntegrationId, stream: string, value: number) =>
       sql`INSERT INTO cursors ${sql.insert({ integration_id: id, stream, value })}
@@ -793,7 +799,7 @@ export const make = (options: Options = {}) =>
               return deleted
             })
           ),
-        resume: (id, at, newQueueId) =>
+        resume: (id, at, newQueueId, run) =>
           transact(
             "integrations.resume",
             Effect.gen(function*() {
@@ -823,6 +829,21 @@ export const make = (options: Options = {}) =>
               }
               yield* sql`DELETE FROM staged_batches WHERE integration_id = ${id}`
               yield* sql`UPDATE integrations SET status = 'active', updated_at = ${at} WHERE id = ${id}`
+              if (run && applied > 0) {
+                yield* insertMeasuredRun({
+                  id: run.id,
+                  integrationId: id,
+                  kind: "resume",
+                  windowStart: null,
+                  windowEnd: null,
+                  read: applied,
+                  applied,
+                  rejected: 0,
+                  startedAt: run.startedAt,
+                  error: null,
+                  problems: []
+                })
+              }
               return { integration: active, applied, createdQueues }
             })
           ),
