@@ -7,7 +7,7 @@
 import * as Clock from "effect/Clock"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
-import { Integration, ImportRun, ImportRunId, QueueId } from "./Domain.js"
+import { Integration, ImportRunId, QueueId } from "./Domain.js"
 import type { TenantId } from "./Domain.js"
 import { IntegrationDeleted } from "./Errors.js"
 import { Integrations } from "./Integrations.js"
@@ -36,37 +36,22 @@ export class Lifecycle extends Effect.Service<Lifecycle>()("@acd-bridge/core/Lif
     })
 
     /**
-     * Applies the staged pushes in arrival order and activates the integration in one unit of
-     * work. Pull connectors re-import the gap from their watermark on their next run.
+     * Applies the staged pushes in arrival order, activates the integration and records the
+     * resume's import run (when it applied anything) in one unit of work. Pull connectors
+     * re-import the gap from their watermark on their next run.
      */
     const resume = Effect.fn("Lifecycle.resume")(function*(tenantId: TenantId, id: string) {
       const integration = yield* integrations.get(tenantId, id)
       if (integration.status === "deleted") return yield* new IntegrationDeleted({ integrationId: integration.id })
       if (integration.status === "active") return integration
       const started = yield* Clock.currentTimeMillis
+      // the store writes the run with the staged data, so neither is kept without the other
       const result = yield* storage.integrations.resume(
         integration.id,
         started,
-        () => QueueId.make(keys.uuid())
+        () => QueueId.make(keys.uuid()),
+        { id: ImportRunId.make(keys.uuid()), startedAt: DateTime.unsafeMake(started) }
       )
-      const finished = yield* Clock.currentTimeMillis
-      if (result.applied > 0) {
-        yield* storage.runs.insert(
-          new ImportRun({
-            id: ImportRunId.make(keys.uuid()),
-            integrationId: integration.id,
-            kind: "resume",
-            windowStart: null,
-            windowEnd: null,
-            read: result.applied,
-            applied: result.applied,
-            rejected: 0,
-            startedAt: DateTime.unsafeMake(started),
-            durationMs: Math.max(0, finished - started),
-            error: null
-          })
-        )
-      }
       yield* Effect.logInfo("integration resumed").pipe(
         Effect.annotateLogs({ integrationId: integration.id, stagedApplied: result.applied })
       )

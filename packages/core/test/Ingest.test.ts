@@ -83,9 +83,19 @@ describe("Ingest: the run is written with the data", () => {
       assert.strictEqual((yield* ingest.push(admin, integration.id, contacts(2)))._tag, "Staged")
       assert.strictEqual((yield* ingest.push(admin, integration.id, contacts(1)))._tag, "Staged")
       assert.deepStrictEqual(yield* runsOf(integration.id), [])
+      yield* TestClock.setTime(DateTime.toEpochMillis(DateTime.unsafeMake("2026-01-05T12:00:00Z")))
       yield* lifecycle.resume(tenant, integration.id)
       const runs = yield* runsOf(integration.id)
-      assert.deepStrictEqual(runs.map((r) => [r.kind, r.read, r.applied]), [["resume", 3, 3]])
+      assert.strictEqual(runs.length, 1)
+      const run = runs[0]!
+      assert.deepStrictEqual([run.kind, run.read, run.applied, run.rejected], ["resume", 3, 3, 0])
+      assert.deepStrictEqual([run.windowStart, run.windowEnd, run.error, run.problems], [null, null, null, []])
+      assert.strictEqual(DateTime.formatIso(run.startedAt), "2026-01-05T12:00:00.000Z")
+      assert.strictEqual(run.durationMs, 0) // measured by the store, and the TestClock does not move
+      // a resume with nothing staged applies nothing and records nothing
+      yield* lifecycle.pause(tenant, integration.id)
+      assert.strictEqual((yield* lifecycle.resume(tenant, integration.id)).status, "active")
+      assert.strictEqual((yield* runsOf(integration.id)).length, 1)
     }).pipe(Effect.provide(TestEngine)))
 
   it.effect("importWindow records its window, counts and problems; recordRun: false records none", () =>
