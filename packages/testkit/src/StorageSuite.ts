@@ -666,7 +666,7 @@ export const suite = <E>(name: string, layer: Layer.Layer<Storage.Storage, E>): 
           sameValue(yield* storedRuns(i), [first])
           assert.isTrue(Option.isNone(yield* s.cursors.get(i.id, "contacts")))
 
-          // resume applies the staged batch; recording that resume is its caller's business
+          // resume applies the staged batch; without a run of its own it records nothing either
           const resumed = yield* s.integrations.resume(i.id, T0 + 6, queueIds())
           assert.strictEqual(resumed.applied, 1)
           sameValue(yield* storedRuns(i), [first])
@@ -723,6 +723,90 @@ export const suite = <E>(name: string, layer: Layer.Layer<Storage.Storage, E>): 
           }))
           assert.strictEqual(retried._tag, "Applied")
           assert.strictEqual((yield* storedRuns(i)).length, 2)
+        }))
+
+      it.effect("runs: a resume writes one run of kind resume with the staged data; an empty one writes none", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const i = yield* setup({ status: "paused" })
+          yield* s.data.ingest(request(i, batch({
+            contacts: [contact("2026-03-02T09:05:00Z"), contact("2026-03-02T09:20:00Z")]
+          }), { run: ingestRun(i, T0) }))
+          yield* s.data.ingest(request(i, batch({
+            statuses: [status("a-1", "READY", "2026-03-02T09:00:00Z", null)]
+          }), { run: ingestRun(i, T0 + 1) }))
+          assert.strictEqual(yield* s.integrations.stagedCount(i.id), 3)
+          sameValue(yield* storedRuns(i), [])
+
+          // a real clock (test services are excluded), so the duration is measured from now
+          const started = yield* Clock.currentTimeMillis
+          const run = { id: Domain.ImportRunId.make(unique("run")), startedAt: at(started) }
+          const resumed = yield* s.integrations.resume(i.id, started, queueIds(), run)
+          assert.strictEqual(resumed.applied, 3)
+          const finished = yield* Clock.currentTimeMillis
+          sameValue(yield* storedRuns(i), [{
+            id: run.id,
+            integrationId: i.id,
+            kind: "resume",
+            windowStart: null,
+            windowEnd: null,
+            read: 3,
+            applied: 3,
+            rejected: 0,
+            startedAt: run.startedAt,
+            error: null,
+            problems: []
+          }])
+          const [written] = yield* s.runs.list(i.id, 10)
+          assert.isAtLeast(written!.durationMs, 0)
+          assert.isAtMost(written!.durationMs, finished - started)
+
+          // nothing staged: the resume still activates, but no run is written, and its id stays free
+          yield* s.integrations.update(new Domain.Integration({ ...resumed.integration, status: "paused" }))
+          const empty = { id: Domain.ImportRunId.make(unique("run")), startedAt: at(started + 1) }
+          const again = yield* s.integrations.resume(i.id, started + 1, queueIds(), empty)
+          assert.strictEqual(again.applied, 0)
+          assert.strictEqual(again.integration.status, "active")
+          assert.strictEqual((yield* storedRuns(i)).length, 1)
+          yield* s.runs.insert(new Domain.ImportRun({ ...ingestRun(i, T0 + 2, { id: empty.id }), durationMs: 0 }))
+          assert.strictEqual((yield* storedRuns(i)).length, 2)
+        }))
+
+      it.effect("runs: a resume whose run can't be written applies nothing and stays paused", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const i = yield* setup({ status: "paused" })
+          const taken = new Domain.ImportRun({ ...ingestRun(i, T0), durationMs: 5 })
+          yield* s.runs.insert(taken)
+          yield* s.data.ingest(request(i, batch({
+            contacts: [contact("2026-03-02T09:05:00Z", { queueIdentifier: "new", queueName: "New queue" })],
+            aggregates: [aggregate("2026-03-02T10:00:00Z", 15, { offered: 4 })],
+            statuses: [status("a-1", "READY", "2026-03-02T09:00:00Z", null)]
+          })))
+
+          // the run is written last, after the staged data: its failure must undo all of it
+          const failed = yield* failureTag(
+            s.integrations.resume(i.id, T0 + 1, queueIds(), { id: taken.id, startedAt: at(T0 + 1) })
+          )
+          assert.strictEqual(failed, "StorageError")
+          sameValue((yield* s.integrations.get(i.id)).pipe(Option.map((x) => x.status)), Option.some("paused"))
+          assert.strictEqual(yield* s.integrations.stagedCount(i.id), 3)
+          assert.strictEqual((yield* everything(i)).length, 0)
+          assert.strictEqual((yield* allSegments(i)).length, 0)
+          assert.strictEqual((yield* s.queues.list({ tenantId: i.tenantId })).length, 0)
+          sameValue(yield* s.runs.list(i.id, 10), [taken])
+
+          // with a free id the same resume applies everything once
+          const run = { id: Domain.ImportRunId.make(unique("run")), startedAt: at(T0 + 2) }
+          const resumed = yield* s.integrations.resume(i.id, T0 + 2, queueIds(), run)
+          assert.strictEqual(resumed.applied, 3)
+          assert.strictEqual(yield* s.integrations.stagedCount(i.id), 0)
+          sameValue((yield* totals(i))["offered"], 5)
+          assert.strictEqual((yield* allSegments(i)).length, 1)
+          sameValue((yield* storedRuns(i)).map((r) => [r.id, r.kind, r.read, r.applied]), [
+            [taken.id, "push", 1, 1],
+            [run.id, "resume", 3, 3]
+          ])
         }))
 
       it.effect("cursors: get, set, overwrite, list", () =>
