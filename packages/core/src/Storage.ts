@@ -11,6 +11,7 @@
 import * as Context from "effect/Context"
 import * as Layer from "effect/Layer"
 import * as internal from "./internal/memoryStorage.js"
+import * as runRecords from "./internal/runRecords.js"
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import type {
@@ -109,6 +110,15 @@ export type IngestRun = Omit<ImportRun, "durationMs">
  * @since 0.1.0 @category models
  */
 export type ResumeRun = Pick<ImportRun, "id" | "startedAt">
+
+/**
+ * The run a store writes for a resume that applied `applied` (> 0) staged records: every store
+ * records the same fields (its duration is the store's to measure at the write).
+ *
+ * @since 0.1.0 @category constructors
+ */
+export const resumeRunRecord: (integrationId: IntegrationId, run: ResumeRun, applied: number) => IngestRun =
+  runRecords.resumeRunRecord
 
 /**
  * @since 0.1.0 @category models

@@ -23,6 +23,7 @@ import {
 import { addMeasures, plan, queueKey } from "../Plan.js"
 import * as Segments from "../Segments.js"
 import type { IdentifierCount, IngestOutcome, IngestRequest, StorageShape } from "../Storage.js"
+import { resumeRunRecord } from "./runRecords.js"
 
 interface IdempotencyRecord {
   readonly hash: string
@@ -288,20 +289,7 @@ export const make = Effect.gen(function*() {
           const applied = batches.reduce((n, b) => n + batchSize(b), 0)
           // as in ingest, the run is checked before anything is applied; an empty resume writes none
           const run = resumeRun && applied > 0
-            ? new ImportRun({
-              id: resumeRun.id,
-              integrationId: id,
-              kind: "resume",
-              windowStart: null,
-              windowEnd: null,
-              read: applied,
-              applied,
-              rejected: 0,
-              startedAt: resumeRun.startedAt,
-              durationMs: 0,
-              error: null,
-              problems: []
-            })
+            ? new ImportRun({ ...resumeRunRecord(id, resumeRun, applied), durationMs: 0 })
             : undefined
           if (run) yield* duplicateRun(run.id, "integrations.resume")
           const createdQueues: Array<QueueT> = []

@@ -16,8 +16,7 @@
  *   agent) by transaction-scoped advisory locks, and a window replace takes the integration's
  *   lock exclusively. Deadlocks and serialisation failures are retried.
  */
-import { Domain, Errors, Plan, Segments } from "@acd-bridge/core"
-import type { Storage } from "@acd-bridge/core"
+import { Domain, Errors, Plan, Segments, Storage } from "@acd-bridge/core"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as Clock from "effect/Clock"
@@ -830,19 +829,7 @@ export const make = (options: Options = {}) =>
               yield* sql`DELETE FROM staged_batches WHERE integration_id = ${id}`
               yield* sql`UPDATE integrations SET status = 'active', updated_at = ${at} WHERE id = ${id}`
               if (run && applied > 0) {
-                yield* insertMeasuredRun({
-                  id: run.id,
-                  integrationId: id,
-                  kind: "resume",
-                  windowStart: null,
-                  windowEnd: null,
-                  read: applied,
-                  applied,
-                  rejected: 0,
-                  startedAt: run.startedAt,
-                  error: null,
-                  problems: []
-                })
+                yield* insertMeasuredRun(Storage.resumeRunRecord(id, run, applied))
               }
               return { integration: active, applied, createdQueues }
             })
