@@ -5,6 +5,7 @@ import * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
 import { SqlStorage } from "../src/index.js"
 import { freshPgDatabase, tempSqliteFile } from "./utils.js"
+import { integrationRow } from "./fixtures/integration.js"
 
 const T0 = Date.parse("2026-03-02T09:00:00Z")
 const WRITERS = 12
@@ -12,22 +13,10 @@ const BATCHES = 8
 const CONTACTS = 60
 
 const integration = (id: string) =>
-  new Domain.Integration({
+  integrationRow(T0, {
     id: Domain.IntegrationId.make(id),
     tenantId: Domain.TenantId.make("tenant-concurrency"),
-    name: id,
-    connector: "api-push",
-    deliveryMode: "cloud",
-    dataKinds: ["contacts", "agentStatuses"],
-    schedule: { type: "realtime" },
-    timezone: "UTC",
-    config: {},
-    historyDepthDays: 30,
-    status: "active",
-    failing: null,
-    createdAt: DateTime.unsafeMake(T0),
-    updatedAt: DateTime.unsafeMake(T0),
-    deletedAt: null
+    name: id
   })
 
 /**

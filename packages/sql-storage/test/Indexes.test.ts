@@ -8,6 +8,7 @@ import * as Layer from "effect/Layer"
 import { SqlStorage } from "../src/index.js"
 import * as Store from "../src/internal/store.js"
 import { freshPgDatabase, pgClient, sqliteClient, tempSqliteFile } from "./utils.js"
+import { integrationRow } from "./fixtures/integration.js"
 
 const T0 = Date.parse("2026-03-02T00:00:00Z")
 const tenantId = Domain.TenantId.make("tenant-explain")
@@ -17,22 +18,10 @@ const seed = Effect.gen(function*() {
   const s = yield* Storage.Storage
   let q = 0
   for (let n = 0; n < 8; n++) {
-    const integration = new Domain.Integration({
+    const integration = integrationRow(T0, {
       id: Domain.IntegrationId.make(`explain-${n}`),
       tenantId: Domain.TenantId.make(n === 0 ? tenantId : `tenant-${n}`),
-      name: `I${n}`,
-      connector: "api-push",
-      deliveryMode: "cloud",
-      dataKinds: ["contacts", "agentStatuses"],
-      schedule: { type: "realtime" },
-      timezone: "UTC",
-      config: {},
-      historyDepthDays: 30,
-      status: "active",
-      failing: null,
-      createdAt: DateTime.unsafeMake(T0),
-      updatedAt: DateTime.unsafeMake(T0),
-      deletedAt: null
+      name: `I${n}`
     })
     yield* s.integrations.insert(integration)
     const contacts: Array<Domain.ContactEvent> = []

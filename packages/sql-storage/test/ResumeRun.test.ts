@@ -13,27 +13,17 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { SqlStorage } from "../src/index.js"
 import { freshPgDatabase, pgClient, sqliteClient, tempSqliteFile } from "./utils.js"
+import { integrationRow } from "./fixtures/integration.js"
 
 const T0 = Date.parse("2026-03-02T09:00:00Z")
 const tenantId = Domain.TenantId.make("tenant-resume")
 const iso = (s: string) => DateTime.unsafeMake(s)
 
-const paused = new Domain.Integration({
+const paused = integrationRow(T0, {
   id: Domain.IntegrationId.make("resume-1"),
   tenantId,
   name: "Main ACD",
-  connector: "api-push",
-  deliveryMode: "cloud",
-  dataKinds: ["contacts", "agentStatuses"],
-  schedule: { type: "realtime" },
-  timezone: "UTC",
-  config: {},
-  historyDepthDays: 30,
-  status: "paused",
-  failing: null,
-  createdAt: DateTime.unsafeMake(T0),
-  updatedAt: DateTime.unsafeMake(T0),
-  deletedAt: null
+  status: "paused"
 })
 
 const contact = (timestamp: string): Domain.ContactEvent => ({
