@@ -191,22 +191,13 @@ export class Ingest extends Effect.Service<Ingest>()("@acd-bridge/core/Ingest", 
      * Records a run on its own, in a unit of work of its own: for failed runs, and for callers
      * that apply with `recordRun: false` and record one run for several calls.
      */
-    const record = (
-      integrationId: IntegrationId,
-      kind: ImportRunKind,
-      started: number,
-      counts: { read: number; applied: number; rejected: number },
-      window: { from: number; to: number } | undefined,
-      error: string | null,
-      problems: ReadonlyArray<Problem> = []
-    ) =>
-      Effect.flatMap(Clock.currentTimeMillis, (finished) =>
-        storage.runs.insert(
-          new ImportRun({
-            ...describeRun(integrationId, kind, started, counts, window, error, problems),
-            durationMs: Math.max(0, finished - started)
-          })
-        ))
+    const record = (...args: Parameters<typeof describeRun>) =>
+      Effect.flatMap(Clock.currentTimeMillis, (finished) => {
+        const run = describeRun(...args)
+        return storage.runs.insert(
+          new ImportRun({ ...run, durationMs: Math.max(0, finished - DateTime.toEpochMillis(run.startedAt)) })
+        )
+      })
 
     const resolveTarget = Effect.fn(function*(principal: Principal, integrationId: string) {
       if (principal._tag === "IntegrationKey" && principal.integrationId !== integrationId) {
