@@ -109,7 +109,8 @@ export const describeTarget = (connection: Connection, defaultPort: number): str
 /** @internal */
 export const defaultPorts: Record<Dialect, number> = { pg: 5432, mysql: 3306, mssql: 1433, sqlite: 0 }
 
-const fail = (cause: unknown) => new SourceFailure(cause)
+/** A driver failure, wrapped for classification. @internal */
+export const fail = (cause: unknown): SourceFailure => new SourceFailure(cause)
 
 /** The packages behind each driver, for the message when they can't be loaded. */
 const driverPackages: Record<Dialect, string> = {

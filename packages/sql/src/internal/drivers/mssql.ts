@@ -9,9 +9,7 @@ import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { Row, ServerTarget, Source, SourceOptions } from "../source.js"
-import { describeTarget, SourceFailure } from "../source.js"
-
-const fail = (cause: unknown) => new SourceFailure(cause)
+import { describeTarget, fail, type SourceFailure } from "../source.js"
 
 /** Opens a SQL Server source: a pool of at most two connections. @internal */
 export const open = (options: SourceOptions, target: ServerTarget): Effect.Effect<Source, SourceFailure, Scope.Scope> =>

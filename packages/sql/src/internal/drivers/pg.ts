@@ -15,9 +15,7 @@ import pg from "pg"
 import Cursor from "pg-cursor"
 import type { PreparedQuery } from "../../Guard.js"
 import type { Column, Row, ServerTarget, Source, SourceOptions } from "../source.js"
-import { describeTarget, SourceFailure } from "../source.js"
-
-const fail = (cause: unknown) => new SourceFailure(cause)
+import { describeTarget, fail, type SourceFailure } from "../source.js"
 
 const pgCategory = (oid: number): Column["category"] => {
   switch (oid) {

@@ -11,9 +11,7 @@ import * as Stream from "effect/Stream"
 import * as fs from "node:fs"
 import type { PreparedQuery } from "../../Guard.js"
 import type { Column, Row, Source, SourceOptions } from "../source.js"
-import { SourceFailure } from "../source.js"
-
-const fail = (cause: unknown) => new SourceFailure(cause)
+import { fail, type SourceFailure } from "../source.js"
 
 const sqliteCategory = (declared: string | null): Column["category"] => {
   if (declared === null) return "unknown"
