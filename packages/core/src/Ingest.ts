@@ -167,7 +167,25 @@ export class Ingest extends Effect.Service<Ingest>()("@acd-bridge/core/Ingest", 
     const { stagingLimit } = yield* IngestOptions
 
     /** A run without its duration: the store measures that when it writes it with the data. */
-    const describeRun = (
+    const describeRun = (integrationId: IntegrationId, kind: ImportRunKind, summary: RunSummary): IngestRun => ({
+      id: ImportRunId.make(keys.uuid()),
+      integrationId,
+      kind,
+      windowStart: summary.window ? DateTime.unsafeMake(summary.window.from) : null,
+      windowEnd: summary.window ? DateTime.unsafeMake(summary.window.to) : null,
+      read: summary.read,
+      applied: summary.applied,
+      rejected: summary.rejected,
+      startedAt: DateTime.unsafeMake(summary.started),
+      error: summary.error ?? null,
+      problems: (summary.problems ?? []).slice(0, 1_000)
+    })
+
+    /**
+     * Records a run on its own, in a unit of work of its own: for failed runs, and for callers
+     * that apply with `recordRun: false` and record one run for several calls.
+     */
+    const record = (
       integrationId: IntegrationId,
       kind: ImportRunKind,
       started: number,
@@ -175,29 +193,14 @@ export class Ingest extends Effect.Service<Ingest>()("@acd-bridge/core/Ingest", 
       window: { from: number; to: number } | undefined,
       error: string | null,
       problems: ReadonlyArray<Problem> = []
-    ): IngestRun => ({
-      id: ImportRunId.make(keys.uuid()),
-      integrationId,
-      kind,
-      windowStart: window ? DateTime.unsafeMake(window.from) : null,
-      windowEnd: window ? DateTime.unsafeMake(window.to) : null,
-      ...counts,
-      startedAt: DateTime.unsafeMake(started),
-      error,
-      problems: problems.slice(0, 1_000)
-    })
-
-    /**
-     * Records a run on its own, in a unit of work of its own: for failed runs, and for callers
-     * that apply with `recordRun: false` and record one run for several calls.
-     */
-    const record = (...args: Parameters<typeof describeRun>) =>
-      Effect.flatMap(Clock.currentTimeMillis, (finished) => {
-        const run = describeRun(...args)
-        return storage.runs.insert(
-          new ImportRun({ ...run, durationMs: Math.max(0, finished - DateTime.toEpochMillis(run.startedAt)) })
-        )
-      })
+    ) =>
+      Effect.flatMap(Clock.currentTimeMillis, (finished) =>
+        storage.runs.insert(
+          new ImportRun({
+            ...describeRun(integrationId, kind, { started, ...counts, window, error, problems }),
+            durationMs: Math.max(0, finished - started)
+          })
+        ))
 
     const resolveTarget = Effect.fn(function*(principal: Principal, integrationId: string) {
       if (principal._tag === "IntegrationKey" && principal.integrationId !== integrationId) {
@@ -236,14 +239,7 @@ export class Ingest extends Effect.Service<Ingest>()("@acd-bridge/core/Ingest", 
           stagingLimit,
           now: started,
           newQueueId: () => QueueId.make(keys.uuid()),
-          run: describeRun(
-            integration.id,
-            "push",
-            started,
-            { read: accepted, applied: accepted, rejected: 0 },
-            undefined,
-            null
-          )
+          run: describeRun(integration.id, "push", { started, read: accepted, applied: accepted, rejected: 0 })
         })
         if (outcome._tag === "Applied") {
           yield* statuses.publish(integration.tenantId, integration.id, batch.statuses)
@@ -265,6 +261,11 @@ export class Ingest extends Effect.Service<Ingest>()("@acd-bridge/core/Ingest", 
       const started = yield* Clock.currentTimeMillis
       const applied = batchSize(input.batch)
       const rejected = input.rejected ?? 0
+      // the caller's summary of a multi-call source, or this call's own run unless it records none
+      const summary: RunSummary | undefined = input.runSummary ??
+        (input.recordRun === false
+          ? undefined
+          : { started, read: applied + rejected, applied, rejected, window: input.window, problems: input.problems })
       const outcome = yield* storage.data.ingest({
         integrationId: input.integration.id,
         batch: input.batch,
@@ -274,25 +275,7 @@ export class Ingest extends Effect.Service<Ingest>()("@acd-bridge/core/Ingest", 
         stagingLimit,
         now: started,
         newQueueId: () => QueueId.make(keys.uuid()),
-        run: input.runSummary !== undefined
-          ? describeRun(
-            input.integration.id,
-            input.kind,
-            input.runSummary.started,
-            { read: input.runSummary.read, applied: input.runSummary.applied, rejected: input.runSummary.rejected },
-            input.runSummary.window,
-            input.runSummary.error ?? null,
-            input.runSummary.problems
-          )
-          : input.recordRun === false ? undefined : describeRun(
-          input.integration.id,
-          input.kind,
-          started,
-          { read: applied + rejected, applied, rejected },
-          input.window,
-          null,
-          input.problems
-        )
+        run: summary === undefined ? undefined : describeRun(input.integration.id, input.kind, summary)
       })
       if (input.kind === "realtime") {
         yield* statuses.publish(input.integration.tenantId, input.integration.id, input.batch.statuses)
