@@ -162,7 +162,15 @@ export const ContactEvent = Schema.Struct({
   holdMs: Schema.optional(NonNegativeInt),
   afterCallWorkMs: Schema.optional(NonNegativeInt),
   waitMs: Schema.optional(NonNegativeInt),
+  /** the caller hung up while waiting in the queue (short abandons included) */
   abandoned: Schema.optional(Schema.Boolean),
+  /** an abandon within the source's short-abandon threshold (a subset of `abandoned`) */
+  shortAbandoned: Schema.optional(Schema.Boolean),
+  /**
+   * the contact left the queue without an agent and without hanging up: routed elsewhere
+   * (overflow to another queue, voicemail, callback, an announcement). Not an abandon.
+   */
+  breakout: Schema.optional(Schema.Boolean),
   answeredInThreshold: Schema.optional(Schema.Boolean)
 })
 /** @since 0.1.0 @category models */
@@ -184,7 +192,12 @@ export const Measures = Schema.Struct({
   holdMs: NonNegativeInt,
   afterCallWorkMs: NonNegativeInt,
   waitMs: NonNegativeInt,
+  /** contacts that hung up while waiting (short abandons included) */
   abandoned: NonNegativeInt,
+  /** abandons within the source's short-abandon threshold: a subset of `abandoned` */
+  shortAbandoned: NonNegativeInt,
+  /** contacts that left the queue without an agent and without hanging up (routed elsewhere) */
+  breakout: NonNegativeInt,
   answeredInThreshold: NonNegativeInt
 })
 /** @since 0.1.0 @category models */
@@ -201,6 +214,8 @@ export const emptyMeasures: Measures = {
   afterCallWorkMs: 0,
   waitMs: 0,
   abandoned: 0,
+  shortAbandoned: 0,
+  breakout: 0,
   answeredInThreshold: 0
 }
 

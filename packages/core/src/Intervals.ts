@@ -52,6 +52,8 @@ export interface IntervalRow {
   readonly afterCallWorkSeconds: number
   readonly waitSeconds: number
   readonly abandoned: number
+  readonly shortAbandoned: number
+  readonly breakout: number
   readonly answeredInThreshold: number
 }
 
@@ -86,6 +88,8 @@ export const toRow = (
   afterCallWorkSeconds: seconds(m.afterCallWorkMs),
   waitSeconds: seconds(m.waitMs),
   abandoned: m.abandoned,
+  shortAbandoned: m.shortAbandoned,
+  breakout: m.breakout,
   answeredInThreshold: m.answeredInThreshold
 })
 

@@ -77,6 +77,8 @@ const addContact = (sum: Record<keyof Measures, number>, event: ContactEvent): v
   sum.afterCallWorkMs += event.afterCallWorkMs ?? 0
   sum.waitMs += event.waitMs ?? 0
   if (event.abandoned) sum.abandoned += 1
+  if (event.shortAbandoned) sum.shortAbandoned += 1
+  if (event.breakout) sum.breakout += 1
   if (event.answeredInThreshold) sum.answeredInThreshold += 1
 }
 

@@ -150,6 +150,8 @@ describe("Intervals (property)", () => {
               afterCallWorkMs: 0,
               waitMs: 0,
               abandoned: 0,
+              shortAbandoned: 0,
+              breakout: 0,
               answeredInThreshold: 0
             })
             const { m15, m60 } = await Effect.runPromise(

@@ -285,6 +285,8 @@ describe("Ingest", () => {
         afterCallWorkMs: 0,
         waitMs: 0,
         abandoned: 0,
+        shortAbandoned: 0,
+        breakout: 0,
         answeredInThreshold: 0
       })
       yield* ingest.push(admin, integration.id, { ...emptyBatch, aggregates: [agg(10)] })

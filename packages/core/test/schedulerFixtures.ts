@@ -129,6 +129,8 @@ const aggregateOf = (o: SourceOptions, qi: number, hour: number, now: number): I
     afterCallWorkMs: 0,
     waitMs: 0,
     abandoned: 0,
+    shortAbandoned: 0,
+    breakout: 0,
     answeredInThreshold: 0
   }
 }

@@ -186,6 +186,10 @@ export const IntervalsLayout = Schema.Struct({
     afterCallWorkTime: Schema.optional(Column),
     waitTime: Schema.optional(Column),
     abandoned: Schema.optional(Column),
+    /** abandons within the source's short-abandon threshold (a subset of `abandoned`) */
+    shortAbandoned: Schema.optional(Column),
+    /** contacts that left the queue without an agent and without hanging up (routed elsewhere) */
+    breakout: Schema.optional(Column),
     answeredInThreshold: Schema.optional(Column)
   })
 })

@@ -57,6 +57,8 @@ const contactRecord = (c: Domain.ContactEvent): PreviewRecord => ({
   ...(c.afterCallWorkMs === undefined ? {} : { afterCallWorkSeconds: seconds(c.afterCallWorkMs) }),
   ...(c.waitMs === undefined ? {} : { waitSeconds: seconds(c.waitMs) }),
   ...(c.abandoned === undefined ? {} : { abandoned: c.abandoned }),
+  ...(c.shortAbandoned === undefined ? {} : { shortAbandoned: c.shortAbandoned }),
+  ...(c.breakout === undefined ? {} : { breakout: c.breakout }),
   ...(c.answeredInThreshold === undefined ? {} : { answeredInThreshold: c.answeredInThreshold })
 })
 
@@ -75,6 +77,8 @@ const aggregateRecord = (a: Domain.IntervalAggregate): PreviewRecord => ({
   afterCallWorkSeconds: a.afterCallWorkMs / 1000,
   waitSeconds: a.waitMs / 1000,
   abandoned: a.abandoned,
+  shortAbandoned: a.shortAbandoned,
+  breakout: a.breakout,
   answeredInThreshold: a.answeredInThreshold
 })
 

@@ -159,6 +159,8 @@ export const engineIntervals = (
       afterCallWorkMs: round(r.afterCallWorkSeconds * 1000),
       waitMs: round(r.waitSeconds * 1000),
       abandoned: r.abandoned,
+      shortAbandoned: r.shortAbandoned,
+      breakout: r.breakout,
       answeredInThreshold: r.answeredInThreshold
     }))
   })
@@ -263,6 +265,8 @@ export const httpIntervals = (
       afterCallWorkMs: ms(r["afterCallWorkSeconds"]),
       waitMs: ms(r["waitSeconds"]),
       abandoned: num(r["abandoned"]),
+      shortAbandoned: num(r["shortAbandoned"]),
+      breakout: num(r["breakout"]),
       answeredInThreshold: num(r["answeredInThreshold"])
     }))
   })

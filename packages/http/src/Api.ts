@@ -132,6 +132,8 @@ export const IntervalRow = Schema.Struct({
   afterCallWorkSeconds: Schema.Number,
   waitSeconds: Schema.Number,
   abandoned: Schema.Int,
+  shortAbandoned: Schema.Int,
+  breakout: Schema.Int,
   answeredInThreshold: Schema.Int
 }).annotations({ identifier: "IntervalRow" })
 

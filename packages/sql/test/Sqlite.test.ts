@@ -147,6 +147,8 @@ describe("sql connector on SQLite", () => {
         afterCallWorkMs: 0,
         waitMs: 0,
         abandoned: 2,
+        shortAbandoned: 0,
+        breakout: 0,
         answeredInThreshold: 0
       }])
     }))

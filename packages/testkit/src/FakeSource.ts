@@ -209,6 +209,8 @@ const aggregateOf = (
     afterCallWorkMs: 0,
     waitMs: 0,
     abandoned: 0,
+    shortAbandoned: 0,
+    breakout: 0,
     answeredInThreshold: 0
   }
   for (const c of contacts) {

@@ -636,6 +636,8 @@ const zeroMeasures: Measures = {
   afterCallWorkMs: 0,
   waitMs: 0,
   abandoned: 0,
+  shortAbandoned: 0,
+  breakout: 0,
   answeredInThreshold: 0
 }
 
@@ -682,6 +684,8 @@ export const expectedIntervals = (scenario: Scenario, options: IntervalOptions):
     m.afterCallWorkMs += event.afterCallWorkMs ?? 0
     m.waitMs += event.waitMs ?? 0
     m.abandoned += event.abandoned ? 1 : 0
+    m.shortAbandoned += event.shortAbandoned ? 1 : 0
+    m.breakout += event.breakout ? 1 : 0
     m.answeredInThreshold += event.answeredInThreshold ? 1 : 0
   }
   const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)

@@ -829,7 +829,7 @@ export const suite = <E>(name: string, layer: Layer.Layer<Storage.Storage, E>): 
       // contact data
       // -----------------------------------------------------------------------
 
-      it.effect("contact events add up per queue, channel and quarter-hour", () =>
+      it.effect("contact events add up per queue, channel and quarter-hour (abandons, short abandons and breakouts apart)", () =>
         Effect.gen(function*() {
           const s = yield* store
           const i = yield* setup()
@@ -842,6 +842,7 @@ export const suite = <E>(name: string, layer: Layer.Layer<Storage.Storage, E>): 
                   handled: false,
                   durationMs: 30_000,
                   abandoned: true,
+                  shortAbandoned: true,
                   waitMs: 30_000
                 }),
                 contact("2026-03-02T09:15:00Z", { offered: false, durationMs: 50_000, afterCallWorkMs: 7_000 })
@@ -855,7 +856,7 @@ export const suite = <E>(name: string, layer: Layer.Layer<Storage.Storage, E>): 
             batch({
               contacts: [
                 contact("2026-03-02T09:07:00Z", { durationMs: 20_000, answeredInThreshold: true }),
-                contact("2026-03-02T09:16:00Z", { handled: false, durationMs: 1_000 })
+                contact("2026-03-02T09:16:00Z", { handled: false, durationMs: 1_000, breakout: true })
               ]
             })
           ))
@@ -877,6 +878,8 @@ export const suite = <E>(name: string, layer: Layer.Layer<Storage.Storage, E>): 
               afterCallWorkMs: 0,
               waitMs: 30_000,
               abandoned: 1,
+              shortAbandoned: 1,
+              breakout: 0,
               answeredInThreshold: 1
             },
             {
@@ -894,6 +897,8 @@ export const suite = <E>(name: string, layer: Layer.Layer<Storage.Storage, E>): 
               afterCallWorkMs: 7_000,
               waitMs: 0,
               abandoned: 0,
+              shortAbandoned: 0,
+              breakout: 1,
               answeredInThreshold: 0
             }
           ])

@@ -258,6 +258,8 @@ export const compile = (
       const acw = optionalCell("afterCallWorkTime", c.afterCallWorkTime)
       const wait = optionalCell("waitTime", c.waitTime)
       const abandoned = optionalCell("abandoned", c.abandoned)
+      const shortAbandoned = optionalCell("shortAbandoned", c.shortAbandoned)
+      const breakout = optionalCell("breakout", c.breakout)
       const inThreshold = optionalCell("answeredInThreshold", c.answeredInThreshold)
       // a wall-clock start in the repeated hour: its first row is the first occurrence, a second
       // row for the same queue and wall-clock start is the second one
@@ -289,6 +291,8 @@ export const compile = (
           afterCallWorkMs: durationOf(acw),
           waitMs: durationOf(wait),
           abandoned: countOf(abandoned),
+          shortAbandoned: countOf(shortAbandoned),
+          breakout: countOf(breakout),
           answeredInThreshold: countOf(inThreshold)
         })
       })

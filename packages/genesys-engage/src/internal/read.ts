@@ -178,6 +178,8 @@ const toAggregate = (config: GenesysConfig, tableName: string, row: Row) =>
       afterCallWorkMs: acw * 1000,
       waitMs: (yield* get("waitTime")) * 1000,
       abandoned: yield* get("abandoned"),
+      shortAbandoned: 0,
+      breakout: 0,
       answeredInThreshold: 0
     } satisfies Domain.IntervalAggregate
   })

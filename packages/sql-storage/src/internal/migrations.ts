@@ -208,15 +208,25 @@ const indexesAndRunProblems = statements(() => [
 ])
 
 /**
+ * 3: short abandons and breakouts (contacts that left the queue without an agent and without
+ * hanging up) are counted apart from abandons. Existing rows had neither: 0.
+ */
+const shortAbandonsAndBreakouts = statements((t) => [
+  `ALTER TABLE interval_stats ADD COLUMN short_abandoned ${t.int} NOT NULL DEFAULT 0`,
+  `ALTER TABLE interval_stats ADD COLUMN breakout ${t.int} NOT NULL DEFAULT 0`
+])
+
+/**
  * Every migration, keyed `<id>_<name>` as `Migrator.fromRecord` expects.
  */
 export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = {
   "0001_create_tables": createTables,
-  "0002_indexes_and_run_problems": indexesAndRunProblems
+  "0002_indexes_and_run_problems": indexesAndRunProblems,
+  "0003_short_abandons_and_breakouts": shortAbandonsAndBreakouts
 }
 
 /** The id of the newest migration. */
-export const latest = 2
+export const latest = 3
 
 const migrator = Migrator.make({})
 

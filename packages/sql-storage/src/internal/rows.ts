@@ -277,6 +277,8 @@ export const measureColumns: ReadonlyArray<readonly [keyof Domain.Measures, stri
   ["afterCallWorkMs", "after_call_work_ms"],
   ["waitMs", "wait_ms"],
   ["abandoned", "abandoned"],
+  ["shortAbandoned", "short_abandoned"],
+  ["breakout", "breakout"],
   ["answeredInThreshold", "answered_in_threshold"]
 ]
 
@@ -295,6 +297,8 @@ export interface IntervalStatRow {
   readonly after_call_work_ms: Num
   readonly wait_ms: Num
   readonly abandoned: Num
+  readonly short_abandoned: Num
+  readonly breakout: Num
   readonly answered_in_threshold: Num
 }
 
@@ -322,6 +326,8 @@ export const intervalStatFromRow = (row: IntervalStatRow) =>
       afterCallWorkMs: num(row.after_call_work_ms),
       waitMs: num(row.wait_ms),
       abandoned: num(row.abandoned),
+      shortAbandoned: num(row.short_abandoned),
+      breakout: num(row.breakout),
       answeredInThreshold: num(row.answered_in_threshold)
     }),
     catch: (cause) => new Errors.StorageError({ operation: "decode interval stat", reason: String(cause) })

@@ -73,6 +73,8 @@ export const columnSpecs = (layout: Layout, intervalMinutesConfigured: boolean):
         seconds("after_call_work_seconds", false),
         seconds("wait_seconds", false),
         flag("abandoned", false),
+        flag("short_abandoned", false),
+        flag("breakout", false),
         flag("answered_in_threshold", false)
       ]
     case "interval":
@@ -89,6 +91,8 @@ export const columnSpecs = (layout: Layout, intervalMinutesConfigured: boolean):
         seconds("after_call_work_seconds", false),
         seconds("wait_seconds", false),
         count("abandoned", false),
+        count("short_abandoned", false),
+        count("breakout", false),
         count("answered_in_threshold", false)
       ]
     case "status":
@@ -209,6 +213,10 @@ export const decodeContact = (row: Row, ctx: TimeContext): Either.Either<Domain.
     if (wait !== undefined) event.waitMs = wait
     const abandoned = optionalFlag(r, "abandoned")
     if (abandoned !== undefined) event.abandoned = abandoned
+    const shortAbandoned = optionalFlag(r, "short_abandoned")
+    if (shortAbandoned !== undefined) event.shortAbandoned = shortAbandoned
+    const breakout = optionalFlag(r, "breakout")
+    if (breakout !== undefined) event.breakout = breakout
     const inThreshold = optionalFlag(r, "answered_in_threshold")
     if (inThreshold !== undefined) event.answeredInThreshold = inThreshold
     return event
@@ -259,6 +267,8 @@ export const decodeAggregate = (
       afterCallWorkMs: optMs("after_call_work_seconds"),
       waitMs: optMs("wait_seconds"),
       abandoned: optCount("abandoned"),
+      shortAbandoned: optCount("short_abandoned"),
+      breakout: optCount("breakout"),
       answeredInThreshold: optCount("answered_in_threshold")
     }
   })
