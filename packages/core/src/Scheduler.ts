@@ -1097,9 +1097,8 @@ const make = Effect.gen(function*() {
     const timing = Option.isSome(registered) ? timingOf(integration, registered.value) : undefined
     const chunkMs = options.chunkMs
     const watermark = cursors.get(Plan.streams.incremental)
-    const gap = Plan.pendingRange(cursors, Plan.gapNames)
     const hist = Plan.history(cursors)
-    const completeUntil = watermark === undefined ? undefined : gap ? Math.min(gap.next, watermark) : watermark
+    const completeUntil = Plan.completeUntil(cursors)
     const lagMs = completeUntil === undefined ? null : Math.max(0, now - completeUntil)
     const warnings: Array<string> = []
     let stalled = false

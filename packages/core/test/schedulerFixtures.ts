@@ -64,6 +64,11 @@ export interface SourceOptions {
   readonly tickMs: number
   /** share of quarters restated, and how long after they close */
   readonly corrections?: { readonly share: number; readonly delayMs: number } | undefined
+  /**
+   * how long after a status ends the source writes its end (late ETL); until then the source
+   * reports it open, unless the agent's next status already shows
+   */
+  readonly closeDelayMs?: number | undefined
 }
 
 export interface TestSourceShape {
@@ -139,16 +144,18 @@ const activities = ["Ready", "Talk", "Break", "Offline"] as const
 const statusesIn = (o: SourceOptions, from: number, to: number, now: number): Array<AgentStatus> => {
   const out: Array<AgentStatus> = []
   for (let agent = 0; agent < o.agents; agent++) {
-    for (let h = Math.floor(from / HOUR) - 1; h <= Math.floor(to / HOUR); h++) {
+    const delay = o.closeDelayMs ?? 0
+    for (let h = Math.floor((from - delay) / HOUR) - 1; h <= Math.floor(to / HOUR); h++) {
       const activity = activities[Math.floor(unit(o.seed, 9, agent, h) * activities.length)]!
       const start = cut(o, agent, h)
-      const end = cut(o, agent, h + 1)
-      if (activity === "Offline" || start >= to || end <= from || start >= now) continue
+      // the end as the source knows it now: a status whose end isn't written yet is open
+      const end = cut(o, agent, h + 1) + delay <= now ? cut(o, agent, h + 1) : null
+      if (activity === "Offline" || start >= to || (end !== null && end <= from) || start >= now) continue
       out.push({
         agentIdentifier: `agent-${agent}`,
         activityIdentifier: activity,
         start: DateTime.unsafeMake(start),
-        end: end <= now ? DateTime.unsafeMake(end) : null
+        end: end === null ? null : DateTime.unsafeMake(end)
       })
     }
   }
