@@ -79,6 +79,10 @@ export interface TestSourceShape {
   readonly setKey: (key: string) => Effect.Effect<void>
   /** while on, every read also returns a status that ends before it starts */
   readonly setCorrupt: (on: boolean) => Effect.Effect<void>
+  /** while on, every read (and live feed) throws: a defect in the connector's code */
+  readonly setBroken: (on: boolean) => Effect.Effect<void>
+  /** forgets the failures injected with `fail` that have not happened yet */
+  readonly clearFailures: Effect.Effect<void>
   /** the next read waits until `release`; `reached` completes when it waits */
   readonly hold: Effect.Effect<{ readonly reached: Effect.Effect<void>; readonly release: Effect.Effect<void> }>
   readonly calls: Effect.Effect<number>
@@ -193,6 +197,7 @@ export const makeSource = (options: Partial<SourceOptions> = {}) =>
     const failures = yield* Ref.make<ReadonlyArray<Connector.ConnectorError>>([])
     const key = yield* Ref.make("good-key")
     const corrupt = yield* Ref.make(false)
+    const broken = yield* Ref.make(false)
     const calls = yield* Ref.make(0)
     const windows = yield* Ref.make<ReadonlyArray<readonly [number, number]>>([])
     const opens = yield* Ref.make<ReadonlyArray<{ readonly position: number | undefined; readonly at: number }>>([])
@@ -207,6 +212,7 @@ export const makeSource = (options: Partial<SourceOptions> = {}) =>
           yield* Deferred.succeed(held.reached, undefined)
           yield* Deferred.await(held.release)
         }
+        if (yield* Ref.get(broken)) throw new TypeError("Cannot read properties of undefined (reading 'rows')")
         const injected = yield* Ref.modify(failures, (l) => [l[0], l.slice(1)] as const)
         if (injected) return yield* Effect.fail(injected)
         if (given !== (yield* Ref.get(key))) return yield* new Connector.AuthFailed({ reason: "unknown key" })
@@ -238,6 +244,7 @@ export const makeSource = (options: Partial<SourceOptions> = {}) =>
             const now = yield* Clock.currentTimeMillis
             const from = last
             last = now
+            if (yield* Ref.get(broken)) throw new TypeError("Cannot read properties of undefined (reading 'events')")
             const injected = yield* Ref.modify(failures, (l) => [l[0], l.slice(1)] as const)
             if (injected) return yield* Effect.fail(injected)
             const statuses = statusesIn(o, from - 2 * HOUR, now, now).filter((s) => {
@@ -252,6 +259,8 @@ export const makeSource = (options: Partial<SourceOptions> = {}) =>
       fail: (error, times = 1) => Ref.update(failures, (l) => [...l, ...Array.from({ length: times }, () => error)]),
       setKey: (k) => Ref.set(key, k),
       setCorrupt: (on) => Ref.set(corrupt, on),
+      setBroken: (on) => Ref.set(broken, on),
+      clearFailures: Ref.set(failures, []),
       hold: Effect.gen(function*() {
         const reached = yield* Deferred.make<void>()
         const release = yield* Deferred.make<void>()
