@@ -5,7 +5,9 @@ import * as Option from "effect/Option"
 import * as TestClock from "effect/TestClock"
 import * as Connector from "../src/Connector.js"
 import type { Integration } from "../src/Domain.js"
+import * as Retry from "../src/internal/scheduler/retry.js"
 import { Integrations } from "../src/Integrations.js"
+import { resolveOptions } from "../src/Scheduler.js"
 import { Storage } from "../src/Storage.js"
 import {
   advance,
@@ -34,6 +36,51 @@ const failedRuns = (integrationId: Integration["id"]) =>
 const failing = (integrationId: Integration["id"]) =>
   Effect.map(Effect.flatMap(Storage, (s) => s.integrations.get(integrationId)), (found) =>
     Option.getOrThrow(found).failing)
+
+describe("retry schedule and failure streak (pure)", () => {
+  it.effect("backoff doubles from initial to the cap, jitter spreads each delay over [d/2, d], a reset starts over", () =>
+    Effect.gen(function*() {
+      const plain = resolveOptions({ backoff: { initial: "1 second", max: "10 seconds", jitter: false } })
+      const backoff = yield* Retry.makeBackoff(Retry.backoffSchedule(plain))
+      const delays: Array<number> = []
+      for (let i = 0; i < 6; i++) delays.push(yield* backoff.next)
+      assert.deepStrictEqual(delays, [SEC, 2 * SEC, 4 * SEC, 8 * SEC, 10 * SEC, 10 * SEC])
+      yield* backoff.reset
+      assert.strictEqual(yield* backoff.next, SEC)
+
+      const jittered = yield* Retry.makeBackoff(
+        Retry.backoffSchedule({ ...plain, jitter: true })
+      )
+      const bases = [SEC, 2 * SEC, 4 * SEC, 8 * SEC, 10 * SEC, 10 * SEC, 10 * SEC, 10 * SEC]
+      const spread: Array<number> = []
+      for (const base of bases) {
+        const delay = yield* jittered.next
+        assert.isAtLeast(delay, base / 2)
+        assert.isAtMost(delay, base)
+        spread.push(delay)
+      }
+      assert.isAbove(new Set(spread.slice(4)).size, 1, "jitter varies the capped delays")
+    }))
+
+  it("a streak marks failing at the attempts bound or once its first attempt is old enough", () => {
+    const options = resolveOptions({ failingAfter: { attempts: 3, duration: "10 minutes" } })
+    const first = Retry.extend(undefined, 0)
+    assert.deepStrictEqual(first, { attempts: 1, since: 0 })
+    const third = Retry.extend(Retry.extend(first, SEC), 2 * SEC)
+    assert.deepStrictEqual(third, { attempts: 3, since: 0 })
+    assert.isFalse(Retry.exceeds(Retry.extend(first, SEC), SEC, options))
+    assert.isTrue(Retry.exceeds(third, 2 * SEC, options))
+    assert.isTrue(Retry.exceeds(first, 10 * MIN, options))
+    assert.isFalse(Retry.exceeds(first, 10 * MIN - 1, options))
+    assert.strictEqual(resolveOptions().failingAfterAttempts, 20)
+    assert.strictEqual(resolveOptions().failingAfterMs, 30 * MIN)
+    assert.strictEqual(resolveOptions({ failingAfter: { attempts: 0 } }).failingAfterAttempts, 1)
+    assert.strictEqual(
+      resolveOptions({ failingAfter: { attempts: Number.POSITIVE_INFINITY } }).failingAfterAttempts,
+      Number.POSITIVE_INFINITY
+    )
+  })
+})
 
 describe("Scheduler: an integration that keeps failing", () => {
   it.scoped("a connector that dies is retried with capped backoff, every attempt recorded; after the bound it is marked failing, and the next success clears the mark", () =>

@@ -35,6 +35,17 @@ export interface Deps {
   readonly ingest: Ingest
 }
 
+/** A defect in one line: an error's name and message, or the value as JSON where it has one. */
+const describeDefect = (defect: unknown): string => {
+  if (defect instanceof Error) return `${defect.name}: ${defect.message}`
+  if (typeof defect === "string") return defect
+  try {
+    return JSON.stringify(defect) ?? String(defect)
+  } catch {
+    return String(defect)
+  }
+}
+
 /**
  * Code that died instead of failing (a thrown exception, `Effect.die`), turned into a failure
  * so that it is recorded, counted and retried like any other.
@@ -45,12 +56,9 @@ export class Defect extends Data.TaggedError("Defect")<{
   readonly defect: unknown
 }> {
   override get message() {
-    const what = this.defect instanceof Error
-      ? `${this.defect.name}: ${this.defect.message}`
-      : typeof this.defect === "string"
-      ? this.defect
-      : JSON.stringify(this.defect) ?? String(this.defect)
-    return `${this.where === "connector" ? "The connector" : "The import"} failed unexpectedly: ${what}`
+    return `${this.where === "connector" ? "The connector" : "The import"} failed unexpectedly: ${
+      describeDefect(this.defect)
+    }`
   }
 }
 

@@ -42,7 +42,7 @@ export const makeBackoff = (schedule: Schedule.Schedule<Duration.Duration>): Eff
       const now = yield* Clock.currentTimeMillis
       const [next, delay] = yield* schedule.step(now, undefined, yield* Ref.get(state))
       yield* Ref.set(state, next)
-      return Math.max(0, Duration.toMillis(delay))
+      return Math.max(0, Math.round(Duration.toMillis(delay)))
     }),
     reset: Ref.set(state, schedule.initial)
   }))
