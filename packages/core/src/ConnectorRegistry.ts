@@ -84,6 +84,25 @@ const redactValue = (value: unknown): unknown => {
   return value
 }
 
+/** The values of every `Redacted` in a decoded config, as text. */
+const secretsOf = (value: unknown, into: Array<string> = []): Array<string> => {
+  if (Redacted.isRedacted(value)) into.push(String(Redacted.value(value)))
+  else if (Array.isArray(value)) for (const v of value) secretsOf(v, into)
+  else if (value !== null && typeof value === "object") for (const v of Object.values(value)) secretsOf(v, into)
+  return into
+}
+
+/**
+ * A decoded config as it may be shown: its JSON form (a URL as its text, defaults filled in)
+ * with the values at secret paths hidden. Should a secret still show (a schema whose secrets
+ * the path walk can't see), the decoded config with its `Redacted` values hidden instead.
+ */
+const shown = (ast: Schema.Schema.AnyNoContext["ast"], decoded: unknown, encoded: unknown): unknown => {
+  const hidden = Issues.hideSecrets(ast, encoded)
+  const text = JSON.stringify(hidden)
+  return secretsOf(decoded).some((secret) => secret.length > 0 && text.includes(secret)) ? redactValue(decoded) : hidden
+}
+
 /**
  * Erases a connector's types, providing what its streams need from `context`.
  *
@@ -127,14 +146,13 @@ export const register = <C, I, R>(connector: Connector<C, I, R>, context: Contex
           })
         )
       ),
-    // shown in its JSON form (a URL as its text, defaults filled in), secrets hidden by path
     redact: (raw) =>
       decodeStored(raw ?? {}).pipe(Either.match({
         onLeft: () => ({}),
         onRight: (decoded) =>
           Either.match(encode(decoded), {
             onLeft: () => redactValue(decoded),
-            onRight: (encoded) => Issues.hideSecrets(connector.configSchema.ast, encoded)
+            onRight: (encoded) => shown(connector.configSchema.ast, decoded, encoded)
           })
       }))
   }
