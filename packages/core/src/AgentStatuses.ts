@@ -110,16 +110,11 @@ export class AgentStatuses extends Effect.Service<AgentStatuses>()("@acd-bridge/
       }
     )
 
-    /** Statuses of the tenant (optionally one integration) as they are accepted. */
-    const subscribe = (tenantId: TenantId, integrationId?: IntegrationId): Stream.Stream<StatusView> =>
-      Stream.fromPubSub(hub).pipe(
-        Stream.filter((p) =>
-          p.tenantId === tenantId && (integrationId === undefined || p.status.integrationId === integrationId)
-        ),
-        Stream.map((p) => p.status)
-      )
-
-    /** A scoped subscription that is registered before the effect returns (no missed events). */
+    /**
+     * Statuses of the tenant (optionally one integration) as they are accepted: a scoped
+     * subscription, registered before the effect returns, so no status accepted after that is
+     * missed.
+     */
     const subscription = (tenantId: TenantId, integrationId?: IntegrationId) =>
       Effect.map(PubSub.subscribe(hub), (queue) =>
         Stream.fromQueue(queue).pipe(
@@ -129,6 +124,6 @@ export class AgentStatuses extends Effect.Service<AgentStatuses>()("@acd-bridge/
           Stream.map((p) => p.status)
         ))
 
-    return { query, publish, subscribe, subscription } as const
+    return { query, publish, subscription } as const
   })
 }) {}

@@ -2,6 +2,11 @@
  * The connectors a host offers. The registry erases each connector's config type behind a
  * decoder, so the engine handles all connectors alike while each one keeps its own types.
  *
+ * Configs are decoded strictly: a key the connector's schema doesn't know is refused at any
+ * level, naming its path and the closest known key (`contact` → did you mean `contacts`?), so a
+ * typo never decodes into a config that quietly uses a default. A value outside a set of
+ * literals or an enum is reported with the allowed values.
+ *
  * Secrets stay secret: configs are decoded into `Redacted` values, `redact` shows them as
  * `"<redacted>"`, and an invalid secret is reported without its value.
  *
@@ -13,15 +18,14 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import * as AST from "effect/SchemaAST"
 import * as Stream from "effect/Stream"
 import type { DataKind, DeliveryMode } from "./Domain.js"
 import type { Batch } from "./Domain.js"
 import type { CheckReport, Connector, ConnectorError, RealtimeBatch, Window } from "./Connector.js"
 import { InvalidConfig, UnknownConnector } from "./Errors.js"
+import * as Issues from "./internal/configIssues.js"
 
 /**
  * A connector bound to one decoded configuration.
@@ -45,9 +49,15 @@ export interface Registered {
   readonly displayName: string
   readonly deliveryModes: ReadonlyArray<DeliveryMode>
   readonly dataKinds: ReadonlyArray<DataKind>
-  /** Decodes a JSON config; the error names the field and says what is wrong. */
+  /**
+   * Decodes a JSON config; the error names the field (its path) and says what is wrong. Keys
+   * the schema doesn't know are refused (with the closest known key suggested).
+   */
   readonly configure: (config: unknown) => Either.Either<Configured, InvalidConfig>
-  /** The config as it may be shown: secrets replaced by "<redacted>". */
+  /**
+   * The config as it may be shown: secrets replaced by "<redacted>". Lenient: a stored config
+   * with keys this version doesn't know is shown without them.
+   */
   readonly redact: (config: unknown) => unknown
   /** The connector's settle delay in ms, when it declares one. */
   readonly settleDelayMs?: number | undefined
@@ -74,74 +84,23 @@ const redactValue = (value: unknown): unknown => {
   return value
 }
 
-const isRedactedAst = (ast: AST.AST, seen: Set<AST.AST>): boolean => {
-  if (seen.has(ast)) return false
-  seen.add(ast)
-  switch (ast._tag) {
-    case "Declaration":
-      return Option.exists(AST.getTypeConstructorAnnotation(ast), (t) => t._tag === "effect/Redacted")
-    case "Transformation":
-      return isRedactedAst(ast.to, seen) || isRedactedAst(ast.from, seen)
-    case "Refinement":
-      return isRedactedAst(ast.from, seen)
-    case "Union":
-      return ast.types.some((t) => isRedactedAst(t, seen))
-    case "Suspend":
-      return isRedactedAst(ast.f(), seen)
-    default:
-      return false
-  }
+/** The values of every `Redacted` in a decoded config, as text. */
+const secretsOf = (value: unknown, into: Array<string> = []): Array<string> => {
+  if (Redacted.isRedacted(value)) into.push(String(Redacted.value(value)))
+  else if (Array.isArray(value)) for (const v of value) secretsOf(v, into)
+  else if (value !== null && typeof value === "object") for (const v of Object.values(value)) secretsOf(v, into)
+  return into
 }
 
-/** The schemas a path step can lead to (both sides of transformations, every union member). */
-const childrenAt = (ast: AST.AST, key: PropertyKey, depth = 0): ReadonlyArray<AST.AST> => {
-  if (depth > 50) return []
-  switch (ast._tag) {
-    case "TypeLiteral": {
-      const property = ast.propertySignatures.find((p) => p.name === key)
-      if (property) return [property.type]
-      return ast.indexSignatures.map((s) => s.type)
-    }
-    case "TupleType": {
-      const index = typeof key === "number" ? key : Number(key)
-      const element = Number.isInteger(index) ? ast.elements[index] : undefined
-      return element ? [element.type] : ast.rest.map((r) => r.type)
-    }
-    case "Transformation":
-      return [...childrenAt(ast.from, key, depth + 1), ...childrenAt(ast.to, key, depth + 1)]
-    case "Refinement":
-      return childrenAt(ast.from, key, depth + 1)
-    case "Union":
-      return ast.types.flatMap((t) => childrenAt(t, key, depth + 1))
-    case "Suspend":
-      return childrenAt(ast.f(), key, depth + 1)
-    default:
-      return []
-  }
-}
-
-/** Whether the value at `path` is, or sits inside, a `Redacted` field of the schema. */
-const isSecretPath = (ast: AST.AST, path: ReadonlyArray<PropertyKey>): boolean => {
-  let level: ReadonlyArray<AST.AST> = [ast]
-  for (const key of path) {
-    if (level.some((a) => isRedactedAst(a, new Set()))) return true
-    level = level.flatMap((a) => childrenAt(a, key))
-    if (level.length === 0) return false
-  }
-  return level.some((a) => isRedactedAst(a, new Set()))
-}
-
-const firstIssue = (
-  ast: AST.AST,
-  error: ParseResult.ParseError
-): { field?: string; reason: string } => {
-  const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
-  const first = issues[0]
-  if (!first) return { reason: error.message }
-  const reason = isSecretPath(ast, first.path)
-    ? "is not a valid secret (the value is not shown)"
-    : first.message
-  return first.path.length > 0 ? { field: first.path.map(String).join("."), reason } : { reason }
+/**
+ * A decoded config as it may be shown: its JSON form (a URL as its text, defaults filled in)
+ * with the values at secret paths hidden. Should a secret still show (a schema whose secrets
+ * the path walk can't see), the decoded config with its `Redacted` values hidden instead.
+ */
+const shown = (ast: Schema.Schema.AnyNoContext["ast"], decoded: unknown, encoded: unknown): unknown => {
+  const hidden = Issues.hideSecrets(ast, encoded)
+  const text = JSON.stringify(hidden)
+  return secretsOf(decoded).some((secret) => secret.length > 0 && text.includes(secret)) ? redactValue(decoded) : hidden
 }
 
 /**
@@ -150,7 +109,11 @@ const firstIssue = (
  * @since 0.1.0 @category constructors
  */
 export const register = <C, I, R>(connector: Connector<C, I, R>, context: Context.Context<R>): Registered => {
-  const decode = Schema.decodeUnknownEither(connector.configSchema)
+  // strict for configs the engine will use: a key the schema doesn't know is a typo to report,
+  // not a setting to drop; lenient for showing what is stored
+  const decode = Schema.decodeUnknownEither(connector.configSchema, Issues.strict)
+  const decodeStored = Schema.decodeUnknownEither(connector.configSchema)
+  const encode = Schema.encodeEither(connector.configSchema)
   const configured = (config: C): Configured => ({
     pull: Option.fromNullable(connector.pull).pipe(
       Option.map((pull) => (window: Window) => pull(config, window).pipe(Stream.provideContext(context)))
@@ -177,10 +140,21 @@ export const register = <C, I, R>(connector: Connector<C, I, R>, context: Contex
       decode(raw ?? {}).pipe(
         Either.map(configured),
         Either.mapLeft((error) =>
-          new InvalidConfig({ connector: connector.key, ...firstIssue(connector.configSchema.ast, error) })
+          new InvalidConfig({
+            connector: connector.key,
+            ...Issues.describe(connector.configSchema.ast, raw ?? {}, error)
+          })
         )
       ),
-    redact: (raw) => decode(raw ?? {}).pipe(Either.match({ onLeft: () => ({}), onRight: redactValue }))
+    redact: (raw) =>
+      decodeStored(raw ?? {}).pipe(Either.match({
+        onLeft: () => ({}),
+        onRight: (decoded) =>
+          Either.match(encode(decoded), {
+            onLeft: () => redactValue(decoded),
+            onRight: (encoded) => shown(connector.configSchema.ast, decoded, encoded)
+          })
+      }))
   }
 }
 

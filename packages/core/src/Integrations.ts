@@ -38,12 +38,8 @@ export type CreateIntegration = typeof CreateIntegration.Type
 /** Three years, the default depth of the first history import. @since 0.1.0 @category constants */
 export const defaultHistoryDepthDays = 1096
 
-/**
- * Checks an IANA zone name.
- *
- * @since 0.1.0 @category validation
- */
-export const validateTimezone = (field: string, name: string): Either.Either<string, InvalidRequest> =>
+/** Checks an IANA zone name. */
+const validateTimezone = (field: string, name: string): Either.Either<string, InvalidRequest> =>
   Option.match(DateTime.zoneMakeNamed(name), {
     onNone: () =>
       Either.left(new InvalidRequest({ field, reason: `"${name}" is not an IANA time zone (e.g. Europe/Berlin)` })),

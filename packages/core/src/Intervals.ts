@@ -59,12 +59,8 @@ export interface IntervalRow {
 
 const seconds = (ms: number) => ms / 1000
 
-/**
- * Formats summed measures as a row.
- *
- * @since 0.1.0 @category constructors
- */
-export const toRow = (
+/** Formats summed measures as a row. */
+const toRow = (
   queue: Queue,
   channel: Channel,
   start: number,

@@ -86,6 +86,14 @@ export const applyAll = <S extends Segment>(existing: ReadonlyArray<S>, incoming
  * started inside the window: its "still running" claim came from the data being replaced, and
  * the re-import says what happened instead.
  *
+ * The cut never stays as an end the source did not report, provided the windows re-read
+ * cover the instant where the source ended the status: a status that still overlaps the
+ * window comes back whole with it (pull connectors return overlapping statuses whole) and
+ * covers the cut again, and one the source ended before `from` is set whole, with its real
+ * end, by the window that holds that end. So the scheduler re-reads from the old watermark
+ * minus the look-back after any gap (see `docs/scheduler.md`); windows may be applied in any
+ * order.
+ *
  * @since 0.1.0
  * @category combinators
  */

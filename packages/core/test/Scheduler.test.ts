@@ -144,6 +144,55 @@ describe("Scheduler: three days with a pause and a crash", () => {
     }), { timeout: 120_000 })
 })
 
+describe("Scheduler: an outage longer than the look-back", () => {
+  it.scoped("re-reads from the old watermark minus the look-back: corrections and states closed meanwhile land", () =>
+    Effect.gen(function*() {
+      // quarters restated three hours after they close; status ends written four hours late
+      const source = yield* makeSource({
+        seed: 21,
+        agents: 8,
+        corrections: { share: 0.3, delayMs: 3 * HOUR },
+        closeDelayMs: 4 * HOUR
+      })
+      return yield* Effect.gen(function*() {
+        yield* TestClock.setTime(iso("2026-03-02T09:07:00Z"))
+        const integration = yield* createPull({ historyDepthDays: 2 })
+        const storage = yield* Storage
+        const first = yield* startScheduler({ tenants: [tenant] })
+        yield* advance(first.scheduler, 6 * HOUR, 15 * MIN)
+        const stoppedAt = (yield* first.scheduler.cursor(tenant, integration.id)).incremental!
+        assert.strictEqual(stoppedAt, iso("2026-03-02T15:00:00Z"))
+        const before = yield* stored(storage, integration)
+        yield* first.stop
+
+        // down for 30 hours, longer than the 24-hour look-back
+        yield* TestClock.adjust(30 * HOUR)
+        const second = yield* startScheduler({ tenants: [tenant] })
+        yield* second.scheduler.awaitIdle
+        const cursors = yield* second.scheduler.cursor(tenant, integration.id)
+        // the gap re-reads the look-back before the old watermark
+        assert.strictEqual(cursors["backfill.gap.from"], stoppedAt - DAY)
+        assert.strictEqual(cursors["backfill.gap.missing"], stoppedAt)
+        assert.strictEqual(cursors["backfill.gap.next"], cursors["backfill.gap.to"])
+        const health = yield* second.scheduler.health(tenant, integration.id)
+        assert.deepStrictEqual(health.warnings, [])
+
+        const clean = yield* cleanImport(source, integration, cursors["backfill.history.from"]!, cursors.incremental!)
+        // the scenario has what the re-read must fix: quarters before the stop restated during the
+        // outage, and states stored open whose end the source wrote during the outage, before the stop
+        const beforeStop = (rows: typeof clean.intervals) => rows.filter((r) => r.start < stoppedAt)
+        assert.notDeepEqual(beforeStop(before.intervals), beforeStop(clean.intervals))
+        const closedMeanwhile = before.segments.filter((s) =>
+          s.end === null && clean.segments.some((c) =>
+            c.agentIdentifier === s.agentIdentifier && c.start === s.start && c.end !== null && c.end < stoppedAt
+          )
+        )
+        assert.isAbove(closedMeanwhile.length, 0)
+        assert.deepStrictEqual(yield* stored(storage, integration), clean)
+      }).pipe(Effect.provide(engineLayer(source)))
+    }), { timeout: 120_000 })
+})
+
 describe("Scheduler: history import", () => {
   it.scoped("imports three years in day chunks with progress, then runs steadily", () =>
     Effect.gen(function*() {

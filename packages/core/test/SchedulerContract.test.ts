@@ -239,16 +239,18 @@ describe("Schedule planning (pure)", () => {
       0,
       2
     ])
-    // two hours later, after a restart: the missed range is a gap, the newest interval incremental
+    // two hours later, after a restart: the missed range and the look-back before it are a
+    // gap (the old watermark is where the missing part starts), the newest interval incremental
     const later = iso("2026-03-02T11:07:00Z")
     const gap = Plan.plan(cursors, later, 2, t, true)
     assert.deepStrictEqual(gap, {
       _tag: "Write",
       reason: "gap",
       writes: [
-        ["backfill.gap.from", iso("2026-03-02T09:00:00Z")],
+        ["backfill.gap.from", iso("2026-03-01T09:00:00Z")],
         ["backfill.gap.to", iso("2026-03-02T10:45:00Z")],
-        ["backfill.gap.next", iso("2026-03-02T09:00:00Z")],
+        ["backfill.gap.missing", iso("2026-03-02T09:00:00Z")],
+        ["backfill.gap.next", iso("2026-03-01T09:00:00Z")],
         ["incremental", iso("2026-03-02T10:45:00Z")]
       ]
     })
@@ -258,6 +260,54 @@ describe("Schedule planning (pure)", () => {
       [iso("2026-03-02T09:00:00Z"), iso("2026-03-02T11:00:00Z"), iso("2026-03-02T11:00:00Z")],
       // look-back: not into the history still pending
     ])
+    // after the gap: what the gap has imported is in the next run's look-back, what it still has
+    // to import is not (it is read then)
+    const duringGap = new Map([
+      ...cursors,
+      ["backfill.history.low", iso("2026-02-28T09:00:00Z")],
+      ["backfill.gap.from", iso("2026-03-01T09:00:00Z")],
+      ["backfill.gap.to", iso("2026-03-02T11:00:00Z")],
+      ["backfill.gap.missing", iso("2026-03-02T09:00:00Z")],
+      ["backfill.gap.next", iso("2026-03-02T06:00:00Z")],
+      ["incremental", iso("2026-03-02T12:00:00Z")]
+    ])
+    const run = Plan.plan(duringGap, iso("2026-03-02T12:20:00Z"), 2, t, false)
+    assert.deepStrictEqual(run._tag === "Run" && run.windows.map((w) => [w.from, w.to, w.watermark?.value]), [
+      [iso("2026-03-02T12:00:00Z"), iso("2026-03-02T12:15:00Z"), iso("2026-03-02T12:15:00Z")],
+      [iso("2026-03-01T12:00:00Z"), iso("2026-03-02T06:00:00Z"), undefined],
+      [iso("2026-03-02T11:00:00Z"), iso("2026-03-02T12:00:00Z"), undefined]
+    ])
+    // the missing part of the gap starts at the old watermark, not where its re-read starts
+    assert.strictEqual(Plan.completeUntil(duringGap), iso("2026-03-02T09:00:00Z"))
+    assert.strictEqual(
+      Plan.completeUntil(new Map([...duringGap, ["backfill.gap.next", iso("2026-03-02T10:00:00Z")]])),
+      iso("2026-03-02T10:00:00Z")
+    )
+    // a second outage while a gap is pending: one gap, from a look-back before the watermark
+    // (or the pending part, if it starts earlier) to the newest interval, still missing from
+    // where the first gap's missing part starts
+    const again = Plan.plan(duringGap, iso("2026-03-03T12:20:00Z"), 2, t, true)
+    assert.deepStrictEqual(again, {
+      _tag: "Write",
+      reason: "gap",
+      writes: [
+        ["backfill.gap.from", iso("2026-03-01T09:00:00Z")],
+        ["backfill.gap.to", iso("2026-03-03T12:00:00Z")],
+        ["backfill.gap.missing", iso("2026-03-02T09:00:00Z")],
+        ["backfill.gap.next", iso("2026-03-01T12:00:00Z")],
+        ["incremental", iso("2026-03-03T12:00:00Z")]
+      ]
+    })
+    // the history imported so far is re-read by the look-back while the rest is pending
+    const firstDay = new Map([...cursors, ["backfill.history.low", iso("2026-03-01T09:00:00Z")]])
+    const afterFirstDay = Plan.plan(firstDay, iso("2026-03-02T09:20:00Z"), 2, t, false)
+    assert.deepStrictEqual(
+      afterFirstDay._tag === "Run" && afterFirstDay.windows.map((w) => [w.from, w.to, w.watermark?.value]),
+      [
+        [iso("2026-03-02T09:00:00Z"), iso("2026-03-02T09:15:00Z"), iso("2026-03-02T09:15:00Z")],
+        [iso("2026-03-01T09:00:00Z"), iso("2026-03-02T09:00:00Z"), undefined]
+      ]
+    )
     // a checkpoint in the future yields nothing but waiting
     const future = Plan.plan(
       new Map([...cursors, ["backfill.history.low", iso("2026-02-28T09:00:00Z")], ["incremental", iso("2026-03-03T00:00:00Z")]]),

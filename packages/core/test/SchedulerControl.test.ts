@@ -57,7 +57,8 @@ describe("Scheduler: pause, resume, delete", () => {
         yield* lifecycle.pause(tenant, integration.id)
         yield* gate.release
         yield* scheduler.awaitIdle
-        const refused = (yield* runs(integration.id)).at(-1)!
+        const recordedAtPause = yield* runs(integration.id)
+        const refused = recordedAtPause.at(-1)!
         assert.deepStrictEqual(
           { kind: refused.kind, from: refused.from, to: refused.to, applied: refused.applied },
           { kind: "pull", from: iso("2026-03-02T10:00:00Z"), to: iso("2026-03-02T10:15:00Z"), applied: 0 }
@@ -76,14 +77,18 @@ describe("Scheduler: pause, resume, delete", () => {
         yield* scheduler.wake(tenant, integration.id)
         yield* scheduler.awaitIdle
         const cursors = yield* scheduler.cursor(tenant, integration.id)
-        assert.strictEqual(cursors["backfill.gap.from"], iso("2026-03-02T10:00:00Z"))
+        // the gap: what the pause missed, after the look-back before it (corrections made meanwhile)
+        assert.strictEqual(cursors["backfill.gap.from"], iso("2026-03-01T10:00:00Z"))
+        assert.strictEqual(cursors["backfill.gap.missing"], iso("2026-03-02T10:00:00Z"))
         assert.strictEqual(cursors["backfill.gap.to"], iso("2026-03-02T13:00:00Z"))
         assert.strictEqual(cursors["backfill.gap.next"], iso("2026-03-02T13:00:00Z"))
         assert.strictEqual(cursors.incremental, iso("2026-03-02T13:15:00Z"))
-        const after = (yield* runs(integration.id)).filter((r) => r.error === null && r.from! >= iso("2026-03-02T10:00:00Z"))
+        const all = yield* runs(integration.id)
+        const after = all.slice(recordedAtPause.length).filter((r) => r.error === null)
         assert.deepStrictEqual(after.map((r) => [r.kind, r.from, r.to]), [
           // the newest interval first, without look-back into the pending gap; then the gap, once
           ["pull", iso("2026-03-02T13:00:00Z"), iso("2026-03-02T13:15:00Z")],
+          ["resume", iso("2026-03-01T10:00:00Z"), iso("2026-03-02T10:00:00Z")],
           ["resume", iso("2026-03-02T10:00:00Z"), iso("2026-03-02T13:00:00Z")]
         ])
         const clean = yield* cleanImport(source, integration, cursors["backfill.history.from"]!, cursors.incremental!)
@@ -139,21 +144,28 @@ describe("Scheduler: restart", () => {
         const second = yield* startScheduler({ tenants: [tenant] })
         yield* second.scheduler.awaitIdle
         const cursors = yield* second.scheduler.cursor(tenant, integration.id)
-        // the downtime is a gap up to the newest interval, which the incremental schedule imports
-        assert.strictEqual(cursors["backfill.gap.from"], stoppedAt)
+        // the downtime is a gap up to the newest interval, which the incremental schedule imports;
+        // the gap starts a look-back before the old watermark (what the source corrected meanwhile)
+        assert.strictEqual(cursors["backfill.gap.from"], stoppedAt - DAY)
+        assert.strictEqual(cursors["backfill.gap.missing"], stoppedAt)
         assert.strictEqual(cursors["backfill.gap.to"], iso("2026-03-02T13:45:00Z"))
         assert.strictEqual(cursors["backfill.gap.next"], iso("2026-03-02T13:45:00Z"))
         assert.strictEqual(cursors.incremental, iso("2026-03-02T14:00:00Z"))
-        // every interval after the history cutoff was committed by exactly one incremental or gap window
-        const committed = (yield* runs(integration.id)).filter((r) =>
-          r.error === null && (r.kind === "resume" || (r.kind === "pull" && r.to! - r.from! <= HOUR))
-        ).map((r) => [r.from!, r.to!] as const).sort((a, b) => a[0] - b[0])
-        let at = cursors["backfill.history.cutoff"]!
-        for (const [from, to] of committed) {
-          assert.strictEqual(from, at)
-          at = to
+        // the intervals after the history cutoff were committed by exactly one incremental window
+        // each, except the downtime, which the gap's windows tile exactly once
+        const committed = (yield* runs(integration.id)).filter((r) => r.error === null)
+        const tiles = (list: ReadonlyArray<{ from: number | null; to: number | null }>, from: number, to: number) => {
+          let at = from
+          for (const r of [...list].sort((a, b) => a.from! - b.from!)) {
+            assert.strictEqual(r.from, at)
+            at = r.to!
+          }
+          assert.strictEqual(at, to)
         }
-        assert.strictEqual(at, cursors.incremental)
+        const fresh = committed.filter((r) => r.kind === "pull" && r.to! - r.from! <= HOUR)
+        tiles(fresh.filter((r) => r.to! <= stoppedAt), cursors["backfill.history.cutoff"]!, stoppedAt)
+        tiles(fresh.filter((r) => r.from! >= stoppedAt), cursors["backfill.gap.to"]!, cursors.incremental!)
+        tiles(committed.filter((r) => r.kind === "resume"), stoppedAt - DAY, cursors["backfill.gap.to"]!)
         // the history was not imported again
         assert.strictEqual((yield* runs(integration.id)).filter((r) => r.kind === "history").length, 1)
         const clean = yield* cleanImport(source, integration, cursors["backfill.history.from"]!, cursors.incremental!)
@@ -283,7 +295,9 @@ describe("Scheduler: re-import and operator cursors", () => {
         yield* scheduler.wake(tenant, integration.id)
         yield* scheduler.awaitIdle
         const cursors = yield* scheduler.cursor(tenant, integration.id)
-        assert.strictEqual(cursors["backfill.gap.from"], iso("2026-03-02T08:00:00Z"))
+        // the gap re-reads the look-back before the rewound cursor, but not before the history start
+        assert.strictEqual(cursors["backfill.gap.from"], cursors["backfill.history.from"])
+        assert.strictEqual(cursors["backfill.gap.missing"], iso("2026-03-02T08:00:00Z"))
         assert.strictEqual(cursors.incremental, iso("2026-03-02T10:00:00Z"))
         const clean = yield* cleanImport(source, integration, cursors["backfill.history.from"]!, cursors.incremental!)
         assert.deepStrictEqual(yield* stored(storage, integration), clean)

@@ -217,6 +217,59 @@ describe("Segments.clearWindow", () => {
   })
 })
 
+describe("re-importing windows (clearWindow, then the source's statuses overlapping the window, whole)", () => {
+  /** One agent's timeline at the source: statuses in order, with holes; the last may still run. */
+  const timeline = fc.array(
+    fc.tuple(fc.integer({ min: 0, max: 60 }), fc.integer({ min: 1, max: 200 }), fc.boolean()),
+    { minLength: 1, maxLength: 12 }
+  ).map((xs) => {
+    const out: Array<Status> = []
+    let at = 0
+    for (const [k, [hole, length, open]] of xs.entries()) {
+      const start = at + hole
+      const last = k === xs.length - 1
+      out.push(s(`st${k}`, start, last && open ? null : start + length))
+      at = start + length
+    }
+    return out
+  })
+
+  it("property: every status overlapping the re-read range ends up as the source reports it, in any window order", () => {
+    fc.assert(
+      fc.property(
+        timeline,
+        fc.integer({ min: 0, max: 1400 }),
+        fc.integer({ min: 0, max: 300 }),
+        fc.integer({ min: 0, max: 300 }),
+        fc.array(fc.integer({ min: 0, max: HORIZON }), { maxLength: 10 }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 11, maxLength: 11 }),
+        (truth, readAt, lateBy, before, cuts, order) => {
+          // the store holds what the source said at `readAt`, when it wrote ends `lateBy` late:
+          // a status whose end wasn't written yet was open
+          const reported = truth.filter((x) => x.start < readAt).map((x) =>
+            x.end !== null && x.end + lateBy <= readAt ? x : s(x.id, x.start, null)
+          )
+          let current = Segments.applyAll<Status>([], reported)
+          // the re-read starts at least as early as any end written after `readAt`
+          const from = Math.max(0, readAt - lateBy - before)
+          const end = 100_000
+          const edges = [...new Set([from, ...cuts.filter((c) => c > from), end])].sort((a, b) => a - b)
+          const windows = edges.slice(0, -1).map((f, k) => ({ from: f, to: edges[k + 1]!, key: order[k] ?? 0 }))
+          for (const w of [...windows].sort((a, b) => a.key - b.key)) {
+            current = Segments.clearWindow(current, w.from, w.to)
+            current = Segments.applyAll(
+              current,
+              truth.filter((x) => x.start < w.to && (x.end === null || x.end > w.from))
+            )
+          }
+          assert.deepStrictEqual(current, truth)
+        }
+      ),
+      { numRuns: 1000 }
+    )
+  })
+})
+
 describe("Segments.splitAtBoundaries", () => {
   const tz = (name: string): DateTime.TimeZone => Either.getOrThrow(Bucketing.zone(name))
   const berlin = tz("Europe/Berlin")

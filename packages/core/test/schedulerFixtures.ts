@@ -64,6 +64,11 @@ export interface SourceOptions {
   readonly tickMs: number
   /** share of quarters restated, and how long after they close */
   readonly corrections?: { readonly share: number; readonly delayMs: number } | undefined
+  /**
+   * how long after a status ends the source writes its end (late ETL); until then the source
+   * reports it open, unless the agent's next status already shows
+   */
+  readonly closeDelayMs?: number | undefined
 }
 
 export interface TestSourceShape {
@@ -74,6 +79,10 @@ export interface TestSourceShape {
   readonly setKey: (key: string) => Effect.Effect<void>
   /** while on, every read also returns a status that ends before it starts */
   readonly setCorrupt: (on: boolean) => Effect.Effect<void>
+  /** while on, every read (and live feed) throws: a defect in the connector's code */
+  readonly setBroken: (on: boolean) => Effect.Effect<void>
+  /** forgets the failures injected with `fail` that have not happened yet */
+  readonly clearFailures: Effect.Effect<void>
   /** the next read waits until `release`; `reached` completes when it waits */
   readonly hold: Effect.Effect<{ readonly reached: Effect.Effect<void>; readonly release: Effect.Effect<void> }>
   readonly calls: Effect.Effect<number>
@@ -141,16 +150,18 @@ const activities = ["Ready", "Talk", "Break", "Offline"] as const
 const statusesIn = (o: SourceOptions, from: number, to: number, now: number): Array<AgentStatus> => {
   const out: Array<AgentStatus> = []
   for (let agent = 0; agent < o.agents; agent++) {
-    for (let h = Math.floor(from / HOUR) - 1; h <= Math.floor(to / HOUR); h++) {
+    const delay = o.closeDelayMs ?? 0
+    for (let h = Math.floor((from - delay) / HOUR) - 1; h <= Math.floor(to / HOUR); h++) {
       const activity = activities[Math.floor(unit(o.seed, 9, agent, h) * activities.length)]!
       const start = cut(o, agent, h)
-      const end = cut(o, agent, h + 1)
-      if (activity === "Offline" || start >= to || end <= from || start >= now) continue
+      // the end as the source knows it now: a status whose end isn't written yet is open
+      const end = cut(o, agent, h + 1) + delay <= now ? cut(o, agent, h + 1) : null
+      if (activity === "Offline" || start >= to || (end !== null && end <= from) || start >= now) continue
       out.push({
         agentIdentifier: `agent-${agent}`,
         activityIdentifier: activity,
         start: DateTime.unsafeMake(start),
-        end: end <= now ? DateTime.unsafeMake(end) : null
+        end: end === null ? null : DateTime.unsafeMake(end)
       })
     }
   }
@@ -188,6 +199,7 @@ export const makeSource = (options: Partial<SourceOptions> = {}) =>
     const failures = yield* Ref.make<ReadonlyArray<Connector.ConnectorError>>([])
     const key = yield* Ref.make("good-key")
     const corrupt = yield* Ref.make(false)
+    const broken = yield* Ref.make(false)
     const calls = yield* Ref.make(0)
     const windows = yield* Ref.make<ReadonlyArray<readonly [number, number]>>([])
     const opens = yield* Ref.make<ReadonlyArray<{ readonly position: number | undefined; readonly at: number }>>([])
@@ -202,6 +214,7 @@ export const makeSource = (options: Partial<SourceOptions> = {}) =>
           yield* Deferred.succeed(held.reached, undefined)
           yield* Deferred.await(held.release)
         }
+        if (yield* Ref.get(broken)) throw new TypeError("Cannot read properties of undefined (reading 'rows')")
         const injected = yield* Ref.modify(failures, (l) => [l[0], l.slice(1)] as const)
         if (injected) return yield* Effect.fail(injected)
         if (given !== (yield* Ref.get(key))) return yield* new Connector.AuthFailed({ reason: "unknown key" })
@@ -233,6 +246,7 @@ export const makeSource = (options: Partial<SourceOptions> = {}) =>
             const now = yield* Clock.currentTimeMillis
             const from = last
             last = now
+            if (yield* Ref.get(broken)) throw new TypeError("Cannot read properties of undefined (reading 'events')")
             const injected = yield* Ref.modify(failures, (l) => [l[0], l.slice(1)] as const)
             if (injected) return yield* Effect.fail(injected)
             const statuses = statusesIn(o, from - 2 * HOUR, now, now).filter((s) => {
@@ -247,6 +261,8 @@ export const makeSource = (options: Partial<SourceOptions> = {}) =>
       fail: (error, times = 1) => Ref.update(failures, (l) => [...l, ...Array.from({ length: times }, () => error)]),
       setKey: (k) => Ref.set(key, k),
       setCorrupt: (on) => Ref.set(corrupt, on),
+      setBroken: (on) => Ref.set(broken, on),
+      clearFailures: Ref.set(failures, []),
       hold: Effect.gen(function*() {
         const reached = yield* Deferred.make<void>()
         const release = yield* Deferred.make<void>()

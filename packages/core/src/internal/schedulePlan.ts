@@ -20,6 +20,7 @@ export const streams = {
   gapFrom: "backfill.gap.from",
   gapNext: "backfill.gap.next",
   gapTo: "backfill.gap.to",
+  gapMissing: "backfill.gap.missing",
   reimportFrom: "backfill.reimport.from",
   reimportNext: "backfill.reimport.next",
   reimportTo: "backfill.reimport.to",
@@ -176,16 +177,79 @@ const rangeStep = (task: "gap" | "reimport", p: Pending, names: typeof gapNames 
 }
 
 /**
+ * Where the re-read after a gap starts: the old watermark minus the look-back (on a boundary),
+ * never before the history start.
+ */
+const rereadStart = (watermark: number, hist: History | undefined, timing: Timing): number => {
+  let start = alignUp(watermark - timing.lookbackMs, timing)
+  if (hist) start = Math.max(start, hist.from)
+  return Math.min(start, watermark)
+}
+
+/** Removes the ranges in `holes` from [from, to); what is left, in order. */
+export const subtract = (
+  from: number,
+  to: number,
+  holes: ReadonlyArray<{ readonly from: number; readonly to: number }>
+): ReadonlyArray<{ from: number; to: number }> => {
+  let parts: Array<{ from: number; to: number }> = from < to ? [{ from, to }] : []
+  for (const hole of holes) {
+    if (!(hole.from < hole.to)) continue
+    parts = parts.flatMap((p) => {
+      if (hole.to <= p.from || hole.from >= p.to) return [p]
+      const out: Array<{ from: number; to: number }> = []
+      if (p.from < hole.from) out.push({ from: p.from, to: hole.from })
+      if (hole.to < p.to) out.push({ from: hole.to, to: p.to })
+      return out
+    })
+  }
+  return parts
+}
+
+/** The ranges a backfill (history, gap, re-import) still has to import: the look-back leaves them to it. */
+export const pendingRanges = (
+  cursors: ReadonlyMap<string, number>
+): ReadonlyArray<{ readonly from: number; readonly to: number }> => {
+  const out: Array<{ from: number; to: number }> = []
+  const hist = history(cursors)
+  if (hist && historyPending(hist)) {
+    out.push({ from: hist.from, to: hist.low }, { from: hist.high, to: hist.cutoff })
+  }
+  for (const names of [gapNames, reimportNames]) {
+    const p = pendingRange(cursors, names)
+    if (p) out.push({ from: p.next, to: p.to })
+  }
+  return out
+}
+
+/**
+ * Where everything after the history cutoff is imported up to: the watermark, or where a
+ * pending gap's missing part starts (what the gap only re-reads was imported before).
+ */
+export const completeUntil = (cursors: ReadonlyMap<string, number>): number | undefined => {
+  const watermark = cursors.get(streams.incremental)
+  if (watermark === undefined) return undefined
+  const gap = pendingRange(cursors, gapNames)
+  if (!gap) return watermark
+  return Math.min(watermark, Math.max(gap.next, cursors.get(streams.gapMissing) ?? gap.next))
+}
+
+/**
  * The next step of a historical integration.
  *
  * - no `incremental` cursor: initialise (history range, cutoff);
  * - `resumed` (the schedule starts, or runs again after a pause or a failing mark) and more
- *   than one interval missing since the watermark: the missing range becomes the resume gap
- *   (backfill state) and the incremental cursor moves to the start of the newest interval;
+ *   than one interval missing since the watermark: the resume gap (backfill state) is the
+ *   missing range *plus the look-back before it*, `[watermark − look-back, newest)`, so that
+ *   what the source corrected while nothing ran (late rows, states closed later) is read
+ *   again; `backfill.gap.missing` keeps the old watermark, where the data that was never
+ *   imported starts. The incremental cursor moves to the start of the newest interval;
  * - newly closed intervals: one run that imports them (in chunks, each committing the
- *   watermark), then re-imports the look-back (never below a cutoff whose backfill is still
- *   pending, never below the history start). While the schedule keeps running, missed
- *   intervals (failures) stay with the incremental cursor, which never passes a failed write;
+ *   watermark), then re-imports the look-back `[watermark − look-back, watermark)` (never below
+ *   the history start), except the parts a backfill still has to import (they are read then);
+ *   what a backfill has imported already is re-read like any other range. While the schedule
+ *   keeps running, missed intervals (failures) stay with the incremental cursor, which never
+ *   passes a failed write, so the run that succeeds re-reads the look-back before them too;
  * - then, one window at a time: the resume gap (oldest first), the re-import range, the
  *   history import (in the configured order);
  * - otherwise wait for the next interval to close and settle.
@@ -205,22 +269,29 @@ export const plan = (
   if (closed > watermark) {
     const newest = alignDown(closed - 1, timing)
     if (resumed && newest > watermark) {
-      const from = gap ? Math.min(gap.next, watermark) : watermark
-      const to = gap ? Math.max(gap.to, newest) : newest
+      const start = rereadStart(watermark, hist, timing)
+      const next = gap ? Math.min(gap.next, start) : start
+      const missing = gap ? Math.max(gap.next, cursors.get(streams.gapMissing) ?? gap.next) : watermark
       return {
         _tag: "Write",
         reason: "gap",
-        writes: [[streams.gapFrom, gap ? gap.from : from], [streams.gapTo, to], [streams.gapNext, from], [
-          streams.incremental,
-          newest
-        ]]
+        writes: [
+          [streams.gapFrom, gap ? Math.min(gap.from, next) : next],
+          [streams.gapTo, gap ? Math.max(gap.to, newest) : newest],
+          [streams.gapMissing, missing],
+          [streams.gapNext, next],
+          // last: it commits the decision (a crash before it plans the same gap again)
+          [streams.incremental, newest]
+        ]
       }
     }
-    let floor = watermark - timing.lookbackMs
-    if (gap) floor = Math.max(floor, gap.to)
-    if (hist) floor = Math.max(floor, historyPending(hist) ? hist.cutoff : hist.from)
-    floor = Math.min(alignUp(floor, timing), watermark)
-    const lookback: Array<PlannedWindow> = split(floor, watermark, timing).map((w) => ({ from: w.from, to: w.to }))
+    const floor = Math.min(
+      alignUp(Math.max(watermark - timing.lookbackMs, hist ? hist.from : Number.NEGATIVE_INFINITY), timing),
+      watermark
+    )
+    const lookback: Array<PlannedWindow> = subtract(floor, watermark, pendingRanges(cursors)).flatMap((part) =>
+      split(part.from, part.to, timing).map((w) => ({ from: w.from, to: w.to }))
+    )
     const fresh: Array<PlannedWindow> = split(watermark, closed, timing).map((w) => ({
       from: w.from,
       to: w.to,

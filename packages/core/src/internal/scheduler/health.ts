@@ -1,0 +1,150 @@
+/**
+ * An integration's import health, from what storage keeps (cursors, runs, the failing mark)
+ * and what this scheduler's fiber is doing (waiting out a backoff or a rate limit).
+ *
+ * @internal
+ */
+import * as Clock from "effect/Clock"
+import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import type { TenantId } from "../../Domain.js"
+import type { BackfillProgress, Health, Task } from "../../Scheduler.js"
+import * as Plan from "../schedulePlan.js"
+import type { Deps } from "./context.js"
+import { timingOf, toUtc } from "./context.js"
+import type { Operator } from "./operator.js"
+import * as Retry from "./retry.js"
+import type { Running } from "./running.js"
+import type { Supervisor } from "./supervisor.js"
+
+const taskNames: Record<Task, string> = {
+  incremental: "incremental import",
+  history: "history import",
+  gap: "gap import",
+  reimport: "re-import",
+  realtime: "realtime stream"
+}
+
+const progressOf = (
+  range: { readonly from: number; readonly to: number; readonly remaining: number },
+  chunkMs: number
+): BackfillProgress => {
+  const total = range.to > range.from ? Math.ceil((range.to - range.from) / chunkMs) : 0
+  const left = range.remaining > 0 ? Math.ceil(range.remaining / chunkMs) : 0
+  return {
+    from: toUtc(range.from),
+    to: toUtc(range.to),
+    done: range.remaining <= 0,
+    windowsDone: total - left,
+    windowsTotal: total,
+    remainingMs: Math.max(0, range.remaining)
+  }
+}
+
+export const make = (deps: Deps, running: Running, supervisor: Supervisor, operator: Operator) => {
+  const { options, registry, storage } = deps
+
+  return Effect.fn("Scheduler.health")(
+    function*(tenantId: TenantId, id: string) {
+      const integration = yield* operator.find(tenantId, id)
+      const cursors = yield* storage.cursors.list(integration.id)
+      const runs = yield* storage.runs.list(integration.id, 200)
+      const now = yield* Clock.currentTimeMillis
+      const state = yield* running.stateOf(integration.id)
+      const registered = yield* Effect.option(registry.get(integration.connector))
+      const timing = Option.isSome(registered) ? timingOf(options, integration, registered.value) : undefined
+      const chunkMs = options.chunkMs
+      const watermark = cursors.get(Plan.streams.incremental)
+      const hist = Plan.history(cursors)
+      const completeUntil = Plan.completeUntil(cursors)
+      const lagMs = completeUntil === undefined ? null : Math.max(0, now - completeUntil)
+      const streak = Retry.streakOf(cursors)
+      const lastError = runs.find((r) => r.error !== null)?.error ?? null
+      const waiting = state?._tag === "Waiting" && state.until > now ? state : undefined
+      const rateLimited = waiting?.rateLimited !== undefined ? waiting : undefined
+      const warnings: Array<string> = []
+      let stalled = false
+      if (integration.failing !== null) warnings.push(`failing: ${integration.failing}`)
+      else if (streak) {
+        warnings.push(
+          `retrying: ${streak.attempts} attempts failed in a row since ${
+            DateTime.formatIso(toUtc(streak.since))
+          }${lastError ? ` (last error: ${lastError})` : ""}`
+        )
+      }
+      if (rateLimited?.rateLimited !== undefined) {
+        warnings.push(
+          `rate limited by the source until ${DateTime.formatIso(toUtc(rateLimited.until))} (${
+            taskNames[rateLimited.rateLimited]
+          })`
+        )
+      }
+      if (integration.status === "active" && timing && completeUntil !== undefined && lagMs !== null) {
+        const threshold = Math.max(options.stallAfterMs, 2 * timing.cadence * 60_000 + timing.settleMs)
+        if (lagMs > threshold) {
+          const due = completeUntil + timing.cadence * 60_000 + timing.settleMs
+          const since = runs.filter((r) =>
+            (r.kind === "pull" || r.kind === "resume") && DateTime.toEpochMillis(r.startedAt) >= due
+          )
+          const reading = since.filter((r) => r.read > 0)
+          const after = DateTime.formatIso(toUtc(completeUntil))
+          if (reading.length > 0) {
+            stalled = true
+            warnings.push(
+              `stalled: ${reading.length} runs read ${
+                reading.reduce((n, r) => n + r.read, 0)
+              } records but nothing is imported after ${after}${
+                reading[0]!.error ? ` (last error: ${reading[0]!.error})` : ""
+              }`
+            )
+          } else {
+            const error = since.find((r) => r.error !== null)?.error
+            warnings.push(
+              `lagging: nothing imported after ${after} for ${Math.round(lagMs / 60_000)} minutes${
+                error ? ` (last error: ${error})` : ""
+              }`
+            )
+          }
+        }
+      }
+      const rangeProgress = (names: typeof Plan.gapNames | typeof Plan.reimportNames) => {
+        const from = cursors.get(names.from)
+        const next = cursors.get(names.next)
+        const to = cursors.get(names.to)
+        if (from === undefined || next === undefined || to === undefined) return null
+        return progressOf({ from, to, remaining: to - Math.max(next, from) }, chunkMs)
+      }
+      return {
+        integrationId: integration.id,
+        status: integration.status,
+        failing: integration.failing,
+        scheduled: supervisor.isScheduled(integration.id),
+        watermark: watermark === undefined ? null : toUtc(watermark),
+        completeUntil: completeUntil === undefined ? null : toUtc(completeUntil),
+        lagMs,
+        stalled,
+        warnings,
+        retrying: streak
+          ? {
+            attempts: streak.attempts,
+            since: toUtc(streak.since),
+            nextAttemptAt: waiting?.backoff ? toUtc(waiting.until) : null,
+            lastError
+          }
+          : null,
+        rateLimitedUntil: rateLimited ? toUtc(rateLimited.until) : null,
+        history: hist
+          ? progressOf(
+            { from: hist.from, to: hist.cutoff, remaining: (hist.low - hist.from) + (hist.cutoff - hist.high) },
+            chunkMs
+          )
+          : null,
+        gap: rangeProgress(Plan.gapNames),
+        reimport: rangeProgress(Plan.reimportNames),
+        realtimePosition: cursors.get(Plan.streams.realtime) ?? null,
+        lastRun: runs[0] ?? null
+      } satisfies Health
+    }
+  )
+}

@@ -1,0 +1,203 @@
+/**
+ * The historical runner: one step of a pull integration. It asks the planner
+ * (`schedulePlan.plan`) what to do from the committed cursors and the time, writes the
+ * cursors a decision needs (first connect, a gap), or reads and commits the planned windows,
+ * each replacing the integration's data in it together with its watermark.
+ *
+ * @internal
+ */
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import type { Configured, Registered } from "../../ConnectorRegistry.js"
+import type { Integration } from "../../Domain.js"
+import { batchSize } from "../../Domain.js"
+import type { StorageError } from "../../Errors.js"
+import * as Plan from "../schedulePlan.js"
+import type { Deps, Handle, Life, Outcome } from "./context.js"
+import { again, Defect, historyDays, retry, stop, timingOf, toUtc } from "./context.js"
+import type { Failures } from "./failures.js"
+import type { Progress } from "./progress.js"
+import { addBatch, emptyCollected, fitWindow, sameCursors } from "./windows.js"
+
+type Run = Extract<Plan.Step, { _tag: "Run" }>
+
+export type HistoricalStep = (
+  integration: Integration,
+  handle: Handle,
+  registered: Registered,
+  configured: Configured,
+  life: Life
+) => Effect.Effect<Outcome, StorageError>
+
+export const make = (deps: Deps, progress: Progress, failures: Failures): HistoricalStep => {
+  const { ingest, storage } = deps
+
+  /** Reads one window, fits it, and commits it with its watermark, unless the cursors moved. */
+  const importWindow = (
+    integration: Integration,
+    handle: Handle,
+    configured: Configured,
+    step: Run,
+    window: Plan.PlannedWindow,
+    snapshot: ReadonlyMap<string, number>
+  ) =>
+    Effect.gen(function*() {
+      const pull = Option.getOrThrow(configured.pull)
+      const started = yield* Clock.currentTimeMillis
+      const collected = emptyCollected()
+      const read = yield* Stream.suspend(() => pull({ from: toUtc(window.from), to: toUtc(window.to) })).pipe(
+        Stream.runForEach((batch) => Effect.sync(() => addBatch(collected, batch))),
+        // a connector that throws is a failure like any other: recorded, counted, retried
+        Effect.catchAllDefect((defect) => Effect.fail(new Defect({ where: "connector", defect }))),
+        Effect.either
+      )
+      if (Either.isLeft(read)) {
+        yield* failures.record(integration, step.kind, started, collected.read, window, read.left)
+        return { _tag: "Failed", error: read.left, read: collected.read } as const
+      }
+      const { batch, rejected } = fitWindow(collected, window, integration.dataKinds)
+      if (rejected > 0) {
+        yield* Effect.logWarning(`the connector returned ${rejected} records outside the window; they were not imported`)
+      }
+      const committed = yield* handle.lock.withPermits(1)(Effect.gen(function*() {
+        const current = yield* storage.cursors.list(integration.id)
+        if (!sameCursors(snapshot, current)) return Option.none()
+        yield* ingest.importWindow({
+          integration,
+          batch,
+          kind: step.kind,
+          window: { from: window.from, to: window.to },
+          watermark: window.watermark,
+          rejected
+        })
+        return Option.some(yield* storage.cursors.list(integration.id))
+      })).pipe(Effect.either)
+      if (Either.isLeft(committed)) {
+        yield* failures.record(integration, step.kind, started, collected.read, window, committed.left)
+        return { _tag: "Failed", error: committed.left, read: collected.read } as const
+      }
+      if (Option.isNone(committed.right)) return { _tag: "Moved" } as const
+      return {
+        _tag: "Committed",
+        cursors: committed.right.value,
+        read: collected.read,
+        applied: batchSize(batch),
+        rejected
+      } as const
+    })
+
+  const taskDone = (task: Plan.Task, cursors: ReadonlyMap<string, number>, last: boolean): boolean => {
+    switch (task) {
+      case "incremental":
+        return last
+      case "history":
+        return !Plan.historyPending(Plan.history(cursors))
+      case "gap":
+        return Plan.pendingRange(cursors, Plan.gapNames) === undefined
+      case "reimport":
+        return Plan.pendingRange(cursors, Plan.reimportNames) === undefined
+    }
+  }
+
+  const runWindows = (
+    integration: Integration,
+    handle: Handle,
+    configured: Configured,
+    timing: Plan.Timing,
+    step: Run,
+    cursors: ReadonlyMap<string, number>
+  ) =>
+    Effect.gen(function*() {
+      let snapshot = cursors
+      for (let i = 0; i < step.windows.length; i++) {
+        const window = step.windows[i]!
+        if (i > 0) {
+          // pause and delete take effect at a window boundary
+          const fresh = yield* storage.integrations.get(integration.id)
+          if (Option.isNone(fresh) || fresh.value.status !== "active") return retry
+        }
+        const result = yield* importWindow(integration, handle, configured, step, window, snapshot)
+        if (result._tag === "Moved") return retry
+        if (result._tag === "Failed") {
+          return yield* failures.onFailure(integration, timing, result.error, result.read, step.task)
+        }
+        snapshot = result.cursors
+        if (i === 0) yield* failures.succeeded(integration, snapshot)
+        const last = i === step.windows.length - 1
+        const done = taskDone(step.task, snapshot, last)
+        const windowsDone = step.task === "incremental" ? i + 1 : Math.min(step.windowsTotal, step.windowsDone + 1)
+        yield* progress.publish({
+          tenantId: integration.tenantId,
+          integrationId: integration.id,
+          task: step.task,
+          kind: step.kind,
+          from: toUtc(window.from),
+          to: toUtc(window.to),
+          read: result.read,
+          applied: result.applied,
+          rejected: result.rejected,
+          windowsDone: done && step.task !== "incremental" ? step.windowsTotal : windowsDone,
+          windowsTotal: step.windowsTotal,
+          records: progress.count(integration.id, step.task, result.applied),
+          done
+        })
+        if (done && step.task !== "incremental") {
+          yield* Effect.logInfo(`${step.task} import finished`)
+        }
+      }
+      return again
+    })
+
+  /** Writes the cursors of a planned decision, unless they moved since the plan. */
+  const write = (
+    integration: Integration,
+    handle: Handle,
+    step: Extract<Plan.Step, { _tag: "Write" }>,
+    cursors: ReadonlyMap<string, number>
+  ) =>
+    Effect.gen(function*() {
+      const written = yield* handle.lock.withPermits(1)(Effect.gen(function*() {
+        if (!sameCursors(cursors, yield* storage.cursors.list(integration.id))) return false
+        for (const [stream, value] of step.writes) yield* storage.cursors.set(integration.id, stream, value)
+        return true
+      }))
+      if (!written) return
+      const at = (s: string) => toUtc(step.writes.find(([k]) => k === s)?.[1] ?? 0).toJSON()
+      yield* step.reason === "init"
+        ? Effect.logInfo("first connect: history import planned").pipe(Effect.annotateLogs({
+          from: at(Plan.streams.historyFrom),
+          cutoff: at(Plan.streams.historyCutoff)
+        }))
+        : Effect.logInfo("gap detected: importing it as backfill, after a look-back before it").pipe(
+          Effect.annotateLogs({
+            from: at(Plan.streams.gapNext),
+            missing: at(Plan.streams.gapMissing),
+            cutoff: at(Plan.streams.gapTo)
+          })
+        )
+    })
+
+  return (integration, handle, registered, configured, life) =>
+    Effect.gen(function*() {
+      const timing = timingOf(deps.options, integration, registered)
+      if (timing === undefined || Option.isNone(configured.pull)) return stop
+      const now = yield* Clock.currentTimeMillis
+      const cursors = yield* storage.cursors.list(integration.id)
+      const step = Plan.plan(cursors, now, historyDays(integration, registered), timing, life.resumed)
+      if ((step._tag === "Write" && step.reason === "gap") || (step._tag === "Run" && step.task === "incremental")) {
+        life.resumed = false
+      }
+      switch (step._tag) {
+        case "Idle":
+          return { _tag: "Wait", until: step.until, wakeable: true } as const
+        case "Write":
+          yield* write(integration, handle, step, cursors)
+          return retry
+        case "Run":
+          return yield* runWindows(integration, handle, configured, timing, step, cursors)
+      }
+    })
+}

@@ -1,0 +1,118 @@
+/**
+ * One integration's fiber: it reads the integration, decides whether it runs (active, a
+ * connector that accepts its config, no failing mark that waits for a config change), hands
+ * the step to the historical or realtime runner, and then does what the step's outcome says:
+ * step again, wait for an instant (which `wake` may cut short), or back off along the retry
+ * `Schedule`. A step that dies or whose store fails is recorded and retried like a failed
+ * attempt, so nothing loops without a trace.
+ *
+ * @internal
+ */
+import * as Clock from "effect/Clock"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import type { IntegrationId } from "../../Domain.js"
+import type { StorageError } from "../../Errors.js"
+import type { Deps, Handle, Life, Outcome } from "./context.js"
+import { Defect, retry, stop } from "./context.js"
+import type { Failures } from "./failures.js"
+import type { HistoricalStep } from "./historical.js"
+import type { RealtimeStep } from "./realtime.js"
+import * as Retry from "./retry.js"
+import type { Running } from "./running.js"
+
+export const make = (
+  deps: Deps,
+  running: Running,
+  failures: Failures,
+  historical: HistoricalStep,
+  realtime: RealtimeStep
+): (id: IntegrationId) => Effect.Effect<void> => {
+  const { options, registry, storage } = deps
+  const schedule = Retry.backoffSchedule(options)
+  const backoffAfterFailure: Outcome = { _tag: "Backoff" }
+
+  const step = (id: IntegrationId, handle: Handle, life: Life): Effect.Effect<Outcome, StorageError> =>
+    Effect.gen(function*() {
+      const found = yield* storage.integrations.get(id)
+      if (Option.isNone(found) || found.value.status === "deleted") return stop
+      const integration = found.value
+      const now = yield* Clock.currentTimeMillis
+      const idle: Outcome = { _tag: "Wait", until: now + options.pollIntervalMs, wakeable: true }
+      const updatedAt = DateTime.toEpochMillis(integration.updatedAt)
+      if (life.seen !== undefined && life.seen !== updatedAt) life.resumed = true
+      life.seen = updatedAt
+      const stopped = integration.status !== "active" ||
+        (integration.failing !== null && !failures.retrying(yield* storage.cursors.list(id)))
+      if (stopped) {
+        // what is missed from here on is a gap, imported as backfill when it runs again
+        life.resumed = true
+        return idle
+      }
+      const registered = yield* Effect.either(registry.get(integration.connector))
+      if (Either.isLeft(registered)) {
+        yield* Effect.logWarning(registered.left.message)
+        return idle
+      }
+      const configured = registered.right.configure(integration.config)
+      if (Either.isLeft(configured)) {
+        yield* failures.markStopped(integration, configured.left.message)
+        return retry
+      }
+      return integration.schedule.type === "historical"
+        ? yield* historical(integration, handle, registered.right, configured.right, life)
+        : yield* realtime(integration, handle, configured.right)
+    })
+
+  return (id) =>
+    Effect.gen(function*() {
+      const handle = running.handleOf(id)
+      // a schedule that starts treats what it missed (the engine was down) as a gap
+      const life: Life = { resumed: true, seen: undefined }
+      const backoff = yield* Retry.makeBackoff(schedule)
+      while (true) {
+        handle.woken = false
+        yield* handle.latch.close
+        yield* running.setState(id, { _tag: "Busy" })
+        const outcome = yield* step(id, handle, life).pipe(
+          Effect.catchAllDefect((defect) => Effect.fail(new Defect({ where: "scheduler", defect }))),
+          Effect.catchAll((error) => Effect.as(failures.onStepFailure(id, error), backoffAfterFailure))
+        )
+        const now = yield* Clock.currentTimeMillis
+        switch (outcome._tag) {
+          case "Stop":
+            yield* Effect.logInfo("schedule stopped")
+            return
+          case "Again":
+            if (outcome.succeeded) yield* backoff.reset
+            yield* Effect.yieldNow()
+            break
+          case "Backoff": {
+            if (outcome.reset) yield* backoff.reset
+            const delay = yield* backoff.next
+            yield* running.setState(id, { _tag: "Waiting", until: now + delay, wakeable: false, backoff: true })
+            yield* Effect.sleep(Duration.millis(delay))
+            break
+          }
+          case "Wait": {
+            // woken while working: look again at once
+            if (outcome.wakeable && handle.woken) break
+            const delay = Math.max(0, outcome.until - now)
+            yield* running.setState(id, {
+              _tag: "Waiting",
+              until: now + delay,
+              wakeable: outcome.wakeable,
+              rateLimited: outcome.rateLimited
+            })
+            yield* outcome.wakeable
+              ? Effect.raceFirst(Effect.sleep(Duration.millis(delay)), handle.latch.await)
+              : Effect.sleep(Duration.millis(delay))
+            break
+          }
+        }
+      }
+    })
+}

@@ -1,0 +1,139 @@
+/**
+ * What hosts and operators ask of the scheduler: watch a tenant, wake an integration, read
+ * and (while paused) set its cursors, re-import a range. See the public `Scheduler` module for
+ * what each promises.
+ *
+ * @internal
+ */
+import * as Clock from "effect/Clock"
+import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import { quarterKey } from "../../Bucketing.js"
+import type { TenantId } from "../../Domain.js"
+import { IntegrationId } from "../../Domain.js"
+import { CursorLocked, IntegrationDeleted, IntegrationNotFound, InvalidRequest } from "../../Errors.js"
+import type { ReimportRange } from "../../Scheduler.js"
+import * as Plan from "../schedulePlan.js"
+import type { Deps } from "./context.js"
+import { timingOf, toUtc } from "./context.js"
+import type { Running } from "./running.js"
+import type { Supervisor } from "./supervisor.js"
+
+/** Streams an operator may set: the planner's (the failure streak is the scheduler's own). */
+const settable: ReadonlySet<string> = new Set(Object.values(Plan.streams))
+
+export const make = (deps: Deps, running: Running, supervisor: Supervisor) => {
+  const { options, registry, storage } = deps
+
+  /** The tenant's integration, or `IntegrationNotFound` (also for another tenant's). */
+  const find = (tenantId: TenantId, id: string) =>
+    Effect.gen(function*() {
+      const found = yield* storage.integrations.get(IntegrationId.make(id))
+      if (Option.isNone(found) || found.value.tenantId !== tenantId) {
+        return yield* new IntegrationNotFound({ integrationId: id })
+      }
+      return found.value
+    })
+
+  const watch = (tenantId: TenantId) => supervisor.watch(tenantId).pipe(Effect.withSpan("Scheduler.watch"))
+
+  const wake = Effect.fn("Scheduler.wake")(function*(tenantId: TenantId, id: string) {
+    const integration = yield* find(tenantId, id)
+    supervisor.addTenant(tenantId)
+    yield* supervisor.ensure(integration)
+    yield* running.signal(integration.id)
+  })
+
+  const cursor = Effect.fn("Scheduler.cursor")(function*(tenantId: TenantId, id: string) {
+    const integration = yield* find(tenantId, id)
+    const all = yield* storage.cursors.list(integration.id)
+    return Object.fromEntries(Array.from(all).sort(([a], [b]) => a.localeCompare(b))) as Readonly<
+      Record<string, number>
+    >
+  })
+
+  const setCursor = Effect.fn("Scheduler.setCursor")(
+    function*(tenantId: TenantId, id: string, stream: string, value: number) {
+      const integration = yield* find(tenantId, id)
+      if (integration.status === "deleted") return yield* new IntegrationDeleted({ integrationId: integration.id })
+      if (integration.status !== "paused") return yield* new CursorLocked({ integrationId: integration.id })
+      if (!settable.has(stream)) {
+        return yield* new InvalidRequest({
+          field: "stream",
+          reason: `unknown cursor stream "${stream}"; the streams are: ${Array.from(settable).join(", ")}`
+        })
+      }
+      if (!Number.isSafeInteger(value) || value < 0) {
+        return yield* new InvalidRequest({ field: "value", reason: "must be a non-negative integer" })
+      }
+      if (stream !== Plan.streams.realtime && quarterKey(value) !== value) {
+        return yield* new InvalidRequest({
+          field: "value",
+          reason: "a time cursor must be epoch milliseconds on a UTC quarter-hour"
+        })
+      }
+      const handle = running.handleOf(integration.id)
+      yield* handle.lock.withPermits(1)(storage.cursors.set(integration.id, stream, value))
+      yield* Effect.logInfo("cursor set by an operator").pipe(
+        Effect.annotateLogs({ integrationId: integration.id, stream, value })
+      )
+    }
+  )
+
+  const reimport = Effect.fn("Scheduler.reimport")(function*(tenantId: TenantId, id: string, range: ReimportRange) {
+    const integration = yield* find(tenantId, id)
+    if (integration.status === "deleted") return yield* new IntegrationDeleted({ integrationId: integration.id })
+    const from = DateTime.toEpochMillis(range.from)
+    const to = DateTime.toEpochMillis(range.to)
+    if (!(from < to)) return yield* new InvalidRequest({ field: "to", reason: "must be after from" })
+    const registered = yield* registry.get(integration.connector).pipe(
+      Effect.mapError((e) => new InvalidRequest({ field: "integration", reason: e.message }))
+    )
+    const canPull = Either.match(registered.configure(integration.config), {
+      onLeft: () => true,
+      onRight: (c) => Option.isSome(c.pull)
+    })
+    const timing = timingOf(options, integration, registered)
+    if (!canPull || timing === undefined) {
+      return yield* new InvalidRequest({
+        field: "integration",
+        reason: `integration ${integration.id} is not imported in historical windows (connector "${integration.connector}", ${
+          integration.schedule.type
+        } schedule), so it can't re-import a range`
+      })
+    }
+    const now = yield* Clock.currentTimeMillis
+    const alignedFrom = Plan.alignDown(from, timing)
+    const alignedTo = Math.min(Plan.alignUp(to, timing), Plan.lastClosed(now, timing))
+    if (!(alignedFrom < alignedTo)) {
+      return yield* new InvalidRequest({
+        field: "from",
+        reason: "the range has no closed interval yet (it must start before now minus the settle delay)"
+      })
+    }
+    const handle = running.handleOf(integration.id)
+    const accepted = yield* handle.lock.withPermits(1)(Effect.gen(function*() {
+      const cursors = yield* storage.cursors.list(integration.id)
+      const pending = Plan.pendingRange(cursors, Plan.reimportNames)
+      const start = pending ? Math.min(pending.next, alignedFrom) : alignedFrom
+      const end = pending ? Math.max(pending.to, alignedTo) : alignedTo
+      yield* storage.cursors.set(integration.id, Plan.streams.reimportTo, end)
+      yield* storage.cursors.set(integration.id, Plan.streams.reimportFrom, start)
+      yield* storage.cursors.set(integration.id, Plan.streams.reimportNext, start)
+      return { from: toUtc(start), to: toUtc(end) }
+    }))
+    yield* Effect.logInfo("re-import requested").pipe(
+      Effect.annotateLogs({ integrationId: integration.id, from: accepted.from.toJSON(), to: accepted.to.toJSON() })
+    )
+    supervisor.addTenant(tenantId)
+    yield* supervisor.ensure(integration)
+    yield* running.signal(integration.id)
+    return accepted
+  })
+
+  return { find, watch, wake, cursor, setCursor, reimport }
+}
+
+export type Operator = ReturnType<typeof make>
