@@ -23,6 +23,15 @@ const url = (() => {
   return u
 })()
 const sourceUrl = url.toString()
+/** a login that can only read, as the README asks for (check fails a superuser) */
+const reader = `acd_source_reader_${randomBytes(4).toString("hex")}`
+const readerPassword = randomBytes(12).toString("hex")
+const readerUrl = (() => {
+  const u = new URL(sourceUrl)
+  u.username = reader
+  u.password = readerPassword
+  return u.toString()
+})()
 
 const admin = async <A>(f: (client: pg.Client) => Promise<A>, connectionString = baseUrl): Promise<A> => {
   const client = new pg.Client({ connectionString })
@@ -59,11 +68,13 @@ beforeAll(async () => {
     for (const s of statusRows) {
       await c.query("INSERT INTO statuses VALUES ($1, $2, $3, $4)", [s.agent, s.activity, s.start, s.end])
     }
+    await c.query(`CREATE ROLE ${reader} LOGIN PASSWORD '${readerPassword}'; GRANT pg_read_all_data TO ${reader}`)
   })
 })
 
 afterAll(async () => {
   await admin((c) => c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`))
+  await admin((c) => c.query(`DROP ROLE IF EXISTS ${reader}`))
 })
 
 const contactsQuery = `
@@ -292,9 +303,9 @@ describe("sql connector on PostgreSQL", () => {
     }))
 
   describe("check", () => {
-    it.effect("a good configuration", () =>
+    it.effect("a good configuration, with a login that can only read", () =>
       Effect.gen(function*() {
-        const report = yield* SqlConnector.check(config())
+        const report = yield* SqlConnector.check(config({ connection: { url: readerUrl } }))
         assert.isTrue(report.ok, JSON.stringify(report.items, null, 2))
         assert.include(report.items[0]!.detail, "Connected to PostgreSQL")
       }))

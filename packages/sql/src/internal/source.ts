@@ -14,6 +14,7 @@ import * as Stream from "effect/Stream"
 import type { PreparedQuery } from "../Guard.js"
 import type { Connection } from "../SqlConfig.js"
 import type { Dialect } from "./dialect.js"
+import type { LoginPrivileges } from "./privileges.js"
 
 /** A driver failure, before classification. @internal */
 export class SourceFailure {
@@ -43,6 +44,8 @@ export interface Source {
     query: PreparedQuery,
     values: ReadonlyArray<unknown>
   ) => Effect.Effect<ReadonlyArray<Column> | undefined, SourceFailure>
+  /** what the login may do beyond reading, for `check`; `undefined` where there is no login (SQLite) */
+  readonly privileges: Effect.Effect<LoginPrivileges | undefined, SourceFailure>
 }
 
 /** @internal */

@@ -8,6 +8,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import { mysqlFindings, mysqlGrantee, mysqlPrivilegesQueries } from "../privileges.js"
 import type { Row, ServerTarget, Source, SourceOptions } from "../source.js"
 import { closingStepMs, describeTarget, fail, type SourceFailure, sessionStream } from "../source.js"
 
@@ -97,6 +98,24 @@ export const open = (options: SourceOptions, target: ServerTarget): Effect.Effec
             return Stream.repeatEffectChunkOption(pull)
           })
         ) as Stream.Stream<Row, SourceFailure>,
+      privileges: Effect.scoped(Effect.gen(function*() {
+        const { conn, state } = yield* readOnly
+        const run = (statement: string, values: ReadonlyArray<unknown> = []) =>
+          Effect.mapError(conn.executeUnprepared(statement, values, undefined), fail)
+        const [login] = yield* run(mysqlPrivilegesQueries.login)
+        const currentUser = String((login as { login?: unknown } | undefined)?.login ?? "")
+        const grantee = mysqlGrantee(currentUser)
+        const global = yield* run(mysqlPrivilegesQueries.global, [grantee])
+        const schema = yield* run(mysqlPrivilegesQueries.schema, [grantee])
+        const table = yield* run(mysqlPrivilegesQueries.table, [grantee])
+        state.done = true
+        return mysqlFindings(
+          currentUser,
+          global as ReadonlyArray<{ privilege: string; grantable?: string }>,
+          schema as ReadonlyArray<{ db: string; privilege: string }>,
+          table as ReadonlyArray<{ db: string; name: string; privilege: string }>
+        )
+      })),
       // mysql2's field list is not passed through @effect/sql-mysql2: columns are checked on rows
       columns: () => Effect.succeed(undefined)
     }

@@ -12,6 +12,8 @@ import * as Stream from "effect/Stream"
 import * as net from "node:net"
 import pg from "pg"
 import Cursor from "pg-cursor"
+import type { PgPrivilegesRow } from "../privileges.js"
+import { pgFindings, pgPrivilegesParameters, pgPrivilegesQuery } from "../privileges.js"
 import type { Column, Row, ServerTarget, Source, SourceOptions } from "../source.js"
 import { closingStepMs, describeTarget, fail, type SourceFailure, sessionStream, within } from "../source.js"
 
@@ -270,6 +272,11 @@ export const open = (options: SourceOptions, target: ServerTarget): Effect.Effec
               )
             ))
         ),
+      privileges: Effect.scoped(Effect.gen(function*() {
+        const session = yield* openSession(pool, target, options, pgPrivilegesQuery, pgPrivilegesParameters)
+        const [row] = (yield* session.fetch).rows
+        return row === undefined ? undefined : pgFindings(row as unknown as PgPrivilegesRow)
+      })),
       columns: (query, values) =>
         Effect.scoped(Effect.gen(function*() {
           const session = yield* openSession(pool, target, options, query.text, values)
