@@ -56,6 +56,9 @@ export const open = (options: SourceOptions, filename: string): Effect.Effect<So
             timeout: Math.min(options.queryTimeoutMs, 30_000)
           })
           db.pragma("query_only = ON")
+          // INTEGER values as bigint: an identifier past 2^53 is kept digit for digit, and a
+          // number too large to be exact is refused instead of rounded
+          db.defaultSafeIntegers(true)
           return db
         },
         catch: (cause) => fail(nativeLoadFailure(cause) ? notLoaded(cause) : cause)
