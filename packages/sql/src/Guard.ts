@@ -6,14 +6,20 @@
  * Two independent checks must both pass:
  *
  * 1. a dialect-aware tokenizer (strings, quoted identifiers, nested or flat comments, dollar
- *    quotes, MySQL `#` and `-- ` comments, backslash escapes tokenized both ways where the
- *    server may use either): exactly one statement, starting with SELECT or WITH, none of the
- *    writing or session keywords outside strings, comments and quoted identifiers, no
- *    placeholders other than `:from` and `:to`;
+ *    quotes, `U&"…"`, MySQL `#` and `-- ` comments, backslash escapes tokenized both ways
+ *    where the server may use either). First an allow-list of the statement's shape: exactly
+ *    one statement, a SELECT or `WITH name AS (…), … SELECT`, each WITH query itself a
+ *    SELECT/WITH/VALUES/TABLE (no data-modifying WITH). Then what may not appear anywhere:
+ *    writing, session and procedure keywords as unquoted words; locking clauses (`FOR
+ *    UPDATE/SHARE`, SQL Server lock hints, `NEXT VALUE FOR`); placeholders other than `:from`
+ *    and `:to`; and — under any spelling of the name: quoted, escaped, in any case, qualified
+ *    by a schema — the functions with side effects in `forbiddenFunctions`;
  * 2. `node-sql-parser` with the same dialect: the text must parse to a single `select`
- *    whose tree contains no writing statement and no `SELECT … INTO`.
+ *    whose tree contains no writing statement, no `SELECT … INTO`, no locking clause and no
+ *    forbidden function.
  *
- * The server then runs it read-only where it can (see the README).
+ * The server then runs it read-only where it can, and `check` reports a login that could do
+ * more than read (see the README): the guard is not the only line.
  *
  * @since 0.1.0
  */
@@ -61,8 +67,8 @@ export interface PreparedQuery {
 
 /**
  * Words that write, change the session, call procedures or reach outside the database.
- * They are refused anywhere outside strings, comments and quoted identifiers (quote a
- * column that happens to carry one of these names).
+ * They are refused as unquoted words anywhere outside strings and comments (quote a column
+ * that happens to carry one of these names: a quoted identifier can't start a statement).
  *
  * @since 0.1.0 @category constants
  */
@@ -122,39 +128,247 @@ export const forbiddenWords: ReadonlySet<string> = new Set([
   "restore",
   "dbcc",
   "bulk",
-  "openrowset",
-  "openquery",
-  "opendatasource",
-  "openxml",
-  "xp_cmdshell",
   "waitfor",
-  // functions with side effects that a read-only transaction does not stop
+  // functions of the SQLite command-line shell (not present in better-sqlite3)
+  "writefile",
+  "readfile",
+  "edit"
+])
+
+/**
+ * Functions a read-only transaction does not stop, or that must not run from a reporting
+ * query: they signal or end other sessions, change settings, take locks that outlive the
+ * statement, write the server's files or WAL, read the server's files, consume replication
+ * slots, reset statistics, assign transaction ids or advance sequences (which a rollback does
+ * not undo), reach other databases (dblink, linked servers), or run SQL text the guard never
+ * sees (`query_to_xml`, `ts_stat`, `crosstab`). Refused under every spelling of the name —
+ * unquoted, quoted (`"…"`, `` `…` ``, `[…]`, PostgreSQL `U&"…"`), in any case and qualified by
+ * any schema — wherever it appears, called or not: a column named like one of them has to be
+ * renamed in a view. See also `forbiddenFunctionPatterns`.
+ *
+ * @since 0.1.0 @category constants
+ */
+export const forbiddenFunctions: ReadonlySet<string> = new Set([
+  // PostgreSQL: sessions, settings, server signals
   "pg_terminate_backend",
   "pg_cancel_backend",
   "pg_reload_conf",
   "pg_rotate_logfile",
-  "pg_promote",
+  "pg_rotate_logfile_old",
+  "pg_log_backend_memory_contexts",
+  "pg_log_standby_snapshot",
+  "set_config",
+  "pg_notify",
+  // PostgreSQL: WAL, backups, recovery
   "pg_switch_wal",
+  "pg_switch_xlog",
+  "pg_create_restore_point",
+  "pg_backup_start",
+  "pg_backup_stop",
+  "pg_start_backup",
+  "pg_stop_backup",
+  "pg_promote",
+  "pg_wal_replay_pause",
+  "pg_wal_replay_resume",
+  "pg_xlog_replay_pause",
+  "pg_xlog_replay_resume",
+  "pg_export_snapshot",
+  "pg_import_system_collations",
+  "pg_nextoid",
+  "pg_buffercache_evict",
+  "pg_buffercache_evict_all",
+  "pg_buffercache_evict_relation",
+  // PostgreSQL: replication slots and origins
+  "pg_drop_replication_slot",
+  "pg_replication_slot_advance",
+  "pg_sync_replication_slots",
+  "pg_logical_emit_message",
+  // PostgreSQL: index maintenance that writes
+  "brin_summarize_new_values",
+  "brin_summarize_range",
+  "brin_desummarize_range",
+  "gin_clean_pending_list",
+  // PostgreSQL: the server's files (adminpack included)
   "pg_read_file",
   "pg_read_binary_file",
-  "pg_ls_dir",
   "pg_stat_file",
-  "set_config",
+  "pg_file_write",
+  "pg_file_rename",
+  "pg_file_unlink",
+  "pg_file_sync",
+  "pg_file_read",
+  "pg_file_length",
+  "pg_logdir_ls",
+  // PostgreSQL: large objects
   "lo_import",
   "lo_export",
   "lo_unlink",
-  "dblink",
-  "dblink_exec",
-  "dblink_connect",
+  "lo_create",
+  "lo_creat",
+  "lo_from_bytea",
+  "lo_put",
+  "lo_truncate",
+  "lo_truncate64",
+  "lo_open",
+  "lowrite",
+  // PostgreSQL: transaction ids and sequences
+  "txid_current",
+  "pg_current_xact_id",
+  "nextval",
+  "setval",
+  // PostgreSQL: SQL text run by the server (the guard never sees it)
+  "ts_stat",
+  "ts_rewrite",
+  "crosstab",
+  "crosstab2",
+  "crosstab3",
+  "crosstab4",
+  "connectby",
+  "pg_stat_statements_reset",
+  "postgres_fdw_disconnect",
+  "postgres_fdw_disconnect_all",
+  // MySQL / MariaDB
   "load_file",
-  "load_extension",
-  "writefile",
-  "readfile",
-  "edit",
-  "fts3_tokenizer",
   "get_lock",
-  "release_lock"
+  "release_lock",
+  "release_all_locks",
+  "master_pos_wait",
+  "source_pos_wait",
+  "wait_for_executed_gtid_set",
+  "wait_until_sql_thread_after_gtids",
+  "sys_exec",
+  "sys_eval",
+  "lastval",
+  // SQL Server
+  "openrowset",
+  "openquery",
+  "opendatasource",
+  "openxml",
+  "fn_xe_file_target_read_file",
+  "fn_get_audit_file",
+  "fn_trace_gettable",
+  // SQLite
+  "load_extension",
+  "fts3_tokenizer"
 ])
+
+/**
+ * Families of forbidden functions, matched against the normalised name: statistics resets,
+ * advisory locks, replication slots and origins, logical decoding, directory listings,
+ * dblink (another connection, which the read-only transaction does not cover), binary
+ * upgrade support, SQL text turned into XML, SQL Server extended procedures.
+ *
+ * @since 0.1.0 @category constants
+ */
+export const forbiddenFunctionPatterns: ReadonlyArray<RegExp> = [
+  /^pg_stat_reset/,
+  /^pg_(try_)?advisory_/,
+  /^pg_(create|copy)_\w*replication_slot$/,
+  /^pg_replication_origin_/,
+  /^pg_logical_slot_/,
+  /^pg_ls_/,
+  /^dblink/,
+  /^binary_upgrade_/,
+  /^(query|cursor)_to_xml/,
+  /^xp_/
+]
+
+/**
+ * Whether a function name (unquoted and lower-cased, without its schema) is forbidden.
+ *
+ * @since 0.1.0 @category predicates
+ */
+export const isForbiddenFunction = (name: string): boolean => {
+  const n = name.toLowerCase()
+  return forbiddenFunctions.has(n) || forbiddenFunctionPatterns.some((p) => p.test(n))
+}
+
+/** SQL Server table hints that take or hold locks a reporting query has no business holding. */
+const lockHints: ReadonlySet<string> = new Set([
+  "updlock",
+  "xlock",
+  "holdlock",
+  "tablock",
+  "tablockx",
+  "paglock",
+  "serializable",
+  "repeatableread",
+  "readcommittedlock"
+])
+
+/** The next token that is neither whitespace nor a comment. */
+const nextCode = (tokens: ReadonlyArray<Token>, index: number): Token | undefined => {
+  for (let j = index + 1; j < tokens.length; j++) {
+    const t = tokens[j]!
+    if (t.kind !== "ws" && t.kind !== "comment") return t
+  }
+  return undefined
+}
+
+const wordOf = (t: Token | undefined): string | undefined => t?.kind === "word" ? t.text.toLowerCase() : undefined
+
+/** The text between a quoted run's delimiters, doubled delimiters undone. */
+const unquote = (text: string, open: string, close: string): string =>
+  text.slice(open.length, text.length - close.length).split(close + close).join(close)
+
+/**
+ * Decodes a PostgreSQL `U&"…"` identifier: `\XXXX` and `\+XXXXXX` are code points, the
+ * escape character doubled is itself; `UESCAPE 'c'` after it picks another escape
+ * character. `undefined` when the escapes are malformed (the server refuses those).
+ */
+const decodeUnicodeIdentifier = (inner: string, escape: string): string | undefined => {
+  let out = ""
+  for (let i = 0; i < inner.length; i++) {
+    const c = inner[i]!
+    if (c !== escape) {
+      out += c
+      continue
+    }
+    if (inner[i + 1] === escape) {
+      out += escape
+      i++
+      continue
+    }
+    const long = inner[i + 1] === "+"
+    const hex = long ? inner.slice(i + 2, i + 8) : inner.slice(i + 1, i + 5)
+    if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length !== (long ? 6 : 4)) return undefined
+    const code = parseInt(hex, 16)
+    if (code > 0x10ffff) return undefined
+    out += String.fromCodePoint(code)
+    i += long ? 7 : 4
+  }
+  return out
+}
+
+/**
+ * The name an identifier token stands for, as the server resolves it — unquoted, with its
+ * escapes decoded — lower-cased (PostgreSQL's quoted names are case-sensitive, but refusing
+ * `"DBLINK_EXEC"` too costs nothing). MySQL `"…"` strings count as well: under `ANSI_QUOTES`
+ * they are identifiers. `undefined` for tokens that name nothing.
+ */
+const identifierName = (
+  tokens: ReadonlyArray<Token>,
+  index: number,
+  dialect: Dialect
+): string | undefined => {
+  const t = tokens[index]!
+  const text = t.text
+  if (t.kind === "word") return text.toLowerCase()
+  if (t.kind === "quotedIdent") {
+    if (/^u&"/i.test(text)) {
+      const after = nextCode(tokens, index)
+      const clause = wordOf(after) === "uescape" ? nextCode(tokens, tokens.indexOf(after!)) : undefined
+      const escape = clause?.kind === "string" ? unquote(clause.text, "'", "'") : "\\"
+      // malformed escapes: the server refuses the query, and so does the parser
+      return (decodeUnicodeIdentifier(unquote(text.slice(2), "\"", "\""), escape) ?? text).toLowerCase()
+    }
+    const open = text[0]!
+    const close = open === "[" ? "]" : open
+    return unquote(text, open, close).toLowerCase()
+  }
+  if (t.kind === "string" && dialect === "mysql" && text.startsWith("\"")) return unquote(text, "\"", "\"").toLowerCase()
+  return undefined
+}
 
 /** `REPLACE(…)` is a string function everywhere; `REPLACE INTO` writes. */
 const replaceIsFunction = (tokens: ReadonlyArray<Token>, index: number): boolean => {
@@ -169,6 +383,69 @@ const replaceIsFunction = (tokens: ReadonlyArray<Token>, index: number): boolean
 const where = (sql: string, offset: number) => {
   const { column, line } = lineColumn(sql, offset)
   return `line ${line}, column ${column}`
+}
+
+/** The index of the ")" closing the "(" at `open`, or -1. */
+const closing = (code: ReadonlyArray<Token>, open: number): number => {
+  let depth = 0
+  for (let j = open; j < code.length; j++) {
+    if (code[j]!.text === "(") depth++
+    else if (code[j]!.text === ")" && --depth === 0) return j
+  }
+  return -1
+}
+
+/** the first word inside a parenthesised query, past any further "(" */
+const firstWordFrom = (code: ReadonlyArray<Token>, index: number): string => {
+  let j = index
+  while (code[j]?.text === "(") j++
+  return wordOf(code[j]) ?? code[j]?.text ?? "nothing"
+}
+
+/**
+ * The allowed shape of the statement, on the code tokens (no whitespace or comments): a
+ * SELECT, or `WITH [RECURSIVE] name [(columns)] AS [[NOT] MATERIALIZED] (query), …` followed
+ * by a SELECT, where each WITH query is itself a SELECT, a WITH, `VALUES` or `TABLE` — never a
+ * data-modifying statement. Leading parentheses are allowed around the statement.
+ */
+const checkShape = (code: ReadonlyArray<Token>): string | undefined => {
+  let k = 0
+  while (code[k]?.text === "(") k++
+  const first = wordOf(code[k])
+  if (first === "select") return undefined
+  if (first !== "with") return `it must start with SELECT or WITH, not ${JSON.stringify(code[k]?.text ?? "")}`
+  k++
+  if (wordOf(code[k]) === "recursive") k++
+  for (;;) {
+    const name = code[k]
+    if (name?.kind !== "word" && name?.kind !== "quotedIdent") return "each WITH query must have a name"
+    k++
+    if (code[k]?.text === "(") {
+      const end = closing(code, k)
+      if (end < 0) return "its parentheses are not balanced"
+      k = end + 1
+    }
+    if (wordOf(code[k]) !== "as") return `the WITH query ${name.text} must be followed by AS (…)`
+    k++
+    if (wordOf(code[k]) === "not") k++
+    if (wordOf(code[k]) === "materialized") k++
+    if (code[k]?.text !== "(") return `the WITH query ${name.text} must be followed by AS (…)`
+    const end = closing(code, k)
+    if (end < 0) return "its parentheses are not balanced"
+    const inner = firstWordFrom(code, k + 1)
+    if (inner !== "select" && inner !== "with" && inner !== "values" && inner !== "table") {
+      return `the WITH query ${name.text} is ${JSON.stringify(inner.toUpperCase())}, not a SELECT: ` +
+        "data-modifying WITH queries are not allowed"
+    }
+    k = end + 1
+    if (code[k]?.text !== ",") break
+    k++
+  }
+  const main = firstWordFrom(code, k)
+  if (main !== "select") {
+    return `after its WITH queries it must be a SELECT, not ${JSON.stringify(main.toUpperCase())}`
+  }
+  return undefined
 }
 
 /** The tokenizer's verdict under one reading of backslashes. */
@@ -190,15 +467,37 @@ const checkTokens = (
         "only a single SELECT is allowed"
     )
   }
-  const first = body.find((t) => t.text !== "(")
-  const firstWord = first?.kind === "word" ? first.text.toLowerCase() : undefined
-  if (firstWord !== "select" && firstWord !== "with") {
-    return Either.left(`it must start with SELECT or WITH, not ${JSON.stringify(first?.text ?? "")}`)
-  }
   for (let k = 0; k < tokens.length; k++) {
     const t = tokens[k]!
+    const name = identifierName(tokens, k, dialect)
+    if (name !== undefined && isForbiddenFunction(name)) {
+      return Either.left(
+        `it uses ${name} at ${where(sql, t.start)}, a function with side effects outside the query ` +
+          "(or that runs SQL the guard does not see); it is refused however its name is quoted or qualified"
+      )
+    }
     if (t.kind === "word") {
       const word = t.text.toLowerCase()
+      if (word === "for") {
+        const lock = wordOf(nextCode(tokens, k))
+        if (lock === "update" || lock === "share" || lock === "no" || lock === "key") {
+          return Either.left(
+            `it has a locking clause (FOR ${lock.toUpperCase()}…) at ${where(sql, t.start)}: ` +
+              "a reporting query must not lock rows"
+          )
+        }
+      }
+      if (word === "next" && wordOf(nextCode(tokens, k)) === "value") {
+        return Either.left(
+          `it uses NEXT VALUE FOR at ${where(sql, t.start)}: it advances a sequence, which a rollback does not undo`
+        )
+      }
+      if (dialect === "mssql" && lockHints.has(word)) {
+        return Either.left(
+          `it uses the table hint ${t.text.toUpperCase()} at ${where(sql, t.start)}: a reporting query must not ` +
+            "take or hold locks"
+        )
+      }
       if (word === "replace" && !replaceIsFunction(tokens, k)) {
         return Either.left(`it uses REPLACE at ${where(sql, t.start)}: only reading queries are allowed`)
       }
@@ -219,6 +518,8 @@ const checkTokens = (
       )
     }
   }
+  const shape = checkShape(body)
+  if (shape !== undefined) return Either.left(shape)
   return Either.right(tokens)
 }
 
@@ -268,7 +569,20 @@ const writingTypes = new Set([
   "show"
 ])
 
-/** Finds a writing statement or a SELECT … INTO anywhere in the parsed tree. */
+/** A function's name in node-sql-parser's tree (a string, or `{ name: [{ value }], schema }`), without its schema. */
+const functionName = (name: unknown): string | undefined => {
+  if (typeof name === "string") return name.split(".").pop()
+  if (name === null || typeof name !== "object") return undefined
+  const parts = (name as { name?: unknown }).name
+  if (!Array.isArray(parts) || parts.length === 0) return undefined
+  const last = parts[parts.length - 1] as { value?: unknown } | string
+  return typeof last === "string" ? last : typeof last.value === "string" ? last.value : undefined
+}
+
+/**
+ * Finds a writing statement, a SELECT … INTO, a locking clause or a forbidden function
+ * anywhere in the parsed tree.
+ */
 const findWrite = (node: unknown, depth = 0): string | undefined => {
   if (depth > 200 || node === null || typeof node !== "object") return undefined
   if (Array.isArray(node)) {
@@ -281,6 +595,12 @@ const findWrite = (node: unknown, depth = 0): string | undefined => {
   const record = node as Record<string, unknown>
   const type = record["type"]
   if (typeof type === "string" && writingTypes.has(type.toLowerCase())) return type.toUpperCase()
+  if (type === "function") {
+    const name = functionName(record["name"])
+    if (name !== undefined && isForbiddenFunction(name)) return `the function ${name}`
+  }
+  const locking = record["locking_read"]
+  if (locking !== null && locking !== undefined && locking !== "") return "a locking clause"
   const into = record["into"]
   if (into !== null && typeof into === "object") {
     const i = into as Record<string, unknown>

@@ -21,6 +21,8 @@ import type { SqlConfigEncoded } from "./SqlConfig.js"
 import { SqlConfig } from "./SqlConfig.js"
 import { dialectName } from "./internal/dialect.js"
 import { classify } from "./internal/errors.js"
+import type { LoginPrivileges } from "./internal/privileges.js"
+import { readOnlyGrant } from "./internal/privileges.js"
 import type { ColumnSpec, Layout, RowProblem } from "./internal/rows.js"
 import { columnSpecs, decodeAggregate, decodeContact, decodeStatus } from "./internal/rows.js"
 import type { Column, Row, Source, SourceFailure } from "./internal/source.js"
@@ -300,8 +302,63 @@ const compareColumns = (
 const describeError = (e: Connector.ConnectorError): string => e.message
 
 /**
+ * What the login may do beyond reading, as check items. `login privileges` fails for a login
+ * that can reach outside the database or take over the server (superuser, running programs,
+ * writing the server's files, granting itself roles): the read-only transaction does not stop
+ * dblink to its own database or admin functions, and the guard's list of functions can't know
+ * a customer's own. Write privileges and CREATE are reported as `login privileges (warning)`,
+ * which does not fail the check (the contract has no warning level: its detail starts with
+ * "Warning:"). Each finding comes with the statement that takes it away.
+ */
+const privilegeItems = (
+  dialect: SqlConfig["driver"],
+  result: Either.Either<LoginPrivileges | undefined, Connector.ConnectorError>
+): Array<Connector.CheckItem> => {
+  if (Either.isLeft(result)) {
+    return [{
+      name: "login privileges (warning)",
+      ok: true,
+      detail: `Warning: the login's privileges could not be checked (${describeError(result.left)}). ` +
+        "Make sure it can only read."
+    }]
+  }
+  const privileges = result.right
+  if (privileges === undefined) return []
+  const login = JSON.stringify(privileges.login)
+  const fails = privileges.findings.filter((f) => f.severity === "fail")
+  const warns = privileges.findings.filter((f) => f.severity === "warn")
+  const grant = readOnlyGrant(dialect, privileges.login)
+  const items: Array<Connector.CheckItem> = [
+    fails.length > 0
+      ? {
+        name: "login privileges",
+        ok: false,
+        detail: `The login ${login} can do far more than read, and the read-only transaction does not stop all ` +
+          `of it: ${fails.map((f) => f.problem).join("; ")}. Fix: ${fails.map((f) => f.fix).join(" ")} ` +
+          `Better, give the connector a login that can only read: ${grant}`
+      }
+      : {
+        name: "login privileges",
+        ok: true,
+        detail: `The login ${login} is not a superuser and can't reach outside the database.`
+      }
+  ]
+  if (warns.length > 0) {
+    items.push({
+      name: "login privileges (warning)",
+      ok: true,
+      detail: `Warning: the login ${login} can write. Queries run read-only, which stops plain writes but not ` +
+        `every function: ${warns.map((f) => f.problem).join("; ")}. Fix: ${warns.map((f) => f.fix).join(" ")}`
+    })
+  }
+  return items
+}
+
+/**
  * Tests a configuration: connects (a rejected login is reported as such, an unreachable host
- * as unreachable), runs each query on an empty window and compares the columns it returns
+ * as unreachable), reports what the login may do beyond reading (a superuser or a login that
+ * can reach outside the database fails the check, one that can write gets a warning item,
+ * each with the GRANT/REVOKE that fixes it), runs each query on an empty window and compares the columns it returns
  * with the ones its layout needs (names and, where the driver reports them, types), then
  * reads a sample of the last 24 hours and reports the first row that can't be read.
  *
@@ -327,6 +384,10 @@ export const check = (config: SqlConfig): Effect.Effect<Connector.CheckReport> =
     }
     const source = opened.right
     items.push({ name: "connection", ok: true, detail: `Connected to ${dialectName[config.driver]} at ${target}.` })
+    const privileges = yield* Effect.either(
+      source.privileges.pipe(Effect.mapError((f) => classify(f.cause, failureContext(config, "privileges"))))
+    )
+    items.push(...privilegeItems(config.driver, privileges))
     const planned = plans(config, ["contacts", "agentStatuses", ...(config.realtime?.query ? ["realtime" as const] : [])])
     if (Either.isLeft(planned)) {
       items.push({ name: planned.left.record, ok: false, detail: planned.left.reason })

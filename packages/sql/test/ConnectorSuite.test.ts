@@ -8,6 +8,7 @@ import Database from "better-sqlite3"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import pg from "pg"
@@ -72,6 +73,9 @@ const sourceUrl = (() => {
   u.pathname = `/${database}`
   return u
 })()
+/** the connector's login: it may only read (check fails a superuser) */
+const reader = `acd_conformance_reader_${randomBytes(4).toString("hex")}`
+const readerPassword = randomBytes(12).toString("hex")
 
 const withClient = async <A>(connectionString: string, f: (c: pg.Client) => Promise<A>): Promise<A> => {
   const client = new pg.Client({ connectionString })
@@ -115,7 +119,16 @@ const PgSourceLayer = Layer.scoped(
           "INSERT INTO statuses SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[])",
           [0, 1, 2, 3].map((k) => data.statuses.map((r) => r[k]))
         )
+        await c.query(`CREATE ROLE ${reader} LOGIN PASSWORD '${readerPassword}'; GRANT SELECT ON contacts, statuses TO ${reader}`)
       })
+    )
+    yield* Effect.addFinalizer(() =>
+      Effect.promise(() =>
+        withClient(baseUrl, async (c) => {
+          await c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
+          await c.query(`DROP ROLE IF EXISTS ${reader}`)
+        })
+      )
     )
     const locker = new pg.Client({ connectionString: sourceUrl.toString() })
     yield* Effect.acquireRelease(Effect.promise(() => locker.connect()), () => Effect.promise(() => locker.end()))
@@ -131,9 +144,10 @@ const PgSourceLayer = Layer.scoped(
   })
 )
 
-const pgConfig = (password?: string) => {
+const pgConfig = (password = readerPassword) => {
   const url = new URL(sourceUrl.toString())
-  if (password !== undefined) url.password = password
+  url.username = reader
+  url.password = password
   return {
     driver: "pg",
     connection: { url: url.toString() },

@@ -113,6 +113,75 @@ describe("Guard", () => {
       refused("sqlite", "SELECT load_extension('/tmp/evil.so')")
       refused("mssql", "SELECT * FROM OPENROWSET('SQLNCLI', 'Server=x;', 'SELECT 1')")
     })
+    it("side-effecting functions however their name is quoted, escaped or qualified (PostgreSQL)", () => {
+      const calls = [
+        "SELECT \"dblink_exec\"('host=127.0.0.1', 'DELETE FROM contacts')",
+        "SELECT \"public\".\"dblink_exec\"('x', 'y')",
+        "SELECT \"pg_terminate_backend\"(pid) FROM pg_stat_activity",
+        "SELECT \"PG_TERMINATE_BACKEND\"(pid) FROM pg_stat_activity",
+        "SELECT pg_catalog . /* */ \"set_config\"('statement_timeout', '0', false)",
+        "SELECT U&\"\\0064blink_exec\"('x', 'y')",
+        "SELECT u&\"\\+000064blink_exec\"('x', 'y')",
+        "SELECT U&\"!0064blink_exec\" UESCAPE '!' ('x', 'y')",
+        "SELECT pg_stat_reset()",
+        "SELECT pg_stat_reset_shared('bgwriter')",
+        "SELECT pg_create_logical_replication_slot('s', 'test_decoding')",
+        "SELECT pg_create_physical_replication_slot('s')",
+        "SELECT pg_drop_replication_slot('s')",
+        "SELECT pg_logical_slot_get_changes('s', NULL, NULL)",
+        "SELECT pg_file_write('f', 'x', false)",
+        "SELECT pg_file_rename('a', 'b')",
+        "SELECT pg_file_unlink('a')",
+        "SELECT lo_import('/etc/passwd')",
+        "SELECT lo_export(1, '/tmp/x')",
+        "SELECT pg_read_file('/etc/passwd')",
+        "SELECT pg_read_binary_file('/etc/passwd')",
+        "SELECT * FROM pg_ls_dir('.')",
+        "SELECT pg_advisory_lock(1)",
+        "SELECT pg_try_advisory_xact_lock_shared(1)",
+        "SELECT pg_cancel_backend(1)",
+        "SELECT pg_reload_conf()",
+        "SELECT pg_rotate_logfile()",
+        "SELECT pg_switch_wal()",
+        "SELECT txid_current()",
+        "SELECT pg_current_xact_id()",
+        "SELECT nextval('s')",
+        "SELECT query_to_xml('SELECT dblink_exec(''x'', ''y'')', true, true, '')",
+        "SELECT * FROM ts_stat('SELECT dblink_exec(''x'', ''y'')::tsvector')",
+        "SELECT pg_notify('c', 'x')"
+      ]
+      for (const sql of calls) assert.include(refused("pg", sql), "function with side effects", sql)
+    })
+    it("side-effecting functions in backticks, brackets and ANSI_QUOTES (MySQL, SQL Server, SQLite)", () => {
+      assert.include(refused("mysql", "SELECT `load_file`('/etc/passwd') AS x"), "load_file")
+      assert.include(refused("mysql", "SELECT `mysql`.`GET_LOCK`('x', 1) AS x"), "get_lock")
+      assert.include(refused("mysql", "SELECT \"load_file\"('/etc/passwd') AS x"), "load_file")
+      assert.include(refused("mssql", "SELECT * FROM [OPENROWSET]('SQLNCLI', 'Server=x;', 'SELECT 1')"), "openrowset")
+      assert.include(refused("mssql", "SELECT * FROM [master].[dbo].[xp_dirtree]('C:\\')"), "xp_dirtree")
+      assert.include(refused("mssql", "SELECT * FROM \"openquery\"(srv, 'SELECT 1')"), "openquery")
+      for (const quoted of ["[load_extension]", "`load_extension`", "\"load_extension\"", "main.\"LOAD_EXTENSION\""]) {
+        assert.include(refused("sqlite", `SELECT ${quoted}('/tmp/evil.so') AS x`), "load_extension")
+      }
+    })
+    it("locking clauses, sequences and lock hints", () => {
+      for (const d of dialects) {
+        for (const clause of ["FOR UPDATE", "FOR NO KEY UPDATE", "FOR SHARE", "FOR KEY SHARE", "FOR UPDATE SKIP LOCKED"]) {
+          refused(d, `SELECT a FROM t ${clause}`)
+        }
+        assert.include(refused(d, "SELECT a FROM t FOR SHARE"), "locking clause")
+      }
+      assert.include(refused("mysql", "SELECT a FROM t LOCK IN SHARE MODE"), "LOCK")
+      assert.include(refused("mssql", "SELECT a FROM t WITH (UPDLOCK)"), "UPDLOCK")
+      assert.include(refused("mssql", "SELECT a FROM t WITH (HOLDLOCK, ROWLOCK)"), "HOLDLOCK")
+      assert.include(refused("mssql", "SELECT NEXT VALUE FOR dbo.s AS n"), "NEXT VALUE FOR")
+      // FOR in other places stays allowed
+      accepted("mssql", "SELECT name FROM queues FOR JSON PATH")
+    })
+    it("data-modifying WITH queries by their shape, and statements that are not a SELECT after WITH", () => {
+      assert.include(refused("pg", "WITH d AS (VALUES (1)) VALUES (2)"), "must be a SELECT")
+      assert.include(refused("pg", "WITH \"d\" AS (SHOW search_path) SELECT 1 AS x"), "not a SELECT")
+      assert.include(refused("pg", "WITH d AS NOT MATERIALIZED (SELECT 1) TABLE d"), "must be a SELECT")
+    })
     it("a second statement hidden after a line comment's end", () => {
       for (const d of dialects) refused(d, "SELECT 1 AS x -- comment\n; DROP TABLE x")
     })

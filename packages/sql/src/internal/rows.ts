@@ -137,19 +137,39 @@ const orThrow = <A>(column: string, e: Either.Either<A, string>): A => {
   return e.right
 }
 
+/** a UTF-16 surrogate without its other half */
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+/**
+ * Identifiers and names are kept verbatim — formula-like text, control characters, any script
+ * — except what can't be kept as it was: NUL (PostgreSQL stores can't hold it), U+FFFD (what
+ * drivers make of bytes that are not valid text in the source's encoding: two different
+ * broken names would become one queue), and lone UTF-16 surrogates (malformed text).
+ */
+const checkedText = (column: string, s: string): string => {
+  if (s.length > 255) throw new Problem(column, "it is longer than 255 characters")
+  if (s.includes("\u0000")) throw new Problem(column, `${describe(s)} contains a NUL character (U+0000), which can't be stored`)
+  if (s.includes("\uFFFD")) {
+    throw new Problem(
+      column,
+      `${describe(s)} contains U+FFFD, the replacement for bytes that are not valid text ` +
+        "(is the source's text in another encoding than the database declares?)"
+    )
+  }
+  if (loneSurrogate.test(s)) throw new Problem(column, `${describe(s)} contains a lone UTF-16 surrogate: malformed text`)
+  return s
+}
+
 const textOf = (row: Map<string, unknown>, column: string, min = 1): string => {
   const s = orThrow(column, readText(get(row, column)))
   if (s.length < min) throw new Problem(column, "it is empty")
-  if (s.length > 255) throw new Problem(column, "it is longer than 255 characters")
-  return s
+  return checkedText(column, s)
 }
 const queueNameOf = (row: Map<string, unknown>): string => {
   const v = optional(row, "queue_name")
   if (!row.has("queue_name")) throw new Problem("queue_name", "the column is missing from the result")
   if (v === undefined) return ""
-  const s = orThrow("queue_name", readText(v))
-  if (s.length > 255) throw new Problem("queue_name", "it is longer than 255 characters")
-  return s
+  return checkedText("queue_name", orThrow("queue_name", readText(v)))
 }
 const channelOf = (row: Map<string, unknown>): Domain.Channel => {
   const v = get(row, "channel")
@@ -161,11 +181,15 @@ const channelOf = (row: Map<string, unknown>): Domain.Channel => {
 const secondsToMs = (column: string, v: unknown): number => {
   const n = orThrow(column, readNumber(v))
   if (n < 0) throw new Problem(column, `${n} is negative`)
-  return Math.round(n * 1000)
+  const ms = Math.round(n * 1000)
+  // kept as integer milliseconds: past 2^53 they are no longer exact
+  if (!Number.isSafeInteger(ms)) throw new Problem(column, `${n} seconds is too large`)
+  return ms
 }
 const countOf = (column: string, v: unknown): number => {
   const n = orThrow(column, readNumber(v))
   if (!Number.isInteger(n) || n < 0) throw new Problem(column, `${n} is not a whole number ≥ 0`)
+  if (!Number.isSafeInteger(n)) throw new Problem(column, `${n} is too large`)
   return n
 }
 const timeOf = (column: string, v: unknown, ctx: TimeContext): DateTime.Utc => orThrow(column, readTimestamp(v, ctx))

@@ -7,12 +7,14 @@
  * not carry PostgreSQL, MySQL and SQL Server clients along.
  */
 import * as Effect from "effect/Effect"
+import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Redacted from "effect/Redacted"
-import type * as Scope from "effect/Scope"
-import type * as Stream from "effect/Stream"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import type { PreparedQuery } from "../Guard.js"
 import type { Connection } from "../SqlConfig.js"
 import type { Dialect } from "./dialect.js"
+import type { LoginPrivileges } from "./privileges.js"
 
 /** A driver failure, before classification. @internal */
 export class SourceFailure {
@@ -42,6 +44,8 @@ export interface Source {
     query: PreparedQuery,
     values: ReadonlyArray<unknown>
   ) => Effect.Effect<ReadonlyArray<Column> | undefined, SourceFailure>
+  /** what the login may do beyond reading, for `check`; `undefined` where there is no login (SQLite) */
+  readonly privileges: Effect.Effect<LoginPrivileges | undefined, SourceFailure>
 }
 
 /** @internal */
@@ -112,9 +116,61 @@ export const defaultPorts: Record<Dialect, number> = { pg: 5432, mysql: 3306, ms
 /** A driver failure, wrapped for classification. @internal */
 export const fail = (cause: unknown): SourceFailure => new SourceFailure(cause)
 
+/**
+ * A stream whose resources (a connection checked out of the pool, its transaction, a cursor;
+ * a SQLite statement's iterator) live in a scope forked from the source's own scope.
+ *
+ * The stream closes that scope when it ends, as any scoped stream would. But when a stage
+ * after it fails (a row that can't be decoded), Effect closes the scope of the stream that
+ * opened the source *before* the scopes of the streams inside it: the pool was ended while
+ * the cursor's connection was still checked out, and waited for it forever. A scope forked
+ * from the source's scope is closed by the source's scope before the pool, whichever of the
+ * two closes first.
+ *
+ * @internal
+ */
+export const sessionStream = <A, E>(
+  sourceScope: Scope.Scope,
+  session: Effect.Effect<Stream.Stream<A, E>, E, Scope.Scope>
+): Stream.Stream<A, E> =>
+  Stream.unwrapScoped(
+    Effect.flatMap(
+      Effect.acquireRelease(
+        Scope.fork(sourceScope, ExecutionStrategy.sequential),
+        (scope, exit) => Scope.close(scope, exit)
+      ),
+      (scope) => Scope.extend(session, scope)
+    )
+  )
+
+/**
+ * Waits for `work` at most `ms`, and says how it went. Closing steps use it instead of an
+ * Effect timeout: finalizers run uninterruptibly, so a timeout around a promise in one can
+ * never fire.
+ *
+ * @internal
+ */
+export const within = (work: Promise<unknown>, ms: number): Promise<"done" | "failed" | "timeout"> =>
+  new Promise((resolve) => {
+    const timer = setTimeout(() => resolve("timeout"), ms)
+    work.then(
+      () => {
+        clearTimeout(timer)
+        resolve("done")
+      },
+      () => {
+        clearTimeout(timer)
+        resolve("failed")
+      }
+    )
+  })
+
+/** How long one closing step (a ROLLBACK, a cursor close, ending a pool) may take. @internal */
+export const closingStepMs = 2_000
+
 /** The packages behind each driver, for the message when they can't be loaded. */
 const driverPackages: Record<Dialect, string> = {
-  pg: "pg, pg-cursor, @effect/sql-pg",
+  pg: "pg, pg-cursor",
   mysql: "@effect/sql-mysql2, mysql2",
   mssql: "@effect/sql-mssql, tedious",
   sqlite: "better-sqlite3"

@@ -145,6 +145,20 @@ export const tokenize = (
       continue
     }
 
+    // PostgreSQL Unicode escapes: identifiers U&"…" and strings U&'…' (the backslash there
+    // starts a code point, never escapes a quote)
+    if (
+      dialect === "pg" && (c === "U" || c === "u") && next === "&" && (sql[i + 2] === "\"" || sql[i + 2] === "'") &&
+      !isWordPart(sql[i - 1] ?? " ")
+    ) {
+      const quote = sql[i + 2]!
+      const end = quoted(i + 2, quote, false)
+      if (end instanceof TokenizeError) return end
+      push(quote === "\"" ? "quotedIdent" : "string", i, end)
+      i = end
+      continue
+    }
+
     if (c === "'") {
       const end = quoted(i, "'", options.backslashEscapes)
       if (end instanceof TokenizeError) return end

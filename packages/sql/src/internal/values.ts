@@ -114,12 +114,30 @@ export const readBoolean = (value: unknown): Either.Either<boolean, string> => {
   return Either.left(`${show(value)} is not true/false or 1/0`)
 }
 
-/** A finite number from a number, bigint or numeric text (drivers return DECIMAL as text). @internal */
+/**
+ * Numeric text: one way only to match each digit (`\d+(\.\d*)?`, not `\d+\.?\d*`), so a
+ * megabyte of digits followed by a letter fails in linear time instead of backtracking for
+ * hours.
+ */
+const numericText = /^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$/
+
+/**
+ * A finite number from a number, bigint or numeric text (drivers return DECIMAL and BIGINT as
+ * text). NaN and ±Infinity are refused, and so are integers past 2^53 and text that only
+ * overflows to Infinity: they can't be kept exactly.
+ *
+ * @internal
+ */
 export const readNumber = (value: unknown): Either.Either<number, string> => {
   if (typeof value === "number") return Number.isFinite(value) ? Either.right(value) : Either.left(`${value} is not a number`)
-  if (typeof value === "bigint") return Either.right(Number(value))
-  if (typeof value === "string" && /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(value)) {
-    return Either.right(Number(value))
+  if (typeof value === "bigint") {
+    return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)
+      ? Either.right(Number(value))
+      : Either.left(`${show(value)} is too large to be kept exactly`)
+  }
+  if (typeof value === "string" && numericText.test(value)) {
+    const n = Number(value)
+    return Number.isFinite(n) ? Either.right(n) : Either.left(`${show(value)} is too large`)
   }
   return Either.left(`${show(value)} is not a number`)
 }

@@ -8,6 +8,8 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import type { MssqlLoginRow } from "../privileges.js"
+import { mssqlFindings, mssqlPrivilegesQueries } from "../privileges.js"
 import type { Row, ServerTarget, Source, SourceOptions } from "../source.js"
 import { describeTarget, fail, type SourceFailure } from "../source.js"
 
@@ -55,7 +57,16 @@ export const open = (options: SourceOptions, target: ServerTarget): Effect.Effec
       // @effect/sql-mssql buffers a result whole; the connector bounds it by slicing the window
       rows: (query, values) =>
         Stream.fromIterableEffect(inRolledBackTransaction(client.unsafe<Row>(query.text, bind(values)))),
-      columns: () => Effect.succeed(undefined)
+      columns: () => Effect.succeed(undefined),
+      privileges: Effect.gen(function*() {
+        const [login] = yield* inRolledBackTransaction(client.unsafe<Row>(mssqlPrivilegesQueries.login))
+        if (login === undefined) return undefined
+        const writable = yield* inRolledBackTransaction(client.unsafe<Row>(mssqlPrivilegesQueries.writable))
+        return mssqlFindings(
+          login as unknown as MssqlLoginRow,
+          writable as unknown as Parameters<typeof mssqlFindings>[1]
+        )
+      })
     }
     return source
   }).pipe(Effect.provide(Reactivity.layer))

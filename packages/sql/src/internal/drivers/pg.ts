@@ -1,9 +1,7 @@
 /**
- * The PostgreSQL driver (`pg`, `pg-cursor`, `@effect/sql-pg`), in a module of its own so it
- * is loaded only by a source that uses it (see `open` in `../source.js`).
+ * The PostgreSQL driver (`pg`, `pg-cursor`), in a module of its own so it is loaded only by a
+ * source that uses it (see `open` in `../source.js`).
  */
-import * as Reactivity from "@effect/experimental/Reactivity"
-import * as PgClient from "@effect/sql-pg/PgClient"
 import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -11,11 +9,13 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import * as net from "node:net"
 import pg from "pg"
 import Cursor from "pg-cursor"
-import type { PreparedQuery } from "../../Guard.js"
+import type { PgPrivilegesRow } from "../privileges.js"
+import { pgFindings, pgPrivilegesParameters, pgPrivilegesQuery } from "../privileges.js"
 import type { Column, Row, ServerTarget, Source, SourceOptions } from "../source.js"
-import { describeTarget, fail, type SourceFailure } from "../source.js"
+import { closingStepMs, describeTarget, fail, type SourceFailure, sessionStream, within } from "../source.js"
 
 const pgCategory = (oid: number): Column["category"] => {
   switch (oid) {
@@ -75,115 +75,216 @@ const pgTypes: pg.CustomTypesConfig = {
   }) as pg.CustomTypesConfig["getTypeParser"]
 }
 
-const pgReadOnly = (timeoutMs: number) => ({
-  begin: "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY",
-  settings: "SELECT set_config('statement_timeout', $1, true), set_config('TimeZone', 'UTC', true)",
-  values: [String(timeoutMs)]
-})
+const readOnlyBegin = "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"
+const sessionSettings = "SELECT set_config('statement_timeout', $1, true), set_config('TimeZone', 'UTC', true)"
+
+/** rows fetched per round trip */
+const fetchSize = 256
 
 /**
- * Streams a query through a pg-cursor on a client of our own from the pool, inside a
- * read-only transaction. (@effect/sql-pg's `executeStream` awaits `cursor.close()` after a
- * failed read, which never settles; here a failed or dropped connection is destroyed instead.)
+ * Asks the server to cancel what one of our connections is running: the protocol's
+ * CancelRequest (length 16, code 80877102, the backend's process id and secret key), sent
+ * on a connection of its own, which the server closes once it has read it. It needs no
+ * login and no free connection of the pool. Plain TCP also when the session uses TLS: the
+ * server reads a CancelRequest before any TLS negotiation.
  */
-const pgCursorStream = (
+const cancelRequest = (target: ServerTarget, processID: number, secretKey: number): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const port = target.port ?? 5432
+    const socket = target.host.startsWith("/")
+      ? net.connect({ path: `${target.host}/.s.PGSQL.${port}` })
+      : net.connect({ host: target.host, port })
+    socket.once("connect", () => {
+      const message = Buffer.alloc(16)
+      message.writeInt32BE(16, 0)
+      message.writeInt32BE(80877102, 4)
+      message.writeInt32BE(processID, 8)
+      message.writeInt32BE(secretKey, 12)
+      socket.end(message)
+    })
+    socket.once("error", reject)
+    socket.once("close", () => resolve())
+  })
+
+/** The backend's cancel key, which `pg` keeps on the client (not in its typings). */
+const cancelKey = (client: pg.PoolClient): { processID: number; secretKey: number } | undefined => {
+  const { processID, secretKey } = client as unknown as { processID?: unknown; secretKey?: unknown }
+  return typeof processID === "number" && typeof secretKey === "number" ? { processID, secretKey } : undefined
+}
+
+interface Fetched {
+  readonly rows: ReadonlyArray<Row>
+  readonly fields: ReadonlyArray<{ readonly name: string; readonly dataTypeID: number }> | undefined
+}
+
+/** One query on a connection of its own, inside a read-only transaction. */
+interface Session {
+  /** the next rows of the query (none: the end), and the result's fields on the first fetch */
+  readonly fetch: Effect.Effect<Fetched, SourceFailure>
+}
+
+/**
+ * Checks a connection out of the pool, opens a read-only transaction (statement timeout and
+ * UTC set locally in it) and a cursor over the query, and registers — as one finalizer, so
+ * the steps can't be reordered — the end of all three, on every exit:
+ *
+ * 1. a fetch still in flight (the server is running the query, or sending rows nobody will
+ *    read) is cancelled with a CancelRequest rather than waited for;
+ * 2. the cursor's portal is closed (not needed after an error or its last row);
+ * 3. `ROLLBACK`;
+ * 4. the connection goes back to the pool — or, when a step failed or did not answer within
+ *    `closingStepMs`, it is destroyed, which ends the server's session and its transaction.
+ *
+ * Each step is bounded with plain timers (`within`): the finalizer always ends, within a few
+ * seconds at worst, and never leaves a session idle in a transaction.
+ */
+const openSession = (
   pool: pg.Pool,
-  query: PreparedQuery,
-  values: ReadonlyArray<unknown>,
-  timeoutMs: number
-): Stream.Stream<Row, SourceFailure> =>
-  Stream.unwrapScoped(Effect.gen(function*() {
-    let broken: Error | undefined
+  target: ServerTarget,
+  options: SourceOptions,
+  text: string,
+  values: ReadonlyArray<unknown>
+): Effect.Effect<Session, SourceFailure, Scope.Scope> =>
+  Effect.gen(function*() {
+    const state: {
+      /** why the connection can't be pooled again (a dropped connection, a step with no answer) */
+      broken: Error | undefined
+      inTransaction: boolean
+      cursor: Cursor<Row> | undefined
+      cursorState: "open" | "failed" | "ended"
+      /** the fetch the server is working on */
+      inFlight: Promise<unknown> | undefined
+    } = { broken: undefined, inTransaction: false, cursor: undefined, cursorState: "open", inFlight: undefined }
+    const onError = (e: Error) => {
+      state.broken ??= e
+    }
+
+    const close = async (client: pg.PoolClient) => {
+      const step = async (work: () => Promise<unknown>, what: string) => {
+        if (state.broken) return
+        const outcome = await within(work(), closingStepMs)
+        if (outcome !== "done") state.broken = new Error(`${what}: ${outcome === "timeout" ? "no answer" : "failed"}`)
+      }
+      try {
+        const pending = state.inFlight
+        if (pending) {
+          const key = cancelKey(client)
+          if (key && !state.broken) await within(cancelRequest(target, key.processID, key.secretKey), closingStepMs)
+          if ((await within(pending, closingStepMs)) === "timeout") state.broken ??= new Error("the query did not stop")
+        }
+        const cursor = state.cursor
+        if (cursor && state.cursorState === "open") await step(() => cursor.close(), "closing the cursor")
+        if (state.inTransaction) await step(() => client.query("ROLLBACK"), "ROLLBACK")
+      } catch (e) {
+        state.broken ??= e instanceof Error ? e : new Error(String(e))
+      }
+      client.off("error", onError)
+      if (state.broken) {
+        // destroyed rather than pooled: its session ends on the server, and with it the transaction
+        const ended = new Promise<void>((resolve) => client.once("end", () => resolve()))
+        client.release(state.broken)
+        await within(ended, closingStepMs)
+      } else {
+        client.release()
+      }
+    }
+
     const client = yield* Effect.acquireRelease(
       Effect.tryPromise({ try: () => pool.connect(), catch: fail }),
-      (client) => Effect.sync(() => client.release(broken ?? false))
+      (client) => Effect.promise(() => close(client))
     )
-    const onError = (e: Error) => {
-      broken = e
-    }
     client.on("error", onError)
-    yield* Effect.addFinalizer(() => Effect.sync(() => client.off("error", onError)))
-    const settle = (work: () => Promise<unknown>) =>
-      Effect.suspend(() => broken ? Effect.void : Effect.promise(() => work().then(() => undefined, (e: Error) => {
-        broken = e
-      }))).pipe(
-        Effect.timeoutOption(Duration.seconds(2)),
-        Effect.map((done) => {
-          if (done._tag === "None") broken ??= new Error("no answer while closing")
+    const run = (statement: string, parameters: ReadonlyArray<unknown> = []) =>
+      Effect.tryPromise({ try: () => client.query(statement, [...parameters]), catch: fail })
+    state.inTransaction = true
+    yield* run(readOnlyBegin)
+    yield* run(sessionSettings, [String(options.queryTimeoutMs)])
+    const opened = client.query(new Cursor<Row>(text, [...values]))
+    state.cursor = opened
+
+    const fetch = Effect.async<Fetched, SourceFailure>((resume) => {
+      if (state.cursorState === "ended") return resume(Effect.succeed({ rows: [], fields: undefined }))
+      state.inFlight = new Promise<void>((settled) => {
+        opened.read(fetchSize, (err, rows, result) => {
+          state.inFlight = undefined
+          settled()
+          if (err) {
+            state.cursorState = "failed"
+            resume(Effect.fail(fail(err)))
+          } else {
+            if (rows.length === 0) state.cursorState = "ended"
+            resume(Effect.succeed({ rows, fields: result?.fields }))
+          }
         })
-      )
-    const ro = pgReadOnly(timeoutMs)
-    yield* Effect.tryPromise({ try: () => client.query(ro.begin), catch: fail })
-    yield* Effect.addFinalizer(() => settle(() => client.query("ROLLBACK")))
-    yield* Effect.tryPromise({ try: () => client.query(ro.settings, ro.values), catch: fail })
-    const cursor = client.query(new Cursor<Row>(query.text, [...values]))
-    yield* Effect.addFinalizer(() => settle(() => cursor.close()))
-    const pull = Effect.async<Chunk.Chunk<Row>, Option.Option<SourceFailure>>((resume) => {
-      cursor.read(256, (err, rows) => {
-        if (err) {
-          broken ??= err
-          resume(Effect.fail(Option.some(fail(err))))
-        } else if (rows.length > 0) {
-          resume(Effect.succeed(Chunk.unsafeFromArray(rows)))
-        } else {
-          resume(Effect.fail(Option.none()))
-        }
       })
-    })
-    return Stream.repeatEffectChunkOption(pull)
-  }))
+    }).pipe(
+      // the server cancels a query past statement_timeout; this catches a server that
+      // stopped answering altogether
+      Effect.timeoutFail({
+        duration: Duration.millis(options.queryTimeoutMs + 10_000),
+        onTimeout: () => fail(Object.assign(new Error("the server did not answer in time"), { code: "ETIMEOUT" }))
+      })
+    )
+    return { fetch }
+  })
 
 /** Opens a PostgreSQL source: a pool of at most two connections. @internal */
 export const open = (options: SourceOptions, target: ServerTarget): Effect.Effect<Source, SourceFailure, Scope.Scope> =>
   Effect.gen(function*() {
     const pool = yield* Effect.acquireRelease(
-      Effect.sync(() => new pg.Pool({
-      host: target.host,
-      port: target.port,
-      database: target.database,
-      user: target.user,
-      password: target.password ? Redacted.value(target.password) : undefined,
-      ssl: target.ssl,
-      connectionTimeoutMillis: options.connectTimeoutMs,
-      application_name: "acd-bridge-sql",
-      max: 2,
-      types: pgTypes
-    })),
-      (p) => Effect.promise(() => p.end()).pipe(Effect.timeoutOption(Duration.seconds(2)))
+      Effect.sync(() =>
+        new pg.Pool({
+          host: target.host,
+          port: target.port,
+          database: target.database,
+          user: target.user,
+          password: target.password ? Redacted.value(target.password) : undefined,
+          ssl: target.ssl,
+          connectionTimeoutMillis: options.connectTimeoutMs,
+          application_name: "acd-bridge-sql",
+          max: 2,
+          types: pgTypes
+        })
+      ),
+      // sessions are closed before this (they live in scopes forked from this one)
+      (p) => Effect.promise(() => within(p.end(), closingStepMs))
     )
     pool.on("error", () => {
       // an idle client's connection dropped: the pool discards it
     })
     // connect once now, so a bad login or an unreachable host is reported as such
     yield* Effect.tryPromise({ try: () => pool.query("SELECT 1"), catch: fail })
-    const client = yield* PgClient.fromPool({
-      acquire: Effect.succeed(pool),
-      applicationName: "acd-bridge-sql",
-      types: pgTypes
-    }).pipe(Effect.mapError(fail))
-
-    /** a reserved connection inside a read-only transaction, rolled back when the scope closes */
-    const readOnly = Effect.gen(function*() {
-      const conn = yield* client.reserve
-      yield* Effect.addFinalizer(() =>
-        conn.executeRaw("ROLLBACK", []).pipe(Effect.timeout(Duration.seconds(2)), Effect.ignore)
-      )
-      const ro = pgReadOnly(options.queryTimeoutMs)
-      yield* conn.executeRaw(ro.begin, [])
-      yield* conn.executeRaw(ro.settings, ro.values)
-      return conn
-    }).pipe(Effect.mapError(fail))
+    const sourceScope = yield* Effect.scope
 
     const source: Source = {
       dialect: "pg",
       target: describeTarget(options.connection, 5432),
-      rows: (query, values) => pgCursorStream(pool, query, values, options.queryTimeoutMs),
+      rows: (query, values) =>
+        sessionStream(
+          sourceScope,
+          Effect.map(openSession(pool, target, options, query.text, values), (session) =>
+            Stream.repeatEffectChunkOption(
+              session.fetch.pipe(
+                Effect.mapError(Option.some),
+                Effect.flatMap(({ rows }) =>
+                  rows.length === 0 ? Effect.fail(Option.none()) : Effect.succeed(Chunk.unsafeFromArray(rows))
+                )
+              )
+            ))
+        ),
+      privileges: Effect.scoped(Effect.gen(function*() {
+        const session = yield* openSession(pool, target, options, pgPrivilegesQuery, pgPrivilegesParameters)
+        const [row] = (yield* session.fetch).rows
+        return row === undefined ? undefined : pgFindings(row as unknown as PgPrivilegesRow)
+      })),
       columns: (query, values) =>
         Effect.scoped(Effect.gen(function*() {
-          const conn = yield* readOnly
-          const result = yield* conn.executeRaw(query.text, values).pipe(Effect.mapError(fail))
-          const fieldList = (result as { fields?: ReadonlyArray<{ name: string; dataTypeID: number }> }).fields ?? []
-          return fieldList.map((f): Column => ({
+          const session = yield* openSession(pool, target, options, query.text, values)
+          // run the query to its end (errors that only show at execution surface here too),
+          // keeping the first fetch's field list and no rows
+          const first = yield* session.fetch
+          for (let rows = first.rows; rows.length > 0;) rows = (yield* session.fetch).rows
+          return (first.fields ?? []).map((f): Column => ({
             name: f.name,
             type: pgTypeName[f.dataTypeID] ?? `type ${f.dataTypeID}`,
             category: pgCategory(f.dataTypeID)
@@ -191,4 +292,4 @@ export const open = (options: SourceOptions, target: ServerTarget): Effect.Effec
         }))
     }
     return source
-  }).pipe(Effect.provide(Reactivity.layer))
+  })

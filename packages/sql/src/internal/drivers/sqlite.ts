@@ -11,7 +11,7 @@ import * as Stream from "effect/Stream"
 import * as fs from "node:fs"
 import type { PreparedQuery } from "../../Guard.js"
 import type { Column, Row, Source, SourceOptions } from "../source.js"
-import { fail, type SourceFailure } from "../source.js"
+import { fail, type SourceFailure, sessionStream } from "../source.js"
 
 const sqliteCategory = (declared: string | null): Column["category"] => {
   if (declared === null) return "unknown"
@@ -38,6 +38,9 @@ const nativeLoadFailure = (cause: unknown): cause is Error =>
 const notLoaded = (cause: Error) =>
   new Error(`the sqlite driver could not be loaded (better-sqlite3's native module): ${cause.message}`, { cause })
 
+/** how long a read runs between two turns of the event loop */
+const eventLoopSliceMs = 10
+
 /** Opens a SQLite file read-only. @internal */
 export const open = (options: SourceOptions, filename: string): Effect.Effect<Source, SourceFailure, Scope.Scope> =>
   Effect.gen(function*() {
@@ -53,12 +56,18 @@ export const open = (options: SourceOptions, filename: string): Effect.Effect<So
             timeout: Math.min(options.queryTimeoutMs, 30_000)
           })
           db.pragma("query_only = ON")
+          // INTEGER values as bigint: an identifier past 2^53 is kept digit for digit, and a
+          // number too large to be exact is refused instead of rounded
+          db.defaultSafeIntegers(true)
           return db
         },
         catch: (cause) => fail(nativeLoadFailure(cause) ? notLoaded(cause) : cause)
       }),
+      // statements are returned before this (their iterators live in scopes forked from this
+      // one): better-sqlite3 refuses to close a database with a statement still iterating
       (db) => Effect.sync(() => db.close())
     )
+    const sourceScope = yield* Effect.scope
 
     const statement = (query: PreparedQuery) =>
       Effect.try({
@@ -76,7 +85,7 @@ export const open = (options: SourceOptions, filename: string): Effect.Effect<So
       dialect: "sqlite",
       target: filename,
       rows: (query, values) =>
-        Stream.unwrapScoped(Effect.gen(function*() {
+        sessionStream(sourceScope, Effect.gen(function*() {
           const stmt = yield* statement(query)
           const started = Date.now()
           const iterator = yield* Effect.acquireRelease(
@@ -100,8 +109,23 @@ export const open = (options: SourceOptions, filename: string): Effect.Effect<So
               return Effect.fail(Option.some(fail(cause)))
             }
           })
-          return Stream.repeatEffectChunkOption(Effect.zipLeft(pull, Effect.yieldNow()))
+          // Effect.yieldNow lets other fibers run but seldom the event loop: a long read would
+          // hold back timers, sockets and an interruption for seconds. Between chunks, once
+          // some milliseconds of work have passed, it waits for the event loop's next turn.
+          let lastTurn = Date.now()
+          const turn = Effect.suspend(() => {
+            if (Date.now() - lastTurn < eventLoopSliceMs) return Effect.yieldNow()
+            return Effect.async<void>((resume) => {
+              setImmediate(() => {
+                lastTurn = Date.now()
+                resume(Effect.void)
+              })
+            })
+          })
+          return Stream.repeatEffectChunkOption(Effect.zipLeft(pull, turn))
         })),
+      // opened read-only, with no login: nothing to check
+      privileges: Effect.succeed(undefined),
       columns: (query, values) =>
         Effect.gen(function*() {
           const stmt = yield* statement(query)
