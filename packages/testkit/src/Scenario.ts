@@ -1128,22 +1128,34 @@ export const asKnownAt = (scenario: Scenario, now: number): KnownScenario => {
         const ended = p.end <= now
         const key = correctionKey(contact.id, v, l)
         const correction = pending.get(key)
+        // literals without spreads: this runs for every contact on every request of a simulator
         legs.push({
-          ...leg,
+          agentId: leg.agentId,
+          start: leg.start,
           talkMs: cut(p.start, p.holdStart) + cut(p.holdEnd, p.talkEnd),
           holdMs: cut(p.holdStart, p.holdEnd),
-          afterCallWorkMs: !ended ? cut(p.talkEnd, p.end) : correction !== undefined ? correction.recorded : leg.afterCallWorkMs,
+          afterCallWorkMs: !ended
+            ? cut(p.talkEnd, p.end)
+            : correction !== undefined
+            ? correction.recorded
+            : leg.afterCallWorkMs,
           transferred: leg.transferred && p.talkEnd <= now,
+          kind: leg.kind,
           ended,
           correctedAt: fixedAt.get(key) ?? null
         })
       })
       visits.push({
-        ...visit,
+        queueIdentifier: visit.queueIdentifier,
+        queueName: visit.queueName,
+        channel: visit.channel,
+        enteredAt: visit.enteredAt,
         waitMs: decided ? visit.waitMs : now - visit.enteredAt,
         outcome: decided ? visit.outcome : "waiting",
         shortAbandoned: decided && visit.shortAbandoned,
         legs,
+        end: visit.end,
+        writtenAt: visit.writtenAt,
         ended: visit.end <= now,
         written: visit.writtenAt <= now
       })
@@ -1163,7 +1175,7 @@ export const asKnownAt = (scenario: Scenario, now: number): KnownScenario => {
   const states: Array<KnownState> = []
   for (const s of timeline(scenario)) {
     if (s.start >= now) continue
-    states.push({ ...s, end: s.end <= now ? s.end : null })
+    states.push({ agentId: s.agentId, activity: s.activity, start: s.start, end: s.end <= now ? s.end : null, artefact: s.artefact })
   }
   return {
     seed: scenario.seed,
