@@ -401,7 +401,12 @@ export function cadenceSuite<Sim extends CadenceSimulator, C, I, R>(
     })
 
   /** Moves the clock on until the source has written everything, then one more run. */
-  const untilAllWritten = (scenario: Scenario.Scenario, clock: CadenceClock, scheduler: Scheduler.Scheduler, seed: number) =>
+  const untilAllWritten = (
+    scenario: Scenario.Scenario,
+    clock: CadenceClock,
+    scheduler: Scheduler.Scheduler,
+    seed: number
+  ) =>
     Effect.gen(function*() {
       const random = Scenario.rng(seed)
       const last = lastWrite(scenario)
@@ -527,7 +532,9 @@ const makeClock = (sim: CadenceSimulator, start: number): CadenceClock => {
 
 /** The tenant's scheduler over every delivery mode, backoff without jitter; it stops with its scope. */
 const startScheduler = Effect.map(
-  Layer.build(Scheduler.layer({ tenants: [tenant], deliveryModes: ["cloud", "on-premise"], backoff: { jitter: false } })),
+  Layer.build(
+    Scheduler.layer({ tenants: [tenant], deliveryModes: ["cloud", "on-premise"], backoff: { jitter: false } })
+  ),
   (context) => Context.get(context, Scheduler.Scheduler)
 )
 

@@ -55,7 +55,10 @@ export interface LiveSimulator {
 }
 
 /** Serves the scenario as it stands at the simulator's present. */
-export const simulator = (scenario: Scenario.Scenario, options: { readonly now: number }): Effect.Effect<LiveSimulator, never, Scope.Scope> =>
+export const simulator = (
+  scenario: Scenario.Scenario,
+  options: { readonly now: number }
+): Effect.Effect<LiveSimulator, never, Scope.Scope> =>
   Effect.gen(function*() {
     let now = options.now
     const byAgent = new Map<string, Array<Scenario.TimelineState>>()

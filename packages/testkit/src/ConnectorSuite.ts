@@ -266,7 +266,8 @@ export const splitProblems = (
     const a = actual.get(k) ?? Domain.emptyMeasures
     const differs = Domain.measureKeys.filter((m) => e[m] !== a[m])
     if (differs.length > 0) {
-      problems.push(`cut at ${cuts}: ${k} ${differs.map((m) => `${m} ${a[m]} (windows) vs ${e[m]} (whole read)`).join(", ")}`)
+      const what = differs.map((m) => `${m} ${a[m]} (windows) vs ${e[m]} (whole read)`).join(", ")
+      problems.push(`cut at ${cuts}: ${k} ${what}`)
     }
   }
   for (const p of pieces) {

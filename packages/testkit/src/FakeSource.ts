@@ -394,7 +394,9 @@ const scenarioSource = (scenario: Scenario.Scenario, live: boolean): ScenarioSou
     else byAgent.set(s.agentId, [s])
   }
   const timeline: Array<Scenario.TimelineState> = []
-  for (const agentId of Array.from(byAgent.keys()).sort()) timeline.push(...Scenario.trimOverlaps(byAgent.get(agentId)!))
+  for (const agentId of Array.from(byAgent.keys()).sort()) {
+    timeline.push(...Scenario.trimOverlaps(byAgent.get(agentId)!))
+  }
   return { scenario, live, timeline }
 }
 
@@ -510,10 +512,14 @@ export const make = (options: Options = {}): Effect.Effect<FakeSourceShape> =>
     const calls = yield* Ref.make(0)
     const windows = yield* Ref.make<ReadonlyArray<Window>>([])
     const served = yield* Ref.make(0)
-    const src = options.scenario === undefined ? undefined : scenarioSource(options.scenario, options.liveContacts ?? false)
+    const src = options.scenario === undefined
+      ? undefined
+      : scenarioSource(options.scenario, options.liveContacts ?? false)
     /** what `read` holds for a window at `now`: in scenario mode the statuses only */
     const batchAt = (window: Window, now: number): Domain.Batch =>
-      src === undefined ? snapshot(r, window, now) : { contacts: [], aggregates: [], statuses: scenarioStatuses(src, window, now) }
+      src === undefined
+        ? snapshot(r, window, now)
+        : { contacts: [], aggregates: [], statuses: scenarioStatuses(src, window, now) }
 
     /** One request: counts it, waits the latency, checks the switches and the credential. */
     const request = (key: Redacted.Redacted<string> | string) =>
@@ -552,8 +558,7 @@ export const make = (options: Options = {}): Effect.Effect<FakeSourceShape> =>
       key: Redacted.Redacted<string> | string,
       window: Window
     ): Stream.Stream<ReadonlyArray<SourceRecord>, Connector.ConnectorError> =>
-      Stream.unwrap(Effect.gen(function*() {
-        if (src === undefined) return Stream.empty as Stream.Stream<ReadonlyArray<SourceRecord>>
+      src === undefined ? Stream.empty : Stream.unwrap(Effect.gen(function*() {
         yield* Ref.update(windows, (list) => [...list, window])
         yield* request(key)
         const now = yield* Clock.currentTimeMillis
@@ -588,7 +593,9 @@ export const make = (options: Options = {}): Effect.Effect<FakeSourceShape> =>
           last = now
           const injected = yield* Ref.modify(failures, (list) => [list[0], list.slice(1)] as const)
           if (injected !== undefined) return yield* Effect.fail(injected)
-          const contacts = src === undefined && r.shape === "contacts" ? snapshot(r, { from, to: now }, now).contacts : []
+          const contacts = src === undefined && r.shape === "contacts"
+            ? snapshot(r, { from, to: now }, now).contacts
+            : []
           const statuses = src !== undefined
             ? src.timeline
               .filter((s) => (s.start >= from && s.start < now) || (s.end >= from && s.end < now))

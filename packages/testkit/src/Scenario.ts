@@ -857,7 +857,7 @@ export const generate = (options: Options): Scenario => {
     // keep the contact within its span (a first leg of a transfer takes 5 s of after-call work)
     talkMs = Math.max(2 * SECOND, Math.min(talkMs, deadline - answered - holdMs - acwMs - 5 * SECOND))
     const talkEnd = answered + talkMs + holdMs
-    const toQueue = transferTo !== undefined && followUps && talkEnd + FOLLOW_UP_ROOM <= deadline ? transferTo : undefined
+    const toQueue = followUps && talkEnd + FOLLOW_UP_ROOM <= deadline ? transferTo : undefined
     const legs: Array<Leg> = []
     if (transfer) {
       const firstTalk = roundSeconds(talkMs * 0.3) || SECOND
@@ -927,7 +927,8 @@ export const generate = (options: Options): Scenario => {
         visit.legs.forEach((leg, l) => {
           if (leg.kind !== "agent" || leg.afterCallWorkMs < 2 * SECOND) return
           let delay: number | undefined
-          if (c.long !== undefined && contact.start >= longFrom && contact.start < longTo && extra.next() < c.long.share) {
+          const long = c.long !== undefined && contact.start >= longFrom && contact.start < longTo
+          if (c.long !== undefined && long && extra.next() < c.long.share) {
             const lo = c.long.minDelaySeconds * SECOND
             delay = lo + extra.next() * (Math.max(lo, c.long.maxDelaySeconds * SECOND) - lo)
           } else if (extra.next() < c.share) {
@@ -967,12 +968,14 @@ export const generate = (options: Options): Scenario => {
   if (loggedOutStates) {
     // every agent starts the scenario logged out and stays logged out after the last shift
     for (const agent of agents) {
+      const off = (start: number, end: number) =>
+        loggedOut.push({ agentId: agent.id, activity: "LoggedOut", start, end, artefact: false })
       let since = from
       for (const shift of worked.get(agent.id) ?? []) {
-        if (shift.start > since) loggedOut.push({ agentId: agent.id, activity: "LoggedOut", start: since, end: shift.start, artefact: false })
+        if (shift.start > since) off(since, shift.start)
         since = shift.end
       }
-      loggedOut.push({ agentId: agent.id, activity: "LoggedOut", start: since, end: Number.POSITIVE_INFINITY, artefact: false })
+      off(since, Number.POSITIVE_INFINITY)
     }
   }
   return {
@@ -1175,7 +1178,8 @@ export const asKnownAt = (scenario: Scenario, now: number): KnownScenario => {
   const states: Array<KnownState> = []
   for (const s of timeline(scenario)) {
     if (s.start >= now) continue
-    states.push({ agentId: s.agentId, activity: s.activity, start: s.start, end: s.end <= now ? s.end : null, artefact: s.artefact })
+    const end = s.end <= now ? s.end : null
+    states.push({ agentId: s.agentId, activity: s.activity, start: s.start, end, artefact: s.artefact })
   }
   return {
     seed: scenario.seed,
