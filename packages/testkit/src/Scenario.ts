@@ -1057,7 +1057,13 @@ export interface KnownContact {
   readonly updatedAt: number | null
 }
 
-/** An agent state as the source shows it at `now`: `end` null while it runs. @since 0.2.0 @category models */
+/**
+ * An agent state as the source shows it at `now`: from its start, with `end` null while it
+ * runs. (States have no write delay in the model: a state is known as it starts and closed as
+ * it ends.)
+ *
+ * @since 0.2.0 @category models
+ */
 export interface KnownState {
   readonly agentId: string
   readonly activity: TimelineActivity
