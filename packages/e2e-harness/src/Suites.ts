@@ -530,10 +530,19 @@ const makeClock = (sim: CadenceSimulator, start: number): CadenceClock => {
   }
 }
 
-/** The tenant's scheduler over every delivery mode, backoff without jitter; it stops with its scope. */
+/**
+ * The tenant's scheduler over every delivery mode, backoff without jitter; it stops with its
+ * scope. Its integrations are found at start or woken (`wake`), so the discovery poll may be
+ * rare: at the default 30 seconds every simulated day would cost 2,880 steps of the TestClock.
+ */
 const startScheduler = Effect.map(
   Layer.build(
-    Scheduler.layer({ tenants: [tenant], deliveryModes: ["cloud", "on-premise"], backoff: { jitter: false } })
+    Scheduler.layer({
+      tenants: [tenant],
+      deliveryModes: ["cloud", "on-premise"],
+      backoff: { jitter: false },
+      pollInterval: "6 hours"
+    })
   ),
   (context) => Context.get(context, Scheduler.Scheduler)
 )

@@ -116,7 +116,11 @@ export const simulator = (
     })
     yield* Effect.acquireRelease(
       Effect.async<void>((resume) => void server.listen(0, "127.0.0.1", () => resume(Effect.void))),
-      () => Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))
+      () =>
+        Effect.async<void>((resume) => {
+          server.closeAllConnections()
+          server.close(() => resume(Effect.void))
+        })
     )
     const port = (server.address() as AddressInfo).port
     return { url: `http://127.0.0.1:${port}`, setNow: (ms: number) => void (now = ms) }
