@@ -24,6 +24,12 @@
  * - **windows**: every record lies in its window `[from, to)` (contact timestamps and aggregate
  *   starts inside, agent statuses overlapping), records are valid, and splitting a window in two
  *   loses and doubles nothing (a record at the split instant comes with the second half only);
+ * - **splits at any instant** (the counting rule of `docs/counting.md`): a range cut into
+ *   windows at arbitrary instants (seeded random cut sets at whole seconds, some inside the
+ *   longest contacts, plus the `splits.cuts` you give) gives exactly the counts and sums of one
+ *   read of the whole range, per queue, channel and UTC quarter-hour, so a contact whose legs
+ *   fall in several windows counts once, whole; and every agent status that overlaps a window
+ *   comes back whole, as in the whole read (`checkSplits`);
  * - **determinism**: reading the same window twice gives the same records;
  * - **time zones**: windows on local boundaries of zones with half- and quarter-hour offsets and
  *   on a DST day behave the same, and every instant is UTC;
@@ -37,7 +43,7 @@
  *
  * @since 0.1.0
  */
-import { ConnectorRegistry, Domain } from "@acd-bridge/core"
+import { Bucketing, ConnectorRegistry, Domain, Plan } from "@acd-bridge/core"
 import type { Connector } from "@acd-bridge/core"
 import { assert, describe, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
@@ -54,6 +60,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
+import { rng } from "./Scenario.js"
 
 /** @since 0.1.0 @category models */
 export interface WindowInput {
@@ -96,8 +103,22 @@ export interface Options<C, I, R extends S, E, S> {
   readonly transient?: Effect.Effect<void, never, S> | undefined
   /** the windows must hold at least one record in all (default true) */
   readonly expectRecords?: boolean | undefined
+  /**
+   * the "splits at any instant" case: ranges to cut (default `windows`), random cut sets per
+   * range (default 4), more cut sets of your own (instants inside your simulator's long or
+   * multi-visit contacts), the seed of the random cuts (default 1); `false` leaves the case out
+   */
+  readonly splits?: SplitOptions | false | undefined
   /** realtime cases: elements to take and the clock step between them (default 3 elements, 1 minute); false to leave out */
   readonly realtime?: { readonly elements?: number | undefined; readonly tick?: Duration.DurationInput | undefined } | false | undefined
+}
+
+/** @since 0.2.0 @category models */
+export interface SplitOptions {
+  readonly ranges?: ReadonlyArray<WindowInput> | undefined
+  readonly cutSets?: number | undefined
+  readonly cuts?: ReadonlyArray<ReadonlyArray<DateTime.DateTime.Input>> | undefined
+  readonly seed?: number | undefined
 }
 
 // ---------------------------------------------------------------------------
@@ -183,6 +204,147 @@ const localHour = (t: number, zone: DateTime.TimeZone): number => {
 }
 
 const defaultZones = ["UTC", "Asia/Kolkata", "Asia/Kathmandu", "America/St_Johns", "Europe/Berlin"]
+
+// ---------------------------------------------------------------------------
+// splits at any instant
+// ---------------------------------------------------------------------------
+
+const iso = (t: number) => new Date(t).toISOString()
+
+/**
+ * What a batch adds to each queue, channel and UTC quarter-hour (where the engine keeps it):
+ * contact events summed as the engine sums them, plus interval aggregates. Keys are JSON
+ * `[queueIdentifier, queueName, channel, quarter ISO]`.
+ *
+ * @since 0.2.0 @category splits
+ */
+export const countsOf = (batch: Pick<Domain.Batch, "contacts" | "aggregates">): Map<string, Domain.Measures> => {
+  const out = new Map<string, Domain.Measures>()
+  const add = (
+    queue: { readonly queueIdentifier: string; readonly queueName: string; readonly channel: string },
+    at: number,
+    m: Domain.Measures
+  ) => {
+    const k = JSON.stringify([queue.queueIdentifier, queue.queueName, queue.channel, iso(Bucketing.quarterKey(at))])
+    out.set(k, Plan.addMeasures(out.get(k) ?? Domain.emptyMeasures, m))
+  }
+  for (const c of batch.contacts) add(c, DateTime.toEpochMillis(c.timestamp), Plan.contactMeasures(c))
+  for (const a of batch.aggregates) add(a, DateTime.toEpochMillis(a.start), Plan.pickMeasures(a))
+  return out
+}
+
+const statusKey = (s: Domain.AgentStatus) =>
+  JSON.stringify([
+    s.agentIdentifier,
+    s.activityIdentifier,
+    iso(DateTime.toEpochMillis(s.start)),
+    s.end === null ? null : iso(DateTime.toEpochMillis(s.end))
+  ])
+
+/**
+ * How reading `pieces` (windows that cut `whole`'s range) differs from one read of the range:
+ * counts and sums per queue, channel and UTC quarter that differ, records outside their piece,
+ * and statuses overlapping a piece that don't come back exactly as in the whole read (cut,
+ * missing or extra). Empty when the pieces add up to the whole.
+ *
+ * @since 0.2.0 @category splits
+ */
+export const splitProblems = (
+  whole: Domain.Batch,
+  pieces: ReadonlyArray<{ readonly from: number; readonly to: number; readonly batch: Domain.Batch }>
+): Array<string> => {
+  const problems: Array<string> = []
+  const cuts = pieces.slice(1).map((p) => iso(p.from)).join(", ")
+  for (const p of pieces) problems.push(...outside(merge([p.batch]), p.from, p.to))
+  const expected = countsOf(whole)
+  const actual = countsOf({
+    contacts: pieces.flatMap((p) => p.batch.contacts),
+    aggregates: pieces.flatMap((p) => p.batch.aggregates)
+  })
+  for (const k of new Set([...expected.keys(), ...actual.keys()])) {
+    const e = expected.get(k) ?? Domain.emptyMeasures
+    const a = actual.get(k) ?? Domain.emptyMeasures
+    const differs = Domain.measureKeys.filter((m) => e[m] !== a[m])
+    if (differs.length > 0) {
+      const what = differs.map((m) => `${m} ${a[m]} (windows) vs ${e[m]} (whole read)`).join(", ")
+      problems.push(`cut at ${cuts}: ${k} ${what}`)
+    }
+  }
+  for (const p of pieces) {
+    const window = `window [${iso(p.from)}, ${iso(p.to)})`
+    const want = new Set(
+      whole.statuses.filter((s) =>
+        DateTime.toEpochMillis(s.start) < p.to && (s.end === null || DateTime.toEpochMillis(s.end) > p.from)
+      ).map(statusKey)
+    )
+    const got = new Set(p.batch.statuses.map(statusKey))
+    for (const k of got) if (!want.has(k)) problems.push(`${window}: status ${k} is not in the whole read (cut short?)`)
+    for (const k of want) if (!got.has(k)) problems.push(`${window}: status ${k} of the whole read is missing`)
+  }
+  return problems
+}
+
+/**
+ * Seeded cut sets for a range: each has one to three cuts at random whole seconds and, when the
+ * whole read has handled contacts, one inside one of the ten longest (between its timestamp and
+ * the end of its wait and handling, as far as the event tells).
+ *
+ * @since 0.2.0 @category splits
+ */
+export const randomCutSets = (
+  range: { readonly from: number; readonly to: number },
+  whole: Pick<Domain.Batch, "contacts">,
+  count: number,
+  seed: number
+): Array<Array<number>> => {
+  const random = rng(seed)
+  const seconds = Math.floor((range.to - range.from) / 1000)
+  if (seconds < 2) return []
+  const longest = whole.contacts
+    .filter((c) => c.handled)
+    .map((c) => ({ at: DateTime.toEpochMillis(c.timestamp), span: (c.waitMs ?? 0) + c.durationMs }))
+    .sort((a, b) => b.span - a.span || a.at - b.at)
+    .slice(0, 10)
+  const out: Array<Array<number>> = []
+  for (let i = 0; i < count; i++) {
+    const cuts = new Set<number>()
+    for (let k = random.int(1, 3); k > 0; k--) cuts.add(range.from + random.int(1, seconds - 1) * 1000)
+    if (longest.length > 0) {
+      const c = longest[random.int(0, longest.length - 1)]!
+      const t = c.at + Math.round((c.span * (0.2 + 0.6 * random.next())) / 1000) * 1000
+      if (t > range.from && t < range.to) cuts.add(t)
+    }
+    out.push(Array.from(cuts).sort((a, b) => a - b))
+  }
+  return out
+}
+
+/**
+ * Reads `range` whole, then in the windows of each cut set, and returns the `splitProblems` of
+ * every cut set: empty when the connector counts each contact once, whole, wherever the cuts
+ * fall. `pull` reads one window; keep the clock still, so every read sees the same source.
+ *
+ * @since 0.2.0 @category splits
+ */
+export const checkSplits = <E, R>(
+  pull: (from: number, to: number) => Effect.Effect<Domain.Batch, E, R>,
+  range: { readonly from: number; readonly to: number },
+  cutSets: (whole: Domain.Batch) => ReadonlyArray<ReadonlyArray<number>>
+): Effect.Effect<Array<string>, E, R> =>
+  Effect.gen(function*() {
+    const whole = yield* pull(range.from, range.to)
+    const problems: Array<string> = []
+    for (const set of cutSets(whole)) {
+      const inner = Array.from(new Set(set)).filter((t) => t > range.from && t < range.to).sort((a, b) => a - b)
+      const edges = [range.from, ...inner, range.to]
+      const pieces: Array<{ from: number; to: number; batch: Domain.Batch }> = []
+      for (let i = 0; i + 1 < edges.length; i++) {
+        pieces.push({ from: edges[i]!, to: edges[i + 1]!, batch: yield* pull(edges[i]!, edges[i + 1]!) })
+      }
+      problems.push(...splitProblems(whole, pieces))
+    }
+    return problems
+  })
 
 // ---------------------------------------------------------------------------
 // the suite
@@ -369,6 +531,30 @@ export const suite = <C, I, R extends S, E, S>(name: string, options: Options<C,
             }
           }
         })))
+
+      if (options.splits !== false) {
+        const split = options.splits ?? {}
+        const ranges = (split.ranges ?? options.windows).map((w) => ({ from: ms(w.from), to: ms(w.to) }))
+        const own = (split.cuts ?? []).map((set) => set.map(ms))
+        it.effect("splits: cut at any instant, the windows add up to one read of the range; statuses come back whole", () =>
+          run(Effect.gen(function*() {
+            const c = yield* config
+            const problems: Array<string> = []
+            for (const [i, range] of ranges.entries()) {
+              problems.push(
+                ...(yield* checkSplits(
+                  (from, to) => pull(c, from, to),
+                  range,
+                  (whole) => [
+                    ...randomCutSets(range, whole, split.cutSets ?? 4, (split.seed ?? 1) + i),
+                    ...own.filter((set) => set.some((t) => t > range.from && t < range.to))
+                  ]
+                ))
+              )
+            }
+            assert.deepStrictEqual(problems.slice(0, 20), [], `${problems.length} differences`)
+          })))
+      }
 
       it.effect("determinism: reading the same window twice gives the same records", () =>
         run(Effect.gen(function*() {

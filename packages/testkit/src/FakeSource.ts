@@ -27,6 +27,16 @@
  * - with `corrections`, a share of quarters is restated `delay` after it closes (longer
  *   durations and one more contact), as vendors restate late data.
  *
+ * **Scenario mode** (`scenario`): the source serves a `Scenario` instead, as a source of
+ * per-segment records does (Genesys' mediation segments, Vonage's interaction events): one
+ * record per queue visit (at its queue entry) and one per agent leg (at the leg's start), each
+ * at its own instant, as `Scenario.asKnownAt(scenario, now)` shows them: finished contacts once
+ * written (or every contact as far as it got, with `liveContacts`), after-call work as first
+ * written until its correction. `records` selects them by their own instant, so a contact's
+ * legs lie in later windows than its queue entry: a connector must read ahead (the maximum
+ * contact span) to count each visit once, whole (`FakeConnector` does). `read` then returns the
+ * agent statuses (LoggedOut included) overlapping the window, whole, and no contacts.
+ *
  * @since 0.1.0
  */
 import { Connector } from "@acd-bridge/core"
@@ -40,6 +50,7 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Stream from "effect/Stream"
+import * as Scenario from "./Scenario.js"
 
 const QUARTER = 900_000
 const HOUR = 3_600_000
@@ -76,7 +87,59 @@ export interface Options {
   readonly keepsDays?: number | undefined
   /** how often the live feed emits (default 1 second) */
   readonly tick?: Duration.DurationInput | undefined
+  /** serve this scenario (see "Scenario mode" above) instead of the seeded quarters and timelines */
+  readonly scenario?: Scenario.Scenario | undefined
+  /** scenario mode: show contacts still running or not yet written as far as they got (default false: written contacts only) */
+  readonly liveContacts?: boolean | undefined
 }
+
+/**
+ * Scenario mode: a queue visit as the source's record of it, at the instant the contact entered
+ * the queue. `outcome` is `"waiting"` while the contact still waits (`liveContacts`).
+ *
+ * @since 0.2.0 @category models
+ */
+export interface VisitRecord {
+  readonly kind: "visit"
+  readonly contactId: string
+  readonly contactStart: number
+  /** index of the visit in its contact */
+  readonly visit: number
+  readonly queueIdentifier: string
+  readonly queueName: string
+  readonly channel: Domain.Channel
+  /** when the contact entered the queue */
+  readonly at: number
+  readonly waitMs: number
+  readonly outcome: Scenario.VisitOutcome | "waiting"
+  readonly shortAbandoned: boolean
+}
+
+/**
+ * Scenario mode: an agent leg as the source's record of it, at the instant the agent was
+ * connected.
+ *
+ * @since 0.2.0 @category models
+ */
+export interface LegRecord {
+  readonly kind: "leg"
+  readonly contactId: string
+  readonly contactStart: number
+  /** index of the visit the leg belongs to */
+  readonly visit: number
+  readonly leg: number
+  readonly legKind: Scenario.LegKind
+  readonly agentId: string
+  /** when the agent was connected */
+  readonly at: number
+  readonly talkMs: number
+  readonly holdMs: number
+  readonly afterCallWorkMs: number
+  readonly transferred: boolean
+}
+
+/** @since 0.2.0 @category models */
+export type SourceRecord = VisitRecord | LegRecord
 
 /** @since 0.1.0 @category models */
 export interface Window {
@@ -99,8 +162,22 @@ export interface FakeSourceShape {
   ) => Stream.Stream<Connector.RealtimeBatch, Connector.ConnectorError>
   /** what `check` reports for a credential */
   readonly verify: (apiKey: Redacted.Redacted<string> | string) => Effect.Effect<Connector.CheckReport>
-  /** everything in the window as the source reports it at `at` (default now), ignoring the switches */
+  /**
+   * everything in the window as the source reports it at `at` (default now), ignoring the
+   * switches; in scenario mode the contact events of the visits that entered their queue in the
+   * window (`Scenario.knownEvents`), as a connector that reads around its window emits them
+   */
   readonly truth: (window: Window, at?: number) => Effect.Effect<Domain.Batch>
+  /** the scenario served, in scenario mode */
+  readonly scenario: Scenario.Scenario | undefined
+  /**
+   * scenario mode: the records whose own instant lies in the window, as the source shows them
+   * now, in pages; nothing (an empty stream) otherwise. Counts as a request like `read`.
+   */
+  readonly records: (
+    apiKey: Redacted.Redacted<string> | string,
+    window: Window
+  ) => Stream.Stream<ReadonlyArray<SourceRecord>, Connector.ConnectorError>
   /** the next `times` requests (reads and live feeds) fail with `error` */
   readonly fail: (error: Connector.ConnectorError, times?: number) => Effect.Effect<void>
   /** while on, reads return their first page and then fail with `InvalidData` */
@@ -298,6 +375,99 @@ const snapshot = (r: Resolved, window: Window, now: number): Domain.Batch => {
   return { contacts, aggregates, statuses }
 }
 
+// ---------------------------------------------------------------------------
+// scenario mode
+// ---------------------------------------------------------------------------
+
+interface ScenarioSource {
+  readonly scenario: Scenario.Scenario
+  readonly live: boolean
+  /** every agent's timeline with overlaps trimmed (one state at a time), LoggedOut included */
+  readonly timeline: ReadonlyArray<Scenario.TimelineState>
+}
+
+const scenarioSource = (scenario: Scenario.Scenario, live: boolean): ScenarioSource => {
+  const byAgent = new Map<string, Array<Scenario.TimelineState>>()
+  for (const s of Scenario.timeline(scenario)) {
+    const list = byAgent.get(s.agentId)
+    if (list) list.push(s)
+    else byAgent.set(s.agentId, [s])
+  }
+  const timeline: Array<Scenario.TimelineState> = []
+  for (const agentId of Array.from(byAgent.keys()).sort()) {
+    timeline.push(...Scenario.trimOverlaps(byAgent.get(agentId)!))
+  }
+  return { scenario, live, timeline }
+}
+
+/** The records the source shows at `now` whose own instant lies in the window, in instant order. */
+const recordsIn = (src: ScenarioSource, window: Window, now: number): Array<SourceRecord> => {
+  const out: Array<SourceRecord> = []
+  if (window.from >= window.to) return out
+  for (const c of Scenario.asKnownAt(src.scenario, now).contacts) {
+    if (!src.live && c.phase !== "written") continue
+    c.visits.forEach((v, i) => {
+      if (v.enteredAt >= window.from && v.enteredAt < window.to) {
+        out.push({
+          kind: "visit",
+          contactId: c.id,
+          contactStart: c.start,
+          visit: i,
+          queueIdentifier: v.queueIdentifier,
+          queueName: v.queueName,
+          channel: v.channel,
+          at: v.enteredAt,
+          waitMs: v.waitMs,
+          outcome: v.outcome,
+          shortAbandoned: v.shortAbandoned
+        })
+      }
+      v.legs.forEach((l, j) => {
+        if (l.start < window.from || l.start >= window.to) return
+        out.push({
+          kind: "leg",
+          contactId: c.id,
+          contactStart: c.start,
+          visit: i,
+          leg: j,
+          legKind: l.kind,
+          agentId: l.agentId,
+          at: l.start,
+          talkMs: l.talkMs,
+          holdMs: l.holdMs,
+          afterCallWorkMs: l.afterCallWorkMs,
+          transferred: l.transferred
+        })
+      })
+    })
+  }
+  return out.sort((a, b) => a.at - b.at)
+}
+
+/** The statuses the source shows at `now` that overlap the window, whole; open while they run. */
+const scenarioStatuses = (src: ScenarioSource, window: Window, now: number): Array<Domain.AgentStatus> => {
+  const to = Math.min(window.to, now)
+  if (window.from >= to) return []
+  return src.timeline
+    .filter((s) => s.start < to && s.end > window.from)
+    .map((s) => ({
+      agentIdentifier: s.agentId,
+      activityIdentifier: s.activity,
+      start: DateTime.unsafeMake(s.start),
+      end: s.end <= now ? DateTime.unsafeMake(s.end) : null
+    }))
+}
+
+/** Scenario mode's truth: the visits that entered their queue in the window, and the statuses. */
+const scenarioTruth = (src: ScenarioSource, window: Window, now: number): Domain.Batch => ({
+  contacts: Scenario.knownEvents(Scenario.asKnownAt(src.scenario, now), { liveContacts: src.live }).filter((e) => {
+    const t = DateTime.toEpochMillis(e.timestamp)
+    return t >= window.from && t < window.to
+  }),
+  aggregates: [],
+  statuses: scenarioStatuses(src, window, now)
+})
+
 const pages = (batch: Domain.Batch, size: number): Array<Domain.Batch> => {
   const out: Array<Domain.Batch> = []
   const push = <K extends keyof Domain.Batch>(key: K) => {
@@ -342,6 +512,14 @@ export const make = (options: Options = {}): Effect.Effect<FakeSourceShape> =>
     const calls = yield* Ref.make(0)
     const windows = yield* Ref.make<ReadonlyArray<Window>>([])
     const served = yield* Ref.make(0)
+    const src = options.scenario === undefined
+      ? undefined
+      : scenarioSource(options.scenario, options.liveContacts ?? false)
+    /** what `read` holds for a window at `now`: in scenario mode the statuses only */
+    const batchAt = (window: Window, now: number): Domain.Batch =>
+      src === undefined
+        ? snapshot(r, window, now)
+        : { contacts: [], aggregates: [], statuses: scenarioStatuses(src, window, now) }
 
     /** One request: counts it, waits the latency, checks the switches and the credential. */
     const request = (key: Redacted.Redacted<string> | string) =>
@@ -361,7 +539,7 @@ export const make = (options: Options = {}): Effect.Effect<FakeSourceShape> =>
         yield* request(key)
         const now = yield* Clock.currentTimeMillis
         const from = keepsMs === undefined ? window.from : Math.max(window.from, now - keepsMs)
-        const all = pages(snapshot(r, { from, to: window.to }, now), r.pageSize)
+        const all = pages(batchAt({ from, to: window.to }, now), r.pageSize)
         if (yield* Ref.get(malformed)) {
           const first = all[0] ?? { contacts: [], aggregates: [], statuses: [] }
           return Stream.make(first).pipe(
@@ -376,6 +554,34 @@ export const make = (options: Options = {}): Effect.Effect<FakeSourceShape> =>
         )
       }))
 
+    const records = (
+      key: Redacted.Redacted<string> | string,
+      window: Window
+    ): Stream.Stream<ReadonlyArray<SourceRecord>, Connector.ConnectorError> =>
+      src === undefined ? Stream.empty : Stream.unwrap(Effect.gen(function*() {
+        yield* Ref.update(windows, (list) => [...list, window])
+        yield* request(key)
+        const now = yield* Clock.currentTimeMillis
+        const from = keepsMs === undefined ? window.from : Math.max(window.from, now - keepsMs)
+        const all = recordsIn(src, { from, to: window.to }, now)
+        const chunks: Array<ReadonlyArray<SourceRecord>> = []
+        for (let i = 0; i < all.length; i += r.pageSize) chunks.push(all.slice(i, i + r.pageSize))
+        const count = (pages: Stream.Stream<ReadonlyArray<SourceRecord>, Connector.ConnectorError>) =>
+          Stream.tap(pages, (page) => Ref.update(served, (n) => n + page.length))
+        if (yield* Ref.get(malformed)) {
+          return Stream.make<[ReadonlyArray<SourceRecord>]>(chunks[0] ?? []).pipe(
+            Stream.concat(Stream.fail(
+              new Connector.InvalidData({
+                record: `records page 2 of ${new Date(window.from).toISOString()}`,
+                reason: "talkMs is \"n/a\""
+              })
+            )),
+            count
+          )
+        }
+        return Stream.fromIterable<ReadonlyArray<SourceRecord>>(chunks).pipe(count)
+      }))
+
     const live = (key: Redacted.Redacted<string> | string, position?: number | undefined) =>
       Stream.unwrap(Effect.gen(function*() {
         yield* request(key)
@@ -387,10 +593,21 @@ export const make = (options: Options = {}): Effect.Effect<FakeSourceShape> =>
           last = now
           const injected = yield* Ref.modify(failures, (list) => [list[0], list.slice(1)] as const)
           if (injected !== undefined) return yield* Effect.fail(injected)
-          const contacts = r.shape === "contacts" ? snapshot(r, { from, to: now }, now).contacts : []
-          const statuses = piecesIn(r, from - 2 * HOUR, now)
-            .filter((p) => (p.start >= from && p.start < now) || (p.end >= from && p.end < now))
-            .map((p) => statusOf(p, now))
+          const contacts = src === undefined && r.shape === "contacts"
+            ? snapshot(r, { from, to: now }, now).contacts
+            : []
+          const statuses = src !== undefined
+            ? src.timeline
+              .filter((s) => (s.start >= from && s.start < now) || (s.end >= from && s.end < now))
+              .map((s) => ({
+                agentIdentifier: s.agentId,
+                activityIdentifier: s.activity,
+                start: DateTime.unsafeMake(s.start),
+                end: s.end <= now ? DateTime.unsafeMake(s.end) : null
+              }))
+            : piecesIn(r, from - 2 * HOUR, now)
+              .filter((p) => (p.start >= from && p.start < now) || (p.end >= from && p.end < now))
+              .map((p) => statusOf(p, now))
           yield* Ref.update(served, (n) => n + contacts.length + statuses.length)
           const element: Connector.RealtimeBatch = { contacts, aggregates: [], statuses, position: now }
           return element
@@ -419,7 +636,13 @@ export const make = (options: Options = {}): Effect.Effect<FakeSourceShape> =>
       read,
       live,
       verify,
-      truth: (window, at) => Effect.map(Clock.currentTimeMillis, (now) => snapshot(r, window, at ?? now)),
+      truth: (window, at) =>
+        Effect.map(
+          Clock.currentTimeMillis,
+          (now) => src === undefined ? snapshot(r, window, at ?? now) : scenarioTruth(src, window, at ?? now)
+        ),
+      scenario: options.scenario,
+      records,
       fail: (error, times = 1) => Ref.update(failures, (list) => [...list, ...Array.from({ length: times }, () => error)]),
       setMalformed: (on) => Ref.set(malformed, on),
       setApiKey: (key) => Ref.set(apiKey, key),

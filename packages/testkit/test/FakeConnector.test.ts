@@ -1,10 +1,12 @@
-import { Connector } from "@acd-bridge/core"
+import { Connector, type Domain } from "@acd-bridge/core"
 import { assert, describe, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
-import { ConnectorSuite, FakeConnector, FakeSource } from "../src/index.js"
+import { ConnectorSuite, FakeConnector, FakeSource, Scenario } from "../src/index.js"
 
 const source = (options: FakeSource.Options = {}) => FakeSource.layer({ seed: 42, ...options })
 const toggle = (error: Connector.ConnectorError) => Effect.flatMap(FakeSource.FakeSource, (s) => s.fail(error))
@@ -124,5 +126,168 @@ describe("FakeSource", () => {
       assert.strictEqual(yield* fake.calls, 6)
       assert.strictEqual((yield* fake.windows).length, 6)
       assert.isAbove(yield* fake.served, 0)
+    }))
+})
+
+// ---------------------------------------------------------------------------
+// scenario mode: contacts whose visits and legs fall in several windows
+// ---------------------------------------------------------------------------
+
+const v2 = Scenario.generate({
+  ...Scenario.allFeatures,
+  seed: 11,
+  from: "2026-03-02T08:00:00Z",
+  to: "2026-03-04T08:00:00Z",
+  timezone: "America/Los_Angeles",
+  queues: [
+    { identifier: "q-sales", name: "Sales", channel: "calls", dailyPeak: 14 },
+    { identifier: "q-care", name: "Care", channel: "calls", dailyPeak: 10 },
+    { identifier: "q-chat", name: "Chat", channel: "chats", dailyPeak: 5 }
+  ],
+  agents: 5,
+  longTalkShare: 0.1
+})
+const dayRange = { from: t("2026-03-02T08:00:00Z"), to: t("2026-03-03T08:00:00Z") }
+const afterAll = t("2026-03-06T00:00:00Z")
+
+/** Cuts a connector must survive: between the visits of a transferred contact, inside long legs. */
+const hardCuts: Array<Array<number>> = (() => {
+  const inRange = (x: number) => x > dayRange.from && x < dayRange.to
+  const multi = v2.contacts.filter((c) => c.visits.length > 1 && inRange(c.visits[1]!.enteredAt)).slice(0, 3)
+  const long = v2.contacts.flatMap((c) => c.visits.flatMap((v) => v.legs)).filter((l) => l.talkMs > 30 * 60_000)
+  return [
+    multi.map((c) => c.visits[1]!.enteredAt - 1000),
+    long.slice(0, 3).map((l) => l.start + Math.round(l.talkMs / 2000) * 1000).filter(inRange)
+  ]
+})()
+
+ConnectorSuite.suite("FakeConnector over a scenario (multi-visit, long and consulted contacts)", {
+  connector: FakeConnector.connector,
+  config: FakeConnector.config,
+  badCredentialsConfig: FakeConnector.badCredentials,
+  layer: source({ scenario: v2 }),
+  windows: [dayRange],
+  now: afterAll,
+  splits: { cutSets: 6, cuts: hardCuts },
+  malformed: Effect.flatMap(FakeSource.FakeSource, (s) => s.setMalformed(true)),
+  realtime: false
+})
+
+/**
+ * A connector that makes the mistake the splits case is for: it groups the legs of a visit
+ * only within the window it reads, so a visit whose legs run past the window's end loses their
+ * time (and a connector counting one contact per leg group would count it again later).
+ */
+const naive = Connector.make({
+  key: "naive",
+  displayName: "Naive (counts legs per window)",
+  deliveryModes: ["cloud"],
+  dataKinds: ["contacts"],
+  configSchema: FakeConnector.Config,
+  pull: (config, window) =>
+    Stream.unwrap(Effect.map(FakeSource.FakeSource, (s) =>
+      s.records(config.apiKey, { from: window.from.epochMillis, to: window.to.epochMillis }).pipe(
+        Stream.runCollect,
+        Effect.map((pages) => {
+          const records = Chunk.toReadonlyArray(pages).flat()
+          const contacts = records.flatMap((v) => {
+            if (v.kind !== "visit") return []
+            const legs = records.filter((l) =>
+              l.kind === "leg" && l.legKind === "agent" && l.contactId === v.contactId && l.visit === v.visit
+            )
+            const handling = legs.reduce((n, l) => n + (l.kind === "leg" ? l.talkMs + l.holdMs + l.afterCallWorkMs : 0), 0)
+            const handled = v.outcome === "answered"
+            return [{
+              queueIdentifier: v.queueIdentifier,
+              queueName: v.queueName,
+              channel: v.channel,
+              timestamp: DateTime.unsafeMake(v.at),
+              offered: true,
+              handled,
+              durationMs: handled ? handling : v.waitMs
+            }]
+          })
+          return { contacts, aggregates: [], statuses: [] }
+        }),
+        Stream.fromEffect
+      )))
+})
+
+const pullWith = <C, I>(connector: Connector.Connector<C, I, FakeSource.FakeSource>, config: unknown) =>
+  (from: number, to: number) =>
+    Effect.gen(function*() {
+      const c = yield* Effect.orDie(Schema.decodeUnknown(connector.configSchema)(config))
+      const batches = yield* Stream.runCollect(connector.pull!(c, { from: DateTime.unsafeMake(from), to: DateTime.unsafeMake(to) }))
+      return {
+        contacts: Chunk.toReadonlyArray(batches).flatMap((b) => b.contacts),
+        aggregates: Chunk.toReadonlyArray(batches).flatMap((b) => b.aggregates),
+        statuses: Chunk.toReadonlyArray(batches).flatMap((b) => b.statuses)
+      }
+    })
+
+describe("FakeSource in scenario mode", () => {
+  it.effect("the scenario has what the splits case needs: multi-visit, long, consulted contacts in the range", () =>
+    Effect.sync(() => {
+      const inDay = v2.contacts.filter((c) => c.start >= dayRange.from && c.start < dayRange.to)
+      assert.isAbove(inDay.filter((c) => c.visits.length > 1).length, 3)
+      assert.isAbove(inDay.flatMap((c) => c.visits).filter((v) => v.legs.some((l) => l.kind === "consult")).length, 2)
+      assert.isAbove(inDay.flatMap((c) => c.visits.flatMap((v) => v.legs)).filter((l) => l.talkMs > 30 * 60_000).length, 2)
+      assert.isAbove(hardCuts.flat().length, 3)
+    }))
+
+  it.effect("a read equals the scenario's ground truth for the range (Scenario.expectedIntervals)", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(afterAll)
+      const batch = yield* pullWith(FakeConnector.connector, FakeConnector.config)(dayRange.from, dayRange.to)
+      const sum = (f: (e: Domain.ContactEvent) => number) => batch.contacts.reduce((n, e) => n + f(e), 0)
+      const rows = Scenario.expectedIntervals(v2, { length: 15, from: dayRange.from, to: dayRange.to })
+      const total = (k: keyof Domain.Measures) => rows.reduce((n, r) => n + r[k], 0)
+      assert.strictEqual(batch.contacts.length, total("offered"))
+      assert.strictEqual(sum((e) => (e.handled ? e.durationMs : 0)), total("handlingMs"))
+      assert.strictEqual(sum((e) => (e.breakout ? 1 : 0)), total("breakout"))
+      assert.strictEqual(sum((e) => (e.shortAbandoned ? 1 : 0)), total("shortAbandoned"))
+    }).pipe(Effect.provide(source({ scenario: v2 }))))
+
+  it.effect("the splits check finds the naive connector's mistake and none in FakeConnector's", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(afterAll)
+      const cuts = (whole: Domain.Batch) => [...ConnectorSuite.randomCutSets(dayRange, whole, 6, 1), ...hardCuts]
+      const good = yield* ConnectorSuite.checkSplits(pullWith(FakeConnector.connector, FakeConnector.config), dayRange, cuts)
+      assert.deepStrictEqual(good, [])
+      const bad = yield* ConnectorSuite.checkSplits(pullWith(naive, FakeConnector.config), dayRange, cuts)
+      assert.isAbove(bad.length, 0)
+      assert.isTrue(bad.some((p) => p.includes("handlingMs")), bad[0])
+    }).pipe(Effect.provide(source({ scenario: v2 }))))
+
+  it.effect("statuses overlapping a window come back whole, LoggedOut nights included; open ones have no end", () =>
+    Effect.gen(function*() {
+      // a night in Los Angeles: every agent is logged out, since the end of their shift
+      const now = t("2026-03-03T07:17:31Z")
+      yield* TestClock.setTime(now)
+      const w = { from: t("2026-03-03T06:00:00Z"), to: t("2026-03-03T07:00:00Z") }
+      const batch = yield* pullWith(FakeConnector.connector, FakeConnector.config)(w.from, w.to)
+      const loggedOut = batch.statuses.filter((s) => s.activityIdentifier === "LoggedOut")
+      assert.strictEqual(loggedOut.length, v2.agents.length)
+      assert.isTrue(loggedOut.every((s) => s.end === null && DateTime.toEpochMillis(s.start) < w.from - 3_600_000))
+      for (const s of batch.statuses) {
+        const start = DateTime.toEpochMillis(s.start)
+        const whole = Scenario.timeline(v2).find((x) => x.agentId === s.agentIdentifier && x.start === start)
+        assert.isDefined(whole)
+        assert.strictEqual(s.end === null ? null : DateTime.toEpochMillis(s.end), whole!.end <= now ? whole!.end : null)
+      }
+    }).pipe(Effect.provide(source({ scenario: v2 }))))
+
+  it.effect("finished contacts show once written; liveContacts shows running ones as far as they got", () =>
+    Effect.gen(function*() {
+      const running = v2.contacts.find((c) => c.completion - c.start > 3_600_000 && c.visits[0]!.outcome === "answered")!
+      const now = running.visits[0]!.legs[0]!.start + 60_000
+      yield* TestClock.setTime(now)
+      const w = { from: running.visits[0]!.enteredAt, to: running.visits[0]!.enteredAt + 1000 }
+      const written = yield* (yield* FakeSource.make({ scenario: v2 })).truth(w)
+      assert.strictEqual(written.contacts.length, 0)
+      const live = yield* (yield* FakeSource.make({ scenario: v2, liveContacts: true })).truth(w)
+      assert.strictEqual(live.contacts.length, 1)
+      assert.isTrue(live.contacts[0]!.handled)
+      assert.strictEqual(live.contacts[0]!.talkMs, 60_000)
     }))
 })

@@ -200,3 +200,305 @@ describe("Scenario.expectedIntervals", () => {
     )
   })
 })
+
+// ---------------------------------------------------------------------------
+// v2: IVR, queue visits, consults, breakouts, long calls, LoggedOut, late corrections
+// ---------------------------------------------------------------------------
+
+const HOUR = 3_600_000
+const v2Options = {
+  ...Scenario.allFeatures,
+  seed: 77,
+  from: "2026-03-05T08:00:00Z",
+  to: "2026-03-12T07:00:00Z",
+  timezone: "America/Los_Angeles",
+  queues: [
+    { identifier: "q-sales", name: "Sales", channel: "calls", dailyPeak: 12 },
+    { identifier: "q-care", name: "Care", channel: "calls", dailyPeak: 8 },
+    { identifier: "q-chat", name: "Chat", channel: "chats", dailyPeak: 4 }
+  ],
+  agents: 6
+} satisfies Scenario.Options
+const v2 = Scenario.generate(v2Options)
+const allVisits = v2.contacts.flatMap((c) => c.visits)
+const allLegs = allVisits.flatMap((v) => v.legs)
+
+describe("Scenario v2", () => {
+  it("with every v2 option off (explicitly or by default) a seed gives the scenario it always gave", () => {
+    const off = Scenario.generate({
+      ...week,
+      ivrMaxSeconds: 0,
+      queueTransferRate: 0,
+      breakoutRate: 0,
+      shortAbandonSeconds: 0,
+      consultRate: 0,
+      longTalkShare: 0,
+      loggedOutStates: false,
+      writeDelayMaxSeconds: 0
+    })
+    assert.deepStrictEqual(off, scenario)
+    assert.deepStrictEqual(scenario.loggedOut, [])
+    assert.deepStrictEqual(scenario.corrections, [])
+    for (const c of scenario.contacts) {
+      assert.strictEqual(c.visits.length, 1)
+      const v = c.visits[0]!
+      assert.strictEqual(c.start, c.arrival)
+      assert.strictEqual(c.ivrMs, 0)
+      assert.strictEqual(c.writtenAt, c.completion)
+      assert.strictEqual(v.enteredAt, c.arrival)
+      assert.strictEqual(v.queueIdentifier, c.queueIdentifier)
+      assert.strictEqual(v.waitMs, c.waitMs)
+      assert.strictEqual(v.outcome, c.handled ? "answered" : "abandoned")
+      assert.isFalse(v.shortAbandoned)
+      assert.strictEqual(v.legs, c.legs)
+      assert.isTrue(v.legs.every((l) => l.kind === "agent"))
+    }
+  })
+
+  it("has every feature in a small week, at rates that keep it plausible", () => {
+    const counts = {
+      multiVisit: v2.contacts.filter((c) => c.visits.length > 1).length,
+      ivr: v2.contacts.filter((c) => c.ivrMs > 0).length,
+      breakouts: allVisits.filter((v) => v.outcome === "breakout").length,
+      shortAbandons: allVisits.filter((v) => v.shortAbandoned).length,
+      consults: allLegs.filter((l) => l.kind === "consult").length,
+      agentTransfers: allVisits.filter((v) => v.legs.filter((l) => l.kind === "agent").length > 1).length,
+      longTalks: allLegs.filter((l) => l.talkMs >= 60 * 60_000).length,
+      corrections: v2.corrections.length,
+      loggedOutOver40h: v2.loggedOut.filter((s) => s.end - s.start > 40 * HOUR).length
+    }
+    for (const [name, n] of Object.entries(counts)) assert.isAbove(n, 2, name)
+    assert.isBelow(counts.multiVisit / v2.contacts.length, 0.2)
+    assert.isTrue(v2.contacts.every((c) => c.ivrMs >= 0 && c.ivrMs <= 60_000 && c.ivrMs % 1000 === 0))
+  })
+
+  it("visits follow each other: a transfer enters the next queue when the agent stops talking, an overflow when the wait breaks out", () => {
+    let transfers = 0, overflows = 0
+    for (const c of v2.contacts) {
+      assert.strictEqual(c.visits[0]!.enteredAt, c.start + c.ivrMs)
+      assert.isAtMost(c.completion - c.start, v2.maxContactSpanMs, c.id)
+      assert.strictEqual(c.completion, Math.max(...c.visits.map((v) => v.end)))
+      for (let i = 1; i < c.visits.length; i++) {
+        const before = c.visits[i - 1]!, next = c.visits[i]!
+        assert.strictEqual(next.channel, before.channel)
+        assert.notStrictEqual(next.queueIdentifier, before.queueIdentifier)
+        if (before.outcome === "answered") {
+          const last = before.legs.filter((l) => l.kind === "agent").at(-1)!
+          assert.isTrue(last.transferred)
+          assert.strictEqual(next.enteredAt, Scenario.legPhases(last).talkEnd)
+          transfers++
+        } else {
+          assert.strictEqual(before.outcome, "breakout")
+          assert.strictEqual(next.enteredAt, before.enteredAt + before.waitMs)
+          overflows++
+        }
+      }
+      for (const v of c.visits) {
+        if (v.outcome !== "answered") {
+          assert.deepStrictEqual(v.legs, [])
+          assert.strictEqual(v.end, v.enteredAt + v.waitMs)
+        } else {
+          assert.strictEqual(v.legs[0]!.start, v.enteredAt + v.waitMs)
+        }
+        assert.strictEqual(v.shortAbandoned, v.outcome === "abandoned" && v.waitMs < 5000)
+        assert.isAtLeast(v.writtenAt, v.end)
+      }
+      assert.isAtLeast(c.writtenAt, c.completion)
+    }
+    assert.isAbove(transfers, 2)
+    assert.isAbove(overflows, 0)
+  })
+
+  it("a consult is another agent's talk inside the primary agent's hold, in both agents' states", () => {
+    const byAgent = new Map<string, Array<Scenario.AgentState>>()
+    for (const s of v2.states) byAgent.set(s.agentId, [...(byAgent.get(s.agentId) ?? []), s])
+    for (const v of allVisits) {
+      for (const consult of v.legs.filter((l) => l.kind === "consult")) {
+        const primary = v.legs.filter((l) => l.kind === "agent").at(-1)!
+        const p = Scenario.legPhases(primary)
+        assert.notStrictEqual(consult.agentId, primary.agentId)
+        assert.strictEqual(consult.start, p.holdStart)
+        assert.isAtMost(consult.start + consult.talkMs, p.holdEnd)
+        assert.strictEqual(consult.afterCallWorkMs, 0)
+        assert.isDefined(byAgent.get(consult.agentId)!.find((s) => s.activity === "Talk" && s.start === consult.start))
+        assert.isDefined(byAgent.get(primary.agentId)!.find((s) => s.activity === "Hold" && s.start === p.holdStart))
+      }
+    }
+  })
+
+  it("LoggedOut fills every agent's time off: from the start, between shifts (weekends over 40 h), open after the last", () => {
+    const segments = Scenario.expectedSegments(v2)
+    for (const agent of v2.agents) {
+      const own = segments.filter((s) => s.agentIdentifier === agent.id)
+      assert.strictEqual(own[0]!.start, v2.from)
+      assert.strictEqual(own[0]!.activityIdentifier, "LoggedOut")
+      for (let i = 1; i < own.length; i++) assert.strictEqual(own[i]!.start, own[i - 1]!.end, `${agent.id} ${i}`)
+      assert.deepStrictEqual(own.filter((s) => s.end === null).map((s) => s.activityIdentifier), ["LoggedOut"])
+    }
+    // every third agent is off for the weekend
+    const off = v2.loggedOut.filter((s) => s.agentId === "agent-03")
+    assert.isTrue(off.some((s) => s.end - s.start > 60 * HOUR))
+    // no LoggedOut state overlaps a worked state
+    for (const s of v2.loggedOut) {
+      assert.isFalse(v2.states.some((w) => w.agentId === s.agentId && w.start < s.end && w.end > s.start))
+    }
+    // the LoggedOut identifier is the connector's, or none at all
+    const named = Scenario.expectedSegments(v2, { loggedOut: "Logout" })
+    assert.strictEqual(named.filter((s) => s.activityIdentifier === "Logout").length, v2.loggedOut.length)
+    assert.strictEqual(Scenario.expectedSegments(v2, { loggedOut: false }).length, segments.length - v2.loggedOut.length)
+  })
+
+  it("corrections: written after the contact, the true value in the leg, the recorded one shorter", () => {
+    const byId = new Map(v2.contacts.map((c) => [c.id, c]))
+    for (const k of v2.corrections) {
+      const c = byId.get(k.contactId)!
+      const leg = c.visits[k.visit]!.legs[k.leg]!
+      assert.strictEqual(leg.kind, "agent")
+      assert.strictEqual(k.corrected, leg.afterCallWorkMs)
+      assert.isBelow(k.recorded, k.corrected)
+      assert.isAbove(k.at, c.writtenAt)
+      assert.isAtMost(k.at - c.writtenAt, 20 * HOUR)
+    }
+    for (let i = 1; i < v2.corrections.length; i++) assert.isAtLeast(v2.corrections[i]!.at, v2.corrections[i - 1]!.at)
+  })
+
+  it("long corrections land only on the contacts asked for, with the delays asked for", () => {
+    const s = Scenario.generate({
+      ...v2Options,
+      corrections: {
+        share: 0,
+        long: { share: 0.5, minDelaySeconds: 24 * 3600, maxDelaySeconds: 28 * 3600, contactsFrom: "2026-03-09T16:00:00Z", contactsTo: "2026-03-10T04:00:00Z" }
+      }
+    })
+    assert.isAbove(s.corrections.length, 5)
+    for (const k of s.corrections) {
+      const c = s.contacts.find((x) => x.id === k.contactId)!
+      assert.isTrue(c.start >= Date.parse("2026-03-09T16:00:00Z") && c.start < Date.parse("2026-03-10T04:00:00Z"))
+      assert.isTrue(k.at - c.writtenAt >= 24 * HOUR && k.at - c.writtenAt <= 28 * HOUR)
+    }
+  })
+})
+
+describe("Scenario v2: the ground truth", () => {
+  const rows = Scenario.expectedIntervals(v2, { length: 15 })
+  const sum = (rs: ReadonlyArray<Scenario.ExpectedInterval>, k: keyof Scenario.ExpectedInterval) =>
+    rs.reduce((n, r) => n + (r[k] as number), 0)
+
+  it("each visit counts once, at its own queue, in the interval it entered that queue", () => {
+    assert.strictEqual(sum(rows, "offered"), allVisits.length)
+    const transferred = v2.contacts.find((c) => c.visits.length > 1 && c.visits[0]!.queueIdentifier !== c.visits[1]!.queueIdentifier)!
+    for (const v of transferred.visits) {
+      const start = Scenario.intervalStart(v.enteredAt, 15, v2.timezone)
+      const row = rows.find((r) => r.queueIdentifier === v.queueIdentifier && r.start === start)
+      assert.isDefined(row, `${transferred.id} at ${v.queueIdentifier}`)
+    }
+    // IVR time does not move a contact to an earlier interval: the queue entry decides
+    const ivr = v2.contacts.filter((c) =>
+      Scenario.intervalStart(c.start, 15, v2.timezone) !== Scenario.intervalStart(c.arrival, 15, v2.timezone)
+    )
+    assert.isAbove(ivr.length, 0)
+    const byStart = Scenario.expectedIntervals(v2, { length: 15, instant: "contactStart" })
+    assert.strictEqual(sum(byStart, "offered"), allVisits.length)
+    assert.notDeepEqual(byStart, rows)
+    for (const c of ivr.slice(0, 20)) {
+      const q = c.visits[0]!.queueIdentifier
+      assert.isDefined(rows.find((r) => r.queueIdentifier === q && r.start === Scenario.intervalStart(c.arrival, 15, v2.timezone)))
+      assert.isDefined(byStart.find((r) => r.queueIdentifier === q && r.start === Scenario.intervalStart(c.start, 15, v2.timezone)))
+    }
+  })
+
+  it("handled per answered visit; handling = the visit's agent legs only (consults count nowhere); outcomes apart", () => {
+    const answered = allVisits.filter((v) => v.outcome === "answered")
+    assert.strictEqual(sum(rows, "handled"), answered.length)
+    const agentLegs = answered.flatMap((v) => v.legs.filter((l) => l.kind === "agent"))
+    assert.strictEqual(sum(rows, "handlingMs"), agentLegs.reduce((n, l) => n + l.talkMs + l.holdMs + l.afterCallWorkMs, 0))
+    assert.strictEqual(sum(rows, "talkMs"), agentLegs.reduce((n, l) => n + l.talkMs, 0))
+    const consultTalk = allLegs.filter((l) => l.kind === "consult").reduce((n, l) => n + l.talkMs, 0)
+    assert.isAbove(consultTalk, 0)
+    assert.strictEqual(sum(rows, "unhandledMs"), allVisits.filter((v) => v.outcome !== "answered").reduce((n, v) => n + v.waitMs, 0))
+    assert.strictEqual(sum(rows, "abandoned"), allVisits.filter((v) => v.outcome === "abandoned").length)
+    assert.strictEqual(sum(rows, "breakout"), allVisits.filter((v) => v.outcome === "breakout").length)
+    assert.strictEqual(sum(rows, "shortAbandoned"), allVisits.filter((v) => v.shortAbandoned).length)
+    for (const r of rows) {
+      assert.strictEqual(r.handled + r.abandoned + r.breakout, r.offered)
+      assert.isAtMost(r.shortAbandoned, r.abandoned)
+    }
+  })
+
+  it("knownAt: what a source of finished records shows then; the final truth once every correction is written", () => {
+    const last = Math.max(...v2.contacts.map((c) => c.writtenAt), ...v2.corrections.map((k) => k.at))
+    assert.deepStrictEqual(Scenario.expectedIntervals(v2, { length: 15, knownAt: last }), rows)
+    const k = v2.corrections[Math.floor(v2.corrections.length / 2)]!
+    const before = Scenario.expectedIntervals(v2, { length: 60, knownAt: k.at - 1 })
+    const after = Scenario.expectedIntervals(v2, { length: 60, knownAt: k.at })
+    assert.strictEqual(sum(after, "afterCallWorkMs") - sum(before, "afterCallWorkMs") >= k.corrected - k.recorded, true)
+    // nothing written yet is counted: a quarter of the way in, fewer visits than in the end
+    const early = Scenario.expectedIntervals(v2, { length: 15, knownAt: Date.parse("2026-03-07T00:00:00Z") })
+    assert.isBelow(sum(early, "offered"), sum(rows, "offered"))
+    assert.strictEqual(
+      sum(early, "offered"),
+      v2.contacts.filter((c) => c.writtenAt <= Date.parse("2026-03-07T00:00:00Z")).reduce((n, c) => n + c.visits.length, 0)
+    )
+  })
+})
+
+describe("Scenario.asKnownAt", () => {
+  it("shows contacts as far as they got, states open while they run, corrections once written", () => {
+    const c = v2.contacts.find((x) => x.visits.length > 1 && x.visits[0]!.outcome === "answered")!
+    const first = c.visits[0]!
+    const leg = first.legs.find((l) => l.kind === "agent")!
+    const p = Scenario.legPhases(leg)
+    const now = leg.start + 7_000
+    const known = Scenario.asKnownAt(v2, now)
+    const k = known.contacts.find((x) => x.id === c.id)!
+    assert.strictEqual(k.phase, "running")
+    assert.isNull(k.completion)
+    assert.strictEqual(k.visits.length, 1)
+    assert.strictEqual(k.visits[0]!.outcome, "answered")
+    assert.isFalse(k.visits[0]!.ended)
+    assert.strictEqual(k.visits[0]!.legs[0]!.talkMs, Math.min(7_000, p.holdStart - p.start))
+    assert.isTrue(known.contacts.every((x) => x.start < now))
+    assert.isTrue(known.states.every((s) => s.start < now && (s.end === null || s.end <= now)))
+    assert.strictEqual(known.states.filter((s) => s.end === null && s.agentId === leg.agentId).length, 1)
+    // still waiting: the wait so far
+    const waiting = v2.contacts.find((x) => x.visits[0]!.waitMs > 20_000)!
+    const w = Scenario.asKnownAt(v2, waiting.arrival + 10_000).contacts.find((x) => x.id === waiting.id)!
+    assert.strictEqual(w.visits[0]!.outcome, "waiting")
+    assert.strictEqual(w.visits[0]!.waitMs, 10_000)
+    // finished, written later: phase "ended", then "written"
+    const late = v2.contacts.find((x) => x.writtenAt > x.completion)!
+    assert.strictEqual(Scenario.asKnownAt(v2, late.completion).contacts.find((x) => x.id === late.id)!.phase, "ended")
+    assert.strictEqual(Scenario.asKnownAt(v2, late.writtenAt).contacts.find((x) => x.id === late.id)!.phase, "written")
+    // a correction: the recorded value until it is written
+    const fix = v2.corrections[0]!
+    const at = (t: number) =>
+      Scenario.asKnownAt(v2, t).contacts.find((x) => x.id === fix.contactId)!.visits[fix.visit]!.legs[fix.leg]!
+    assert.strictEqual(at(fix.at - 1).afterCallWorkMs, fix.recorded)
+    assert.isNull(at(fix.at - 1).correctedAt)
+    assert.strictEqual(at(fix.at).afterCallWorkMs, fix.corrected)
+    assert.strictEqual(at(fix.at).correctedAt, fix.at)
+  })
+
+  it("property: at any instant, the known durations never exceed the truth and a finished contact is whole", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: Date.parse("2026-03-05T14:00:00Z") / 1000, max: Date.parse("2026-03-12T07:00:00Z") / 1000 }), (s) => {
+        const now = s * 1000
+        const byId = new Map(v2.contacts.map((c) => [c.id, c]))
+        for (const k of Scenario.asKnownAt(v2, now).contacts) {
+          const c = byId.get(k.id)!
+          k.visits.forEach((v, i) => {
+            const truth = c.visits[i]!
+            if (v.waitMs > truth.waitMs) throw new Error(`wait of ${k.id}`)
+            v.legs.forEach((l, j) => {
+              const t = truth.legs[j]!
+              if (l.talkMs > t.talkMs || l.holdMs > t.holdMs || l.afterCallWorkMs > t.afterCallWorkMs) throw new Error(`leg of ${k.id}`)
+            })
+          })
+          if (k.phase !== "running" && k.visits.length !== c.visits.length) throw new Error(`visits of ${k.id}`)
+        }
+        return true
+      }),
+      { numRuns: 25 }
+    )
+  })
+})
