@@ -82,6 +82,18 @@ const addContact = (sum: Record<keyof Measures, number>, event: ContactEvent): v
   if (event.answeredInThreshold) sum.answeredInThreshold += 1
 }
 
+/**
+ * What one contact event adds to its interval: the one summing rule, also used by testkit's
+ * conformance checks to compare what connectors read.
+ *
+ * @since 0.1.0 @category measures
+ */
+export const contactMeasures = (event: ContactEvent): Measures => {
+  const out: Record<keyof Measures, number> = { ...emptyMeasures }
+  addContact(out, event)
+  return out
+}
+
 /** @since 0.1.0 @category measures */
 export const addMeasures = (a: Measures, b: Measures): Measures => {
   const out: Record<keyof Measures, number> = { ...emptyMeasures }
@@ -89,8 +101,12 @@ export const addMeasures = (a: Measures, b: Measures): Measures => {
   return out
 }
 
-/** Only the measures of a record that carries more (an aggregate). */
-const pickMeasures = (m: Measures): Measures => {
+/**
+ * Only the measures of a record that carries more (an aggregate).
+ *
+ * @since 0.1.0 @category measures
+ */
+export const pickMeasures = (m: Measures): Measures => {
   const out: Record<keyof Measures, number> = { ...emptyMeasures }
   for (const k of measureKeys) out[k] = m[k]
   return out
