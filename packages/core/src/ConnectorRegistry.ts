@@ -104,14 +104,31 @@ const shown = (ast: Schema.Schema.AnyNoContext["ast"], decoded: unknown, encoded
 }
 
 /**
+ * Decodes a config the engine will use with a connector's schema, strictly: a key the schema
+ * doesn't know is refused (naming its path and the closest known key), a literal lists the
+ * allowed values, and a secret's value is never shown. Connectors that decode their stored
+ * config themselves (the csv importer) use this so they refuse exactly what the registry does.
+ *
+ * @since 0.2.0 @category decoding
+ */
+export const decodeConfig = <C, I>(
+  connector: Pick<Connector<C, I, never>, "key" | "configSchema">,
+  raw: unknown
+): Either.Either<C, InvalidConfig> =>
+  Schema.decodeUnknownEither(connector.configSchema, Issues.strict)(raw ?? {}).pipe(
+    Either.mapLeft((error) =>
+      new InvalidConfig({ connector: connector.key, ...Issues.describe(connector.configSchema.ast, raw ?? {}, error) })
+    )
+  )
+
+/**
  * Erases a connector's types, providing what its streams need from `context`.
  *
  * @since 0.1.0 @category constructors
  */
 export const register = <C, I, R>(connector: Connector<C, I, R>, context: Context.Context<R>): Registered => {
-  // strict for configs the engine will use: a key the schema doesn't know is a typo to report,
-  // not a setting to drop; lenient for showing what is stored
-  const decode = Schema.decodeUnknownEither(connector.configSchema, Issues.strict)
+  // strict for configs the engine will use (decodeConfig): a key the schema doesn't know is a typo
+  // to report, not a setting to drop; lenient for showing what is stored
   const decodeStored = Schema.decodeUnknownEither(connector.configSchema)
   const encode = Schema.encodeEither(connector.configSchema)
   const configured = (config: C): Configured => ({
@@ -136,16 +153,7 @@ export const register = <C, I, R>(connector: Connector<C, I, R>, context: Contex
       ? undefined
       : Duration.toMillis(Duration.decode(connector.settleDelay)),
     historyLimitDays: connector.historyLimitDays,
-    configure: (raw) =>
-      decode(raw ?? {}).pipe(
-        Either.map(configured),
-        Either.mapLeft((error) =>
-          new InvalidConfig({
-            connector: connector.key,
-            ...Issues.describe(connector.configSchema.ast, raw ?? {}, error)
-          })
-        )
-      ),
+    configure: (raw) => decodeConfig(connector, raw).pipe(Either.map(configured)),
     redact: (raw) =>
       decodeStored(raw ?? {}).pipe(Either.match({
         onLeft: () => ({}),

@@ -24,14 +24,12 @@
  *
  * @since 0.1.0
  */
-import { Domain, Errors, Ingest, Storage } from "@acd-bridge/core"
+import { ConnectorRegistry, Domain, type Errors, Ingest, Storage } from "@acd-bridge/core"
 import * as Clock from "effect/Clock"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
 import * as Schedule from "effect/Schedule"
-import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as path from "node:path"
 import { CsvConfig } from "./CsvConfig.js"
@@ -113,16 +111,8 @@ export type ImportError =
  * @since 0.1.0 @category constructors
  */
 export const decodeConfig = (raw: unknown): Effect.Effect<CsvConfig, Errors.InvalidConfig> =>
-  Schema.decodeUnknown(CsvConfig)(raw).pipe(
-    Effect.mapError((error) => {
-      const first = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
-      return new Errors.InvalidConfig({
-        connector: connectorKey,
-        ...(first && first.path.length > 0 ? { field: first.path.map(String).join(".") } : {}),
-        reason: first?.message ?? error.message
-      })
-    })
-  )
+  ConnectorRegistry.decodeConfig({ key: connectorKey, configSchema: CsvConfig }, raw)
+
 
 /** The archive and failed folders of a file. @since 0.1.0 @category accessors */
 export const foldersFor = (config: CsvConfig, file: string): { readonly archive: string; readonly failed: string } => {
