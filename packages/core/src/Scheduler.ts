@@ -61,11 +61,12 @@ import type {
   DeliveryMode,
   ImportRun,
   ImportRunKind,
+  Integration,
   IntegrationId,
   IntervalAggregate,
   TenantId
 } from "./Domain.js"
-import { batchSize, Integration, IntegrationId as IntegrationIdSchema } from "./Domain.js"
+import { batchSize, IntegrationId as IntegrationIdSchema } from "./Domain.js"
 import type {
   IdempotencyKeyReused,
   IntegrationNotActive,
@@ -522,14 +523,13 @@ const make = Effect.gen(function*() {
     return total
   }
 
-  /** Marks the integration failing, unless its config changed since `seen` was read. */
+  /** Marks the integration failing, unless it changed (config, status) since `seen` was read. */
   const markFailing = (seen: Integration, reason: string) =>
     Effect.gen(function*() {
-      const fresh = yield* storage.integrations.get(seen.id)
-      if (Option.isNone(fresh) || fresh.value.status === "deleted") return
-      if (!DateTime.Equivalence(fresh.value.updatedAt, seen.updatedAt)) return
       const now = yield* Clock.currentTimeMillis
-      yield* storage.integrations.update(new Integration({ ...fresh.value, failing: reason, updatedAt: toUtc(now) }))
+      // one compare-and-set on the version: a pause made meanwhile is never overwritten
+      const marked = yield* storage.integrations.markFailing(seen.id, reason, now, { ifVersion: seen.version })
+      if (Option.isNone(marked)) return
       yield* Effect.logWarning("integration marked failing; its schedule stops until its config changes").pipe(
         Effect.annotateLogs({ reason })
       )
