@@ -286,9 +286,9 @@ export interface StorageDriverShape {
 
   readonly segments: {
     /**
-     * At least every segment of these agents that is open or ends at or after `from`, and
-     * (when `to` is not null) starts at or before `to`: the segments new ones in [from, to]
-     * can touch. More is fine.
+     * At least every segment of these agents that ends at or after `from` (an open one always
+     * does) and, when `to` is not null, starts at or before `to`: the segments new ones in
+     * [from, to] (`to` null: open) can touch. More is fine.
      */
     readonly load: (
       id: IntegrationId,
