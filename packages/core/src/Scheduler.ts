@@ -718,11 +718,10 @@ const make = Effect.gen(function*() {
         case "Idle":
           return { _tag: "Wait", until: step.until, wakeable: true } as const
         case "Write": {
-          const written = yield* handle.lock.withPermits(1)(Effect.gen(function*() {
-            if (!sameCursors(cursors, yield* storage.cursors.list(integration.id))) return false
-            for (const [stream, value] of step.writes) yield* storage.cursors.set(integration.id, stream, value)
-            return true
-          }))
+          // one compare-and-set: the plan is written only if no cursor moved since it was read
+          const written = yield* handle.lock.withPermits(1)(
+            storage.cursors.commit(integration.id, { expected: cursors, writes: step.writes })
+          )
           if (written) {
             const at = (s: string) => step.writes.find(([k]) => k === s)?.[1] ?? 0
             yield* step.reason === "init"
