@@ -33,13 +33,9 @@ import type * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
 import type {
-  AccessToken,
-  ActivityMapping,
-  AgentMapping,
   AgentSegment,
   ApiKey,
   Channel,
-  ImportRun,
   Integration,
   IntegrationId,
   IntervalMinutes,
@@ -52,7 +48,7 @@ import type {
   WorkloadId
 } from "./Domain.js"
 import type { StorageError } from "./Errors.js"
-import type { IdentifierCount, IntervalStatQuery, SegmentQuery } from "./Storage.js"
+import type { IdentifierCount, IntervalStatQuery, SegmentQuery, StorageShape } from "./Storage.js"
 import * as internal from "./internal/memoryDriver.js"
 
 /**
@@ -208,18 +204,11 @@ export interface StorageDriverShape {
     ) => Effect.Effect<ReadonlyMap<QueueId, ReadonlyArray<WorkloadId>>, StorageError>
   }
 
-  readonly mappings: {
-    /** Upserts by external id (the list has each external id once); others stay. */
-    readonly putAgents: (id: IntegrationId, mappings: ReadonlyArray<AgentMapping>) => Effect.Effect<void, StorageError>
-    readonly putActivities: (
-      id: IntegrationId,
-      mappings: ReadonlyArray<ActivityMapping>
-    ) => Effect.Effect<void, StorageError>
-    /** In order of first insertion. */
-    readonly agents: (id: IntegrationId) => Effect.Effect<ReadonlyArray<AgentMapping>, StorageError>
-    /** In order of first insertion. */
-    readonly activities: (id: IntegrationId) => Effect.Effect<ReadonlyArray<ActivityMapping>, StorageError>
-  }
+  /**
+   * As the port's: upserts by external id (each list names an external id once), others stay;
+   * lists in order of first insertion.
+   */
+  readonly mappings: StorageShape["mappings"]
 
   readonly apiKeys: {
     /** Sets `revokedAt` on every key of the integration that has none. */
@@ -230,21 +219,18 @@ export interface StorageDriverShape {
     readonly findByHash: (hash: string) => Effect.Effect<Option.Option<ApiKey>, StorageError>
   }
 
-  readonly accessTokens: {
-    /** Inserts the token, or replaces the one with its id. */
-    readonly insert: (token: AccessToken) => Effect.Effect<void, StorageError>
-    /** The first inserted token with this hash. */
-    readonly findByHash: (hash: string) => Effect.Effect<Option.Option<AccessToken>, StorageError>
-    /** Sets `revokedAt` unless it is set already. */
-    readonly revoke: (id: string, at: number) => Effect.Effect<void, StorageError>
-  }
+  /**
+   * As the port's: `insert` inserts or replaces the token with its id, `findByHash` gives the
+   * first inserted token with the hash, `revoke` sets `revokedAt` unless it is set already.
+   */
+  readonly accessTokens: StorageShape["accessTokens"]
 
-  readonly runs: {
-    /** Inserts the run; an id that is stored already fails with `StorageError`. */
-    readonly insert: (run: ImportRun) => Effect.Effect<void, StorageError>
-    /** The integration's runs, newest `startedAt` first (ties in insertion order), at most `limit`. */
-    readonly list: (id: IntegrationId, limit: number) => Effect.Effect<ReadonlyArray<ImportRun>, StorageError>
-  }
+  /**
+   * As the port's: `insert` fails with `StorageError` on an id that is stored already; `list`
+   * gives the integration's runs newest `startedAt` first (ties in insertion order), at most
+   * `limit`.
+   */
+  readonly runs: StorageShape["runs"]
 
   readonly cursors: {
     readonly get: (id: IntegrationId, stream: string) => Effect.Effect<Option.Option<number>, StorageError>

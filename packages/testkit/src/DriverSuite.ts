@@ -19,43 +19,17 @@
  */
 import { Domain, StorageDriver } from "@acd-bridge/core"
 import { assert, describe, layer as layerTest } from "@effect/vitest"
-import * as DateTime from "effect/DateTime"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import type * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import { at, integration, sameValue, T0, unique } from "./internal/storageFixtures.js"
 
-let counter = 0
-const unique = (prefix: string) =>
-  `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`
-
-const T0 = Date.parse("2026-03-02T09:00:00Z")
 const Q = 900_000
-const at = (ms: number) => DateTime.unsafeMake(ms)
 
 const driver = StorageDriver.StorageDriver
-
-const integration = (overrides: Partial<ConstructorParameters<typeof Domain.Integration>[0]> = {}) =>
-  new Domain.Integration({
-    id: Domain.IntegrationId.make(unique("int")),
-    tenantId: Domain.TenantId.make(unique("tenant")),
-    name: "Main ACD",
-    connector: "api-push",
-    deliveryMode: "cloud",
-    dataKinds: ["contacts", "agentStatuses"],
-    schedule: { type: "historical", everyMinutes: 15 },
-    timezone: "UTC",
-    config: { nested: [1, 2] },
-    historyDepthDays: 30,
-    status: "active",
-    failing: null,
-    createdAt: at(T0),
-    updatedAt: at(T0),
-    deletedAt: null,
-    ...overrides
-  })
 
 const setup = (overrides: Partial<ConstructorParameters<typeof Domain.Integration>[0]> = {}) =>
   Effect.gen(function*() {
@@ -113,19 +87,6 @@ const run = (i: Domain.Integration, startedAt: number) =>
     error: null,
     problems: []
   })
-
-/** Values as plain data (DateTime → epoch ms, classes → objects) for deep comparison. */
-const plain = (value: unknown): unknown => {
-  if (DateTime.isDateTime(value)) return DateTime.toEpochMillis(value)
-  if (Array.isArray(value)) return value.map(plain)
-  if (value instanceof Map) return Array.from(value, ([k, v]) => [plain(k), plain(v)])
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]))
-  }
-  return value
-}
-const same = (actual: unknown, expected: unknown, message?: string) =>
-  assert.deepStrictEqual(plain(actual), plain(expected), message)
 
 class Boom extends Error {}
 
@@ -194,14 +155,14 @@ export const suite = <E>(name: string, layer: Layer.Layer<StorageDriver.StorageD
           const i = yield* setup()
           const failed = yield* Effect.exit(d.transaction(Effect.zipRight(writeEverything(i), Effect.fail("refused"))))
           assert.isTrue(Exit.isFailure(failed))
-          same(yield* footprint(i, "a-1"), empty)
+          sameValue(yield* footprint(i, "a-1"), empty)
 
           const died = yield* Effect.exit(d.transaction(Effect.zipRight(writeEverything(i), Effect.die(new Boom()))))
           assert.isTrue(Exit.isFailure(died))
-          same(yield* footprint(i, "a-1"), empty)
+          sameValue(yield* footprint(i, "a-1"), empty)
 
           yield* d.transaction(writeEverything(i))
-          same(yield* footprint(i, "a-1"), {
+          sameValue(yield* footprint(i, "a-1"), {
             status: Option.some("paused"),
             queues: ["q1"],
             offered: 3,
@@ -223,7 +184,7 @@ export const suite = <E>(name: string, layer: Layer.Layer<StorageDriver.StorageD
           )
           yield* Deferred.await(written)
           yield* Fiber.interrupt(fiber)
-          same(yield* footprint(i, "a-1"), empty)
+          sameValue(yield* footprint(i, "a-1"), empty)
         }))
 
       it.effect("transaction: a nested unit's failure undoes only its own writes", () =>
@@ -238,10 +199,10 @@ export const suite = <E>(name: string, layer: Layer.Layer<StorageDriver.StorageD
             )))
             assert.isTrue(Exit.isFailure(inner))
             // the outer unit still sees its own write, not the inner one's
-            same(yield* d.cursors.get(i.id, "outer"), Option.some(1))
+            sameValue(yield* d.cursors.get(i.id, "outer"), Option.some(1))
             yield* d.cursors.set(i.id, "after", 3)
           }))
-          same(Array.from(yield* d.cursors.list(i.id)).sort(), [["after", 3], ["outer", 1]])
+          sameValue(Array.from(yield* d.cursors.list(i.id)).sort(), [["after", 3], ["outer", 1]])
         }))
 
       it.effect("transaction: units run at once each keep all their writes (additive upserts sum)", () =>
@@ -259,7 +220,7 @@ export const suite = <E>(name: string, layer: Layer.Layer<StorageDriver.StorageD
             { concurrency: "unbounded", discard: true }
           )
           const rows = yield* d.stats.query({ tenantId: i.tenantId, integrationId: i.id, from: 0, to: T0 * 2 })
-          same(rows.map((r) => [r.offered, r.handlingMs]), [[8, 28]])
+          sameValue(rows.map((r) => [r.offered, r.handlingMs]), [[8, 28]])
           assert.strictEqual((yield* d.cursors.list(i.id)).size, 8)
         }))
 
@@ -273,12 +234,12 @@ export const suite = <E>(name: string, layer: Layer.Layer<StorageDriver.StorageD
           const i = yield* setup()
           const paused = new Domain.Integration({ ...i, status: "paused", updatedAt: at(T0 + 1), version: 1 })
           assert.isFalse(yield* d.integrations.update(paused, 5))
-          same(yield* d.integrations.get(i.id), Option.some(i))
+          sameValue(yield* d.integrations.get(i.id), Option.some(i))
           assert.isTrue(yield* d.integrations.update(paused, 0))
-          same(yield* d.integrations.get(i.id), Option.some(paused))
+          sameValue(yield* d.integrations.get(i.id), Option.some(paused))
           // the same expected version again: the row moved on, nothing is written
           assert.isFalse(yield* d.integrations.update(new Domain.Integration({ ...i, failing: "x", version: 1 }), 0))
-          same(yield* d.integrations.get(i.id), Option.some(paused))
+          sameValue(yield* d.integrations.get(i.id), Option.some(paused))
           const missing = integration()
           assert.isFalse(yield* d.integrations.update(missing, 0))
           assert.isTrue(Option.isNone(yield* d.integrations.get(missing.id)))
@@ -289,11 +250,11 @@ export const suite = <E>(name: string, layer: Layer.Layer<StorageDriver.StorageD
             { concurrency: "unbounded" }
           )
           assert.strictEqual(wins.filter((x) => x).length, 1)
-          same(Option.map(yield* d.integrations.get(i.id), (x) => x.failing), Option.some(`writer ${wins.indexOf(true)}`))
+          sameValue(Option.map(yield* d.integrations.get(i.id), (x) => x.failing), Option.some(`writer ${wins.indexOf(true)}`))
           // read with a lock (inside a unit) gives the same row
           const stored = yield* d.integrations.get(i.id)
-          same(yield* d.transaction(d.integrations.get(i.id, "update")), stored)
-          same(yield* d.transaction(d.integrations.get(i.id, "share")), stored)
+          sameValue(yield* d.transaction(d.integrations.get(i.id, "update")), stored)
+          sameValue(yield* d.transaction(d.integrations.get(i.id, "share")), stored)
         }))
 
       it.effect("cursors.compareAndSet: null expects no value; a value expects exactly it", () =>
@@ -304,7 +265,7 @@ export const suite = <E>(name: string, layer: Layer.Layer<StorageDriver.StorageD
           assert.isTrue(yield* d.cursors.compareAndSet(i.id, "s", null, 1))
           assert.isFalse(yield* d.cursors.compareAndSet(i.id, "s", null, 7))
           assert.isTrue(yield* d.cursors.compareAndSet(i.id, "s", 1, 2))
-          same(yield* d.cursors.get(i.id, "s"), Option.some(2))
+          sameValue(yield* d.cursors.get(i.id, "s"), Option.some(2))
           const wins = yield* Effect.all(
             Array.from({ length: 6 }, (_, n) => d.cursors.compareAndSet(i.id, "s", 2, 10 + n)),
             { concurrency: "unbounded" }
@@ -322,23 +283,23 @@ export const suite = <E>(name: string, layer: Layer.Layer<StorageDriver.StorageD
           const a = yield* setup()
           const b = yield* setup({ tenantId: a.tenantId })
           yield* setup()
-          same((yield* d.integrations.list(a.tenantId)).map((x) => x.id), [a.id, b.id])
+          sameValue((yield* d.integrations.list(a.tenantId)).map((x) => x.id), [a.id, b.id])
           assert.strictEqual(yield* Effect.flip(d.integrations.insert(a)).pipe(Effect.map((e) => e._tag)), "StorageError")
 
           const manual = new Domain.Queue({ ...ownQueue(a, "q1"), createdByIntegration: false })
           yield* d.queues.insert(manual)
           const q1 = ownQueue(a, "q1")
           const q2 = ownQueue(a, "q2", "Two")
-          same(yield* d.queues.insertOwn([q1, q2]), new Set([q1.id, q2.id]))
+          sameValue(yield* d.queues.insertOwn([q1, q2]), new Set([q1.id, q2.id]))
           // the identity (integration, identifier, name) is taken: skipped, the first one stays
           const again = ownQueue(a, "q1")
-          same(yield* d.queues.insertOwn([again, ownQueue(b, "q1")]).pipe(Effect.map((s) => s.has(again.id))), false)
-          same(
+          sameValue(yield* d.queues.insertOwn([again, ownQueue(b, "q1")]).pipe(Effect.map((s) => s.has(again.id))), false)
+          sameValue(
             (yield* d.queues.findOwn(a.id, ["q1", "q2", "q3"])).map((q) => [q.id, q.identifier, q.name]).sort(),
             [[q1.id, "q1", "q1"], [q2.id, "q2", "Two"]].sort()
           )
-          same((yield* d.queues.list(a.tenantId, a.id)).map((q) => q.id), [manual.id, q1.id, q2.id])
-          same((yield* d.queues.list(a.tenantId)).map((q) => q.id).length, 4)
+          sameValue((yield* d.queues.list(a.tenantId, a.id)).map((q) => q.id), [manual.id, q1.id, q2.id])
+          sameValue((yield* d.queues.list(a.tenantId)).map((q) => q.id).length, 4)
           yield* d.workloads.insert(
             new Domain.Workload({
               id: Domain.WorkloadId.make(unique("w")),
@@ -351,7 +312,7 @@ export const suite = <E>(name: string, layer: Layer.Layer<StorageDriver.StorageD
           yield* d.workloads.dropQueue(q2.id)
           yield* d.queues.delete(q2.id)
           assert.isTrue(Option.isNone(yield* d.queues.get(q2.id)))
-          same((yield* d.workloads.list(a.tenantId)).map((w) => w.queueIds), [[q1.id]])
+          sameValue((yield* d.workloads.list(a.tenantId)).map((w) => w.queueIds), [[q1.id]])
         }))
 
       it.effect("stats: add sums and keeps a row's length; replace deletes its ranges; clearWindow its window", () =>
@@ -375,18 +336,18 @@ export const suite = <E>(name: string, layer: Layer.Layer<StorageDriver.StorageD
             )
           yield* d.stats.add(i, [row(T0, 1), row(T0 + Q, 2), row(T0 + 2 * Q, 3)])
           yield* d.stats.add(i, [row(T0, 10)])
-          same(yield* rows(), [[0, 15, 11], [Q, 15, 2], [2 * Q, 15, 3]])
+          sameValue(yield* rows(), [[0, 15, 11], [Q, 15, 2], [2 * Q, 15, 3]])
           // a 30-minute aggregate replaces the rows inside [T0, T0 + 30 min)
           yield* d.stats.replace(i, [{ queueId: id, channel: "calls", start: T0, end: T0 + 2 * Q }], [row(T0, 7, 30)])
-          same(yield* rows(), [[0, 30, 7], [2 * Q, 15, 3]])
+          sameValue(yield* rows(), [[0, 30, 7], [2 * Q, 15, 3]])
           // adding to it keeps its length
           yield* d.stats.add(i, [row(T0, 1)])
-          same(yield* rows(), [[0, 30, 8], [2 * Q, 15, 3]])
+          sameValue(yield* rows(), [[0, 30, 8], [2 * Q, 15, 3]])
           yield* d.stats.clearWindow(i.id, T0 + Q, T0 + 3 * Q)
-          same(yield* rows(), [[0, 30, 8]])
+          sameValue(yield* rows(), [[0, 30, 8]])
           // filters: another tenant sees nothing, queue ids select
-          same(yield* d.stats.query({ tenantId: Domain.TenantId.make(unique("t")), from: 0, to: T0 * 2 }), [])
-          same((yield* d.stats.query({ tenantId: i.tenantId, queueIds: [id], from: T0, to: T0 + 1 })).length, 1)
+          sameValue(yield* d.stats.query({ tenantId: Domain.TenantId.make(unique("t")), from: 0, to: T0 * 2 }), [])
+          sameValue((yield* d.stats.query({ tenantId: i.tenantId, queueIds: [id], from: T0, to: T0 + 1 })).length, 1)
         }))
 
       it.effect("segments: load returns at least what new segments can touch; write deletes by ref and inserts", () =>
@@ -413,17 +374,17 @@ export const suite = <E>(name: string, layer: Layer.Layer<StorageDriver.StorageD
           const talk = loaded.find((s) => s.segment.activityIdentifier === "TALK")!
           yield* d.segments.write(i, [talk.ref], [segment(i, "a-1", "ACW", T0 + H, T0 + 2 * H)])
           const after = yield* d.segments.query({ tenantId: i.tenantId, integrationId: i.id, from: 0, to: T0 * 2 })
-          same(after.map((s) => `${s.agentIdentifier}:${s.activityIdentifier}`).sort(), [
+          sameValue(after.map((s) => `${s.agentIdentifier}:${s.activityIdentifier}`).sort(), [
             "a-1:ACW",
             "a-1:BREAK",
             "a-1:READY",
             "a-2:READY"
           ])
-          same(
+          sameValue(
             (yield* d.segments.query({ tenantId: i.tenantId, agentIdentifier: "a-2", from: 0, to: T0 * 2 })).length,
             1
           )
-          same([...(yield* d.segments.counts(i.id, "agent"))].sort((a, b) => a.externalId.localeCompare(b.externalId)), [
+          sameValue([...(yield* d.segments.counts(i.id, "agent"))].sort((a, b) => a.externalId.localeCompare(b.externalId)), [
             { externalId: "a-1", segments: 3 },
             { externalId: "a-2", segments: 1 }
           ])
@@ -436,28 +397,28 @@ export const suite = <E>(name: string, layer: Layer.Layer<StorageDriver.StorageD
           yield* d.staging.append(i.id, { records: 2, body: "first", at: T0 })
           yield* d.staging.append(i.id, { records: 3, body: "second", at: T0 })
           assert.strictEqual(yield* d.staging.held(i.id), 5)
-          same(yield* d.staging.list(i.id), ["first", "second"])
+          sameValue(yield* d.staging.list(i.id), ["first", "second"])
           yield* d.staging.clear(i.id)
           assert.strictEqual(yield* d.staging.held(i.id), 0)
 
           const record = { requestHash: "h", at: T0, accepted: 1, outcome: "Staged" as const }
           yield* d.idempotency.put(i.id, "old", record, 0)
           yield* d.idempotency.put(i.id, "new", { ...record, at: T0 + 10 }, 0)
-          same(yield* d.idempotency.get(i.id, "old"), Option.some(record))
+          sameValue(yield* d.idempotency.get(i.id, "old"), Option.some(record))
           // a put may drop the records written at or before `expiredBefore`, never younger ones
           yield* d.idempotency.put(i.id, "newer", { ...record, at: T0 + 20 }, T0)
           assert.isTrue(Option.isSome(yield* d.idempotency.get(i.id, "new")))
           yield* d.idempotency.put(i.id, "new", { ...record, requestHash: "h2", at: T0 + 30 }, T0)
-          same(Option.map(yield* d.idempotency.get(i.id, "new"), (r) => r.requestHash), Option.some("h2"))
+          sameValue(Option.map(yield* d.idempotency.get(i.id, "new"), (r) => r.requestHash), Option.some("h2"))
 
           const runs = [run(i, T0 + 1), run(i, T0 + 3), run(i, T0 + 2)]
           for (const r of runs) yield* d.runs.insert(r)
-          same(yield* d.runs.list(i.id, 2), [runs[1], runs[2]])
+          sameValue(yield* d.runs.list(i.id, 2), [runs[1], runs[2]])
           assert.strictEqual(yield* Effect.flip(d.runs.insert(runs[0]!)).pipe(Effect.map((e) => e._tag)), "StorageError")
 
           yield* d.mappings.putAgents(i.id, [{ externalId: "b", employeeId: "1" }, { externalId: "a", employeeId: "2" }])
           yield* d.mappings.putAgents(i.id, [{ externalId: "b", employeeId: "3" }])
-          same(yield* d.mappings.agents(i.id), [{ externalId: "b", employeeId: "3" }, { externalId: "a", employeeId: "2" }])
+          sameValue(yield* d.mappings.agents(i.id), [{ externalId: "b", employeeId: "3" }, { externalId: "a", employeeId: "2" }])
 
           const key = new Domain.ApiKey({
             id: unique("key"),
@@ -470,7 +431,7 @@ export const suite = <E>(name: string, layer: Layer.Layer<StorageDriver.StorageD
           })
           yield* d.apiKeys.insert(key)
           yield* d.apiKeys.revokeLive(i.id, T0 + 5)
-          same(
+          sameValue(
             Option.map(yield* d.apiKeys.findByHash(key.hash), (k) => k.revokedAt),
             Option.some(at(T0 + 5))
           )

@@ -23,40 +23,14 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import { at, integration, sameValue, T0, unique } from "./internal/storageFixtures.js"
 
 // ---------------------------------------------------------------------------
 // fixtures
 // ---------------------------------------------------------------------------
 
-let counter = 0
-const unique = (prefix: string) =>
-  `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`
-
-const T0 = Date.parse("2026-03-02T09:00:00Z")
 const MIN = 60_000
-const at = (ms: number) => DateTime.unsafeMake(ms)
 const iso = (s: string) => DateTime.unsafeMake(s)
-
-/** A fresh integration of a fresh tenant (or the given one). */
-const integration = (overrides: Partial<ConstructorParameters<typeof Domain.Integration>[0]> = {}) =>
-  new Domain.Integration({
-    id: Domain.IntegrationId.make(unique("int")),
-    tenantId: Domain.TenantId.make(unique("tenant")),
-    name: "Main ACD",
-    connector: "api-push",
-    deliveryMode: "cloud",
-    dataKinds: ["contacts", "agentStatuses"],
-    schedule: { type: "historical", everyMinutes: 15 },
-    timezone: "Europe/Berlin",
-    config: { folder: "/in", nested: { list: [1, 2, 3] } },
-    historyDepthDays: 1095,
-    status: "active",
-    failing: null,
-    createdAt: at(T0),
-    updatedAt: at(T0),
-    deletedAt: null,
-    ...overrides
-  })
 
 const contact = (
   timestamp: string,
@@ -107,20 +81,6 @@ const request = (
   now: T0,
   ...overrides
 })
-
-/** Values as plain data (DateTime → epoch ms, class instances → objects) for deep comparison. */
-const plain = (value: unknown): unknown => {
-  if (DateTime.isDateTime(value)) return DateTime.toEpochMillis(value)
-  if (Array.isArray(value)) return value.map(plain)
-  if (value instanceof Map) return Array.from(value, ([k, v]) => [plain(k), plain(v)])
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]))
-  }
-  return value
-}
-
-const sameValue = (actual: unknown, expected: unknown, message?: string) =>
-  assert.deepStrictEqual(plain(actual), plain(expected), message)
 
 /** The error tag a failed effect failed with. */
 const failureTag = <A, E extends { readonly _tag: string }, R>(effect: Effect.Effect<A, E, R>) =>
