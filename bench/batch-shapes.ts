@@ -50,7 +50,6 @@ const run = (varied: boolean) =>
       deletedAt: null
     })
     yield* storage.integrations.insert(integration)
-    let queueIds = 0
     let rows = 0
     let peak = 0
     const started = performance.now()
@@ -72,8 +71,7 @@ const run = (varied: boolean) =>
         batch: { contacts, aggregates: [], statuses: [] },
         mode: "pull",
         stagingLimit: 0,
-        now: T0,
-        newQueueId: () => Domain.QueueId.make(`queue-${queueIds++}`)
+        now: T0
       })
       peak = Math.max(peak, process.memoryUsage().rss)
     }

@@ -111,7 +111,13 @@ export class Integration extends Schema.Class<Integration>("@acd-bridge/Integrat
   failing: Schema.NullOr(Schema.String),
   createdAt: Schema.DateTimeUtcFromSelf,
   updatedAt: Schema.DateTimeUtcFromSelf,
-  deletedAt: Schema.NullOr(Schema.DateTimeUtcFromSelf)
+  deletedAt: Schema.NullOr(Schema.DateTimeUtcFromSelf),
+  /**
+   * Counts the stored changes of the integration's state (pause, resume, failing, config,
+   * delete); 0 when created. A change made on what a caller read earlier names the version it
+   * read, and the store applies it only if the integration is still at that version.
+   */
+  version: Schema.optionalWith(Schema.Int.pipe(Schema.nonNegative()), { default: () => 0 })
 }) {}
 
 /** @since 0.1.0 @category models */

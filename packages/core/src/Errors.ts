@@ -196,14 +196,44 @@ export class CursorLocked extends Schema.TaggedError<CursorLocked>()("CursorLock
 }
 
 /**
+ * The messages along an error's `cause` chain, outermost first ("Failed to execute statement:
+ * no such table: cursors"), for a reason a person can read.
+ */
+const describeCause = (cause: unknown): string => {
+  const parts: Array<string> = []
+  let current: unknown = cause
+  for (let depth = 0; depth < 4 && current !== undefined && current !== null; depth++) {
+    const text = current instanceof Error || (typeof current === "object" && "message" in current)
+      ? String((current as { readonly message: unknown }).message)
+      : String(current)
+    if (text !== "" && !parts.includes(text)) parts.push(text)
+    current = typeof current === "object" && "cause" in current ? current.cause : undefined
+  }
+  return parts.join(": ") || "unknown cause"
+}
+
+/**
  * The store failed (connection lost, disk full, constraint broken). Nothing was applied.
+ * `reason` says what happened in words; `cause` keeps what the driver failed with (an
+ * `SqlError`, a parse error, the host store's own error), with its type and stack.
  *
  * @since 0.1.0 @category errors
  */
 export class StorageError extends Schema.TaggedError<StorageError>()("StorageError", {
   operation: Schema.String,
-  reason: Schema.String
+  reason: Schema.String,
+  cause: Schema.optional(Schema.Defect)
 }) {
+  /**
+   * A `StorageError` for `operation` that keeps `cause`; the reason is `reason` when given,
+   * else the messages of `cause` and the causes it wraps.
+   *
+   * @since 0.1.0
+   */
+  static fromCause(operation: string, cause: unknown, reason?: string): StorageError {
+    return new StorageError({ operation, reason: reason ?? describeCause(cause), cause })
+  }
+
   override get message() {
     return `Storage failed during ${this.operation}: ${this.reason}`
   }

@@ -12,7 +12,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { AgentStatuses } from "./AgentStatuses.js"
-import { batchSize, ImportRun, ImportRunId, IntegrationId, QueueId } from "./Domain.js"
+import { batchSize, ImportRun, ImportRunId, IntegrationId } from "./Domain.js"
 import type { Batch, ImportRunKind, Integration, Problem } from "./Domain.js"
 import { Forbidden, IntegrationDeleted, IntegrationNotFound, InvalidRecord } from "./Errors.js"
 import { KeyMaterial } from "./KeyMaterial.js"
@@ -238,7 +238,6 @@ export class Ingest extends Effect.Service<Ingest>()("@acd-bridge/core/Ingest", 
             : undefined,
           stagingLimit,
           now: started,
-          newQueueId: () => QueueId.make(keys.uuid()),
           run: describeRun(integration.id, "push", { started, read: accepted, applied: accepted, rejected: 0 })
         })
         if (outcome._tag === "Applied") {
@@ -274,7 +273,6 @@ export class Ingest extends Effect.Service<Ingest>()("@acd-bridge/core/Ingest", 
         watermark: input.watermark,
         stagingLimit,
         now: started,
-        newQueueId: () => QueueId.make(keys.uuid()),
         run: summary === undefined ? undefined : describeRun(input.integration.id, input.kind, summary)
       })
       if (input.kind === "realtime") {

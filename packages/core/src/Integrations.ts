@@ -137,10 +137,8 @@ export class Integrations extends Effect.Service<Integrations>()("@acd-bridge/co
         const integration = yield* get(tenantId, id)
         const connector = yield* registry.get(integration.connector)
         yield* connector.configure(config)
-        const now = DateTime.unsafeMake(yield* Clock.currentTimeMillis)
-        const updated = new Integration({ ...integration, config, failing: null, updatedAt: now })
-        yield* storage.integrations.update(updated)
-        return updated
+        // only the config and the failing mark change: a pause made meanwhile is kept
+        return yield* storage.integrations.setConfig(integration.id, config, yield* Clock.currentTimeMillis)
       }
     )
 

@@ -7,7 +7,7 @@
 import * as Clock from "effect/Clock"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
-import { Integration, ImportRunId, QueueId } from "./Domain.js"
+import { ImportRunId } from "./Domain.js"
 import type { TenantId } from "./Domain.js"
 import { IntegrationDeleted } from "./Errors.js"
 import { Integrations } from "./Integrations.js"
@@ -28,9 +28,8 @@ export class Lifecycle extends Effect.Service<Lifecycle>()("@acd-bridge/core/Lif
       const integration = yield* integrations.get(tenantId, id)
       if (integration.status === "deleted") return yield* new IntegrationDeleted({ integrationId: integration.id })
       if (integration.status === "paused") return integration
-      const now = DateTime.unsafeMake(yield* Clock.currentTimeMillis)
-      const paused = new Integration({ ...integration, status: "paused", updatedAt: now })
-      yield* storage.integrations.update(paused)
+      // one atomic change of the status: a failing mark or a resume made meanwhile is kept
+      const paused = yield* storage.integrations.pause(integration.id, yield* Clock.currentTimeMillis)
       yield* Effect.logInfo("integration paused").pipe(Effect.annotateLogs({ integrationId: integration.id }))
       return paused
     })
@@ -49,7 +48,6 @@ export class Lifecycle extends Effect.Service<Lifecycle>()("@acd-bridge/core/Lif
       const result = yield* storage.integrations.resume(
         integration.id,
         started,
-        () => QueueId.make(keys.uuid()),
         { id: ImportRunId.make(keys.uuid()), startedAt: DateTime.unsafeMake(started) }
       )
       yield* Effect.logInfo("integration resumed").pipe(

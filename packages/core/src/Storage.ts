@@ -1,18 +1,20 @@
 /**
- * The storage port. A host provides one implementation: `Storage.layerMemory` here (tests,
- * demos), or SQLite/PostgreSQL from `@acd-bridge/sql-storage`.
+ * The storage port: what the engine's services call to keep and read their data. A host gets
+ * one from a driver: `Storage.layerMemory` here (tests, demos), SQLite/PostgreSQL from
+ * `@acd-bridge/sql-storage`, or `Storage.make(driver)` over a driver of its own.
  *
- * Every method is one unit of work: what it writes is written whole or not at all. The rules
- * a store must follow are spelled out per method and checked by the conformance suite in
- * `@acd-bridge/testkit`, which runs the same cases against every implementation.
+ * The rules of storage live here, once: `make` implements every operation of the port on a
+ * driver's primitives (see `StorageDriver`) — ingest with its idempotency, staging while paused
+ * and resume, import runs written with their data, state changes of integrations as
+ * compare-and-set on a version, queue ids, cursor commits — each write inside one driver
+ * transaction, so what it writes is written whole or not at all. The conformance suite in
+ * `@acd-bridge/testkit` runs the same cases against every driver.
  *
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as internal from "./internal/memoryStorage.js"
-import * as runRecords from "./internal/runRecords.js"
-import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import type {
   AccessToken,
@@ -39,6 +41,9 @@ import type {
   StagingFull,
   StorageError
 } from "./Errors.js"
+import * as internal from "./internal/storage/make.js"
+import type { StorageDriverShape } from "./StorageDriver.js"
+import { layerMemory as driverMemory, StorageDriver } from "./StorageDriver.js"
 
 /**
  * What `data.ingest` is asked to do.
@@ -69,12 +74,10 @@ export interface IngestRequest {
    * `IdempotencyKeyReused`. The record is written in the same unit of work as the batch.
    */
   readonly idempotency?: { readonly key: string; readonly requestHash: string; readonly ttlMs: number } | undefined
-  /** Max records a paused integration may hold staged. */
+  /** Max records a paused integration may hold staged (the caller's policy; `Ingest` passes its option). */
   readonly stagingLimit: number
   /** Clock time of the request, epoch ms (for idempotency records and queue creation). */
   readonly now: number
-  /** New queue ids, one per call, used for queues this batch creates. */
-  readonly newQueueId: () => QueueId
   /**
    * The import run that describes this batch, written in the same unit of work as its data,
    * so a crash leaves both or neither and a push costs one commit. It is written only when
@@ -110,15 +113,6 @@ export type IngestRun = Omit<ImportRun, "durationMs">
  * @since 0.1.0 @category models
  */
 export type ResumeRun = Pick<ImportRun, "id" | "startedAt">
-
-/**
- * The run a store writes for a resume that applied `applied` (> 0) staged records: every store
- * records the same fields (its duration is the store's to measure at the write).
- *
- * @since 0.1.0 @category constructors
- */
-export const resumeRunRecord: (integrationId: IntegrationId, run: ResumeRun, applied: number) => IngestRun =
-  runRecords.resumeRunRecord
 
 /**
  * @since 0.1.0 @category models
@@ -172,24 +166,24 @@ export interface IdentifierCount {
  */
 export interface StorageShape {
   readonly integrations: {
+    /** Stores a new integration (its id must be new). */
     readonly insert: (integration: Integration) => Effect.Effect<void, StorageError>
-    /** Replaces the stored integration with the same id. */
-    readonly update: (integration: Integration) => Effect.Effect<void, StorageError>
     readonly get: (id: IntegrationId) => Effect.Effect<Option.Option<Integration>, StorageError>
+    /** The tenant's integrations, oldest first. */
     readonly list: (tenantId: TenantId) => Effect.Effect<ReadonlyArray<Integration>, StorageError>
     /**
-     * Marks the integration deleted and revokes all its API keys in one unit of work.
-     * Data, queues and workload memberships stay.
+     * Sets the status to paused, waiting for batches in flight. Pausing a paused integration
+     * changes nothing; pausing never touches data, cursors or the failing mark.
      */
-    readonly markDeleted: (
+    readonly pause: (
       id: IntegrationId,
       at: number
-    ) => Effect.Effect<Integration, StorageError | IntegrationNotFound>
+    ) => Effect.Effect<Integration, StorageError | IntegrationNotFound | IntegrationDeleted>
     /**
      * Applies the staged batches in arrival order, removes them, sets the status to active
      * and writes `run`, all in one unit of work, so a crash never leaves the staged data
      * applied without its run. Returns how many records were applied and the queues created
-     * on the way.
+     * on the way. Resuming an active integration with nothing staged changes nothing.
      *
      * `run` is written only when records were applied (a resume with nothing staged records
      * nothing), as an `ImportRun` of kind `resume` with `read` and `applied` the records
@@ -201,12 +195,38 @@ export interface StorageShape {
     readonly resume: (
       id: IntegrationId,
       at: number,
-      newQueueId: () => QueueId,
       run?: ResumeRun | undefined
     ) => Effect.Effect<
       { readonly integration: Integration; readonly applied: number; readonly createdQueues: ReadonlyArray<Queue> },
       StorageError | IntegrationNotFound | IntegrationDeleted
     >
+    /**
+     * Sets the failing mark (`null` clears it), only the failing mark: a concurrent pause or
+     * resume is kept. With `ifVersion`, only if the integration is still at that version
+     * (nobody changed it since the caller read it). `None` when nothing was written: no such
+     * integration, deleted, the version moved, or the mark was already `reason`.
+     */
+    readonly markFailing: (
+      id: IntegrationId,
+      reason: string | null,
+      at: number,
+      options?: { readonly ifVersion?: number | undefined }
+    ) => Effect.Effect<Option.Option<Integration>, StorageError>
+    /** Replaces the connector config and clears the failing mark; the status is kept. */
+    readonly setConfig: (
+      id: IntegrationId,
+      config: unknown,
+      at: number
+    ) => Effect.Effect<Integration, StorageError | IntegrationNotFound>
+    /**
+     * Marks the integration deleted, revokes all its API keys and drops what it had staged,
+     * in one unit of work. Data, queues and workload memberships stay. Deleting a deleted
+     * integration changes nothing more.
+     */
+    readonly markDeleted: (
+      id: IntegrationId,
+      at: number
+    ) => Effect.Effect<Integration, StorageError | IntegrationNotFound>
     /** Number of records staged while paused. */
     readonly stagedCount: (id: IntegrationId) => Effect.Effect<number, StorageError>
   }
@@ -263,6 +283,30 @@ export interface StorageShape {
     readonly set: (id: IntegrationId, stream: string, value: number) => Effect.Effect<void, StorageError>
     /** Every stream's value for the integration. */
     readonly list: (id: IntegrationId) => Effect.Effect<ReadonlyMap<string, number>, StorageError>
+    /**
+     * Writes `value` only if the stream still holds `expected` (`None`: no value yet), in one
+     * atomic step; returns whether it wrote. For a writer that must not move a cursor another
+     * writer moved since it read it: a run committing the value it started from, or a node
+     * checking the lease epoch it holds (kept as a stream of its own).
+     */
+    readonly compareAndSet: (
+      id: IntegrationId,
+      stream: string,
+      expected: Option.Option<number>,
+      value: number
+    ) => Effect.Effect<boolean, StorageError>
+    /**
+     * Writes `writes` only if the integration's cursors, every stream, still equal `expected`
+     * (as `list` returned them), all in one unit of work; returns whether it wrote. The
+     * comparison and the writes hold the integration's cursors against every other writer.
+     */
+    readonly commit: (
+      id: IntegrationId,
+      change: {
+        readonly expected: ReadonlyMap<string, number>
+        readonly writes: ReadonlyArray<readonly [stream: string, value: number]>
+      }
+    ) => Effect.Effect<boolean, StorageError>
   }
   readonly data: {
     /**
@@ -296,9 +340,38 @@ export interface StorageShape {
 export class Storage extends Context.Tag("@acd-bridge/core/Storage")<Storage, StorageShape>() {}
 
 /**
+ * Options of `make`.
+ *
+ * @since 0.2.0 @category models
+ */
+export interface MakeOptions {
+  /** Ids of the queues batches create (default: random UUIDs). */
+  readonly newId?: (() => string) | undefined
+}
+
+/**
+ * The port over `driver`: every rule of storage on top of the driver's primitives (see the
+ * module documentation and `StorageDriver`).
+ *
+ * @since 0.2.0 @category constructors
+ */
+export const make: (driver: StorageDriverShape, options?: MakeOptions) => Effect.Effect<StorageShape> =
+  internal.make
+
+/**
+ * The port over the `StorageDriver` in context.
+ *
+ * @since 0.2.0 @category layers
+ */
+export const layer: Layer.Layer<Storage, never, StorageDriver> = Layer.effect(
+  Storage,
+  Effect.flatMap(StorageDriver, (driver) => make(driver))
+)
+
+/**
  * An in-memory store for tests, demos and hosts that keep nothing. Data is lost when the
  * process ends.
  *
  * @since 0.1.0 @category layers
  */
-export const layerMemory: Layer.Layer<Storage> = Layer.effect(Storage, internal.make)
+export const layerMemory: Layer.Layer<Storage> = layer.pipe(Layer.provide(driverMemory))

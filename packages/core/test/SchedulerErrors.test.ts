@@ -4,7 +4,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as TestClock from "effect/TestClock"
 import * as Connector from "../src/Connector.js"
-import { Integration } from "../src/Domain.js"
+import type { Integration } from "../src/Domain.js"
 import { Integrations } from "../src/Integrations.js"
 import { Storage } from "../src/Storage.js"
 import {
@@ -143,7 +143,7 @@ describe("Scheduler: errors and retries", () => {
       return yield* Effect.gen(function*() {
         const integration = yield* setup
         const storage = yield* Storage
-        yield* storage.integrations.update(new Integration({ ...integration, config: { apiKey: 42 } }))
+        yield* storage.integrations.setConfig(integration.id, { apiKey: 42 }, DateTime.toEpochMillis(integration.updatedAt))
         const { scheduler } = yield* startScheduler({ tenants: [tenant] })
         yield* scheduler.awaitIdle
         const failing = Option.getOrThrow(yield* storage.integrations.get(integration.id)).failing

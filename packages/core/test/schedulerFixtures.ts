@@ -19,7 +19,7 @@ import * as TestClock from "effect/TestClock"
 import * as Connector from "../src/Connector.js"
 import * as ConnectorRegistry from "../src/ConnectorRegistry.js"
 import type { AgentStatus, Batch, ContactEvent, Integration, IntervalAggregate } from "../src/Domain.js"
-import { QueueId, TenantId } from "../src/Domain.js"
+import { TenantId } from "../src/Domain.js"
 import * as Engine from "../src/Engine.js"
 import { Integrations } from "../src/Integrations.js"
 import * as Scheduler from "../src/Scheduler.js"
@@ -402,15 +402,13 @@ export const cleanImport = (
     yield* storage.integrations.insert(integration)
     const now = yield* Clock.currentTimeMillis
     const batch = snapshot(source.options, from, to, now)
-    let n = 0
     yield* storage.data.ingest({
       integrationId: integration.id,
       batch,
       mode: "pull",
       replaceWindow: { from, to },
       stagingLimit: 1_000_000,
-      now,
-      newQueueId: () => QueueId.make(`clean-${n++}`)
+      now
     })
     return yield* stored(storage, integration)
   })

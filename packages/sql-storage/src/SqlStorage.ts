@@ -1,8 +1,9 @@
 /**
  * Durable storage for acd-bridge on @effect/sql: SQLite (embedded, the default) and
- * PostgreSQL (several engine processes sharing one database). Each layer provides core's
- * `Storage` port, runs the versioned migrations when it starts, and applies every
- * `data.ingest` call in one transaction.
+ * PostgreSQL (several engine processes sharing one database). This package is a driver: it
+ * implements core's `StorageDriver` primitives in SQL, and core's `Storage.make` puts every
+ * rule of storage on top. Each layer provides the `Storage` port, runs the versioned
+ * migrations when it starts, and applies every `data.ingest` call in one transaction.
  *
  * @example
  * ```ts
@@ -19,13 +20,13 @@
  *
  * @since 0.1.0
  */
-import { Errors, Storage } from "@acd-bridge/core"
+import { Errors, Storage, StorageDriver } from "@acd-bridge/core"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
-import * as internal from "./internal/store.js"
+import * as internal from "./internal/driver.js"
 
 /**
  * Loads a database driver when its layer is built, not when this module is: a host on SQLite
@@ -36,8 +37,7 @@ import * as internal from "./internal/store.js"
 const loadDriver = <A>(name: string, load: () => Promise<A>): Effect.Effect<A, Errors.StorageError> =>
   Effect.tryPromise({
     try: load,
-    catch: (cause) =>
-      new Errors.StorageError({ operation: `load the ${name} driver`, reason: String(cause) })
+    catch: (cause) => Errors.StorageError.fromCause(`load the ${name} driver`, cause)
   })
 
 /**
@@ -57,15 +57,26 @@ export interface Options {
 }
 
 /**
- * Builds the store over the `SqlClient` in context (SQLite or PostgreSQL), after running the
- * migrations the database lacks. Fails with `StorageError` when the migrations fail or the
- * client speaks another dialect.
+ * The SQL driver over the `SqlClient` in context (SQLite or PostgreSQL), after running the
+ * migrations the database lacks: core's primitives, for `Storage.make` or for a host that
+ * wraps a driver (to count, trace or test it). Fails with `StorageError` when the migrations
+ * fail or the client speaks another dialect.
+ *
+ * @since 0.2.0 @category constructors
+ */
+export const makeDriver = (
+  options: Options = {}
+): Effect.Effect<StorageDriver.StorageDriverShape, Errors.StorageError, SqlClient.SqlClient> => internal.make(options)
+
+/**
+ * Builds the store over the `SqlClient` in context: `Storage.make` on `makeDriver(options)`.
  *
  * @since 0.1.0 @category constructors
  */
 export const make = (
   options: Options = {}
-): Effect.Effect<Storage.StorageShape, Errors.StorageError, SqlClient.SqlClient> => internal.make(options)
+): Effect.Effect<Storage.StorageShape, Errors.StorageError, SqlClient.SqlClient> =>
+  Effect.flatMap(internal.make(options), (driver) => Storage.make(driver))
 
 /**
  * The store over a `SqlClient` the host provides, for hosts that already run an
@@ -77,7 +88,7 @@ export const make = (
  */
 export const layer: Layer.Layer<Storage.Storage, Errors.StorageError, SqlClient.SqlClient> = Layer.effect(
   Storage.Storage,
-  internal.make()
+  make()
 )
 
 /**
@@ -88,7 +99,18 @@ export const layer: Layer.Layer<Storage.Storage, Errors.StorageError, SqlClient.
 export const layerWith = (
   options: Options
 ): Layer.Layer<Storage.Storage, Errors.StorageError, SqlClient.SqlClient> =>
-  Layer.effect(Storage.Storage, internal.make(options))
+  Layer.effect(Storage.Storage, make(options))
+
+/**
+ * The SQL driver alone, as core's `StorageDriver`, for `Storage.layer` or a host's own
+ * composition.
+ *
+ * @since 0.2.0 @category layers
+ */
+export const layerDriver = (
+  options: Options = {}
+): Layer.Layer<StorageDriver.StorageDriver, Errors.StorageError, SqlClient.SqlClient> =>
+  Layer.effect(StorageDriver.StorageDriver, internal.make(options))
 
 /**
  * @since 0.1.0 @category models
@@ -112,9 +134,7 @@ export const layerSqlite = (options: SqliteOptions): Layer.Layer<Storage.Storage
       layerWith(options).pipe(
         Layer.provide(SqliteClient.layer({ filename: options.filename })),
         Layer.mapError((error) =>
-          error._tag === "StorageError"
-            ? error
-            : new Errors.StorageError({ operation: "open sqlite", reason: String(error) })
+          error._tag === "StorageError" ? error : Errors.StorageError.fromCause("open sqlite", error)
         )
       )
   ))
@@ -148,9 +168,7 @@ export const layerPg = (options: PgOptions): Layer.Layer<Storage.Storage, Errors
           applicationName: options.applicationName ?? "acd-bridge"
         })),
         Layer.mapError((error) =>
-          error._tag === "StorageError"
-            ? error
-            : new Errors.StorageError({ operation: "connect postgres", reason: `${error.message}: ${String(error.cause)}` })
+          error._tag === "StorageError" ? error : Errors.StorageError.fromCause("connect postgres", error)
         )
       )
   ))

@@ -30,7 +30,6 @@ const hammer = (store: Layer.Layer<Storage.Storage, unknown>) =>
     const s = yield* Storage.Storage
     const i = integration(`concurrency-${Date.now()}-${Math.random().toString(36).slice(2)}`)
     yield* s.integrations.insert(i)
-    let ids = 0
     const writer = (w: number) =>
       Effect.forEach(Array.from({ length: BATCHES }, (_, b) => b), (b) => {
         const contacts = Array.from({ length: CONTACTS }, (_, k): Domain.ContactEvent => ({
@@ -56,8 +55,7 @@ const hammer = (store: Layer.Layer<Storage.Storage, unknown>) =>
             batch,
             mode: "push",
             stagingLimit: 0,
-            now: T0,
-            newQueueId: () => Domain.QueueId.make(`${i.id}-q${ids++}`)
+            now: T0
           })
         return Effect.zipRight(
           push({ contacts, aggregates: [], statuses: [] }),
@@ -116,11 +114,10 @@ describe("concurrent writers", () => {
         s1
       )
       const i = yield* one
-      const push = (n: number) =>
-        Effect.flatMap(Storage.Storage, (s) =>
+      const push = Effect.flatMap(Storage.Storage, (s) =>
           Effect.forEach(
             Array.from({ length: 20 }, (_, b) => b),
-            (b) =>
+            () =>
               s.data.ingest({
                 integrationId: i.id,
                 batch: {
@@ -138,12 +135,11 @@ describe("concurrent writers", () => {
                 },
                 mode: "push",
                 stagingLimit: 0,
-                now: T0,
-                newQueueId: () => Domain.QueueId.make(`two-pools-${n}-${b}`)
+                now: T0
               }),
             { concurrency: 4, discard: true }
           ))
-      yield* Effect.all([Effect.provide(push(1), s1), Effect.provide(push(2), s2)], { concurrency: 2 })
+      yield* Effect.all([Effect.provide(push, s1), Effect.provide(push, s2)], { concurrency: 2 })
       const rows = yield* Effect.provide(
         Effect.flatMap(Storage.Storage, (s) => s.data.intervalStats({ tenantId: i.tenantId, from: 0, to: T0 * 2 })),
         s1

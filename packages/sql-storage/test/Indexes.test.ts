@@ -6,7 +6,8 @@ import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { SqlStorage } from "../src/index.js"
-import * as Store from "../src/internal/store.js"
+import { segmentsStatement } from "../src/internal/segments.js"
+import { intervalStatsStatement } from "../src/internal/stats.js"
 import { freshPgDatabase, pgClient, sqliteClient, tempSqliteFile } from "./utils.js"
 import { integrationRow } from "./fixtures/integration.js"
 
@@ -16,7 +17,6 @@ const tenantId = Domain.TenantId.make("tenant-explain")
 /** Some integrations with a day of quarters each, so the planner has something to choose from. */
 const seed = Effect.gen(function*() {
   const s = yield* Storage.Storage
-  let q = 0
   for (let n = 0; n < 8; n++) {
     const integration = integrationRow(T0, {
       id: Domain.IntegrationId.make(`explain-${n}`),
@@ -48,13 +48,12 @@ const seed = Effect.gen(function*() {
       batch: { contacts, aggregates: [], statuses },
       mode: "push",
       stagingLimit: 0,
-      now: T0,
-      newQueueId: () => Domain.QueueId.make(`explain-queue-${q++}`)
+      now: T0
     })
   }
 })
 
-const intervalQuery = Store.intervalStatsStatement
+const intervalQuery = intervalStatsStatement
 const query = {
   tenantId,
   integrationId: Domain.IntegrationId.make("explain-0"),
@@ -89,7 +88,7 @@ describe("indexes", () => {
           "EXPLAIN QUERY PLAN",
           intervalQuery(sql, { tenantId, from: query.from, to: query.to })
         )
-        const segments = yield* explain("EXPLAIN QUERY PLAN", Store.segmentsStatement(sql, segmentQuery))
+        const segments = yield* explain("EXPLAIN QUERY PLAN", segmentsStatement(sql, segmentQuery))
         return { intervals, byTenant, segments }
       }).pipe(Effect.provide(SqlStorage.layer.pipe(Layer.provideMerge(sqliteClient(filename)))))
       assert.match(plans.intervals, /SEARCH interval_stats USING INDEX interval_stats_(integration|tenant)_start/)
@@ -110,7 +109,7 @@ describe("indexes", () => {
           yield* sql`SET LOCAL enable_seqscan = off`
           const intervals = yield* explain("EXPLAIN", intervalQuery(sql, query))
           const byTenant = yield* explain("EXPLAIN", intervalQuery(sql, { tenantId, from: query.from, to: query.to }))
-          const segments = yield* explain("EXPLAIN", Store.segmentsStatement(sql, segmentQuery))
+          const segments = yield* explain("EXPLAIN", segmentsStatement(sql, segmentQuery))
           return { intervals, byTenant, segments }
         }))
       }).pipe(Effect.provide(pgClient(url)))

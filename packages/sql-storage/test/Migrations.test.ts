@@ -115,6 +115,8 @@ const checkMigrated = Effect.gen(function*() {
   assert.strictEqual(integration.name, "Legacy")
   assert.deepStrictEqual(integration.schedule, { type: "historical", everyMinutes: 30 })
   assert.deepStrictEqual(integration.config, { folder: "/in" })
+  // rows from before migration 4 start at version 0, and state changes count up from there
+  assert.strictEqual(integration.version, 0)
   const runs = yield* s.runs.list(integrationId, 10)
   assert.strictEqual(runs.length, 1)
   assert.deepStrictEqual(runs[0]!.problems, [])
@@ -164,8 +166,7 @@ const checkMigrated = Effect.gen(function*() {
     },
     mode: "push",
     stagingLimit: 100,
-    now: T0,
-    newQueueId: () => Domain.QueueId.make("never-used")
+    now: T0
   })
   assert.strictEqual(outcome._tag === "Applied" ? outcome.createdQueues.length : -1, 0)
   const stats = yield* s.data.intervalStats({ tenantId, integrationId, from: T0, to: T0 + 1 })
@@ -173,6 +174,12 @@ const checkMigrated = Effect.gen(function*() {
   assert.deepStrictEqual(
     stats.map((r) => [r.queueId, r.offered, r.handled, r.handlingMs, r.abandoned, r.shortAbandoned, r.breakout]),
     [[queueId, 8, 5, 500_000, 2, 1, 1]]
+  )
+  const paused = yield* s.integrations.pause(integrationId, T0 + 1)
+  assert.deepStrictEqual([paused.status, paused.version], ["paused", 1])
+  assert.deepStrictEqual(
+    Option.map(yield* s.integrations.get(integrationId), (i) => [i.status, i.version]),
+    Option.some(["paused", 1])
   )
 })
 
@@ -193,7 +200,7 @@ describe("migrations", () => {
         Effect.provide(SqlStorage.layer.pipe(Layer.provideMerge(sqliteClient(filename))))
       )
       yield* Effect.gen(function*() {
-        assert.deepStrictEqual(yield* appliedMigrations, [1, 2, 3])
+        assert.deepStrictEqual(yield* appliedMigrations, [1, 2, 3, 4])
         const sql = yield* SqlClient.SqlClient
         const indexes = yield* sql<{ readonly name: string }>`SELECT name FROM sqlite_master
           WHERE type = 'index' AND tbl_name = 'interval_stats'`
@@ -217,7 +224,7 @@ describe("migrations", () => {
 
       yield* checkMigrated.pipe(Effect.provide(SqlStorage.layerPg({ url })))
       yield* Effect.gen(function*() {
-        assert.deepStrictEqual(yield* appliedMigrations, [1, 2, 3])
+        assert.deepStrictEqual(yield* appliedMigrations, [1, 2, 3, 4])
         const sql = yield* SqlClient.SqlClient
         const indexes = yield* sql<{ readonly indexname: string }>`SELECT indexname FROM pg_indexes
           WHERE tablename = 'interval_stats'`

@@ -62,15 +62,13 @@ const resumeWhileRunsAreRefused = (
     const raw = yield* SqlClient.SqlClient
     const lifecycle = yield* Lifecycle.Lifecycle
     yield* s.integrations.insert(paused)
-    let n = 0
     for (const batch of pushes) {
       const outcome = yield* s.data.ingest({
         integrationId: paused.id,
         batch,
         mode: "push",
         stagingLimit: 1_000,
-        now: T0,
-        newQueueId: () => Domain.QueueId.make(`queue-${n++}`)
+        now: T0
       })
       assert.strictEqual(outcome._tag, "Staged")
     }

@@ -23,40 +23,14 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import { at, integration, sameValue, T0, unique } from "./internal/storageFixtures.js"
 
 // ---------------------------------------------------------------------------
 // fixtures
 // ---------------------------------------------------------------------------
 
-let counter = 0
-const unique = (prefix: string) =>
-  `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`
-
-const T0 = Date.parse("2026-03-02T09:00:00Z")
 const MIN = 60_000
-const at = (ms: number) => DateTime.unsafeMake(ms)
 const iso = (s: string) => DateTime.unsafeMake(s)
-
-/** A fresh integration of a fresh tenant (or the given one). */
-const integration = (overrides: Partial<ConstructorParameters<typeof Domain.Integration>[0]> = {}) =>
-  new Domain.Integration({
-    id: Domain.IntegrationId.make(unique("int")),
-    tenantId: Domain.TenantId.make(unique("tenant")),
-    name: "Main ACD",
-    connector: "api-push",
-    deliveryMode: "cloud",
-    dataKinds: ["contacts", "agentStatuses"],
-    schedule: { type: "historical", everyMinutes: 15 },
-    timezone: "Europe/Berlin",
-    config: { folder: "/in", nested: { list: [1, 2, 3] } },
-    historyDepthDays: 1095,
-    status: "active",
-    failing: null,
-    createdAt: at(T0),
-    updatedAt: at(T0),
-    deletedAt: null,
-    ...overrides
-  })
 
 const contact = (
   timestamp: string,
@@ -95,12 +69,6 @@ const status = (agent: string, activity: string, start: string, end: string | nu
 
 const batch = (parts: Partial<Domain.Batch>): Domain.Batch => ({ ...Domain.emptyBatch, ...parts })
 
-const queueIds = () => {
-  let n = 0
-  const prefix = unique("queue")
-  return () => Domain.QueueId.make(`${prefix}-${n++}`)
-}
-
 const request = (
   i: Domain.Integration,
   b: Domain.Batch,
@@ -111,23 +79,8 @@ const request = (
   mode: "push",
   stagingLimit: 1_000,
   now: T0,
-  newQueueId: queueIds(),
   ...overrides
 })
-
-/** Values as plain data (DateTime → epoch ms, class instances → objects) for deep comparison. */
-const plain = (value: unknown): unknown => {
-  if (DateTime.isDateTime(value)) return DateTime.toEpochMillis(value)
-  if (Array.isArray(value)) return value.map(plain)
-  if (value instanceof Map) return Array.from(value, ([k, v]) => [plain(k), plain(v)])
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]))
-  }
-  return value
-}
-
-const sameValue = (actual: unknown, expected: unknown, message?: string) =>
-  assert.deepStrictEqual(plain(actual), plain(expected), message)
 
 /** The error tag a failed effect failed with. */
 const failureTag = <A, E extends { readonly _tag: string }, R>(effect: Effect.Effect<A, E, R>) =>
@@ -218,7 +171,7 @@ export const suite = <E>(name: string, layer: Layer.Layer<Storage.Storage, E>): 
       // integrations
       // -----------------------------------------------------------------------
 
-      it.effect("integrations: insert, get, list by tenant in creation order, update replaces", () =>
+      it.effect("integrations: insert, get, list by tenant in creation order; an id is inserted once", () =>
         Effect.gen(function*() {
           const s = yield* store
           const a = yield* setup({ createdAt: at(T0 + 2_000), updatedAt: at(T0 + 2_000) })
@@ -240,16 +193,81 @@ export const suite = <E>(name: string, layer: Layer.Layer<Storage.Storage, E>): 
           sameValue((yield* s.integrations.list(a.tenantId)).map((x) => x.id), [b.id, a.id])
           sameValue((yield* s.integrations.list(other.tenantId)).map((x) => x.id), [other.id])
 
-          const renamed = new Domain.Integration({
-            ...a,
-            name: "Renamed",
-            status: "paused",
-            config: { other: true },
-            updatedAt: at(T0 + 9_000)
-          })
-          yield* s.integrations.update(renamed)
-          sameValue(yield* s.integrations.get(a.id), Option.some(renamed))
-          assert.strictEqual((yield* s.integrations.list(a.tenantId)).length, 2)
+          // an insert never replaces: an id is stored once
+          assert.strictEqual(yield* failureTag(s.integrations.insert(a)), "StorageError")
+        }))
+
+      it.effect("integrations: state changes touch only their fields and count the version up", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const i = yield* setup({ failing: "credentials rejected" })
+          assert.strictEqual(i.version, 0)
+
+          const paused = yield* s.integrations.pause(i.id, T0 + 1_000)
+          sameValue([paused.status, paused.failing, paused.version], ["paused", "credentials rejected", 1])
+          sameValue(paused.updatedAt, at(T0 + 1_000))
+          sameValue(yield* s.integrations.get(i.id), Option.some(paused))
+          // pausing a paused integration changes nothing
+          sameValue(yield* s.integrations.pause(i.id, T0 + 2_000), paused)
+
+          // a new config clears the failing mark and keeps the status
+          const configured = yield* s.integrations.setConfig(i.id, { other: true }, T0 + 3_000)
+          sameValue(
+            [configured.status, configured.failing, configured.config, configured.version],
+            ["paused", null, { other: true }, 2]
+          )
+          // a failing mark made on what was read before the config change is not written
+          sameValue(
+            yield* s.integrations.markFailing(i.id, "stale", T0 + 4_000, { ifVersion: paused.version }),
+            Option.none()
+          )
+          const failing = yield* s.integrations.markFailing(i.id, "timeout", T0 + 5_000, { ifVersion: 2 })
+          sameValue(Option.map(failing, (x) => [x.status, x.failing, x.version]), Option.some(["paused", "timeout", 3]))
+          sameValue(yield* s.integrations.get(i.id), failing)
+
+          const resumed = yield* s.integrations.resume(i.id, T0 + 6_000)
+          sameValue(
+            [resumed.integration.status, resumed.integration.failing, resumed.integration.version, resumed.applied],
+            ["active", "timeout", 4, 0]
+          )
+          // resuming an active integration with nothing staged changes nothing
+          sameValue((yield* s.integrations.resume(i.id, T0 + 7_000)).integration, resumed.integration)
+          // without a version, the mark is written on what is stored now
+          const marked = yield* s.integrations.markFailing(i.id, "rejected", T0 + 8_000)
+          sameValue(Option.map(marked, (x) => [x.status, x.failing, x.version]), Option.some(["active", "rejected", 5]))
+          // the same mark again writes nothing (the version stays); null clears it
+          sameValue(yield* s.integrations.markFailing(i.id, "rejected", T0 + 8_100), Option.none())
+          const cleared = yield* s.integrations.markFailing(i.id, null, T0 + 8_200, { ifVersion: 5 })
+          sameValue(Option.map(cleared, (x) => [x.status, x.failing, x.version]), Option.some(["active", null, 6]))
+
+          const missing = Domain.IntegrationId.make(unique("missing"))
+          assert.strictEqual(yield* failureTag(s.integrations.pause(missing, T0)), "IntegrationNotFound")
+          assert.strictEqual(yield* failureTag(s.integrations.setConfig(missing, {}, T0)), "IntegrationNotFound")
+          sameValue(yield* s.integrations.markFailing(missing, "x", T0), Option.none())
+
+          const deleted = yield* s.integrations.markDeleted(i.id, T0 + 9_000)
+          assert.strictEqual(deleted.version, 7)
+          assert.strictEqual(yield* failureTag(s.integrations.pause(i.id, T0)), "IntegrationDeleted")
+          sameValue(yield* s.integrations.markFailing(i.id, "x", T0 + 10_000), Option.none())
+          // deletion is final: deleting again keeps the first deletion
+          sameValue(yield* s.integrations.markDeleted(i.id, T0 + 11_000), deleted)
+          sameValue(yield* s.integrations.get(i.id), Option.some(deleted))
+        }))
+
+      it.effect("integrations: a pause and failing marks made at the same time all land", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          for (let n = 0; n < 20; n++) {
+            const i = yield* setup()
+            yield* Effect.all([
+              s.integrations.markFailing(i.id, "first", T0 + 1, { ifVersion: 0 }),
+              s.integrations.pause(i.id, T0 + 2),
+              s.integrations.markFailing(i.id, "second", T0 + 3)
+            ], { concurrency: "unbounded" })
+            const stored = Option.getOrThrow(yield* s.integrations.get(i.id))
+            assert.strictEqual(stored.status, "paused", `round ${n}: the pause was lost`)
+            assert.strictEqual(stored.failing, "second", `round ${n}: the unconditional mark was lost`)
+          }
         }))
 
       it.effect("integrations.markDeleted: marks deleted, revokes keys, keeps data and queues", () =>
@@ -293,12 +311,12 @@ export const suite = <E>(name: string, layer: Layer.Layer<Storage.Storage, E>): 
           const b = batch({ contacts: [contact("2026-03-02T09:05:00Z")] })
           assert.strictEqual(yield* failureTag(s.data.ingest(request(i, b))), "IntegrationDeleted")
           assert.strictEqual(yield* failureTag(s.data.ingest(request(i, b, { mode: "pull" }))), "IntegrationDeleted")
-          assert.strictEqual(yield* failureTag(s.integrations.resume(i.id, T0, queueIds())), "IntegrationDeleted")
+          assert.strictEqual(yield* failureTag(s.integrations.resume(i.id, T0)), "IntegrationDeleted")
           assert.strictEqual((yield* everything(i)).length, 0)
           const unknown = integration()
           assert.strictEqual(yield* failureTag(s.data.ingest(request(unknown, b))), "IntegrationNotFound")
           assert.strictEqual(
-            yield* failureTag(s.integrations.resume(unknown.id, T0, queueIds())),
+            yield* failureTag(s.integrations.resume(unknown.id, T0)),
             "IntegrationNotFound"
           )
         }))
@@ -647,7 +665,7 @@ export const suite = <E>(name: string, layer: Layer.Layer<Storage.Storage, E>): 
           sameValue((yield* totals(i))["offered"], 1)
 
           // paused: a staged push is not applied yet, a pull is refused, a full stage refuses
-          yield* s.integrations.update(new Domain.Integration({ ...i, status: "paused" }))
+          yield* s.integrations.pause(i.id, T0)
           const staged = yield* s.data.ingest(request(i, b, { stagingLimit: 1, run: ingestRun(i, T0 + 3) }))
           assert.strictEqual(staged._tag, "Staged")
           const stagedIdem = { key: "req-2", requestHash: "h", ttlMs: idem.ttlMs }
@@ -667,12 +685,12 @@ export const suite = <E>(name: string, layer: Layer.Layer<Storage.Storage, E>): 
           assert.isTrue(Option.isNone(yield* s.cursors.get(i.id, "contacts")))
 
           // resume applies the staged batch; without a run of its own it records nothing either
-          const resumed = yield* s.integrations.resume(i.id, T0 + 6, queueIds())
+          const resumed = yield* s.integrations.resume(i.id, T0 + 6)
           assert.strictEqual(resumed.applied, 1)
           sameValue(yield* storedRuns(i), [first])
           sameValue((yield* totals(i))["offered"], 2)
           // a replay of a staged request, after resume, records nothing either
-          yield* s.integrations.update(new Domain.Integration({ ...resumed.integration, status: "paused" }))
+          yield* s.integrations.pause(i.id, T0)
           assert.strictEqual(
             (yield* s.data.ingest(request(i, b, { idempotency: stagedIdem, run: ingestRun(i, T0 + 7) })))._tag,
             "Staged"
@@ -741,7 +759,7 @@ export const suite = <E>(name: string, layer: Layer.Layer<Storage.Storage, E>): 
           // a real clock (test services are excluded), so the duration is measured from now
           const started = yield* Clock.currentTimeMillis
           const run = { id: Domain.ImportRunId.make(unique("run")), startedAt: at(started) }
-          const resumed = yield* s.integrations.resume(i.id, started, queueIds(), run)
+          const resumed = yield* s.integrations.resume(i.id, started, run)
           assert.strictEqual(resumed.applied, 3)
           const finished = yield* Clock.currentTimeMillis
           sameValue(yield* storedRuns(i), [{
@@ -762,9 +780,9 @@ export const suite = <E>(name: string, layer: Layer.Layer<Storage.Storage, E>): 
           assert.isAtMost(written!.durationMs, finished - started)
 
           // nothing staged: the resume still activates, but no run is written, and its id stays free
-          yield* s.integrations.update(new Domain.Integration({ ...resumed.integration, status: "paused" }))
+          yield* s.integrations.pause(i.id, T0)
           const empty = { id: Domain.ImportRunId.make(unique("run")), startedAt: at(started + 1) }
-          const again = yield* s.integrations.resume(i.id, started + 1, queueIds(), empty)
+          const again = yield* s.integrations.resume(i.id, started + 1, empty)
           assert.strictEqual(again.applied, 0)
           assert.strictEqual(again.integration.status, "active")
           assert.strictEqual((yield* storedRuns(i)).length, 1)
@@ -786,7 +804,7 @@ export const suite = <E>(name: string, layer: Layer.Layer<Storage.Storage, E>): 
 
           // the run is written last, after the staged data: its failure must undo all of it
           const failed = yield* failureTag(
-            s.integrations.resume(i.id, T0 + 1, queueIds(), { id: taken.id, startedAt: at(T0 + 1) })
+            s.integrations.resume(i.id, T0 + 1, { id: taken.id, startedAt: at(T0 + 1) })
           )
           assert.strictEqual(failed, "StorageError")
           sameValue((yield* s.integrations.get(i.id)).pipe(Option.map((x) => x.status)), Option.some("paused"))
@@ -798,7 +816,7 @@ export const suite = <E>(name: string, layer: Layer.Layer<Storage.Storage, E>): 
 
           // with a free id the same resume applies everything once
           const run = { id: Domain.ImportRunId.make(unique("run")), startedAt: at(T0 + 2) }
-          const resumed = yield* s.integrations.resume(i.id, T0 + 2, queueIds(), run)
+          const resumed = yield* s.integrations.resume(i.id, T0 + 2, run)
           assert.strictEqual(resumed.applied, 3)
           assert.strictEqual(yield* s.integrations.stagedCount(i.id), 0)
           sameValue((yield* totals(i))["offered"], 5)
@@ -823,6 +841,56 @@ export const suite = <E>(name: string, layer: Layer.Layer<Storage.Storage, E>): 
             [["contacts", 3_000], ["statuses", 2_000]]
           )
           assert.strictEqual((yield* s.cursors.list((yield* setup()).id)).size, 0)
+        }))
+
+      it.effect("cursors: compare-and-set writes only over the expected value", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const i = yield* setup()
+          // none yet: only a writer that expects none writes
+          assert.isFalse(yield* s.cursors.compareAndSet(i.id, "lease", Option.some(1), 2))
+          assert.isTrue(yield* s.cursors.compareAndSet(i.id, "lease", Option.none(), 1))
+          assert.isFalse(yield* s.cursors.compareAndSet(i.id, "lease", Option.none(), 5))
+          assert.isTrue(yield* s.cursors.compareAndSet(i.id, "lease", Option.some(1), 2))
+          assert.isFalse(yield* s.cursors.compareAndSet(i.id, "lease", Option.some(1), 3))
+          sameValue(yield* s.cursors.get(i.id, "lease"), Option.some(2))
+          // of writers racing from the same value, exactly one wins
+          const wins = yield* Effect.all(
+            Array.from({ length: 8 }, (_, n) => s.cursors.compareAndSet(i.id, "lease", Option.some(2), 10 + n)),
+            { concurrency: "unbounded" }
+          )
+          assert.strictEqual(wins.filter((won) => won).length, 1)
+          sameValue(yield* s.cursors.get(i.id, "lease"), Option.some(10 + wins.indexOf(true)))
+        }))
+
+      it.effect("cursors: commit writes all or nothing, only while every cursor is as expected", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const i = yield* setup()
+          yield* s.cursors.set(i.id, "incremental", 1_000)
+          const seen = yield* s.cursors.list(i.id)
+          assert.isTrue(yield* s.cursors.commit(i.id, { expected: seen, writes: [["history.from", 5], ["history.to", 9]] }))
+          sameValue(Array.from(yield* s.cursors.list(i.id)).sort(), [
+            ["history.from", 5],
+            ["history.to", 9],
+            ["incremental", 1_000]
+          ])
+          // what was read before that commit is stale now: nothing is written
+          assert.isFalse(yield* s.cursors.commit(i.id, { expected: seen, writes: [["history.from", 7]] }))
+          sameValue(yield* s.cursors.get(i.id, "history.from"), Option.some(5))
+          // a stream that appeared since the read makes it stale too
+          const before = yield* s.cursors.list(i.id)
+          yield* s.cursors.set(i.id, "realtime", 1)
+          assert.isFalse(yield* s.cursors.commit(i.id, { expected: before, writes: [["incremental", 2_000]] }))
+          sameValue(yield* s.cursors.get(i.id, "incremental"), Option.some(1_000))
+          // of commits racing from the same read, exactly one lands
+          const now = yield* s.cursors.list(i.id)
+          const landed = yield* Effect.all(
+            Array.from({ length: 6 }, (_, n) => s.cursors.commit(i.id, { expected: now, writes: [["incremental", n]] })),
+            { concurrency: "unbounded" }
+          )
+          assert.strictEqual(landed.filter((x) => x).length, 1)
+          sameValue(yield* s.cursors.get(i.id, "incremental"), Option.some(landed.indexOf(true)))
         }))
 
       // -----------------------------------------------------------------------
@@ -1112,7 +1180,7 @@ export const suite = <E>(name: string, layer: Layer.Layer<Storage.Storage, E>): 
         Effect.gen(function*() {
           const s = yield* store
           const i = yield* setup()
-          yield* s.integrations.update(new Domain.Integration({ ...i, status: "paused" }))
+          yield* s.integrations.pause(i.id, T0)
           const limit = 5
           const b1 = batch({
             aggregates: [aggregate("2026-03-02T09:00:00Z", 15, { offered: 3 })],
@@ -1150,7 +1218,7 @@ export const suite = <E>(name: string, layer: Layer.Layer<Storage.Storage, E>): 
           assert.strictEqual((yield* allSegments(i)).length, 0)
           assert.strictEqual((yield* s.queues.list({ tenantId: i.tenantId })).length, 0)
 
-          const resumed = yield* s.integrations.resume(i.id, T0 + 99_000, queueIds())
+          const resumed = yield* s.integrations.resume(i.id, T0 + 99_000)
           assert.strictEqual(resumed.integration.status, "active")
           sameValue(resumed.integration.updatedAt, at(T0 + 99_000))
           assert.strictEqual(resumed.applied, 5)
@@ -1169,7 +1237,7 @@ export const suite = <E>(name: string, layer: Layer.Layer<Storage.Storage, E>): 
             ["BREAK", ms("2026-03-02T09:10:00Z"), null]
           ])
           // a second resume has nothing left to apply
-          const again = yield* s.integrations.resume(i.id, T0 + 100_000, queueIds())
+          const again = yield* s.integrations.resume(i.id, T0 + 100_000)
           assert.strictEqual(again.applied, 0)
           assert.strictEqual((yield* everything(i))[0]!.offered, 7)
         }))

@@ -1,6 +1,7 @@
 /**
  * @since 0.1.0
  */
+export * as DriverSuite from "./DriverSuite.js"
 export * as StorageSuite from "./StorageSuite.js"
 export * as Scenario from "./Scenario.js"
 export * as FakeSource from "./FakeSource.js"

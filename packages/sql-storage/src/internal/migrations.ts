@@ -217,16 +217,26 @@ const shortAbandonsAndBreakouts = statements((t) => [
 ])
 
 /**
+ * 4: integrations count their state changes (pause, resume, failing, config, delete) in
+ * `version`, which every change compares and sets, so no change overwrites another. Existing
+ * rows start at 0.
+ */
+const integrationVersion = statements((t) => [
+  `ALTER TABLE integrations ADD COLUMN version ${t.int} NOT NULL DEFAULT 0`
+])
+
+/**
  * Every migration, keyed `<id>_<name>` as `Migrator.fromRecord` expects.
  */
 export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = {
   "0001_create_tables": createTables,
   "0002_indexes_and_run_problems": indexesAndRunProblems,
-  "0003_short_abandons_and_breakouts": shortAbandonsAndBreakouts
+  "0003_short_abandons_and_breakouts": shortAbandonsAndBreakouts,
+  "0004_integration_version": integrationVersion
 }
 
 /** The id of the newest migration. */
-export const latest = 3
+export const latest = 4
 
 const migrator = Migrator.make({})
 

@@ -26,7 +26,7 @@ export const millisOrNull = (value: DateTime.DateTime | null): number | null => 
 const parseJson = (operation: string, text: string) =>
   Effect.try({
     try: (): unknown => JSON.parse(text),
-    catch: (cause) => new Errors.StorageError({ operation, reason: `stored JSON is unreadable: ${String(cause)}` })
+    catch: (cause) => Errors.StorageError.fromCause(operation, cause, `stored JSON is unreadable: ${String(cause)}`)
   })
 
 const decode = <A, I>(schema: Schema.Schema<A, I>, operation: string) => {
@@ -34,7 +34,7 @@ const decode = <A, I>(schema: Schema.Schema<A, I>, operation: string) => {
   return (value: unknown): Effect.Effect<A, Errors.StorageError> =>
     Effect.mapError(
       run(value),
-      (error) => new Errors.StorageError({ operation, reason: `stored row does not decode: ${error.message}` })
+      (error) => Errors.StorageError.fromCause(operation, error, `stored row does not decode: ${error.message}`)
     )
 }
 
@@ -58,6 +58,7 @@ export interface IntegrationRow {
   readonly created_at: Num
   readonly updated_at: Num
   readonly deleted_at: Num | null
+  readonly version: Num
 }
 
 export const integrationColumns = [
@@ -75,7 +76,8 @@ export const integrationColumns = [
   "failing",
   "created_at",
   "updated_at",
-  "deleted_at"
+  "deleted_at",
+  "version"
 ].join(", ")
 
 /**
@@ -97,7 +99,8 @@ export const integrationToRow = (i: Domain.Integration) => ({
   failing: i.failing,
   created_at: millis(i.createdAt),
   updated_at: millis(i.updatedAt),
-  deleted_at: millisOrNull(i.deletedAt)
+  deleted_at: millisOrNull(i.deletedAt),
+  version: i.version
 })
 
 const decodeIntegration = decode(Domain.Integration, "decode integration")
@@ -122,7 +125,8 @@ export const integrationFromRow = (row: IntegrationRow) =>
       failing: row.failing,
       createdAt: dateTime(row.created_at),
       updatedAt: dateTime(row.updated_at),
-      deletedAt: dateTimeOrNull(row.deleted_at)
+      deletedAt: dateTimeOrNull(row.deleted_at),
+      version: num(row.version)
     })
   })
 
@@ -330,7 +334,7 @@ export const intervalStatFromRow = (row: IntervalStatRow) =>
       breakout: num(row.breakout),
       answeredInThreshold: num(row.answered_in_threshold)
     }),
-    catch: (cause) => new Errors.StorageError({ operation: "decode interval stat", reason: String(cause) })
+    catch: (cause) => Errors.StorageError.fromCause("decode interval stat", cause)
   })
 
 export interface SegmentRow {

@@ -17,16 +17,15 @@
  */
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
-import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type { ImportRunKind, IntegrationId } from "../../Domain.js"
-import { Integration } from "../../Domain.js"
+import type { Integration } from "../../Domain.js"
 import type { StorageError } from "../../Errors.js"
 import type { Task } from "../../Scheduler.js"
 import * as Plan from "../schedulePlan.js"
 import type { Deps, Outcome, WindowError } from "./context.js"
-import { retry, stop, toUtc } from "./context.js"
+import { retry, stop } from "./context.js"
 import * as Retry from "./retry.js"
 
 export interface Failures {
@@ -75,17 +74,15 @@ export const make = (deps: Deps): Failures => {
       Effect.catchAll((e) => Effect.logError("could not record a failed run", e.message))
     )
 
-  /** Writes the failing mark (or clears it with `null`), unless the integration changed since `seen`. */
+  /**
+   * Writes the failing mark (or clears it with `null`), unless the integration changed since
+   * `seen`: one compare-and-set on its version, so a pause made meanwhile is never overwritten.
+   */
   const setFailing = (seen: Integration, reason: string | null) =>
     Effect.gen(function*() {
-      const fresh = yield* storage.integrations.get(seen.id)
-      if (Option.isNone(fresh) || fresh.value.status === "deleted") return undefined
-      if (!DateTime.Equivalence(fresh.value.updatedAt, seen.updatedAt)) return undefined
-      if (fresh.value.failing === reason) return undefined
       const now = yield* Clock.currentTimeMillis
-      const updated = new Integration({ ...fresh.value, failing: reason, updatedAt: toUtc(now) })
-      yield* storage.integrations.update(updated)
-      return updated
+      const written = yield* storage.integrations.markFailing(seen.id, reason, now, { ifVersion: seen.version })
+      return Option.getOrUndefined(written)
     })
 
   const resetStreak = (id: IntegrationId) => storage.cursors.set(id, Retry.streams.attempts, 0)

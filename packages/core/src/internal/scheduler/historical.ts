@@ -159,11 +159,10 @@ export const make = (deps: Deps, progress: Progress, failures: Failures): Histor
     cursors: ReadonlyMap<string, number>
   ) =>
     Effect.gen(function*() {
-      const written = yield* handle.lock.withPermits(1)(Effect.gen(function*() {
-        if (!sameCursors(cursors, yield* storage.cursors.list(integration.id))) return false
-        for (const [stream, value] of step.writes) yield* storage.cursors.set(integration.id, stream, value)
-        return true
-      }))
+      // one compare-and-set: the plan is written only if no cursor moved since it was read
+      const written = yield* handle.lock.withPermits(1)(
+        storage.cursors.commit(integration.id, { expected: cursors, writes: step.writes })
+      )
       if (!written) return
       const at = (s: string) => toUtc(step.writes.find(([k]) => k === s)?.[1] ?? 0).toJSON()
       yield* step.reason === "init"

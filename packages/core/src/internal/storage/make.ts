@@ -1,0 +1,164 @@
+/**
+ * `Storage.make`: the storage port over a driver. Every rule is here or in the modules beside
+ * this one; the driver only reads and writes rows.
+ */
+import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import type { IntegrationId } from "../../Domain.js"
+import { StorageError } from "../../Errors.js"
+import type { MakeOptions, StorageShape } from "../../Storage.js"
+import type { StorageDriverShape } from "../../StorageDriver.js"
+import * as ApplyBatch from "./applyBatch.js"
+import * as Ingest from "./ingest.js"
+import * as Integrations from "./integrations.js"
+
+/** Names the port operation in a driver's `StorageError` (its reason and cause stay). */
+const named = (operation: string) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.mapError(self, (error) =>
+    error instanceof StorageError && error.operation !== operation
+      ? (new StorageError({ operation, reason: error.reason, cause: error.cause }) as E)
+      : error)
+
+/** A port operation: named errors and a span. */
+const operation = (name: string) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  self.pipe(named(name), Effect.withSpan(`Storage.${name}`))
+
+const byText = (a: string, b: string) => a.localeCompare(b)
+
+const dedupeLast = <A>(items: ReadonlyArray<A>, key: (a: A) => string): Array<A> => {
+  const byKey = new Map<string, A>()
+  for (const item of items) byKey.set(key(item), item)
+  return Array.from(byKey.values())
+}
+
+export const make = (driver: StorageDriverShape, options: MakeOptions = {}): Effect.Effect<StorageShape> =>
+  Effect.sync(() => {
+    const newId = options.newId ?? (() => globalThis.crypto.randomUUID())
+    const apply = ApplyBatch.make(driver, newId)
+    const integrations = Integrations.make(driver, apply)
+    const ingest = Ingest.make(driver, apply, integrations)
+    const tx = driver.transaction
+
+    const cursorsEqual = (a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>) => {
+      if (a.size !== b.size) return false
+      for (const [k, v] of a) if (b.get(k) !== v) return false
+      return true
+    }
+
+    const counts = (id: IntegrationId, by: "agent" | "activity") =>
+      driver.segments.counts(id, by).pipe(
+        Effect.map((rows) => [...rows].sort((a, b) => byText(a.externalId, b.externalId))),
+        named(by === "agent" ? "data.agentCounts" : "data.activityCounts")
+      )
+
+    const shape: StorageShape = {
+      integrations: {
+        insert: (i) => driver.integrations.insert(i).pipe(operation("integrations.insert")),
+        get: (id) => driver.integrations.get(id).pipe(named("integrations.get")),
+        list: (tenantId) =>
+          driver.integrations.list(tenantId).pipe(
+            Effect.map((list) =>
+              [...list].sort((a, b) => DateTime.toEpochMillis(a.createdAt) - DateTime.toEpochMillis(b.createdAt))
+            ),
+            named("integrations.list")
+          ),
+        pause: (id, at) => integrations.pause(id, at).pipe(operation("integrations.pause")),
+        resume: (id, at, run) => integrations.resume(id, at, run).pipe(operation("integrations.resume")),
+        markFailing: (id, reason, at, options) =>
+          integrations.markFailing(id, reason, at, options).pipe(operation("integrations.markFailing")),
+        setConfig: (id, config, at) => integrations.setConfig(id, config, at).pipe(operation("integrations.setConfig")),
+        markDeleted: (id, at) => integrations.markDeleted(id, at).pipe(operation("integrations.markDeleted")),
+        stagedCount: (id) => driver.staging.held(id).pipe(named("integrations.stagedCount"))
+      },
+      queues: {
+        list: (q) => driver.queues.list(q.tenantId, q.integrationId).pipe(named("queues.list")),
+        get: (id) => driver.queues.get(id).pipe(named("queues.get")),
+        insert: (queue) => driver.queues.insert(queue).pipe(operation("queues.insert")),
+        delete: (id) =>
+          tx(Effect.zipRight(driver.workloads.dropQueue(id), driver.queues.delete(id))).pipe(operation("queues.delete")),
+        workloadIds: (ids) => driver.workloads.ofQueues(Array.from(new Set(ids))).pipe(named("queues.workloadIds"))
+      },
+      workloads: {
+        insert: (w) => tx(driver.workloads.insert(w)).pipe(operation("workloads.insert")),
+        get: (id) => driver.workloads.get(id).pipe(named("workloads.get")),
+        list: (tenantId) => driver.workloads.list(tenantId).pipe(named("workloads.list")),
+        setQueues: (id, queueIds) => tx(driver.workloads.setQueues(id, queueIds)).pipe(operation("workloads.setQueues"))
+      },
+      mappings: {
+        putAgents: (id, ms) =>
+          tx(driver.mappings.putAgents(id, dedupeLast(ms, (m) => m.externalId))).pipe(operation("mappings.putAgents")),
+        putActivities: (id, ms) =>
+          tx(driver.mappings.putActivities(id, dedupeLast(ms, (m) => m.externalId))).pipe(
+            operation("mappings.putActivities")
+          ),
+        agents: (id) => driver.mappings.agents(id).pipe(named("mappings.agents")),
+        activities: (id) => driver.mappings.activities(id).pipe(named("mappings.activities"))
+      },
+      apiKeys: {
+        replace: (key) =>
+          tx(Effect.zipRight(
+            driver.apiKeys.revokeLive(key.integrationId, DateTime.toEpochMillis(key.createdAt)),
+            driver.apiKeys.insert(key)
+          )).pipe(operation("apiKeys.replace")),
+        findByHash: (hash) => driver.apiKeys.findByHash(hash).pipe(named("apiKeys.findByHash"))
+      },
+      accessTokens: {
+        insert: (t) => driver.accessTokens.insert(t).pipe(operation("accessTokens.insert")),
+        findByHash: (hash) => driver.accessTokens.findByHash(hash).pipe(named("accessTokens.findByHash")),
+        revoke: (id, at) => driver.accessTokens.revoke(id, at).pipe(operation("accessTokens.revoke"))
+      },
+      runs: {
+        insert: (run) => driver.runs.insert(run).pipe(operation("runs.insert")),
+        list: (id, limit) => driver.runs.list(id, limit).pipe(named("runs.list"))
+      },
+      cursors: {
+        get: (id, stream) => driver.cursors.get(id, stream).pipe(named("cursors.get")),
+        list: (id) => driver.cursors.list(id).pipe(named("cursors.list")),
+        set: (id, stream, value) =>
+          tx(Effect.zipRight(driver.lock("cursors", id, "shared"), driver.cursors.set(id, stream, value))).pipe(
+            operation("cursors.set")
+          ),
+        compareAndSet: (id, stream, expected, value) =>
+          tx(Effect.zipRight(
+            driver.lock("cursors", id, "shared"),
+            driver.cursors.compareAndSet(id, stream, Option.getOrNull(expected), value)
+          )).pipe(operation("cursors.compareAndSet")),
+        commit: (id, { expected, writes }) =>
+          tx(Effect.gen(function*() {
+            // exclusive: no cursor of the integration changes between the comparison and the writes
+            yield* driver.lock("cursors", id, "exclusive")
+            if (!cursorsEqual(expected, yield* driver.cursors.list(id))) return false
+            for (const [stream, value] of writes) yield* driver.cursors.set(id, stream, value)
+            return true
+          })).pipe(operation("cursors.commit"))
+      },
+      data: {
+        ingest: (request) => ingest(request).pipe(operation("data.ingest")),
+        intervalStats: (q) =>
+          q.queueIds !== undefined && q.queueIds.length === 0
+            ? Effect.succeed([])
+            : driver.stats.query(q).pipe(
+              Effect.map((rows) =>
+                [...rows].sort((a, b) =>
+                  a.start - b.start || byText(a.queueId, b.queueId) || byText(a.channel, b.channel)
+                )
+              ),
+              named("data.intervalStats")
+            ),
+        segments: (q) =>
+          driver.segments.query(q).pipe(
+            Effect.map((rows) =>
+              [...rows].sort((a, b) =>
+                byText(a.integrationId, b.integrationId) || byText(a.agentIdentifier, b.agentIdentifier) ||
+                a.start - b.start
+              )
+            ),
+            named("data.segments")
+          ),
+        agentCounts: (id) => counts(id, "agent"),
+        activityCounts: (id) => counts(id, "activity")
+      }
+    }
+    return shape
+  })

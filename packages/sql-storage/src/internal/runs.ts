@@ -1,0 +1,66 @@
+/** Import runs (ids unique by the table's constraint) and cursors (with compare-and-set). */
+import type { StorageDriver } from "@acd-bridge/core"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import type { Dialect } from "./dialect.js"
+import { edge } from "./dialect.js"
+import * as Rows from "./rows.js"
+
+export const runs = ({ sql }: Dialect): StorageDriver.StorageDriverShape["runs"] => ({
+  insert: (run) =>
+    sql`INSERT INTO import_runs ${
+      sql.insert({
+        id: run.id,
+        integration_id: run.integrationId,
+        kind: run.kind,
+        window_start: Rows.millisOrNull(run.windowStart),
+        window_end: Rows.millisOrNull(run.windowEnd),
+        records_read: run.read,
+        records_applied: run.applied,
+        records_rejected: run.rejected,
+        started_at: Rows.millis(run.startedAt),
+        duration_ms: run.durationMs,
+        error: run.error,
+        problems: JSON.stringify(run.problems)
+      })
+    }`.pipe(Effect.asVoid, edge("runs.insert")),
+  list: (id, limit) =>
+    sql<Rows.ImportRunRow>`SELECT id, integration_id, kind, window_start, window_end, records_read,
+      records_applied, records_rejected, started_at, duration_ms, error, problems
+      FROM import_runs WHERE integration_id = ${id} ORDER BY started_at DESC, seq ASC LIMIT ${
+      Math.max(0, Math.floor(limit))
+    }`.pipe(
+      Effect.flatMap((rows) => Effect.forEach(rows, Rows.importRunFromRow)),
+      edge("runs.list")
+    )
+})
+
+export const cursors = ({ sql }: Dialect): StorageDriver.StorageDriverShape["cursors"] => ({
+  get: (id, stream) =>
+    sql<{ readonly value: Rows.Num }>`SELECT value FROM cursors WHERE integration_id = ${id} AND stream = ${stream}`
+      .pipe(
+        Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), (r) => Rows.num(r.value))),
+        edge("cursors.get")
+      ),
+  list: (id) =>
+    sql<{ readonly stream: string; readonly value: Rows.Num }>`SELECT stream, value FROM cursors
+      WHERE integration_id = ${id} ORDER BY stream`.pipe(
+      Effect.map((rows) => new Map(rows.map((r) => [r.stream, Rows.num(r.value)] as const))),
+      edge("cursors.list")
+    ),
+  set: (id, stream, value) =>
+    sql`INSERT INTO cursors ${sql.insert({ integration_id: id, stream, value })}
+      ON CONFLICT (integration_id, stream) DO UPDATE SET value = excluded.value`.pipe(
+      Effect.asVoid,
+      edge("cursors.set")
+    ),
+  compareAndSet: (id, stream, expected, value) =>
+    (expected === null
+      ? sql<{ readonly stream: string }>`INSERT INTO cursors ${sql.insert({ integration_id: id, stream, value })}
+          ON CONFLICT (integration_id, stream) DO NOTHING RETURNING stream`
+      : sql<{ readonly stream: string }>`UPDATE cursors SET value = ${value}
+          WHERE integration_id = ${id} AND stream = ${stream} AND value = ${expected} RETURNING stream`).pipe(
+        Effect.map((rows) => rows.length > 0),
+        edge("cursors.compareAndSet")
+      )
+})
