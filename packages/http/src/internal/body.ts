@@ -1,25 +1,51 @@
 /**
- * Reading request bodies with a size limit, and JSON bodies with problem answers: 413 over
- * the limit, 400 for bytes that are not JSON, 422 naming the field that fails the schema.
+ * Reading request bodies: JSON only (415 otherwise), at most the body limit (413), read
+ * strictly (`JsonBody`: UTF-8, nesting, duplicate keys, well-formed text; 400 or 422), and
+ * decoded with the route's schema (422 naming the field and, for a choice, every allowed
+ * value). A declared `Content-Length` over the limit is refused earlier, by the middleware.
  */
+import { JsonBody } from "@acd-bridge/api-push"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as Effect from "effect/Effect"
-import * as ParseResult from "effect/ParseResult"
+import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as Problem from "../Problem.js"
 
+export interface Options {
+  /** largest body in bytes */
+  readonly maxBodyBytes: number
+  /** deepest nesting of arrays and objects */
+  readonly maxJsonDepth: number
+}
+
+const jsonMediaType = /^application\/(?:json|[a-z0-9!#$&^_.-]+\+json)$/
+
 /**
- * The body as text, at most `limit` bytes. A body over the limit is read on (and dropped) up to
+ * `application/json` or `application/<anything>+json`, in UTF-8: a `charset` parameter, if
+ * any, must say UTF-8 (JSON is UTF-8 on the wire, RFC 8259).
+ */
+export const isJson = (contentType: string | undefined): boolean => {
+  if (contentType === undefined) return false
+  const [type, ...parameters] = contentType.split(";")
+  if (!jsonMediaType.test(type!.trim().toLowerCase())) return false
+  return parameters.every((parameter) => {
+    const [name, value] = parameter.split("=")
+    return name!.trim().toLowerCase() !== "charset" || value?.trim().replace(/^"|"$/g, "").toLowerCase() === "utf-8"
+  })
+}
+
+/**
+ * The body's bytes, at most `limit`. A body over the limit is read on (and dropped) up to
  * four times the limit, so the client gets its 413 instead of a reset connection; past that the
  * connection is cut.
  */
-export const text = (
+export const bytes = (
   request: HttpServerRequest.HttpServerRequest,
   limit: number
-): Effect.Effect<string, Problem.PayloadTooLarge | Problem.BadRequest> => {
-  const declared = Number(request.headers["content-length"])
-  if (Number.isFinite(declared) && declared > limit) return Effect.fail(Problem.payloadTooLarge(limit))
+): Effect.Effect<Uint8Array, Problem.UnsupportedMediaType | Problem.PayloadTooLarge | Problem.BadRequest> => {
+  const contentType = request.headers["content-type"]
+  if (!isJson(contentType)) return Effect.fail(Problem.unsupportedMediaType(contentType))
   return Effect.suspend(() => {
     const chunks: Array<Uint8Array> = []
     let size = 0
@@ -33,45 +59,35 @@ export const text = (
       ),
       Effect.mapError(() => Problem.badRequest("The request body could not be read")),
       Effect.flatMap(() =>
-        size > limit
-          ? Effect.fail(Problem.payloadTooLarge(limit))
-          : Effect.succeed(Buffer.concat(chunks, size).toString("utf8"))
+        size > limit ? Effect.fail(Problem.payloadTooLarge(limit)) : Effect.succeed(Buffer.concat(chunks, size))
       )
     )
   })
 }
 
-/** `text` parsed as JSON (400 when it is not JSON). */
-export const parse = (body: string): Effect.Effect<unknown, Problem.BadRequest> =>
-  Effect.try({
-    try: (): unknown => JSON.parse(body),
-    catch: (error) =>
-      Problem.badRequest(
-        body.trim() === "" ? "The request body is empty; send JSON" : `The request body is not valid JSON: ${String(error)}`
-      )
-  })
-
-/** The first issue of a parse error as a field path and a message. */
-export const issue = (error: ParseResult.ParseError): { readonly field: string | undefined; readonly message: string } => {
-  const first = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
-  if (!first) return { field: undefined, message: error.message }
-  return { field: first.path.length === 0 ? undefined : first.path.map(String).join("."), message: first.message }
+/** A schema failure as a 422 naming the field. */
+export const unprocessable = (issue: { readonly path: ReadonlyArray<PropertyKey>; readonly message: string }) => {
+  const field = issue.path.length === 0 ? undefined : JsonBody.fieldOf(issue.path)
+  return Problem.unprocessable(field === undefined ? issue.message : `${field}: ${issue.message}`, field ?? "body")
 }
 
-/** The body decoded with `schema`: 413, 400 for malformed JSON, 422 naming the failing field. */
+/** The body decoded with `schema`: 415, 413, 400 for what isn't JSON, 422 naming the failing field. */
 export const json = <A, I>(
   request: HttpServerRequest.HttpServerRequest,
   schema: Schema.Schema<A, I>,
-  limit: number
-): Effect.Effect<A, Problem.PayloadTooLarge | Problem.BadRequest | Problem.UnprocessableEntity> =>
-  text(request, limit).pipe(
-    Effect.flatMap(parse),
-    Effect.flatMap((value) =>
-      Schema.decodeUnknown(schema)(value).pipe(
-        Effect.mapError((error) => {
-          const { field, message } = issue(error)
-          return Problem.unprocessable(field === undefined ? message : `${field}: ${message}`, field ?? "body")
-        })
-      )
+  options: Options
+): Effect.Effect<
+  A,
+  Problem.UnsupportedMediaType | Problem.PayloadTooLarge | Problem.BadRequest | Problem.UnprocessableEntity
+> =>
+  bytes(request, options.maxBodyBytes).pipe(
+    Effect.flatMap((body) =>
+      Either.mapLeft(JsonBody.parse(body, { maxDepth: options.maxJsonDepth }), (error) =>
+        error._tag === "MalformedBody"
+          ? Problem.badRequest(error.message, error.field)
+          : unprocessable({ path: error.path, message: error.reason }))
+    ),
+    Effect.flatMap(({ json }) =>
+      Effect.mapError(Schema.decodeUnknown(schema)(json), (error) => unprocessable(JsonBody.describe(error)))
     )
   )
