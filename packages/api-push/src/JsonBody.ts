@@ -14,8 +14,9 @@
  *
  * @since 0.1.0
  */
+import { Issues } from "@acd-bridge/core"
 import * as Either from "effect/Either"
-import * as ParseResult from "effect/ParseResult"
+import { isUtf8 } from "node:buffer"
 import * as Schema from "effect/Schema"
 
 /** Default deepest nesting of arrays and objects. @since 0.1.0 @category constants */
@@ -57,8 +58,6 @@ export interface Options {
   readonly maxDepth?: number | undefined
 }
 
-const fatal = new TextDecoder("utf-8", { fatal: true })
-
 /** Offset of the first byte that is not part of a well-formed UTF-8 sequence. */
 const firstInvalidByte = (bytes: Uint8Array): number => {
   let i = 0
@@ -82,18 +81,18 @@ const firstInvalidByte = (bytes: Uint8Array): number => {
 
 /**
  * The bytes as text, refusing anything that is not UTF-8 (a leading byte order mark is
- * dropped).
+ * dropped). Validated by `node:buffer`'s `isUtf8` (SIMD) and decoded by `Buffer`: about a
+ * third cheaper than a fatal `TextDecoder`, which this replaced (push bench profile).
  *
  * @since 0.1.0 @category decoding
  */
 export const decodeUtf8 = (bytes: Uint8Array): Either.Either<string, MalformedBody> => {
-  try {
-    return Either.right(fatal.decode(bytes))
-  } catch {
-    return Either.left(
-      new MalformedBody({ reason: `the body is not UTF-8 (the byte at offset ${firstInvalidByte(bytes)} is invalid); send UTF-8` })
-    )
-  }
+  const bom = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset + bom, bytes.length - bom)
+  if (isUtf8(buffer)) return Either.right(buffer.toString("utf8"))
+  return Either.left(
+    new MalformedBody({ reason: `the body is not UTF-8 (the byte at offset ${bom + firstInvalidByte(buffer)} is invalid); send UTF-8` })
+  )
 }
 
 // ---------------------------------------------------------------------------
@@ -109,47 +108,128 @@ const CLOSE_ARRAY = 0x5d
 const COMMA = 0x2c
 const LOWER_U = 0x75
 
-/** Where the scan is: an object (its keys so far, the current one) or an array (the current index). */
+/**
+ * Where the scan is: an object (the keys seen so far, the current one) or an array (the
+ * current index). Keys are kept as hashes with their place in the text and only compared as
+ * text when two hashes meet, so a scan creates no strings for well-formed bodies.
+ */
 interface Frame {
   object: boolean
   /** in an object, whether the next string is a key */
   expectKey: boolean
-  key: string
   index: number
-  keys: Array<string> | undefined
-  set: Set<string> | undefined
+  /** the current key: its text (an escaped key) or its span in the body */
+  keyText: string | undefined
+  keyStart: number
+  keyEnd: number
+  /** hash, start and end of every key seen, three entries per key */
+  seen: Array<number>
+  /** the text of escaped keys, by their start */
+  escapedKeys: Map<number, string> | undefined
 }
 
-/** The path to where the scan is (frames are reused between values, so a scan allocates little). */
-const pathOf = (stack: ReadonlyArray<Frame>, depth: number): Array<string | number> => {
-  const path: Array<string | number> = []
-  for (let d = 0; d < depth; d++) {
-    const frame = stack[d]!
-    path.push(frame.object ? frame.key : frame.index)
-  }
-  return path
-}
-
-/** `data.3.properties`: the path as a field name. @since 0.1.0 @category utils */
-export const fieldOf = (path: ReadonlyArray<PropertyKey>): string => path.map(String).join(".")
+const fieldOf = Issues.fieldOf
 
 const hexValue = (text: string, at: number): number => {
   const value = Number.parseInt(text.slice(at, at + 4), 16)
   return Number.isNaN(value) ? -1 : value
 }
 
-/** Keys seen in one object: a short list, a set once the object is large. */
-const addKey = (frame: Frame, key: string): boolean => {
-  if (frame.set !== undefined) {
-    if (frame.set.has(key)) return false
-    frame.set.add(key)
-    return true
+/** The outcome of reading one string: where it ends, and what it held. */
+interface StringScan {
+  end: number
+  hash: number
+  escaped: boolean
+  /** half of a surrogate pair without its partner */
+  bad: boolean
+}
+
+/**
+ * Reads the string that starts after the quote at `start`: its closing quote, a hash of its
+ * raw text, whether it holds escapes, whether it is well-formed UTF-16. `end` is the text's
+ * length when the string is not terminated.
+ */
+const readString = (text: string, start: number, out: StringScan): void => {
+  const n = text.length
+  let hash = 0
+  let j = start
+  out.escaped = false
+  out.bad = false
+  // the common case: no escape, no surrogate
+  for (; j < n; j++) {
+    const c = text.charCodeAt(j)
+    if (c === QUOTE) {
+      out.end = j
+      out.hash = hash
+      return
+    }
+    if (c === BACKSLASH || (c & 0xf800) === 0xd800) break
+    hash = (Math.imul(hash, 31) + c) | 0
   }
-  const keys = frame.keys ??= []
-  for (let k = 0; k < keys.length; k++) if (keys[k] === key) return false
-  keys.push(key)
-  if (keys.length > 16) frame.set = new Set(keys)
+  let pendingHigh = false
+  for (; j < n; j++) {
+    let unit = text.charCodeAt(j)
+    if (unit === QUOTE) break
+    if (unit === BACKSLASH) {
+      out.escaped = true
+      j++
+      if (text.charCodeAt(j) === LOWER_U) {
+        unit = hexValue(text, j + 1)
+        j += 4
+      } else {
+        unit = 0
+      }
+    }
+    if ((unit & 0xf800) === 0xd800) {
+      if (unit <= 0xdbff) {
+        if (pendingHigh) out.bad = true
+        pendingHigh = true
+      } else if (pendingHigh) {
+        pendingHigh = false
+      } else {
+        out.bad = true
+      }
+    } else if (pendingHigh) {
+      out.bad = true
+    }
+    if (out.bad) break
+  }
+  if (pendingHigh && !out.bad && j < n) out.bad = true
+  out.end = j
+  out.hash = hash
+}
+
+const keyOf = (frame: Frame, text: string): string =>
+  frame.keyText ?? text.slice(frame.keyStart, frame.keyEnd)
+
+/** The path to where the scan is, from the body's root. */
+const pathOf = (stack: ReadonlyArray<Frame>, depth: number, text: string): Array<string | number> => {
+  const path: Array<string | number> = []
+  for (let d = 0; d < depth; d++) {
+    const frame = stack[d]!
+    path.push(frame.object ? keyOf(frame, text) : frame.index)
+  }
+  return path
+}
+
+/** Records the current key of `frame`; false when the object had it already. */
+const addKey = (frame: Frame, text: string, hash: number): boolean => {
+  const seen = frame.seen
+  for (let k = 0; k < seen.length; k += 3) {
+    if (seen[k] !== hash) continue
+    const start = seen[k + 1]!
+    const other = frame.escapedKeys?.get(start) ?? text.slice(start, seen[k + 2])
+    if (other === keyOf(frame, text)) return false
+  }
+  seen.push(hash, frame.keyStart, frame.keyEnd)
+  if (frame.keyText !== undefined) (frame.escapedKeys ??= new Map()).set(frame.keyStart, frame.keyText)
   return true
+}
+
+const hashOf = (key: string): number => {
+  let hash = 0
+  for (let i = 0; i < key.length; i++) hash = (Math.imul(hash, 31) + key.charCodeAt(i)) | 0
+  return hash
 }
 
 /**
@@ -159,80 +239,48 @@ const addKey = (frame: Frame, key: string): boolean => {
  */
 const scan = (text: string, maxDepth: number): MalformedBody | MalformedText | undefined => {
   const stack: Array<Frame> = []
+  const str: StringScan = { end: 0, hash: 0, escaped: false, bad: false }
   let depth = 0
   const n = text.length
   let i = 0
   while (i < n) {
     const c = text.charCodeAt(i)
     if (c === QUOTE) {
-      const start = i + 1
-      let j = start
-      let escaped = false
-      let pendingHigh = false
-      let bad = false
-      for (; j < n; j++) {
-        let unit = text.charCodeAt(j)
-        if (unit === QUOTE) break
-        if (unit === BACKSLASH) {
-          escaped = true
-          j++
-          if (text.charCodeAt(j) === LOWER_U) {
-            unit = hexValue(text, j + 1)
-            j += 4
-          } else {
-            unit = 0
-          }
-        }
-        if (unit >= 0xd800 && unit <= 0xdfff) {
-          if (unit <= 0xdbff) {
-            if (pendingHigh) bad = true
-            pendingHigh = true
-          } else if (pendingHigh) {
-            pendingHigh = false
-          } else {
-            bad = true
-          }
-        } else if (pendingHigh) {
-          bad = true
-        }
-        if (bad) break
-      }
-      if (pendingHigh && !bad && j < n) bad = true
+      readString(text, i + 1, str)
       const frame = depth > 0 ? stack[depth - 1]! : undefined
       const isKey = frame !== undefined && frame.object && frame.expectKey
-      if (bad) {
-        const path = pathOf(stack, depth)
+      if (str.bad) {
+        const path = pathOf(stack, depth, text)
         return new MalformedText({
           path: isKey ? path.slice(0, -1) : path,
           reason: `${isKey ? "a key" : "the text"} is not well-formed UTF-16 (half of a surrogate pair, e.g. an unpaired \\ud800); send Unicode text`
         })
       }
-      if (j >= n) return undefined // unterminated: JSON.parse says so
+      if (str.end >= n) return undefined // unterminated: JSON.parse says so
       if (isKey) {
-        let key: string
-        if (escaped) {
+        let hash = str.hash
+        frame.keyStart = i + 1
+        frame.keyEnd = str.end
+        frame.keyText = undefined
+        if (str.escaped) {
           try {
-            key = JSON.parse(text.slice(i, j + 1)) as string
+            frame.keyText = JSON.parse(text.slice(i, str.end + 1)) as string
           } catch {
             return undefined
           }
-        } else {
-          key = text.slice(start, j)
+          hash = hashOf(frame.keyText)
         }
-        frame.key = key
         frame.expectKey = false
-        if (!addKey(frame, key)) {
-          const path = pathOf(stack, depth)
-          return new MalformedBody({
-            reason: `duplicate key "${key}" (at ${fieldOf(path)}): send each key once per object`,
-            field: fieldOf(path)
-          })
+        if (!addKey(frame, text, hash)) {
+          const key = keyOf(frame, text)
+          const path = fieldOf(pathOf(stack, depth, text))
+          return new MalformedBody({ reason: `duplicate key "${key}" (at ${path}): send each key once per object`, field: path })
         }
       }
-      i = j + 1
+      i = str.end + 1
     } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
       if (depth >= maxDepth) {
-        const where = fieldOf(pathOf(stack, Math.min(depth, 8)))
+        const where = fieldOf(pathOf(stack, Math.min(depth, 8), text))
         return new MalformedBody({
           reason: `arrays and objects are nested deeper than ${maxDepth} levels${where === "" ? "" : ` (at ${where}${depth > 8 ? "…" : ""})`}`
         })
@@ -240,14 +288,26 @@ const scan = (text: string, maxDepth: number): MalformedBody | MalformedText | u
       const object = c === OPEN_OBJECT
       const frame = stack[depth]
       if (frame === undefined) {
-        stack.push({ object, expectKey: object, key: "", index: 0, keys: undefined, set: undefined })
+        stack.push({
+          object,
+          expectKey: object,
+          index: 0,
+          keyText: undefined,
+          keyStart: 0,
+          keyEnd: 0,
+          seen: [],
+          escapedKeys: undefined
+        })
       } else {
-        if (frame.keys !== undefined) frame.keys.length = 0
+        // frames are reused between siblings, so a scan allocates little
         frame.object = object
         frame.expectKey = object
-        frame.key = ""
         frame.index = 0
-        frame.set = undefined
+        frame.keyText = undefined
+        frame.keyStart = 0
+        frame.keyEnd = 0
+        frame.seen.length = 0
+        frame.escapedKeys = undefined
       }
       depth++
       i++
@@ -298,45 +358,3 @@ export const parse = (
   if (Either.isLeft(text)) return Either.left(text.left)
   return Either.map(parseText(text.right, options), (json) => ({ text: text.right, json }))
 }
-
-// ---------------------------------------------------------------------------
-// describing schema failures
-// ---------------------------------------------------------------------------
-
-/**
- * What a failed decoding says, at its first issue: the path and a message. Where the issues
- * at that path are alternatives (`"calls" | "chats" | …`), the message names all of them
- * ("must be one of …"), not only the first.
- *
- * @since 0.1.0 @category utils
- */
-export const describeIssues = (
-  issues: ReadonlyArray<{ readonly _tag?: string; readonly path: ReadonlyArray<PropertyKey>; readonly message: string }>
-): { readonly path: ReadonlyArray<PropertyKey>; readonly message: string } | undefined => {
-  const head = issues[0]
-  if (head === undefined) return undefined
-  const first = { path: head.path, message: head.message }
-  const samePath = (p: ReadonlyArray<PropertyKey>) => p.length === first.path.length && p.every((k, i) => k === first.path[i])
-  const alternatives: Array<string> = []
-  let actual: string | undefined
-  for (const issue of issues) {
-    if (!samePath(issue.path)) continue
-    const match = /^Expected (.+), actual (.+)$/s.exec(issue.message)
-    if (match === null) return first
-    actual ??= match[2]
-    // an optional field also "expects undefined": not something a client sends
-    for (const expected of match[1]!.split(" | ")) {
-      if (expected !== "undefined" && !alternatives.includes(expected)) alternatives.push(expected)
-    }
-  }
-  if (alternatives.length < 2) return first
-  return { path: first.path, message: `must be one of ${alternatives.join(", ")}; got ${actual}` }
-}
-
-/**
- * `describeIssues` for a `ParseError`.
- *
- * @since 0.1.0 @category utils
- */
-export const describe = (error: ParseResult.ParseError): { readonly path: ReadonlyArray<PropertyKey>; readonly message: string } =>
-  describeIssues(ParseResult.ArrayFormatter.formatErrorSync(error)) ?? { path: [], message: error.message }

@@ -13,7 +13,7 @@
  *
  * @since 0.1.0
  */
-import { Bucketing, Errors, Ingest, KeyMaterial } from "@acd-bridge/core"
+import { Bucketing, Errors, Ingest, Issues, KeyMaterial } from "@acd-bridge/core"
 import type { Domain, Principal } from "@acd-bridge/core"
 import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
 import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
@@ -148,9 +148,9 @@ export type PushError = DecodeError | ApplyError
 const malformedText = (error: JsonBody.MalformedText): Errors.InvalidRecord | Errors.InvalidRequest => {
   const [first, index, ...rest] = error.path
   if (first === "data" && typeof index === "number") {
-    return new Errors.InvalidRecord({ index, field: rest.length === 0 ? "record" : JsonBody.fieldOf(rest), reason: error.reason })
+    return new Errors.InvalidRecord({ index, field: rest.length === 0 ? "record" : Issues.fieldOf(rest), reason: error.reason })
   }
-  return new Errors.InvalidRequest({ field: error.path.length === 0 ? "body" : JsonBody.fieldOf(error.path), reason: error.reason })
+  return new Errors.InvalidRequest({ field: error.path.length === 0 ? "body" : Issues.fieldOf(error.path), reason: error.reason })
 }
 
 /**

@@ -21,6 +21,8 @@ const isRecord = (u: unknown): u is Record<PropertyKey, unknown> => typeof u ===
 
 const hasOwn = Object.prototype.hasOwnProperty
 
+const parseOptions: AST.ParseOptions = {}
+
 const go = (ast: AST.AST): Predicate | undefined => {
   switch (ast._tag) {
     case "StringKeyword":
@@ -60,7 +62,7 @@ const go = (ast: AST.AST): Predicate | undefined => {
       const from = go(ast.from)
       if (from === undefined) return undefined
       const filter = ast.filter
-      return (u) => from(u) && Option.isNone(filter(u, {}, ast))
+      return (u) => from(u) && Option.isNone(filter(u, parseOptions, ast))
     }
     case "TupleType": {
       if (ast.elements.length > 0 || ast.rest.length !== 1) return undefined

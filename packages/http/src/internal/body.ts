@@ -5,6 +5,7 @@
  * value). A declared `Content-Length` over the limit is refused earlier, by the middleware.
  */
 import { JsonBody } from "@acd-bridge/api-push"
+import { Issues } from "@acd-bridge/core"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -67,7 +68,7 @@ export const bytes = (
 
 /** A schema failure as a 422 naming the field. */
 export const unprocessable = (issue: { readonly path: ReadonlyArray<PropertyKey>; readonly message: string }) => {
-  const field = issue.path.length === 0 ? undefined : JsonBody.fieldOf(issue.path)
+  const field = issue.path.length === 0 ? undefined : Issues.fieldOf(issue.path)
   return Problem.unprocessable(field === undefined ? issue.message : `${field}: ${issue.message}`, field ?? "body")
 }
 
@@ -88,6 +89,6 @@ export const json = <A, I>(
           : unprocessable({ path: error.path, message: error.reason }))
     ),
     Effect.flatMap(({ json }) =>
-      Effect.mapError(Schema.decodeUnknown(schema)(json), (error) => unprocessable(JsonBody.describe(error)))
+      Effect.mapError(Schema.decodeUnknown(schema)(json), (error) => unprocessable(Issues.describe(error)))
     )
   )

@@ -11,7 +11,7 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
-import { JsonBody } from "@acd-bridge/api-push"
+import { Issues } from "@acd-bridge/core"
 import { randomUUID } from "node:crypto"
 import * as Problem from "../Problem.js"
 
@@ -59,7 +59,7 @@ const isIssue = (u: unknown): u is DecodeIssue =>
 /** The first issue of an `HttpApiDecodeError`, naming every allowed value where there is a choice. */
 const decodeIssue = (u: unknown): DecodeIssue | undefined => {
   if (typeof u !== "object" || u === null || !("issues" in u) || !Array.isArray(u.issues)) return undefined
-  return JsonBody.describeIssues(u.issues.filter(isIssue))
+  return Issues.describeIssues(u.issues.filter(isIssue))
 }
 
 /** The problem a failure becomes; `undefined` for an interruption (the client went away). */
