@@ -76,7 +76,11 @@ export class PushAuthentication extends HttpApiMiddleware.Tag<PushAuthentication
   }
 ) {}
 
-/** `Bearer`, one space, a token (RFC 6750 allows no spaces in it). */
+/**
+ * `Bearer`, one space, a token without spaces (RFC 6750). Any visible ASCII character is
+ * allowed in the token (RFC 6750's b64token is narrower), so an admin token an operator chose
+ * with other symbols still works.
+ */
 const authorizationPattern = /^bearer ([\x21-\x7e]+)$/i
 
 const retryAfter = (waitMs: number) => Math.max(1, Math.ceil(waitMs / 1000))
@@ -94,18 +98,15 @@ const authenticate = (authenticator: Authenticator["Type"], limits: Limits["Type
     const principal = yield* (match === null
       ? Effect.fail(new Errors.Unauthorized())
       : authenticator.authenticate(Redacted.make(match[1]!), scope)).pipe(
+        Effect.tapErrorTag("Unauthorized", () => Effect.sync(() => limits.authenticationFailed(address, now))),
         Effect.tapErrorTag("StorageError", (error) => Effect.logError("authentication failed", error)),
-        Effect.mapError((error) => {
-          switch (error._tag) {
-            case "Unauthorized":
-              limits.authenticationFailed(address, now)
-              return Problem.unauthorized()
-            case "Forbidden":
-              return Problem.forbidden(error.reason)
-            case "StorageError":
-              return Problem.internal()
-          }
-        })
+        Effect.mapError((error) =>
+          error._tag === "Unauthorized"
+            ? Problem.unauthorized()
+            : error._tag === "Forbidden"
+            ? Problem.forbidden(error.reason)
+            : Problem.internal()
+        )
       )
     const wait = limits.request(principal, now)
     if (wait > 0) return yield* Effect.fail(Problem.rateLimited(retryAfter(wait)))

@@ -10,7 +10,6 @@ import * as Option from "effect/Option"
 import type { IntegrationRateLimit } from "../HttpAdapter.js"
 import * as RateLimiter from "./rateLimiter.js"
 
-
 export interface Settings {
   readonly requests: RateLimiter.Rate
   readonly records: RateLimiter.Rate
