@@ -6,11 +6,13 @@
  */
 import { JsonBody } from "@acd-bridge/api-push"
 import { Issues } from "@acd-bridge/core"
+import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import * as Http from "node:http"
 import * as Problem from "../Problem.js"
 
 export interface Options {
@@ -36,18 +38,56 @@ export const isJson = (contentType: string | undefined): boolean => {
   })
 }
 
+/** What reading a body ends with: its bytes, or the size when it was over the limit. */
+type Read = { readonly _tag: "Body"; readonly bytes: Uint8Array } | { readonly _tag: "TooLarge" }
+
 /**
- * The body's bytes, at most `limit`. A body over the limit is read on (and dropped) up to
- * four times the limit, so the client gets its 413 instead of a reset connection; past that the
- * connection is cut.
+ * Reads a Node request's body with plain stream events: the platform's `request.stream` turns
+ * every chunk (16 KiB) into stream elements, which cost about a millisecond per 1,000-record
+ * push in the push bench.
  */
-export const bytes = (
-  request: HttpServerRequest.HttpServerRequest,
-  limit: number
-): Effect.Effect<Uint8Array, Problem.UnsupportedMediaType | Problem.PayloadTooLarge | Problem.BadRequest> => {
-  const contentType = request.headers["content-type"]
-  if (!isJson(contentType)) return Effect.fail(Problem.unsupportedMediaType(contentType))
-  return Effect.suspend(() => {
+const readNode = (incoming: Http.IncomingMessage, limit: number) =>
+  Effect.async<Read, Problem.BadRequest>((resume) => {
+    // already read to its end (by nothing in this adapter): no 'end' event would come
+    if (incoming.readableEnded) {
+      resume(Effect.succeed({ _tag: "Body", bytes: new Uint8Array(0) }))
+      return
+    }
+    const chunks: Array<Uint8Array> = []
+    let size = 0
+    const cleanup = () => {
+      incoming.off("data", onData)
+      incoming.off("end", onEnd)
+      incoming.off("error", onError)
+      incoming.off("aborted", onError)
+    }
+    const onData = (chunk: Uint8Array) => {
+      size += chunk.length
+      if (size <= limit) chunks.push(chunk)
+      else if (size > limit * 4) {
+        cleanup()
+        incoming.destroy()
+        resume(Effect.succeed({ _tag: "TooLarge" }))
+      }
+    }
+    const onEnd = () => {
+      cleanup()
+      resume(Effect.succeed(size > limit ? { _tag: "TooLarge" } : { _tag: "Body", bytes: Buffer.concat(chunks, size) }))
+    }
+    const onError = () => {
+      cleanup()
+      resume(Effect.fail(Problem.badRequest("The request body could not be read")))
+    }
+    incoming.on("data", onData)
+    incoming.on("end", onEnd)
+    incoming.on("error", onError)
+    incoming.on("aborted", onError)
+    return Effect.sync(cleanup)
+  })
+
+/** Reads any platform's request body through its stream. */
+const readStream = (request: HttpServerRequest.HttpServerRequest, limit: number) =>
+  Effect.suspend(() => {
     const chunks: Array<Uint8Array> = []
     let size = 0
     return request.stream.pipe(
@@ -59,11 +99,26 @@ export const bytes = (
         })
       ),
       Effect.mapError(() => Problem.badRequest("The request body could not be read")),
-      Effect.flatMap(() =>
-        size > limit ? Effect.fail(Problem.payloadTooLarge(limit)) : Effect.succeed(Buffer.concat(chunks, size))
-      )
+      Effect.map((): Read => (size > limit ? { _tag: "TooLarge" } : { _tag: "Body", bytes: Buffer.concat(chunks, size) }))
     )
   })
+
+/**
+ * The body's bytes, at most `limit`. A body over the limit is read on (and dropped) up to
+ * four times the limit, so the client gets its 413 instead of a reset connection; past that the
+ * connection is cut.
+ */
+export const bytes = (
+  request: HttpServerRequest.HttpServerRequest,
+  limit: number
+): Effect.Effect<Uint8Array, Problem.UnsupportedMediaType | Problem.PayloadTooLarge | Problem.BadRequest> => {
+  const contentType = request.headers["content-type"]
+  if (!isJson(contentType)) return Effect.fail(Problem.unsupportedMediaType(contentType))
+  // a host serving the routes another way (a web handler) has no Node request underneath
+  const source: unknown = NodeHttpServerRequest.toIncomingMessage(request)
+  const read = source instanceof Http.IncomingMessage ? readNode(source, limit) : readStream(request, limit)
+  return Effect.flatMap(read, (body) =>
+    body._tag === "Body" ? Effect.succeed(body.bytes) : Effect.fail(Problem.payloadTooLarge(limit)))
 }
 
 /** A schema failure as a 422 naming the field. */
