@@ -1,7 +1,8 @@
 /**
  * Interval answers are bounded by rows, not only by days (issue 14): a `fill=zero` answer of
  * queues × intervals over the limit is refused before any work with a 422 that says how to
- * page; large answers that are allowed are streamed.
+ * page; large answers that are allowed are streamed, computed in slices of whole intervals,
+ * and equal to what one computation of the whole range gives.
  */
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import {
@@ -96,5 +97,61 @@ describe("answers without fill are bounded by the rows found", () => {
     const over = await call<Problem>(server, "GET", `${url("2026-03-02T12:45:00Z")}&fill=zero`, { token: adminToken })
     assert.strictEqual(over.status, 422)
     assert.match(over.body.detail, /51 rows/)
+  })
+})
+
+describe("streamed answers are the answer of the whole range", () => {
+  let server: TestServer
+  beforeAll(async () => {
+    server = await startServer({ storage: "memory" })
+  })
+  afterAll(() => server.close())
+
+  const get = async (path: string) => {
+    const response = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${adminToken}` } })
+    assert.strictEqual(response.status, 200, path)
+    return { chunked: response.headers.get("transfer-encoding") === "chunked", rows: (await response.json()) as Array<IntervalRow> }
+  }
+
+  it("rows with data over 30 days, 3 queues: the streamed answer is the days' answers end to end", async () => {
+    const { id, apiKey } = await pushIntegration(server, { name: "dense" })
+    const data = Array.from({ length: 3_000 }, (_, i) =>
+      contactRecord({
+        queueIdentifier: `q${i % 3}`,
+        timestamp: new Date(Date.UTC(2026, 1, 1) + ((i * 7_919) % (30 * 96)) * 15 * 60_000).toISOString(),
+        duration: i % 100
+      })
+    )
+    assert.strictEqual((await pushContacts(server, apiKey, id, data)).status, 200)
+    const whole = await get(`/v1/intervals?integrationId=${id}&from=2026-02-01T00:00:00Z&to=2026-03-03T00:00:00Z&timezone=Europe/Berlin`)
+    assert.isTrue(whole.chunked)
+    const days: Array<IntervalRow> = []
+    for (let d = 0; d < 30; d++) {
+      const from = new Date(Date.UTC(2026, 1, 1) + d * 86_400_000).toISOString()
+      const to = new Date(Date.UTC(2026, 1, 2) + d * 86_400_000).toISOString()
+      const day = await get(`/v1/intervals?integrationId=${id}&from=${from}&to=${to}&timezone=Europe/Berlin`)
+      assert.isFalse(day.chunked)
+      days.push(...day.rows)
+    }
+    assert.strictEqual(whole.rows.length, days.length)
+    assert.deepStrictEqual(whole.rows, days)
+    assert.strictEqual(whole.rows.reduce((n, r) => n + r.offered, 0), 3_000)
+  })
+
+  it("fill=zero over a queue with data in two channels zero-fills both over the whole range", async () => {
+    const { id, apiKey } = await pushIntegration(server, { name: "two channels" })
+    await pushContacts(server, apiKey, id, [
+      contactRecord({ queueIdentifier: "mixed", channel: "calls", timestamp: "2026-02-02T09:00:00Z" }),
+      contactRecord({ queueIdentifier: "mixed", channel: "chats", timestamp: "2026-02-19T09:00:00Z" })
+    ])
+    // 20 days of quarter-hours: 1,920 intervals, more than one slice
+    const { rows } = await get(`/v1/intervals?integrationId=${id}&from=2026-02-01T00:00:00Z&to=2026-02-21T00:00:00Z&timezone=UTC&fill=zero`)
+    assert.strictEqual(rows.length, 2 * 1_920)
+    for (const channel of ["calls", "chats"]) {
+      const mine = rows.filter((r) => r.channel === channel)
+      assert.strictEqual(mine.length, 1_920, channel)
+      assert.strictEqual(mine[0]!.start, "2026-02-01T00:00:00+00:00")
+      assert.strictEqual(mine.reduce((n, r) => n + r.offered, 0), 1)
+    }
   })
 })

@@ -39,6 +39,7 @@ import * as Problem from "../Problem.js"
 import { CurrentPrincipal } from "../Security.js"
 import type { AdminAuthentication, PushAuthentication } from "../Security.js"
 import * as Body from "./body.js"
+import * as IntervalAnswer from "./intervalAnswer.js"
 import { Limits } from "./limits.js"
 
 export interface Options {
@@ -122,28 +123,6 @@ const rangeOf = (
     }
     return { from, to }
   })
-
-/** Rows per chunk of a streamed interval answer; an answer of at most one chunk is sent whole. */
-const chunkRows = 1_000
-
-/**
- * An interval answer: whole when small, else streamed in chunks of rows, so a large answer
- * never exists as one string next to its rows. A row's wire form is the row itself (text and
- * numbers), so each chunk is plain `JSON.stringify`.
- */
-const intervalAnswer = (rows: ReadonlyArray<Intervals.IntervalRow>) => {
-  if (rows.length <= chunkRows) return Effect.succeed(rows)
-  const encoder = new TextEncoder()
-  const chunks = Stream.range(0, Math.ceil(rows.length / chunkRows) - 1).pipe(
-    Stream.map((i) => {
-      const part = rows.slice(i * chunkRows, (i + 1) * chunkRows).map((row) => JSON.stringify(row)).join(",")
-      return encoder.encode(`${i === 0 ? "[" : ","}${part}${(i + 1) * chunkRows >= rows.length ? "]" : ""}`)
-    })
-  )
-  return Effect.succeed(HttpServerResponse.stream(chunks, { contentType: "application/json" }))
-}
-
-const rowsOverLimit = (detail: string) => Effect.fail(Problem.unprocessable(detail, "to"))
 
 /** The engine services the routes use. */
 export type Requirements =
@@ -335,40 +314,28 @@ export const layer = (
           const zone = yield* zoneOf(timezone)
           const { from, to } = yield* rangeOf(urlParams, zone, options.maxIntervalRangeDays)
           const length = urlParams.length === "30" ? 30 : urlParams.length === "60" ? 60 : 15
-          const max = options.maxIntervalRows
-          if (urlParams.fill === "zero") {
-            // bounded before any work: every queue in scope gets a row in every interval
-            const scope = queue === undefined
-              ? (yield* problems(queues.list(principal.tenantId, integration?.id))).length
-              : 1
-            const count = Bucketing.intervals(DateTime.toEpochMillis(from), DateTime.toEpochMillis(to), length, zone).length
-            if (scope * count > max) {
-              const days = Math.max(1, Math.floor(max / (scope * ((24 * 60) / length))))
-              return yield* rowsOverLimit(
-                `fill=zero would answer ${scope} queues × ${count.toLocaleString("en")} intervals = ` +
-                  `${(scope * count).toLocaleString("en")} rows, over the limit of ${max.toLocaleString("en")} rows ` +
-                  `per answer: ask for a narrower range (at most ${days} days of ${length}-minute intervals for ` +
-                  `${scope} queues) or for one queue (queueId=…), and page through the rest`
-              )
-            }
-          }
-          const rows = yield* problems(intervals.query(principal.tenantId, {
-            integrationId: integration?.id,
-            queueId: queue?.id,
-            from,
-            to,
+          const inScope = queue !== undefined
+            ? [queue]
+            : (yield* problems(queues.list(principal.tenantId, integration?.id))).map((view) => view.queue)
+          return yield* IntervalAnswer.answer({
+            fromMs: DateTime.toEpochMillis(from),
+            toMs: DateTime.toEpochMillis(to),
             length,
-            timezone,
-            fill: urlParams.fill
-          }))
-          if (rows.length > max) {
-            return yield* rowsOverLimit(
-              `the answer would hold ${rows.length.toLocaleString("en")} rows, over the limit of ` +
-                `${max.toLocaleString("en")} rows per answer: ask for a narrower range or for one queue (queueId=…), ` +
-                "and page through the rest"
-            )
-          }
-          return yield* intervalAnswer(rows)
+            zone,
+            fill: urlParams.fill ?? "none",
+            queues: inScope,
+            maxRows: options.maxIntervalRows,
+            query: (fromMs, toMs, fill) =>
+              problems(intervals.query(principal.tenantId, {
+                integrationId: integration?.id,
+                queueId: queue?.id,
+                from: DateTime.unsafeMake(fromMs),
+                to: DateTime.unsafeMake(toMs),
+                length,
+                timezone,
+                fill
+              }))
+          })
         }))
     }))
 
