@@ -23,6 +23,45 @@ const hasOwn = Object.prototype.hasOwnProperty
 
 const parseOptions: AST.ParseOptions = {}
 
+/**
+ * Effect's own bounds (`minLength`, `maxLength`, `minItems`, `finite`,
+ * `greaterThanOrEqualTo`, `lessThanOrEqualTo`), read from their schema id and the bound in
+ * their JSON Schema annotation: a comparison instead of a call that returns an `Option`. The
+ * property test against the schemas covers the bounds of the wire.
+ */
+type Bounded = { readonly length: number } & number
+
+const bound = (ast: AST.Refinement): ((u: Bounded) => boolean) | undefined => {
+  const json = ast.annotations[AST.JSONSchemaAnnotationId] as Readonly<Record<string, unknown>> | undefined
+  const value = (key: string): number | undefined => {
+    const v = json?.[key]
+    return typeof v === "number" ? v : undefined
+  }
+  const atLeastLength = (min: number | undefined) => (min === undefined ? undefined : (u: Bounded) => u.length >= min)
+  switch (ast.annotations[AST.SchemaIdAnnotationId]) {
+    case Schema.MinLengthSchemaId:
+      return atLeastLength(value("minLength"))
+    case Schema.MinItemsSchemaId:
+      return atLeastLength(value("minItems"))
+    case Schema.MaxLengthSchemaId: {
+      const max = value("maxLength")
+      return max === undefined ? undefined : (u) => u.length <= max
+    }
+    case Schema.FiniteSchemaId:
+      return (u) => Number.isFinite(u)
+    case Schema.GreaterThanOrEqualToSchemaId: {
+      const min = value("minimum")
+      return min === undefined ? undefined : (u) => u >= min
+    }
+    case Schema.LessThanOrEqualToSchemaId: {
+      const max = value("maximum")
+      return max === undefined ? undefined : (u) => u <= max
+    }
+    default:
+      return undefined
+  }
+}
+
 const go = (ast: AST.AST): Predicate | undefined => {
   switch (ast._tag) {
     case "StringKeyword":
@@ -61,6 +100,8 @@ const go = (ast: AST.AST): Predicate | undefined => {
     case "Refinement": {
       const from = go(ast.from)
       if (from === undefined) return undefined
+      const known = bound(ast)
+      if (known !== undefined) return (u) => from(u) && known(u as Bounded)
       const filter = ast.filter
       return (u) => from(u) && Option.isNone(filter(u, parseOptions, ast))
     }
