@@ -13,7 +13,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import type * as ParseResult from "effect/ParseResult"
+import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as AST from "effect/SchemaAST"
@@ -22,7 +22,6 @@ import type { DataKind, DeliveryMode } from "./Domain.js"
 import type { Batch } from "./Domain.js"
 import type { CheckReport, Connector, ConnectorError, RealtimeBatch, Window } from "./Connector.js"
 import { InvalidConfig, UnknownConnector } from "./Errors.js"
-import * as Issues from "./Issues.js"
 
 /**
  * A connector bound to one decoded configuration.
@@ -136,7 +135,9 @@ const firstIssue = (
   ast: AST.AST,
   error: ParseResult.ParseError
 ): { field?: string; reason: string } => {
-  const first = Issues.describe(error)
+  const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
+  const first = issues[0]
+  if (!first) return { reason: error.message }
   const reason = isSecretPath(ast, first.path)
     ? "is not a valid secret (the value is not shown)"
     : first.message

@@ -1,6 +1,6 @@
 /**
- * What a failed decoding says, in one place for every error that names a field: the path of
- * its first issue and a message. Where the issues at that path are alternatives
+ * What a failed decoding of a request says (push records, admin bodies, query parameters):
+ * the path of its first issue and a message. Where the issues at that path are alternatives
  * (`"calls" | "chats" | …`), the message names every one of them ("must be one of …"), not
  * only the first, which is all `ArrayFormatter`'s first issue says.
  *

@@ -1,9 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import * as Context from "effect/Context"
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
-import * as Connector from "../src/Connector.js"
-import * as ConnectorRegistry from "../src/ConnectorRegistry.js"
 import * as Issues from "../src/Issues.js"
 
 describe("Issues.describe", () => {
@@ -34,20 +31,5 @@ describe("Issues.describe", () => {
   it("keeps any other first issue as it is", () => {
     assert.deepStrictEqual(describeOf({ id: 1 }), { path: ["channel"], message: "is missing" })
     assert.strictEqual(Issues.fieldOf(["data", 3, "properties"]), "data.3.properties")
-  })
-
-  it("is what a connector's config error says", () => {
-    const connector = Connector.make({
-      key: "choice",
-      displayName: "Choice",
-      deliveryModes: ["cloud"],
-      dataKinds: ["contacts"],
-      configSchema: Schema.Struct({ region: Schema.Literal("eu", "us", "ap") })
-    })
-    const registered = ConnectorRegistry.register(connector, Context.empty())
-    const error = Either.flip(registered.configure({ region: "mars" }))
-    if (Either.isLeft(error)) throw new Error("expected InvalidConfig")
-    assert.strictEqual(error.right.field, "region")
-    assert.strictEqual(error.right.reason, "must be one of \"eu\", \"us\", \"ap\"; got \"mars\"")
   })
 })
