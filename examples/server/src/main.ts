@@ -114,7 +114,8 @@ const run = (options: { readonly demo: boolean }) =>
         `  demo feeder: ${options.demo ? `on (speed ${config.demoSpeed})` : "off"}`,
         "",
         "Try:",
-        `  export TOKEN='${token}'`,
+        // a token the operator chose stays theirs: point at where it is instead of printing it
+        generated ? `  export TOKEN='${token}'` : "  export TOKEN=\"$ACD_BRIDGE_ADMIN_TOKEN\"",
         `  curl -s -H "Authorization: Bearer $TOKEN" '${baseUrl}/v1/integrations'`,
         `  curl -s -H "Authorization: Bearer $TOKEN" '${baseUrl}/v1/intervals?integrationId=${integration.id}&from=${from}&to=${to}&length=60&timezone=${demoTimezone}'`,
         `  curl -s -H "Authorization: Bearer $TOKEN" '${baseUrl}/v1/queues?integrationId=${integration.id}'`,

@@ -121,6 +121,9 @@ describe("examples/server", () => {
     const server = await start(["--no-demo"])
     started.push(server.child)
     assert.include(server.output(), "demo feeder: off")
+    // a token the operator set is theirs: the banner names where it came from, never the token
+    assert.notInclude(server.output(), adminToken)
+    assert.include(server.output(), "ACD_BRIDGE_ADMIN_TOKEN")
     assert.match(server.output(), /integration \S+ "Demo ACD" \(found, active\)/)
     const integrations = await get<Array<{ name: string; status: string }>>(server, "/v1/integrations")
     assert.strictEqual(integrations.filter((i) => i.name === "Demo ACD").length, 1)

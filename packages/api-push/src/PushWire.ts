@@ -2,22 +2,29 @@
  * The push API's wire format (DESIGN §4, wire-compatible with the injixo push API) and its
  * decoding into core's `Domain.Batch`.
  *
- * Decoding runs in three steps, each failing with an error that names what is wrong:
+ * The body schemas (`ContactEventsBody`, `AgentStatusesBody`) are the one definition of the
+ * wire: the OpenAPI document, the typed clients and the decoding all come from them. Decoding
+ * reads a body in two steps, each with the schema's own part, so the caller can check who may
+ * push between them:
  *
- * 1. the envelope (`data` array, `meta.integrationConfigurationId`) → `InvalidRequest`;
- * 2. every record against its Schema → `InvalidRecord` with the record's index and field;
- * 3. timestamps in the integration's source time zone (when they carry no offset) →
- *    `InvalidRecord`, e.g. for a local time inside a spring-forward gap.
+ * 1. `decodeMeta`: the body is an object and its `meta` is valid → `InvalidRequest` naming the
+ *    field;
+ * 2. `decodeData`: `data` holds at least one record and every record is valid →
+ *    `InvalidRequest` (`data` itself) or `InvalidRecord` with the record's index and field;
+ *    timestamps are read in the integration's source time zone when they carry no offset and
+ *    must fall inside the acceptance window.
  *
  * One bad record rejects the whole batch: nothing of it is applied.
  *
  * @since 0.1.0
  */
-import { Bucketing, Domain, Errors } from "@acd-bridge/core"
+import { Bucketing, Domain, Errors, Issues } from "@acd-bridge/core"
 import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
-import * as ParseResult from "effect/ParseResult"
+import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import * as Validator from "./internal/validator.js"
 
 // ---------------------------------------------------------------------------
 // schemas
@@ -26,12 +33,19 @@ import * as Schema from "effect/Schema"
 /** Longest accepted `duration`: about 115 days, far beyond any real contact. @since 0.1.0 @category constants */
 export const maxDurationSeconds = 10_000_000
 
+// `String.prototype.isWellFormed` (ES2024, Node 20): native, unlike a /\p{Cs}/u test per string
+const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed()
+
 const Text = (min: number, max: number) =>
   Schema.String.pipe(
     Schema.minLength(min, { message: () => (min === 1 ? "must not be empty" : `must have at least ${min} characters`) }),
     Schema.maxLength(max, { message: () => `must have at most ${max} characters` }),
     // PostgreSQL can't store NUL in text; every other character is kept verbatim
-    Schema.filter((s) => !s.includes("\u0000"), { message: () => "must not contain NUL characters" })
+    Schema.filter((s) => !s.includes("\u0000"), { message: () => "must not contain NUL characters" }),
+    // half a surrogate pair can't be stored as it was sent (stores would keep an altered identifier)
+    Schema.filter(isWellFormed, {
+      message: () => "must be well-formed Unicode text (it holds half of a UTF-16 surrogate pair)"
+    })
   )
 
 /**
@@ -49,7 +63,8 @@ export const WireChannel = Schema.Literal("calls", "chats", "emails", "social_me
  * @since 0.1.0 @category schemas
  */
 export const WireTimestamp = Text(1, 64).annotations({
-  description: "ISO-8601 instant; without an offset it is read in the integration's source time zone",
+  description: "ISO-8601 instant; without an offset it is read in the integration's source time zone. " +
+    "Accepted from 5 years before to 1 day after the server's clock (configurable by the host).",
   examples: ["2026-03-29T01:30:00Z"]
 })
 
@@ -59,20 +74,26 @@ export const WireTimestamp = Text(1, 64).annotations({
  *
  * @since 0.1.0 @category schemas
  */
-export const IntegrationConfigurationId = Schema.Union(Schema.String, Schema.Number).annotations({
-  description: "The integration's id (a JSON string or number, compared as a string)"
-})
+export const IntegrationConfigurationId = Schema.Union(
+  Schema.String.pipe(Schema.filter((s) => s.trim() !== "", { message: () => "must not be empty" })),
+  Schema.Number
+).annotations({ description: "The integration's id (a JSON string or number, compared as a string)" })
 
-/** @since 0.1.0 @category schemas */
-export const ContactEventsMeta = Schema.Struct({
-  integrationConfigurationId: IntegrationConfigurationId
-})
-
-/** @since 0.1.0 @category schemas */
-export const AgentStatusesMeta = Schema.Struct({
+/**
+ * `meta` of both routes. `externalSystem` names the sending system; it is informational.
+ *
+ * @since 0.1.0 @category schemas
+ */
+export const PushMeta = Schema.Struct({
   integrationConfigurationId: IntegrationConfigurationId,
-  externalSystem: Schema.optional(Schema.String)
-})
+  externalSystem: Schema.optional(Schema.String.annotations({ description: "The sending system (informational)" }))
+}).annotations({ identifier: "PushMeta" })
+
+/** @since 0.1.0 @category schemas */
+export const ContactEventsMeta = PushMeta
+
+/** @since 0.1.0 @category schemas */
+export const AgentStatusesMeta = PushMeta
 
 /**
  * One contact event on the wire. `duration` is in decimal seconds.
@@ -115,13 +136,16 @@ export const AgentStatusRecord = Schema.Struct({
 /** @since 0.1.0 @category models */
 export type AgentStatusRecord = typeof AgentStatusRecord.Type
 
+const records = <A, I>(record: Schema.Schema<A, I>) =>
+  Schema.Array(record).pipe(Schema.minItems(1, { message: () => "must contain at least one record" }))
+
 /**
  * The body of `POST /external-systems/contact-events`.
  *
  * @since 0.1.0 @category schemas
  */
 export const ContactEventsBody = Schema.Struct({
-  data: Schema.Array(ContactEventRecord).pipe(Schema.minItems(1)),
+  data: records(ContactEventRecord),
   meta: ContactEventsMeta
 }).annotations({ identifier: "PushContactEventsBody" })
 
@@ -131,7 +155,7 @@ export const ContactEventsBody = Schema.Struct({
  * @since 0.1.0 @category schemas
  */
 export const AgentStatusesBody = Schema.Struct({
-  data: Schema.Array(AgentStatusRecord).pipe(Schema.minItems(1)),
+  data: records(AgentStatusRecord),
   meta: AgentStatusesMeta
 }).annotations({ identifier: "PushAgentStatusesBody" })
 
@@ -142,153 +166,182 @@ export const AgentStatusesBody = Schema.Struct({
  */
 export const Accepted = Schema.Struct({ accepted: Schema.Int }).annotations({ identifier: "PushAccepted" })
 
+/**
+ * What a push carries, by route.
+ *
+ * @since 0.1.0 @category models
+ */
+export type Kind = "contactEvents" | "agentStatuses"
+
+// ---------------------------------------------------------------------------
+// the acceptance window
+// ---------------------------------------------------------------------------
+
+/**
+ * How far from the server's clock a pushed timestamp may be. Defaults: 5 years back (a
+ * generous history import), 1 day ahead (clocks that run fast, zones mixed up); a timestamp
+ * outside is refused with the record's index and field.
+ *
+ * @since 0.1.0 @category models
+ */
+export interface AcceptanceWindow {
+  readonly maxAge?: Duration.DurationInput | undefined
+  readonly maxFuture?: Duration.DurationInput | undefined
+}
+
+/** @since 0.1.0 @category constants */
+export const defaultMaxAge: Duration.Duration = Duration.days(5 * 365)
+
+/** @since 0.1.0 @category constants */
+export const defaultMaxFuture: Duration.Duration = Duration.days(1)
+
+/**
+ * The window around `now` (epoch ms) that timestamps must fall in.
+ *
+ * @since 0.1.0 @category models
+ */
+export interface Window {
+  readonly earliest: number
+  readonly latest: number
+  readonly maxAgeMs: number
+  readonly maxFutureMs: number
+}
+
+/**
+ * The window for a push received at `now`.
+ *
+ * @since 0.1.0 @category constructors
+ */
+export const window = (now: number, options: AcceptanceWindow = {}): Window => {
+  const maxAgeMs = Duration.toMillis(options.maxAge ?? defaultMaxAge)
+  const maxFutureMs = Duration.toMillis(options.maxFuture ?? defaultMaxFuture)
+  return { earliest: now - maxAgeMs, latest: now + maxFutureMs, maxAgeMs, maxFutureMs }
+}
+
+const DAY_MS = 86_400_000
+
+const span = (ms: number): string => {
+  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? "" : "s"}`
+  if (ms % (365 * DAY_MS) === 0) return plural(ms / (365 * DAY_MS), "year")
+  if (ms % DAY_MS === 0) return plural(ms / DAY_MS, "day")
+  if (ms % 3_600_000 === 0) return plural(ms / 3_600_000, "hour")
+  return plural(Math.ceil(ms / 60_000), "minute")
+}
+
+const outside = (ms: number, w: Window): string | undefined =>
+  ms < w.earliest
+    ? `is older than the push API accepts (more than ${span(w.maxAgeMs)} before now: before ${new Date(w.earliest).toISOString()})`
+    : ms > w.latest
+    ? `is too far in the future (more than ${span(w.maxFutureMs)} after now: after ${new Date(w.latest).toISOString()})`
+    : undefined
+
 // ---------------------------------------------------------------------------
 // decoding
 // ---------------------------------------------------------------------------
 
+const bodies = { contactEvents: ContactEventsBody, agentStatuses: AgentStatusesBody } as const
+
 /**
- * A parsed body whose envelope is valid; its records are still unchecked.
+ * The body schema of a route.
+ *
+ * @since 0.1.0 @category schemas
+ */
+export const bodySchema = <K extends Kind>(kind: K): typeof bodies[K] => bodies[kind]
+
+/**
+ * `meta` as the engine uses it: the integration's id as a string.
  *
  * @since 0.1.0 @category models
  */
-export interface Envelope {
+export interface Meta {
   readonly integrationId: string
-  readonly data: ReadonlyArray<unknown>
+  readonly externalSystem?: string | undefined
 }
 
-const EnvelopeSchema = Schema.Struct({
-  data: Schema.Array(Schema.Unknown),
-  meta: Schema.Struct({ integrationConfigurationId: IntegrationConfigurationId })
-})
-const decodeEnvelopeSchema = Schema.decodeUnknownEither(EnvelopeSchema)
+const isRecord = (u: unknown): u is Readonly<Record<string, unknown>> =>
+  typeof u === "object" && u !== null && !Array.isArray(u)
 
-const firstIssue = (error: ParseResult.ParseError): { readonly path: ReadonlyArray<PropertyKey>; readonly message: string } => {
-  const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
-  return issue ? { path: issue.path, message: issue.message } : { path: [], message: error.message }
-}
+const decodeMetas = {
+  contactEvents: Schema.decodeUnknownEither(ContactEventsBody.fields.meta),
+  agentStatuses: Schema.decodeUnknownEither(AgentStatusesBody.fields.meta)
+} as const
 
 /**
- * Checks the envelope: `data` is a non-empty array and `meta.integrationConfigurationId` is a
- * string or number.
+ * Step 1: the body is a JSON object and its `meta` is valid.
  *
  * @since 0.1.0 @category decoding
  */
-export const decodeEnvelope = (json: unknown): Either.Either<Envelope, Errors.InvalidRequest> =>
-  decodeEnvelopeSchema(json).pipe(
-    Either.mapLeft((error) => {
-      const issue = firstIssue(error)
-      return new Errors.InvalidRequest({
-        field: issue.path.length === 0 ? "body" : issue.path.map(String).join("."),
-        reason: issue.path.length === 0 ? "must be a JSON object with data and meta" : issue.message
-      })
-    }),
-    Either.flatMap((envelope) => {
-      const integrationId = String(envelope.meta.integrationConfigurationId).trim()
-      if (integrationId === "") {
-        return Either.left(
-          new Errors.InvalidRequest({ field: "meta.integrationConfigurationId", reason: "must not be empty" })
-        )
-      }
-      if (envelope.data.length === 0) {
-        return Either.left(new Errors.InvalidRequest({ field: "data", reason: "must contain at least one record" }))
-      }
-      return Either.right({ integrationId, data: envelope.data })
-    })
-  )
+export const decodeMeta = (kind: Kind, body: unknown): Either.Either<Meta, Errors.InvalidRequest> => {
+  if (!isRecord(body)) {
+    return Either.left(new Errors.InvalidRequest({ field: "body", reason: "must be a JSON object with data and meta" }))
+  }
+  return Either.match(decodeMetas[kind](body["meta"]), {
+    onLeft: (error) => {
+      const issue = Issues.describe(error)
+      return Either.left(
+        new Errors.InvalidRequest({
+          field: Issues.fieldOf(["meta", ...issue.path]),
+          reason: issue.path.length === 0 && body["meta"] === undefined ? "is missing" : issue.message
+        })
+      )
+    },
+    onRight: (meta) =>
+      Either.right({ integrationId: String(meta.integrationConfigurationId).trim(), externalSystem: meta.externalSystem })
+  })
+}
 
-const recordError = (error: ParseResult.ParseError): Errors.InvalidRecord => {
-  const issue = firstIssue(error)
+const recordError = (data: unknown, error: ParseResult.ParseError): Errors.InvalidRecord | Errors.InvalidRequest => {
+  const issue = Issues.describe(error)
   const [index, ...rest] = issue.path
+  if (typeof index !== "number") {
+    return new Errors.InvalidRequest({ field: "data", reason: Array.isArray(data) ? issue.message : "must be an array of records" })
+  }
   return new Errors.InvalidRecord({
-    index: typeof index === "number" ? index : 0,
-    field: rest.length === 0 ? "record" : rest.map(String).join("."),
+    index,
+    field: rest.length === 0 ? "record" : Issues.fieldOf(rest),
     reason: rest.length === 0 ? "must be a JSON object" : issue.message
   })
 }
 
-const decodeContactRecords = Schema.decodeUnknownEither(Schema.Array(ContactEventRecord))
-const decodeStatusRecords = Schema.decodeUnknownEither(Schema.Array(AgentStatusRecord))
-
-// ---------------------------------------------------------------------------
-// fast path
-//
-// Decoding with Schema costs about 10 µs per record, more than the rest of a push together.
-// Valid batches take a hand-written check instead, which accepts only what the schemas above
-// accept (test/PushWire.test.ts checks this property against the schemas with fast-check);
-// anything it does not accept goes through the schemas, whose first issue names the record
-// and field. The schemas stay the definition: of the wire, of the errors, of the OpenAPI doc.
-// ---------------------------------------------------------------------------
-
-const channels: ReadonlySet<unknown> = new Set(WireChannel.literals)
-
-const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
-
-const isText = (u: unknown, min: number, max: number): u is string =>
-  typeof u === "string" && u.length >= min && u.length <= max && !u.includes("\u0000")
-
-const isContactRecord = (u: unknown): u is ContactEventRecord => {
-  if (!isObject(u)) return false
-  const p = u["properties"]
-  if (!isObject(p)) return false
-  const duration = p["duration"]
-  return typeof p["offered"] === "boolean" && typeof p["handled"] === "boolean" && typeof duration === "number" &&
-    Number.isFinite(duration) && duration >= 0 && duration <= maxDurationSeconds &&
-    isText(u["queueName"], 0, 255) && isText(u["queueIdentifier"], 1, 255) && isText(u["timestamp"], 1, 64) &&
-    channels.has(u["channel"])
-}
-
-const isStatusRecord = (u: unknown): u is AgentStatusRecord => {
-  if (!isObject(u)) return false
-  const end = u["endTime"]
-  return isText(u["agentIdentifier"], 1, 255) && isText(u["activityIdentifier"], 1, 255) &&
-    isText(u["startTime"], 1, 64) && (end === undefined || end === null || isText(end, 1, 64))
-}
-
 /**
- * The records when every one passes `check`, else the schema's decoding (and its first error).
- * Exported for the property test that keeps the two in agreement.
- *
- * @internal
+ * `data` checked against its schema: the records as they are when the predicate compiled from
+ * the schema accepts them, else the schema's first issue.
  */
-export const records = <A>(
-  data: ReadonlyArray<unknown>,
-  check: (u: unknown) => u is A,
-  decode: (u: unknown) => Either.Either<ReadonlyArray<A>, ParseResult.ParseError>
-): Either.Either<ReadonlyArray<A>, Errors.InvalidRecord> => {
-  for (let i = 0; i < data.length; i++) {
-    if (!check(data[i])) return Either.mapLeft(decode(data), recordError)
-  }
-  return Either.right(data as ReadonlyArray<A>)
+const checked = <A, I>(schema: Schema.Schema<ReadonlyArray<A>, I>) => {
+  const valid = Validator.compile(schema)
+  const decode = Schema.decodeUnknownEither(schema)
+  return (data: unknown): Either.Either<ReadonlyArray<A>, Errors.InvalidRecord | Errors.InvalidRequest> =>
+    valid(data) ? Either.right(data) : Either.mapLeft(decode(data), (error) => recordError(data, error))
 }
 
-/** @internal */
-export const fastCheck = { contact: isContactRecord, status: isStatusRecord } as const
+const checkContacts = checked(ContactEventsBody.fields.data)
+const checkStatuses = checked(AgentStatusesBody.fields.data)
 
-const timestampError = (error: Bucketing.TimestampError, index: number, field: string) =>
-  Either.left(new Errors.InvalidRecord({ index, field, reason: error.message }))
+/** The instant of a pushed timestamp (epoch ms), or why it is refused. */
+const timestamp = (
+  text: string,
+  zone: DateTime.TimeZone,
+  w: Window | undefined,
+  index: number,
+  field: string
+): number | Errors.InvalidRecord => {
+  const at = Bucketing.parseTimestamp(text, zone)
+  if (Either.isLeft(at)) return new Errors.InvalidRecord({ index, field, reason: at.left.message })
+  const refused = w === undefined ? undefined : outside(at.right, w)
+  return refused === undefined ? at.right : new Errors.InvalidRecord({ index, field, reason: `${text} ${refused}` })
+}
 
-/**
- * Decodes contact-event records; timestamps without an offset are read in `zone`.
- *
- * @since 0.1.0 @category decoding
- */
-export const decodeContactEvents = (
-  data: ReadonlyArray<unknown>,
-  zone: DateTime.TimeZone
-): Either.Either<ReadonlyArray<Domain.ContactEvent>, Errors.InvalidRecord> => {
-  const decoded = records(data, isContactRecord, decodeContactRecords)
-  if (Either.isLeft(decoded)) return Either.left(decoded.left)
-  const list = decoded.right
+const toContacts = (list: ReadonlyArray<ContactEventRecord>, zone: DateTime.TimeZone, w: Window | undefined) => {
   const out: Array<Domain.ContactEvent> = new Array(list.length)
   for (let i = 0; i < list.length; i++) {
     const r = list[i]!
-    const at = Bucketing.parseTimestamp(r.timestamp, zone)
-    if (Either.isLeft(at)) return timestampError(at.left, i, "timestamp")
+    const at = timestamp(r.timestamp, zone, w, i, "timestamp")
+    if (typeof at !== "number") return Either.left(at)
     out[i] = {
       queueIdentifier: r.queueIdentifier,
       queueName: r.queueName,
       channel: r.channel,
-      timestamp: DateTime.unsafeMake(at.right),
+      timestamp: DateTime.unsafeMake(at),
       offered: r.properties.offered,
       handled: r.properties.handled,
       durationMs: Math.round(r.properties.duration * 1000)
@@ -297,37 +350,23 @@ export const decodeContactEvents = (
   return Either.right(out)
 }
 
-/**
- * Decodes agent-status records; timestamps without an offset are read in `zone`. A status
- * must not end before it starts.
- *
- * @since 0.1.0 @category decoding
- */
-export const decodeAgentStatuses = (
-  data: ReadonlyArray<unknown>,
-  zone: DateTime.TimeZone
-): Either.Either<ReadonlyArray<Domain.AgentStatus>, Errors.InvalidRecord> => {
-  const decoded = records(data, isStatusRecord, decodeStatusRecords)
-  if (Either.isLeft(decoded)) return Either.left(decoded.left)
-  const list = decoded.right
+// an end before the start is core's rule (`Ingest.validate`), checked where every batch passes
+const toStatuses = (list: ReadonlyArray<AgentStatusRecord>, zone: DateTime.TimeZone, w: Window | undefined) => {
   const out: Array<Domain.AgentStatus> = new Array(list.length)
   for (let i = 0; i < list.length; i++) {
     const r = list[i]!
-    const start = Bucketing.parseTimestamp(r.startTime, zone)
-    if (Either.isLeft(start)) return timestampError(start.left, i, "startTime")
+    const start = timestamp(r.startTime, zone, w, i, "startTime")
+    if (typeof start !== "number") return Either.left(start)
     let end: DateTime.Utc | null = null
     if (r.endTime !== undefined && r.endTime !== null) {
-      const parsed = Bucketing.parseTimestamp(r.endTime, zone)
-      if (Either.isLeft(parsed)) return timestampError(parsed.left, i, "endTime")
-      if (parsed.right < start.right) {
-        return Either.left(new Errors.InvalidRecord({ index: i, field: "endTime", reason: "endTime is before startTime" }))
-      }
-      end = DateTime.unsafeMake(parsed.right)
+      const parsed = timestamp(r.endTime, zone, w, i, "endTime")
+      if (typeof parsed !== "number") return Either.left(parsed)
+      end = DateTime.unsafeMake(parsed)
     }
     out[i] = {
       agentIdentifier: r.agentIdentifier,
       activityIdentifier: r.activityIdentifier,
-      start: DateTime.unsafeMake(start.right),
+      start: DateTime.unsafeMake(start),
       end
     }
   }
@@ -335,22 +374,45 @@ export const decodeAgentStatuses = (
 }
 
 /**
- * What a push carries, by route.
- *
- * @since 0.1.0 @category models
- */
-export type Kind = "contactEvents" | "agentStatuses"
-
-/**
- * Decodes the records of either route into a batch.
+ * Decodes contact-event records; timestamps without an offset are read in `zone` and, with a
+ * window, must fall inside it.
  *
  * @since 0.1.0 @category decoding
  */
-export const decodeBatch = (
+export const decodeContactEvents = (
+  data: unknown,
+  zone: DateTime.TimeZone,
+  w?: Window
+): Either.Either<ReadonlyArray<Domain.ContactEvent>, Errors.InvalidRecord | Errors.InvalidRequest> =>
+  Either.flatMap(checkContacts(data), (list) => toContacts(list, zone, w))
+
+/**
+ * Decodes agent-status records; timestamps without an offset are read in `zone` and, with a
+ * window, must fall inside it.
+ *
+ * @since 0.1.0 @category decoding
+ */
+export const decodeAgentStatuses = (
+  data: unknown,
+  zone: DateTime.TimeZone,
+  w?: Window
+): Either.Either<ReadonlyArray<Domain.AgentStatus>, Errors.InvalidRecord | Errors.InvalidRequest> =>
+  Either.flatMap(checkStatuses(data), (list) => toStatuses(list, zone, w))
+
+/**
+ * Step 2: the body's `data` as a batch of the route's kind.
+ *
+ * @since 0.1.0 @category decoding
+ */
+export const decodeData = (
   kind: Kind,
-  data: ReadonlyArray<unknown>,
-  zone: DateTime.TimeZone
-): Either.Either<Domain.Batch, Errors.InvalidRecord> =>
-  kind === "contactEvents"
-    ? Either.map(decodeContactEvents(data, zone), (contacts) => ({ ...Domain.emptyBatch, contacts }))
-    : Either.map(decodeAgentStatuses(data, zone), (statuses) => ({ ...Domain.emptyBatch, statuses }))
+  body: unknown,
+  zone: DateTime.TimeZone,
+  w?: Window
+): Either.Either<Domain.Batch, Errors.InvalidRecord | Errors.InvalidRequest> => {
+  const data = isRecord(body) ? body["data"] : undefined
+  if (data === undefined) return Either.left(new Errors.InvalidRequest({ field: "data", reason: "is missing" }))
+  return kind === "contactEvents"
+    ? Either.map(decodeContactEvents(data, zone, w), (contacts) => ({ ...Domain.emptyBatch, contacts }))
+    : Either.map(decodeAgentStatuses(data, zone, w), (statuses) => ({ ...Domain.emptyBatch, statuses }))
+}

@@ -3,6 +3,7 @@
  *
  * @since 0.1.0
  */
+export * as JsonBody from "./JsonBody.js"
 export * as PushApi from "./PushApi.js"
 export * as PushConnector from "./PushConnector.js"
 export * as PushWire from "./PushWire.js"

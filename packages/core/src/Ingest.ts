@@ -14,7 +14,7 @@ import * as Option from "effect/Option"
 import { AgentStatuses } from "./AgentStatuses.js"
 import { batchSize, ImportRun, ImportRunId, IntegrationId } from "./Domain.js"
 import type { Batch, ImportRunKind, Integration, Problem } from "./Domain.js"
-import { Forbidden, IntegrationDeleted, IntegrationNotFound, InvalidRecord } from "./Errors.js"
+import { Forbidden, IntegrationNotFound, InvalidRecord } from "./Errors.js"
 import { KeyMaterial } from "./KeyMaterial.js"
 import type { Principal } from "./Principal.js"
 import type { IngestOutcome, IngestRun } from "./Storage.js"
@@ -114,6 +114,17 @@ export interface PushOptions {
   readonly requestHash?: string | undefined
 }
 
+/**
+ * Who pushes into which integration, once it is established that they may (see
+ * `Ingest.resolveTarget`): the integration is read once per push and passed on.
+ *
+ * @since 0.1.0 @category models
+ */
+export interface Target {
+  readonly principal: Principal
+  readonly integration: Integration
+}
+
 /** @since 0.1.0 @category models */
 export interface WindowImport {
   readonly integration: Integration
@@ -202,7 +213,13 @@ export class Ingest extends Effect.Service<Ingest>()("@acd-bridge/core/Ingest", 
           })
         ))
 
-    const resolveTarget = Effect.fn(function*(principal: Principal, integrationId: string) {
+    /**
+     * Whether `principal` may push into the integration, and the integration: an API key only
+     * into its own (`Forbidden`), anyone only within their tenant (`IntegrationNotFound`). One
+     * read. Whether it was deleted is checked where it can't change underneath: in the unit of
+     * work that applies the batch (`IntegrationDeleted`).
+     */
+    const resolveTarget = Effect.fn("Ingest.resolveTarget")(function*(principal: Principal, integrationId: string) {
       if (principal._tag === "IntegrationKey" && principal.integrationId !== integrationId) {
         return yield* new Forbidden({
           reason: `This API key belongs to integration ${principal.integrationId}, not ${integrationId}`
@@ -212,19 +229,18 @@ export class Ingest extends Effect.Service<Ingest>()("@acd-bridge/core/Ingest", 
       if (Option.isNone(found) || found.value.tenantId !== principal.tenantId) {
         return yield* new IntegrationNotFound({ integrationId })
       }
-      if (found.value.status === "deleted") return yield* new IntegrationDeleted({ integrationId: found.value.id })
-      return found.value
+      return { principal, integration: found.value } satisfies Target
     })
 
     /**
-     * A push from the API: checks that the caller may push into the integration, validates,
-     * and applies the batch with its run in one unit of work (or stages it while paused, when
-     * the resume that applies it is what gets recorded). A repeated Idempotency-Key returns
-     * the first answer and applies and records nothing.
+     * A push into a resolved target: validates and applies the batch with its run in one unit
+     * of work (or stages it while paused, when the resume that applies it is what gets
+     * recorded). A repeated Idempotency-Key returns the first answer and applies and records
+     * nothing.
      */
-    const push = Effect.fn("Ingest.push")(
-      function*(principal: Principal, integrationId: string, batch: Batch, options: PushOptions = {}) {
-        const integration = yield* resolveTarget(principal, integrationId)
+    const pushTo = Effect.fn("Ingest.pushTo")(
+      function*(target: Target, batch: Batch, options: PushOptions = {}) {
+        const integration = target.integration
         const invalid = validate(batch)
         if (Option.isSome(invalid)) return yield* invalid.value
         const started = yield* Clock.currentTimeMillis
@@ -247,6 +263,10 @@ export class Ingest extends Effect.Service<Ingest>()("@acd-bridge/core/Ingest", 
         return outcome
       }
     )
+
+    /** `resolveTarget`, then `pushTo`. */
+    const push = (principal: Principal, integrationId: string, batch: Batch, options: PushOptions = {}) =>
+      Effect.flatMap(resolveTarget(principal, integrationId), (target) => pushTo(target, batch, options))
 
     /**
      * A window read by a pull connector: replaces the integration's data in the window and
@@ -281,7 +301,7 @@ export class Ingest extends Effect.Service<Ingest>()("@acd-bridge/core/Ingest", 
       return outcome
     })
 
-    return { push, importWindow, record } as const
+    return { push, resolveTarget, pushTo, importWindow, record } as const
   }),
   dependencies: [AgentStatuses.Default, KeyMaterial.Default]
 }) {}

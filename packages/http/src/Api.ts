@@ -13,6 +13,7 @@ import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as OpenApi from "@effect/platform/OpenApi"
 import * as Schema from "effect/Schema"
+import * as Struct from "effect/Struct"
 import * as Problem from "./Problem.js"
 import { AdminAuthentication, PushAuthentication } from "./Security.js"
 
@@ -22,6 +23,10 @@ import { AdminAuthentication, PushAuthentication } from "./Security.js"
 
 const Instant = Schema.DateTimeUtc
 
+// The views are the domain classes' fields, with instants as ISO-8601 text on the wire and the
+// fields a caller must not see (tenant ids of tenant-scoped rows) left out. Handlers return
+// domain values; encoding drops whatever a view doesn't list.
+
 /**
  * An integration as the API shows it: `config` with secrets replaced by `"<redacted>"`, and
  * never its API key.
@@ -29,18 +34,7 @@ const Instant = Schema.DateTimeUtc
  * @since 0.1.0 @category schemas
  */
 export const IntegrationView = Schema.Struct({
-  id: Schema.String,
-  tenantId: Schema.String,
-  name: Schema.String,
-  connector: Schema.String,
-  deliveryMode: Domain.DeliveryMode,
-  dataKinds: Schema.Array(Domain.DataKind),
-  schedule: Domain.Schedule,
-  timezone: Schema.String,
-  config: Schema.Unknown,
-  historyDepthDays: Schema.Int,
-  status: Domain.IntegrationStatus,
-  failing: Schema.NullOr(Schema.String),
+  ...Domain.Integration.fields,
   createdAt: Instant,
   updatedAt: Instant,
   deletedAt: Schema.NullOr(Instant)
@@ -62,37 +56,23 @@ export const ApiKeyCreated = Schema.Struct({
 
 /** @since 0.1.0 @category schemas */
 export const RunView = Schema.Struct({
-  id: Schema.String,
-  integrationId: Schema.String,
-  kind: Domain.ImportRunKind,
+  ...Domain.ImportRun.fields,
   windowStart: Schema.NullOr(Instant),
   windowEnd: Schema.NullOr(Instant),
-  read: Schema.Int,
-  applied: Schema.Int,
-  rejected: Schema.Int,
   startedAt: Instant,
-  durationMs: Schema.Int,
-  error: Schema.NullOr(Schema.String),
   problems: Schema.Array(Domain.Problem)
 }).annotations({ identifier: "ImportRun" })
 
 /** @since 0.1.0 @category schemas */
 export const QueueView = Schema.Struct({
-  id: Schema.String,
-  integrationId: Schema.NullOr(Schema.String),
-  identifier: Schema.String,
-  name: Schema.String,
-  channel: Domain.Channel,
-  createdByIntegration: Schema.Boolean,
-  workloadIds: Schema.Array(Schema.String),
-  createdAt: Instant
+  ...Struct.omit(Domain.Queue.fields, "tenantId"),
+  createdAt: Instant,
+  workloadIds: Schema.Array(Domain.WorkloadId)
 }).annotations({ identifier: "Queue" })
 
 /** @since 0.1.0 @category schemas */
 export const WorkloadView = Schema.Struct({
-  id: Schema.String,
-  name: Schema.String,
-  queueIds: Schema.Array(Schema.String),
+  ...Struct.omit(Domain.Workload.fields, "tenantId"),
   createdAt: Instant
 }).annotations({ identifier: "Workload" })
 
@@ -154,13 +134,17 @@ export const IntervalParams = Schema.Struct({
   fill: Schema.optional(Schema.Literal("zero", "none"))
 })
 
-/** @since 0.1.0 @category schemas */
+/**
+ * An agent status with its mappings: core's `AgentStatus` with the wire's names for its
+ * instants (`startTime`, `endTime`).
+ *
+ * @since 0.1.0 @category schemas
+ */
 export const StatusView = Schema.Struct({
-  integrationId: Schema.String,
-  agentIdentifier: Schema.String,
-  activityIdentifier: Schema.String,
-  startTime: Instant,
-  endTime: Schema.NullOr(Instant),
+  integrationId: Domain.IntegrationId,
+  ...Struct.pick(Domain.AgentStatus.fields, "agentIdentifier", "activityIdentifier"),
+  start: Schema.propertySignature(Instant).pipe(Schema.fromKey("startTime")),
+  end: Schema.propertySignature(Schema.NullOr(Instant)).pipe(Schema.fromKey("endTime")),
   employeeId: Schema.NullOr(Schema.String),
   activityId: Schema.NullOr(Schema.String)
 }).annotations({ identifier: "AgentStatus" })
@@ -198,6 +182,7 @@ export const IntegrationsGroup = HttpApiGroup.make("integrations")
       .addSuccess(CreatedIntegration, { status: 201 })
       .addError(Problem.UnprocessableEntity)
       .addError(Problem.PayloadTooLarge)
+      .addError(Problem.UnsupportedMediaType)
       .annotate(OpenApi.Summary, "Create an integration")
   )
   .add(
@@ -254,6 +239,7 @@ export const IntegrationsGroup = HttpApiGroup.make("integrations")
       .addError(Problem.Gone)
       .addError(Problem.UnprocessableEntity)
       .addError(Problem.PayloadTooLarge)
+      .addError(Problem.UnsupportedMediaType)
       .annotate(
         OpenApi.Summary,
         "Import a date range again (aligned to the integration's intervals; each window replaces what was stored)"
@@ -266,6 +252,7 @@ export const IntegrationsGroup = HttpApiGroup.make("integrations")
       .addError(Problem.NotFound)
       .addError(Problem.UnprocessableEntity)
       .addError(Problem.PayloadTooLarge)
+      .addError(Problem.UnsupportedMediaType)
       .annotate(OpenApi.Summary, "Map external agent ids to employees (upsert; applies to stored data)")
   )
   .add(
@@ -275,6 +262,7 @@ export const IntegrationsGroup = HttpApiGroup.make("integrations")
       .addError(Problem.NotFound)
       .addError(Problem.UnprocessableEntity)
       .addError(Problem.PayloadTooLarge)
+      .addError(Problem.UnsupportedMediaType)
       .annotate(OpenApi.Summary, "Map external activity ids to WFM activities (upsert; applies to stored data)")
   )
   .add(
@@ -314,6 +302,7 @@ export const WorkloadsGroup = HttpApiGroup.make("workloads")
       .addError(Problem.Conflict)
       .addError(Problem.UnprocessableEntity)
       .addError(Problem.PayloadTooLarge)
+      .addError(Problem.UnsupportedMediaType)
       .annotate(OpenApi.Summary, "Create a workload (a group of queues for forecasting)")
   )
   .add(
@@ -335,6 +324,7 @@ export const WorkloadsGroup = HttpApiGroup.make("workloads")
       .addError(Problem.Conflict)
       .addError(Problem.UnprocessableEntity)
       .addError(Problem.PayloadTooLarge)
+      .addError(Problem.UnsupportedMediaType)
       .annotate(
         OpenApi.Summary,
         "Replace the workload's queues (a deleted integration's queue may stay but not join: 409)"
@@ -394,6 +384,7 @@ export const PushGroup = PushApi.group
   .addError(Problem.Conflict)
   .addError(Problem.Gone)
   .addError(Problem.PayloadTooLarge)
+  .addError(Problem.UnsupportedMediaType)
   .addError(Problem.UnprocessableEntity)
 
 /**

@@ -1,8 +1,8 @@
 /**
  * Who is calling: turns a bearer credential into a core `Principal`. The host may replace it
- * (single sign-on, its own user store); the default accepts the host's admin token, personal
- * access tokens (core `AccessTokens`) and, on the push routes, integration API keys (core
- * `ApiKeys`).
+ * (single sign-on, its own user store); the default accepts the host's admin token on the
+ * admin routes, personal access tokens (core `AccessTokens`) on all routes and, on the push
+ * routes, integration API keys (core `ApiKeys`).
  *
  * @since 0.1.0
  */
@@ -30,12 +30,13 @@ export type Scope = "admin" | "push"
 export interface AuthenticatorShape {
   /**
    * The principal the credential stands for. Unknown, revoked and missing credentials fail
-   * alike with `Unauthorized`, so answers reveal nothing about which keys exist.
+   * alike with `Unauthorized`, so answers reveal nothing about which keys exist; a known
+   * credential that may not be used on these routes fails with `Forbidden` (403).
    */
   readonly authenticate: (
     credential: Redacted.Redacted<string>,
     scope: Scope
-  ) => Effect.Effect<Principal.Principal, Errors.Unauthorized | Errors.StorageError>
+  ) => Effect.Effect<Principal.Principal, Errors.Unauthorized | Errors.Forbidden | Errors.StorageError>
 }
 
 /**
@@ -57,14 +58,6 @@ export interface Options {
 const digest = (text: string): Buffer => createHash("sha256").update(text, "utf8").digest()
 
 /**
- * Compares in time independent of where the strings differ (both are hashed first, so their
- * lengths leak nothing either).
- *
- * @since 0.1.0 @category utils
- */
-export const constantTimeEquals = (a: string, b: string): boolean => timingSafeEqual(digest(a), digest(b))
-
-/**
  * The default authenticator over the engine's `ApiKeys` and `AccessTokens`.
  *
  * @since 0.1.0 @category constructors
@@ -83,7 +76,16 @@ export const make = (options: Options): Effect.Effect<AuthenticatorShape, never,
       Effect.gen(function*() {
         const presented = Redacted.value(credential).trim()
         if (presented === "") return yield* new Errors.Unauthorized()
-        if (timingSafeEqual(digest(presented), adminDigest)) return Principal.Admin({ tenantId })
+        if (timingSafeEqual(digest(presented), adminDigest)) {
+          // DESIGN §4: sources push with an API key or a personal access token, so what they
+          // push is owned by an integration or a user; the host's token is for administration
+          if (scope === "push") {
+            return yield* new Errors.Forbidden({
+              reason: "The admin token may not push data: push with the integration's API key or a personal access token"
+            })
+          }
+          return Principal.Admin({ tenantId })
+        }
         if (presented.startsWith(AccessTokens.tokenPrefix)) {
           const token = yield* tokens.authenticate(presented)
           if (Option.isSome(token)) return Principal.User({ tenantId: token.value.tenantId, userId: token.value.userId })

@@ -11,6 +11,8 @@
  *
  * @since 0.1.0
  */
+import { JsonBody } from "@acd-bridge/api-push"
+import type { PushWire } from "@acd-bridge/api-push"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import type * as HttpApi from "@effect/platform/HttpApi"
@@ -27,17 +29,49 @@ import { isIP } from "node:net"
 import { Api } from "./Api.js"
 import type { Authenticator } from "./Authenticator.js"
 import * as handlers from "./internal/handlers.js"
+import * as Limits from "./internal/limits.js"
 import * as middleware from "./internal/middleware.js"
 import * as Security from "./Security.js"
 
 /**
- * Per-credential token bucket: `burst` requests at once, then `requestsPerSecond`.
+ * Rate limits (token buckets: `burst` at once, then so many per second). Every field has a
+ * default; see `docs/http-contract.md` for how the defaults follow from a 5,000-agent site.
  *
  * @since 0.1.0 @category models
  */
 export interface RateLimit {
-  readonly requestsPerSecond: number
-  readonly burst: number
+  /** Requests per second per authenticated principal (an API key, a user's token, the admin token). Default 500. */
+  readonly requestsPerSecond?: number | undefined
+  /** Requests a principal may send at once above the rate. Default 1,000. */
+  readonly burst?: number | undefined
+  /** Records per second pushed into one integration (by any principal). Default 20,000. */
+  readonly recordsPerSecond?: number | undefined
+  /** Records an integration may take at once; a batch over it is refused with 413. Default 200,000. */
+  readonly recordsBurst?: number | undefined
+  /** Failed authentications per second per client address. Default 1. */
+  readonly failedAuthPerSecond?: number | undefined
+  /** Failed authentications an address may have at once; past them its requests get 429 unchecked. Default 20. */
+  readonly failedAuthBurst?: number | undefined
+  /**
+   * Overrides per integration: the requests of its API key and the records pushed into it.
+   * A map by integration id, or a function the adapter asks on each request.
+   */
+  readonly integrations?:
+    | Readonly<Record<string, IntegrationRateLimit>>
+    | ((integrationId: string) => IntegrationRateLimit | undefined)
+    | undefined
+}
+
+/**
+ * An integration's own limits (unset fields take the adapter's).
+ *
+ * @since 0.1.0 @category models
+ */
+export interface IntegrationRateLimit {
+  readonly requestsPerSecond?: number | undefined
+  readonly burst?: number | undefined
+  readonly recordsPerSecond?: number | undefined
+  readonly recordsBurst?: number | undefined
 }
 
 /**
@@ -48,16 +82,28 @@ export interface RateLimit {
 export interface ApiOptions {
   /** Largest request body in bytes; 413 above it. Default 10 MiB (10,485,760). */
   readonly maxBodyBytes?: number | undefined
-  /** Per bearer credential (or per address without one); `false` turns it off. Default 50/s, burst 100. */
+  /** Deepest nesting of arrays and objects in a JSON body (its root is level 1); 400 beyond. Default 64. */
+  readonly maxJsonDepth?: number | undefined
+  /** Rate limits (see `RateLimit`); `false` turns them off. */
   readonly rateLimit?: RateLimit | false | undefined
+  /** How far from the server's clock pushed timestamps may be. Default 5 years back, 1 day ahead. */
+  readonly timestampWindow?: PushWire.AcceptanceWindow | undefined
   /** Level of the one-line access log per request (with its request id). Default `Debug`. */
   readonly accessLog?: LogLevel.LogLevel | undefined
   /** Longest [from, to) of `GET /v1/intervals`. Default 400 days. */
   readonly maxIntervalRangeDays?: number | undefined
+  /** Most rows of a `GET /v1/intervals` answer (`fill=zero`: queues × intervals, checked first). Default 100,000. */
+  readonly maxIntervalRows?: number | undefined
   /** Longest [from, to) of `GET /v1/agent-statuses`. Default 93 days. */
   readonly maxStatusRangeDays?: number | undefined
   /** Idle event streams get a comment line this often. Default 15 seconds. */
   readonly keepAlive?: Duration.DurationInput | undefined
+  /**
+   * A TLS-terminating proxy sits in front. Plain HTTP may then listen on any address, and
+   * failed authentications are counted by the last address the proxy appended to
+   * `X-Forwarded-For` instead of the proxy's own.
+   */
+  readonly trustProxy?: boolean | undefined
 }
 
 /**
@@ -70,13 +116,8 @@ export interface Options extends ApiOptions {
   readonly port?: number | undefined
   /** Default `127.0.0.1`. */
   readonly host?: string | undefined
-  /** Serve HTTPS with this certificate and key (PEM). */
+  /** Serve HTTPS with this certificate and key (PEM). Without it and without `trustProxy`, only loopback addresses are allowed. */
   readonly tls?: { readonly cert: string | Uint8Array; readonly key: string | Uint8Array } | undefined
-  /**
-   * A TLS-terminating proxy sits in front: plain HTTP may then listen on any address.
-   * Without `tls` and without this, only loopback addresses are allowed.
-   */
-  readonly trustProxy?: boolean | undefined
   /** How long shutdown waits for requests in flight before closing their connections. Default 5 seconds. */
   readonly shutdownGrace?: Duration.DurationInput | undefined
 }
@@ -84,8 +125,50 @@ export interface Options extends ApiOptions {
 /** Default body limit: 10 MiB. @since 0.1.0 @category constants */
 export const defaultMaxBodyBytes = 10 * 1024 * 1024
 
-/** Default rate limit per credential. @since 0.1.0 @category constants */
-export const defaultRateLimit: RateLimit = { requestsPerSecond: 50, burst: 100 }
+/** Default deepest nesting of a JSON body. @since 0.1.0 @category constants */
+export const defaultMaxJsonDepth = JsonBody.defaultMaxDepth
+
+/** Default most rows of an interval answer. @since 0.1.0 @category constants */
+export const defaultMaxIntervalRows = 100_000
+
+/**
+ * Default rate limits, from the load of a 5,000-agent site (the arithmetic is in
+ * `docs/http-contract.md`): its realtime feed, unbatched, peaks near 400 requests per second.
+ *
+ * @since 0.1.0 @category constants
+ */
+export const defaultRateLimit = {
+  requestsPerSecond: 500,
+  burst: 1_000,
+  recordsPerSecond: 20_000,
+  recordsBurst: 200_000,
+  failedAuthPerSecond: 1,
+  failedAuthBurst: 20
+} as const satisfies RateLimit
+
+const limitsOf = (rateLimit: RateLimit | false | undefined, trustProxy: boolean): Limits.LimitsShape => {
+  if (rateLimit === false) return Limits.unlimited
+  const given = rateLimit ?? {}
+  const integrations = given.integrations
+  return Limits.make({
+    requests: {
+      perSecond: given.requestsPerSecond ?? defaultRateLimit.requestsPerSecond,
+      burst: given.burst ?? defaultRateLimit.burst
+    },
+    records: {
+      perSecond: given.recordsPerSecond ?? defaultRateLimit.recordsPerSecond,
+      burst: given.recordsBurst ?? defaultRateLimit.recordsBurst
+    },
+    failedAuth: {
+      perSecond: given.failedAuthPerSecond ?? defaultRateLimit.failedAuthPerSecond,
+      burst: given.failedAuthBurst ?? defaultRateLimit.failedAuthBurst
+    },
+    integration: typeof integrations === "function"
+      ? integrations
+      : (id) => (integrations !== undefined && Object.hasOwn(integrations, id) ? integrations[id] : undefined),
+    trustProxy
+  })
+}
 
 /**
  * Refused to listen: plain HTTP on a non-loopback address without `trustProxy`.
@@ -129,17 +212,20 @@ export const layerApi = (options: ApiOptions = {}): Layer.Layer<HttpApi.Api, nev
   return HttpApiBuilder.api(Api).pipe(
     Layer.provide(handlers.layer({
       maxBodyBytes,
+      maxJsonDepth: options.maxJsonDepth ?? defaultMaxJsonDepth,
       maxIntervalRangeDays: options.maxIntervalRangeDays ?? 400,
+      maxIntervalRows: options.maxIntervalRows ?? defaultMaxIntervalRows,
       maxStatusRangeDays: options.maxStatusRangeDays ?? 93,
+      timestamps: options.timestampWindow ?? {},
       keepAliveMs: Duration.toMillis(options.keepAlive ?? "15 seconds")
     })),
     Layer.provide(Security.layer),
     Layer.provideMerge(HttpApiBuilder.middleware(middleware.make({
       maxBodyBytes,
-      rateLimit: options.rateLimit ?? defaultRateLimit,
       accessLog: options.accessLog ?? LogLevel.Debug
     }))),
-    (api) => Layer.merge(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" }).pipe(Layer.provide(api)), api)
+    (api) => Layer.merge(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" }).pipe(Layer.provide(api)), api),
+    Layer.provide(Layer.succeed(Limits.Limits, limitsOf(options.rateLimit, options.trustProxy === true)))
   )
 }
 

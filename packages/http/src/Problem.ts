@@ -71,6 +71,12 @@ export class PayloadTooLarge extends Schema.Class<PayloadTooLarge>("PayloadTooLa
   annotations(413, "The request body is over the size limit")
 ) {}
 
+/** 415: a body that is not declared as JSON (`Content-Type: application/json`). @since 0.1.0 @category problems */
+export class UnsupportedMediaType extends Schema.Class<UnsupportedMediaType>("UnsupportedMediaType")(
+  { ...fields, status: Schema.Literal(415) },
+  annotations(415, "The body is not declared as JSON: send Content-Type: application/json")
+) {}
+
 /** 422: well-formed but invalid (a record, a body field, a config, a connector). @since 0.1.0 @category problems */
 export class UnprocessableEntity extends Schema.Class<UnprocessableEntity>("UnprocessableEntity")(
   { ...fields, status: Schema.Literal(422) },
@@ -109,6 +115,7 @@ export type Problem =
   | Conflict
   | Gone
   | PayloadTooLarge
+  | UnsupportedMediaType
   | UnprocessableEntity
   | TooManyRequests
   | InternalError
@@ -117,7 +124,8 @@ export type Problem =
 /** @since 0.1.0 @category guards */
 export const isProblem = (u: unknown): u is Problem =>
   u instanceof BadRequest || u instanceof Unauthorized || u instanceof Forbidden || u instanceof NotFound ||
-  u instanceof Conflict || u instanceof Gone || u instanceof PayloadTooLarge || u instanceof UnprocessableEntity ||
+  u instanceof Conflict || u instanceof Gone || u instanceof PayloadTooLarge || u instanceof UnsupportedMediaType ||
+  u instanceof UnprocessableEntity ||
   u instanceof TooManyRequests || u instanceof InternalError || u instanceof ServiceUnavailable
 
 const kebab = (tag: string) => tag.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase()
@@ -153,6 +161,10 @@ export const unauthorized = (): Unauthorized =>
   })
 
 /** @since 0.1.0 @category constructors */
+export const forbidden = (detail: string): Forbidden =>
+  new Forbidden({ ...body("Forbidden", "Forbidden", { detail }), status: 403 })
+
+/** @since 0.1.0 @category constructors */
 export const notFound = (detail: string): NotFound =>
   new NotFound({ ...body("NotFound", "Not found", { detail }), status: 404 })
 
@@ -165,19 +177,64 @@ export const payloadTooLarge = (limitBytes: number): PayloadTooLarge =>
     status: 413
   })
 
+/**
+ * 413 for a push with more records than the integration may send at once.
+ *
+ * @since 0.1.0 @category constructors
+ */
+export const tooManyRecords = (records: number, limit: number): PayloadTooLarge =>
+  new PayloadTooLarge({
+    ...body("PayloadTooLarge", "Payload too large", {
+      detail: `The batch holds ${records} records; this integration may push at most ${limit} records at once. ` +
+        "Send smaller batches",
+      field: "data"
+    }),
+    status: 413
+  })
+
+/** @since 0.1.0 @category constructors */
+export const unsupportedMediaType = (contentType: string | undefined): UnsupportedMediaType =>
+  new UnsupportedMediaType({
+    ...body("UnsupportedMediaType", "Unsupported media type", {
+      detail: `${contentType === undefined ? "The body has no Content-Type" : `The body is declared as ${contentType}`}; ` +
+        "send JSON as Content-Type: application/json (UTF-8)"
+    }),
+    status: 415
+  })
+
 /** @since 0.1.0 @category constructors */
 export const unprocessable = (detail: string, field?: string, index?: number): UnprocessableEntity =>
   new UnprocessableEntity({ ...body("InvalidRequest", "Invalid request", { detail, field, index }), status: 422 })
 
 /** @since 0.1.0 @category constructors */
-export const rateLimited = (retryAfterSeconds: number): TooManyRequests =>
-  new TooManyRequests({
-    ...body("RateLimited", "Too many requests", {
-      detail: `Rate limit exceeded for these credentials; retry after ${retryAfterSeconds} s`
-    }),
-    status: 429,
-    retryAfterSeconds
-  })
+export const rateLimited = (
+  retryAfterSeconds: number,
+  detail = `Rate limit exceeded for these credentials; retry after ${retryAfterSeconds} s`
+): TooManyRequests =>
+  new TooManyRequests({ ...body("RateLimited", "Too many requests", { detail }), status: 429, retryAfterSeconds })
+
+/**
+ * 429 for a client address with too many failed authentications: its credentials are not
+ * looked at until `retryAfterSeconds` have passed.
+ *
+ * @since 0.1.0 @category constructors
+ */
+export const authenticationLimited = (retryAfterSeconds: number): TooManyRequests =>
+  rateLimited(
+    retryAfterSeconds,
+    `Too many failed authentications from this address; retry after ${retryAfterSeconds} s`
+  )
+
+/**
+ * 429 for a push over the integration's records per second.
+ *
+ * @since 0.1.0 @category constructors
+ */
+export const recordsLimited = (retryAfterSeconds: number): TooManyRequests =>
+  rateLimited(
+    retryAfterSeconds,
+    `This integration is over its rate limit of records; retry after ${retryAfterSeconds} s`
+  )
 
 /** @since 0.1.0 @category constructors */
 export const internal = (): InternalError =>
@@ -312,7 +369,7 @@ const make = (error: EngineError): Problem => {
         retryAfterSeconds: Math.max(1, Math.ceil(error.retryAfterSeconds))
       })
     case "MalformedBody":
-      return new BadRequest({ ...head({ detail: error.message }), status: 400 })
+      return new BadRequest({ ...head({ detail: error.message, field: error.field }), status: 400 })
     case "StorageError":
       return internal()
   }

@@ -7,10 +7,10 @@ import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import { Api, Problem } from "../src/index.js"
 import { adminToken, startServer, type TestServer } from "./helpers.js"
 
-const makeClient = (baseUrl: string) =>
+const makeClient = (baseUrl: string, token = adminToken) =>
   HttpApiClient.make(Api.Api, {
     baseUrl,
-    transformClient: HttpClient.mapRequest(HttpClientRequest.bearerToken(adminToken))
+    transformClient: HttpClient.mapRequest(HttpClientRequest.bearerToken(token))
   })
 type ApiClient = Effect.Effect.Success<ReturnType<typeof makeClient>>
 
@@ -21,8 +21,8 @@ describe("a typed client from the same Api definition", () => {
   })
   afterAll(() => server.close())
 
-  const withClient = <A, E>(f: (client: ApiClient) => Effect.Effect<A, E>) =>
-    Effect.runPromise(Effect.flatMap(makeClient(server.url), f).pipe(Effect.provide(FetchHttpClient.layer)))
+  const withClient = <A, E>(f: (client: ApiClient) => Effect.Effect<A, E>, token?: string) =>
+    Effect.runPromise(Effect.flatMap(makeClient(server.url, token), f).pipe(Effect.provide(FetchHttpClient.layer)))
 
   it("creates, reads and pushes with typed requests and answers", async () => {
     const created = await withClient((client) =>
@@ -32,6 +32,8 @@ describe("a typed client from the same Api definition", () => {
     assert.deepStrictEqual(created.warnings, [])
     const read = await withClient((client) => client.integrations.get({ path: { id: created.id } }))
     assert.strictEqual(read.timezone, "Europe/Berlin")
+    // sources push with the integration's API key (the admin token may not push)
+    const { apiKey } = await withClient((client) => client.integrations.createApiKey({ path: { id: created.id } }))
     const accepted = await withClient((client) =>
       client.push.contactEvents({
         headers: { "idempotency-key": "typed-1" },
@@ -45,8 +47,7 @@ describe("a typed client from the same Api definition", () => {
           }],
           meta: { integrationConfigurationId: created.id }
         }
-      })
-    )
+      }), apiKey)
     assert.deepStrictEqual(accepted, { accepted: 1 })
   })
 

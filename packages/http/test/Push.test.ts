@@ -84,7 +84,8 @@ describe("push API", () => {
       assert.deepStrictEqual(answer.body, { accepted: 1 })
       assert.strictEqual((await pushContacts(server, await server.pat("tenant-b"), id, record)).status, 404)
       assert.strictEqual((await pushContacts(server, pat, "no-such-integration", record)).status, 404)
-      assert.strictEqual((await pushContacts(server, adminToken, id, record)).status, 200)
+      // the admin token is not a push credential (DESIGN §4: an API key or a PAT): see Hardening.test.ts
+      assert.strictEqual((await pushContacts(server, adminToken, id, record)).status, 403)
     })
   })
 

@@ -122,11 +122,16 @@ export const call = async <T = unknown>(
   server: { readonly url: string },
   method: string,
   path: string,
-  options: { readonly token?: string | undefined; readonly body?: unknown; readonly raw?: string; readonly headers?: Record<string, string> } = {}
+  options: {
+    readonly token?: string | undefined
+    readonly body?: unknown
+    readonly raw?: string | Uint8Array
+    readonly headers?: Record<string, string>
+  } = {}
 ): Promise<Answer<T>> => {
   const headers: Record<string, string> = { ...options.headers }
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`
-  let body: string | undefined
+  let body: string | Uint8Array | undefined
   if (options.raw !== undefined) body = options.raw
   else if (options.body !== undefined) body = JSON.stringify(options.body)
   if (body !== undefined) headers["content-type"] ??= "application/json"

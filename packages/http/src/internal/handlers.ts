@@ -25,6 +25,7 @@ import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -38,13 +39,21 @@ import * as Problem from "../Problem.js"
 import { CurrentPrincipal } from "../Security.js"
 import type { AdminAuthentication, PushAuthentication } from "../Security.js"
 import * as Body from "./body.js"
+import * as IntervalAnswer from "./intervalAnswer.js"
+import { Limits } from "./limits.js"
 
 export interface Options {
   readonly maxBodyBytes: number
+  /** deepest nesting of arrays and objects in a JSON body */
+  readonly maxJsonDepth: number
   /** longest [from, to) of an interval query */
   readonly maxIntervalRangeDays: number
+  /** most rows of an interval answer */
+  readonly maxIntervalRows: number
   /** longest [from, to) of an agent-status query */
   readonly maxStatusRangeDays: number
+  /** how far from now pushed timestamps may be */
+  readonly timestamps: PushWire.AcceptanceWindow
   /** comment line sent on idle event streams */
   readonly keepAliveMs: number
 }
@@ -73,51 +82,7 @@ const problems = <A, E extends Problem.EngineError, R>(effect: Effect.Effect<A, 
     Effect.mapError(Problem.fromError)
   )
 
-const integrationView = (integration: Domain.Integration, config: unknown) => ({
-  id: integration.id,
-  tenantId: integration.tenantId,
-  name: integration.name,
-  connector: integration.connector,
-  deliveryMode: integration.deliveryMode,
-  dataKinds: integration.dataKinds,
-  schedule: integration.schedule,
-  timezone: integration.timezone,
-  config,
-  historyDepthDays: integration.historyDepthDays,
-  status: integration.status,
-  failing: integration.failing,
-  createdAt: integration.createdAt,
-  updatedAt: integration.updatedAt,
-  deletedAt: integration.deletedAt
-})
-
-const queueView = (view: Queues.QueueView) => ({
-  id: view.queue.id,
-  integrationId: view.queue.integrationId,
-  identifier: view.queue.identifier,
-  name: view.queue.name,
-  channel: view.queue.channel,
-  createdByIntegration: view.queue.createdByIntegration,
-  workloadIds: view.workloadIds,
-  createdAt: view.queue.createdAt
-})
-
-const workloadView = (workload: Domain.Workload) => ({
-  id: workload.id,
-  name: workload.name,
-  queueIds: workload.queueIds,
-  createdAt: workload.createdAt
-})
-
-const statusView = (s: AgentStatuses.StatusView) => ({
-  integrationId: s.integrationId,
-  agentIdentifier: s.agentIdentifier,
-  activityIdentifier: s.activityIdentifier,
-  startTime: s.start,
-  endTime: s.end,
-  employeeId: s.employeeId,
-  activityId: s.activityId
-})
+const queueView = (view: Queues.QueueView) => ({ ...view.queue, workloadIds: view.workloadIds })
 
 /** Workload bodies name queues: one that doesn't exist is an invalid body (422), not a missing route. */
 const workloadProblems = <A, E extends Problem.EngineError, R>(effect: Effect.Effect<A, E, R>) =>
@@ -194,12 +159,13 @@ export const layer = (
       const mappings = yield* Mappings.Mappings
       const storage = yield* Storage.Storage
       const view = (integration: Domain.Integration) =>
-        Effect.map(integrations.redactedConfig(integration), (config) => integrationView(integration, config))
+        Effect.map(integrations.redactedConfig(integration), (config) => ({ ...integration, config }))
+      const bodyOptions = { maxBodyBytes: options.maxBodyBytes, maxJsonDepth: options.maxJsonDepth }
       return handlers
         .handleRaw("create", ({ request }) =>
           Effect.gen(function*() {
             const principal = yield* CurrentPrincipal
-            const input = yield* Body.json(request, Integrations.CreateIntegration, options.maxBodyBytes)
+            const input = yield* Body.json(request, Integrations.CreateIntegration, bodyOptions)
             const { integration, warnings } = yield* problems(integrations.create(principal.tenantId, input))
             return { ...(yield* view(integration)), warnings }
           }))
@@ -243,26 +209,12 @@ export const layer = (
           Effect.gen(function*() {
             const principal = yield* CurrentPrincipal
             const integration = yield* problems(integrations.get(principal.tenantId, path.id))
-            const runs = yield* problems(storage.runs.list(integration.id, urlParams.limit ?? 100))
-            return runs.map((run) => ({
-              id: run.id,
-              integrationId: run.integrationId,
-              kind: run.kind,
-              windowStart: run.windowStart,
-              windowEnd: run.windowEnd,
-              read: run.read,
-              applied: run.applied,
-              rejected: run.rejected,
-              startedAt: run.startedAt,
-              durationMs: run.durationMs,
-              error: run.error,
-              problems: run.problems
-            }))
+            return yield* problems(storage.runs.list(integration.id, urlParams.limit ?? 100))
           }))
         .handleRaw("reimport", ({ path, request }) =>
           Effect.gen(function*() {
             const principal = yield* CurrentPrincipal
-            const range = yield* Body.json(request, ReimportRange, options.maxBodyBytes)
+            const range = yield* Body.json(request, ReimportRange, bodyOptions)
             // a push-only host runs no scheduler: say so instead of failing to build the adapter
             const scheduler = yield* Effect.serviceOption(Scheduler.Scheduler)
             if (Option.isNone(scheduler)) {
@@ -278,13 +230,13 @@ export const layer = (
         .handleRaw("putAgentMappings", ({ path, request }) =>
           Effect.gen(function*() {
             const principal = yield* CurrentPrincipal
-            const body = yield* Body.json(request, Schema.Array(Domain.AgentMapping), options.maxBodyBytes)
+            const body = yield* Body.json(request, Schema.Array(Domain.AgentMapping), bodyOptions)
             return yield* problems(mappings.putAgents(principal.tenantId, path.id, body))
           }))
         .handleRaw("putActivityMappings", ({ path, request }) =>
           Effect.gen(function*() {
             const principal = yield* CurrentPrincipal
-            const body = yield* Body.json(request, Schema.Array(Domain.ActivityMapping), options.maxBodyBytes)
+            const body = yield* Body.json(request, Schema.Array(Domain.ActivityMapping), bodyOptions)
             return yield* problems(mappings.putActivities(principal.tenantId, path.id, body))
           }))
         .handle("unmapped", ({ path }) =>
@@ -318,30 +270,29 @@ export const layer = (
   const WorkloadsLive = HttpApiBuilder.group(Api, "workloads", (handlers) =>
     Effect.gen(function*() {
       const workloads = yield* Workloads.Workloads
+      const bodyOptions = { maxBodyBytes: options.maxBodyBytes, maxJsonDepth: options.maxJsonDepth }
       return handlers
         .handleRaw("create", ({ request }) =>
           Effect.gen(function*() {
             const principal = yield* CurrentPrincipal
-            const input = yield* Body.json(request, Workloads.CreateWorkload, options.maxBodyBytes)
-            return workloadView(yield* workloadProblems(workloads.create(principal.tenantId, input)))
+            const input = yield* Body.json(request, Workloads.CreateWorkload, bodyOptions)
+            return yield* workloadProblems(workloads.create(principal.tenantId, input))
           }))
         .handle("list", () =>
           Effect.gen(function*() {
             const principal = yield* CurrentPrincipal
-            return (yield* problems(workloads.list(principal.tenantId))).map(workloadView)
+            return yield* problems(workloads.list(principal.tenantId))
           }))
         .handle("get", ({ path }) =>
           Effect.gen(function*() {
             const principal = yield* CurrentPrincipal
-            return workloadView(yield* problems(workloads.get(principal.tenantId, path.id)))
+            return yield* problems(workloads.get(principal.tenantId, path.id))
           }))
         .handleRaw("setQueues", ({ path, request }) =>
           Effect.gen(function*() {
             const principal = yield* CurrentPrincipal
-            const input = yield* Body.json(request, SetQueues, options.maxBodyBytes)
-            return workloadView(
-              yield* workloadProblems(workloads.setQueues(principal.tenantId, path.id, input.queueIds))
-            )
+            const input = yield* Body.json(request, SetQueues, bodyOptions)
+            return yield* workloadProblems(workloads.setQueues(principal.tenantId, path.id, input.queueIds))
           }))
     }))
 
@@ -362,16 +313,29 @@ export const layer = (
           const timezone = urlParams.timezone ?? integration?.timezone ?? "UTC"
           const zone = yield* zoneOf(timezone)
           const { from, to } = yield* rangeOf(urlParams, zone, options.maxIntervalRangeDays)
-          const length = urlParams.length === undefined ? 15 : urlParams.length === "30" ? 30 : urlParams.length === "60" ? 60 : 15
-          return yield* problems(intervals.query(principal.tenantId, {
-            integrationId: integration?.id,
-            queueId: queue?.id,
-            from,
-            to,
+          const length = urlParams.length === "30" ? 30 : urlParams.length === "60" ? 60 : 15
+          const inScope = queue !== undefined
+            ? [queue]
+            : (yield* problems(queues.list(principal.tenantId, integration?.id))).map((view) => view.queue)
+          return yield* IntervalAnswer.answer({
+            fromMs: DateTime.toEpochMillis(from),
+            toMs: DateTime.toEpochMillis(to),
             length,
-            timezone,
-            fill: urlParams.fill
-          }))
+            zone,
+            fill: urlParams.fill ?? "none",
+            queues: inScope,
+            maxRows: options.maxIntervalRows,
+            query: (fromMs, toMs, fill) =>
+              problems(intervals.query(principal.tenantId, {
+                integrationId: integration?.id,
+                queueId: queue?.id,
+                from: DateTime.unsafeMake(fromMs),
+                to: DateTime.unsafeMake(toMs),
+                length,
+                timezone,
+                fill
+              }))
+          })
         }))
     }))
 
@@ -395,7 +359,7 @@ export const layer = (
               from,
               to
             }))
-            return found.map(statusView)
+            return found
           }))
         .handle("stream", ({ urlParams }) =>
           Effect.gen(function*() {
@@ -407,7 +371,7 @@ export const layer = (
             const events = yield* statuses.subscription(principal.tenantId, integration?.id)
             const frames = Stream.merge(
               Stream.map(events, (status) =>
-                `event: agent-status\ndata: ${JSON.stringify(encodeStatus(statusView(status)))}\n\n`),
+                `event: agent-status\ndata: ${JSON.stringify(encodeStatus(status))}\n\n`),
               Stream.fromSchedule(Schedule.spaced(options.keepAliveMs)).pipe(Stream.as(": keep-alive\n\n"))
             ).pipe(Stream.prepend(Chunk.of(": connected\n\n")), Stream.map((text) => encoder.encode(text)))
             return HttpServerResponse.stream(frames, {
@@ -429,7 +393,11 @@ export const layer = (
         ))
     }))
 
-  const PushLive = HttpApiBuilder.group(Api, "push", (handlers) => {
+  const PushLive = HttpApiBuilder.group(Api, "push", (handlers) => Effect.gen(function*() {
+    const limits = yield* Limits
+    const decodeOptions = { maxDepth: options.maxJsonDepth, timestamps: options.timestamps }
+    // the target is resolved once and the body decoded once (PushApi.decode); the records are
+    // counted against the integration's limit before anything is written
     const push = (
       kind: PushWire.Kind,
       request: HttpServerRequest.HttpServerRequest,
@@ -437,13 +405,20 @@ export const layer = (
     ) =>
       Effect.gen(function*() {
         const principal = yield* CurrentPrincipal
-        const body = yield* Body.text(request, options.maxBodyBytes)
-        return yield* problems(PushApi.push(kind, principal, body, { idempotencyKey: headers["idempotency-key"] }))
+        const body = yield* Body.bytes(request, options.maxBodyBytes)
+        const decoded = yield* problems(PushApi.decode(kind, principal, body, decodeOptions))
+        const integrationId = decoded.target.integration.id
+        const wait = limits.records(integrationId, decoded.records, yield* Clock.currentTimeMillis)
+        if (wait === Number.POSITIVE_INFINITY) {
+          return yield* Effect.fail(Problem.tooManyRecords(decoded.records, limits.recordsBurst(integrationId)))
+        }
+        if (wait > 0) return yield* Effect.fail(Problem.recordsLimited(Math.max(1, Math.ceil(wait / 1000))))
+        return yield* problems(PushApi.apply(decoded, { idempotencyKey: headers["idempotency-key"] }))
       })
     return handlers
       .handleRaw("contactEvents", ({ headers, request }) => push("contactEvents", request, headers))
       .handleRaw("agentStatuses", ({ headers, request }) => push("agentStatuses", request, headers))
-  })
+  }))
 
   return Layer.mergeAll(IntegrationsLive, QueuesLive, WorkloadsLive, IntervalsLive, AgentStatusesLive, HealthLive, PushLive)
 }

@@ -1,6 +1,6 @@
 /**
- * The middleware around every route: request ids, the per-credential rate limit, the body
- * limit, the access log, and the answer for every failure as a problem body (typed problems,
+ * The middleware around every route: request ids, the body limit (by declared length), the
+ * access log, and the answer for every failure as a problem body (typed problems,
  * parameters that can't be read, unknown routes, defects: never a stack trace).
  */
 import type * as HttpApp from "@effect/platform/HttpApp"
@@ -11,17 +11,14 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
-import { createHash, randomUUID } from "node:crypto"
+import { Issues } from "@acd-bridge/core"
+import { randomUUID } from "node:crypto"
 import * as Problem from "../Problem.js"
-import * as RateLimiter from "./rateLimiter.js"
 
 export interface Options {
   readonly maxBodyBytes: number
-  readonly rateLimit: RateLimiter.RateLimit | false
   readonly accessLog: LogLevel.LogLevel
 }
-
-const unlimited = new Set(["/health", "/openapi.json"])
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/
 
@@ -34,15 +31,6 @@ const requestIdOf = (request: HttpServerRequest.HttpServerRequest): string => {
 const pathOf = (request: HttpServerRequest.HttpServerRequest): string => {
   const q = request.url.indexOf("?")
   return q === -1 ? request.url : request.url.slice(0, q)
-}
-
-/** Rate-limit key: a digest of the credential (never the credential itself), else the address. */
-const limitKey = (request: HttpServerRequest.HttpServerRequest): string => {
-  const authorization = request.headers.authorization
-  if (authorization !== undefined && authorization !== "") {
-    return `c:${createHash("sha256").update(authorization).digest("base64")}`
-  }
-  return `a:${Option.getOrElse(request.remoteAddress, () => "unknown")}`
 }
 
 export const problemResponse = (problem: Problem.Problem): HttpServerResponse.HttpServerResponse => {
@@ -64,14 +52,14 @@ interface DecodeIssue {
   readonly message: string
 }
 
+const isIssue = (u: unknown): u is DecodeIssue =>
+  typeof u === "object" && u !== null && "path" in u && Array.isArray(u.path) && "message" in u &&
+  typeof u.message === "string"
+
+/** The first issue of an `HttpApiDecodeError`, naming every allowed value where there is a choice. */
 const decodeIssue = (u: unknown): DecodeIssue | undefined => {
   if (typeof u !== "object" || u === null || !("issues" in u) || !Array.isArray(u.issues)) return undefined
-  const first: unknown = u.issues[0]
-  if (typeof first !== "object" || first === null || !("path" in first) || !("message" in first)) return undefined
-  return {
-    path: Array.isArray(first.path) ? first.path : [],
-    message: String(first.message)
-  }
+  return Issues.describeIssues(u.issues.filter(isIssue))
 }
 
 /** The problem a failure becomes; `undefined` for an interruption (the client went away). */
@@ -106,16 +94,12 @@ const toProblem = (
 
 /** The middleware, applied to the API's routes. */
 export const make = (options: Options) => {
-  const limiter = options.rateLimit === false ? undefined : RateLimiter.make(options.rateLimit)
   const handle = <E, R>(app: HttpApp.Default<E, R>, request: HttpServerRequest.HttpServerRequest, requestId: string) =>
     Effect.gen(function*() {
       const path = pathOf(request)
       const started = yield* Clock.currentTimeMillis
       const guarded = Effect.gen(function*() {
-        if (limiter !== undefined && !unlimited.has(path)) {
-          const waitMs = limiter.take(limitKey(request), started)
-          if (waitMs > 0) return yield* Effect.fail(Problem.rateLimited(Math.max(1, Math.ceil(waitMs / 1000))))
-        }
+        // the one check of a declared length; a body without one is counted as it is read
         const declared = Number(request.headers["content-length"])
         if (Number.isFinite(declared) && declared > options.maxBodyBytes) {
           return yield* Effect.fail(Problem.payloadTooLarge(options.maxBodyBytes))

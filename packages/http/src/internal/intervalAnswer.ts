@@ -1,0 +1,121 @@
+/**
+ * Large interval answers, bounded and streamed. Core's `Intervals.query` computes a range at
+ * once; to keep memory flat and send the first rows early, a large range is asked for in
+ * consecutive slices of whole intervals, each written as soon as it is computed. Slices
+ * partition the intervals and core sorts by start first, so the concatenation is the answer of
+ * one query — with one exception handled here: with `fill=zero` core zero-fills every channel a
+ * queue has data for *in the range asked*, so when a queue has data in a channel other than its
+ * own, slicing would change the answer, and the range is computed at once instead.
+ */
+import type { Domain, Intervals } from "@acd-bridge/core"
+import { Bucketing } from "@acd-bridge/core"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import type * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
+import * as Problem from "../Problem.js"
+
+/** Rows per slice (about): an answer of at most this many rows is sent whole. */
+export const sliceRows = 1_000
+
+type Row = Intervals.IntervalRow
+
+export interface Request<E> {
+  readonly fromMs: number
+  readonly toMs: number
+  readonly length: Domain.IntervalMinutes
+  readonly zone: DateTime.TimeZone
+  readonly fill: "zero" | "none"
+  /** the queues the answer may hold, with their own channel */
+  readonly queues: ReadonlyArray<{ readonly id: string; readonly channel: Domain.Channel }>
+  readonly maxRows: number
+  /** core's query of [from, to) (epoch ms) */
+  readonly query: (fromMs: number, toMs: number, fill: "zero" | "none") => Effect.Effect<ReadonlyArray<Row>, E>
+}
+
+/** Consecutive [from, to) ranges of `perSlice` whole intervals each, covering [from, to). */
+const slicesOf = (request: Request<unknown>, perSlice: number) => {
+  const all = Bucketing.intervals(request.fromMs, request.toMs, request.length, request.zone)
+  const out: Array<{ readonly from: number; readonly to: number }> = []
+  for (let i = 0; i < all.length; i += perSlice) {
+    const next = all[i + perSlice]
+    out.push({ from: i === 0 ? request.fromMs : all[i]!.start, to: next === undefined ? request.toMs : next.start })
+  }
+  return out
+}
+
+const encoder = new TextEncoder()
+
+/** The rows of each slice as one JSON array, written slice by slice. */
+const jsonArray = <E>(parts: Stream.Stream<ReadonlyArray<Row>, E>): Stream.Stream<Uint8Array, E> =>
+  Stream.succeed("[").pipe(
+    Stream.concat(parts.pipe(
+      Stream.mapAccum(false, (written, rows): readonly [boolean, string] =>
+        rows.length === 0
+          ? [written, ""]
+          : [true, `${written ? "," : ""}${rows.map((row) => JSON.stringify(row)).join(",")}`]),
+      Stream.filter((text) => text !== "")
+    )),
+    Stream.concat(Stream.succeed("]")),
+    Stream.map((text) => encoder.encode(text))
+  )
+
+const overLimit = (detail: string) => Effect.fail(Problem.unprocessable(detail, "to"))
+
+/**
+ * The answer of an interval query: 422 over `maxRows` (for `fill=zero` before any work, as
+ * queues × intervals), the rows themselves when they are few, else a stream of slices whose
+ * first slice is computed before the answer starts (so its failure is still a problem body).
+ */
+export const answer = <E>(
+  request: Request<E>
+): Effect.Effect<ReadonlyArray<Row> | HttpServerResponse.HttpServerResponse, E | Problem.UnprocessableEntity> =>
+  Effect.gen(function*() {
+    const intervals = Bucketing.intervals(request.fromMs, request.toMs, request.length, request.zone).length
+    const scope = request.queues.length
+    const most = scope * intervals
+    const max = request.maxRows
+    if (request.fill === "zero" && most > max) {
+      const days = Math.max(1, Math.floor(max / (scope * ((24 * 60) / request.length))))
+      return yield* overLimit(
+        `fill=zero would answer ${scope} queues × ${intervals.toLocaleString("en")} intervals = ` +
+          `${most.toLocaleString("en")} rows, over the limit of ${max.toLocaleString("en")} rows per answer: ask for ` +
+          `a narrower range (at most ${days} days of ${request.length}-minute intervals for ${scope} queues) or for ` +
+          "one queue (queueId=…), and page through the rest"
+      )
+    }
+    const whole = Effect.gen(function*() {
+      const rows = yield* request.query(request.fromMs, request.toMs, request.fill)
+      if (rows.length > max) {
+        return yield* overLimit(
+          `the answer would hold ${rows.length.toLocaleString("en")} rows, over the limit of ` +
+            `${max.toLocaleString("en")} rows per answer: ask for a narrower range or for one queue (queueId=…), ` +
+            "and page through the rest"
+        )
+      }
+      return rows.length <= sliceRows ? rows : HttpServerResponse.stream(
+        jsonArray(Stream.fromIterable(Array.from({ length: Math.ceil(rows.length / sliceRows) }, (_, i) =>
+          rows.slice(i * sliceRows, (i + 1) * sliceRows)))),
+        { contentType: "application/json" }
+      )
+    })
+    // small, or possibly over the limit (rows with data only, more queue-intervals than allowed): at once
+    if (most <= sliceRows || most > max) return yield* whole
+    const slices = slicesOf(request, Math.max(1, Math.floor(sliceRows / Math.max(1, scope))))
+    if (request.fill === "zero") {
+      // a queue with data in another channel than its own gets zero rows in that channel over
+      // the whole range: only a query of the whole range knows
+      const own = new Map(request.queues.map((q) => [q.id, q.channel]))
+      for (const slice of slices) {
+        const rows = yield* request.query(slice.from, slice.to, "none")
+        if (rows.some((row) => own.get(row.queueId) !== row.channel)) return yield* whole
+      }
+    }
+    const first = yield* request.query(slices[0]!.from, slices[0]!.to, request.fill)
+    const rest = Stream.fromIterable(slices.slice(1)).pipe(
+      Stream.mapEffect((slice) => request.query(slice.from, slice.to, request.fill))
+    )
+    return HttpServerResponse.stream(jsonArray(Stream.concat(Stream.succeed(first), rest)), {
+      contentType: "application/json"
+    })
+  })
