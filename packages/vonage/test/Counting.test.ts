@@ -12,6 +12,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
+import * as Logger from "effect/Logger"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { Vonage } from "../src/index.js"
@@ -196,6 +197,24 @@ describe("Vonage counts each queue visit as docs/counting.md says", () => {
       assert.isAbove(running.length, 0, "answered visits whose legs still run at midday")
       decided.setNow(VonageSimulator.settledAt(scenario))
       assertSameEvents((yield* pull(decided, dayFrom, dayTo)).contacts, expectedEvents(scenario, dayFrom, dayTo))
+    }))
+
+  it.scoped("a visit whose interaction is not read counts from queue-times alone, without handling, and says so", () =>
+    Effect.gen(function*() {
+      const scenario = Scenario.generate({ ...base, ivrMaxSeconds: 60 })
+      const sim = yield* VonageSimulator.make(scenario)
+      const logged: Array<string> = []
+      const capture = Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => logged.push(String(message))))
+      // no read-behind: an interaction that started before the window's first answered visit is not listed
+      const { contacts } = yield* pull(sim, dayFrom, dayTo, { maxContactSpanHours: 0 }).pipe(Effect.provide(capture))
+      const expected = expectedEvents(scenario, dayFrom, dayTo)
+      assert.strictEqual(contacts.length, expected.length)
+      assert.strictEqual(contacts.filter((c) => c.handled).length, expected.filter((e) => e.handled).length)
+      assert.deepStrictEqual(contacts.map((c) => c.waitMs).sort(), expected.map((e) => e.waitMs).sort())
+      const bare = contacts.filter((c) => c.handled && c.durationMs === 0)
+      assert.strictEqual(bare.length, 1, "the first answered visit's interaction started before it")
+      assert.strictEqual(logged.length, 1)
+      assert.match(logged[0]!, /1 answered queue visit\(s\) have no Queue event .* check the eventTypes setting and maxContactSpanHours/)
     }))
 
   it.scoped("contactSource interactions: the same visits from the Queue events alone", () =>
