@@ -1,63 +1,80 @@
 /**
  * A local simulator of the Vonage Contact Center Insights Stats API, serving a testkit
- * `Scenario` in the documented wire format on a loopback port:
+ * `Scenario` in the documented wire format on a loopback port. On every request it renders
+ * `Scenario.asKnownAt(scenario, now)`, what the source shows at its present `now` (`setNow`
+ * moves it; a cadence test moves it with its clock):
  *
  * - `POST /Auth/connect/token` (form fields or HTTP Basic; scope `stats`; 2-hour tokens);
- * - `GET /stats/interactions` and `GET /stats/wfm/agent-states` with `start`, `end`, `include`,
- *   `agentId`, `page`, `limit`, `meta` and `upTo`, the v3 `Accept` header required, the 31-day
- *   window limit, open states with `duration: null` and ongoing interactions as of `now`.
+ * - `GET /stats/queue-times`: one item per queue visit (`start` = queue entry, `queue`,
+ *   `category` Answered/Abandoned/Breakout, `reason`, `duration` in queue), listed once the
+ *   source has written the visit (`queueTimes` option);
+ * - `GET /stats/interactions`: one item per contact from its start, `Ongoing` until written,
+ *   with the customer's channel (a `Queue` event per visit, offsets from the interaction's
+ *   start, so IVR time shows as the first queue's offset) and a channel per agent leg
+ *   (`Ringing`, `Connected`, hold, `Connected`, wrap, cut at `now`; after-call work as first
+ *   written until its correction is written); consults as another agent channel or an
+ *   interaction of their own (`consults` option);
+ * - `GET /stats/wfm/agent-states`: the agents' whole timelines (LoggedOut included), one
+ *   merged state at a time, `duration: null` while open;
+ *
+ * each with `start`, `end`, `include` (`Started`, `StartedOrEnded`, `Processed`), `page`,
+ * `limit`, `meta` and `upTo`, the v3 `Accept` header required and the 31-day window limit.
  *
  * Fault switches: expire every token (the next call gets 401), reject every token, 429 storms
  * with Retry-After (one budget for every endpoint), connections closed in the middle of a
  * response, malformed rows. Every request is logged.
  *
+ * Test-only: import it from `@acd-bridge/vonage/simulator` (it needs `@acd-bridge/testkit`).
+ *
  * @since 0.1.0
  */
-import type { Scenario } from "@acd-bridge/testkit"
+import * as Scenario from "@acd-bridge/testkit/Scenario"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import { randomBytes } from "node:crypto"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
-import type { ConfigEncoded } from "./Vonage.js"
+import type { Rendered, RenderOptions, Selectable } from "./internal/render.js"
+import { mediumOf as mediumOfChannel, render, stateOf as stateOfActivity } from "./internal/render.js"
 import { acceptV3 } from "./internal/wire.js"
-
-type Activity = Scenario.Activity
+import type { ConfigEncoded } from "./Vonage.js"
 
 /**
- * How a scenario activity shows in VCC's merged agent state.
+ * How a scenario activity (LoggedOut included) shows in VCC's merged agent state.
  *
  * @since 0.1.0 @category mapping
  */
-export const stateOf = (activity: Activity): { readonly state: string; readonly description: string } => {
-  switch (activity) {
-    case "Ready":
-      return { state: "Ready", description: "" }
-    case "Talk":
-    case "Hold":
-      return { state: "Busy", description: "Live" }
-    case "AfterCallWork":
-      return { state: "Wrap", description: "Live" }
-    case "Break":
-      return { state: "Away", description: "Break" }
-    case "Lunch":
-      return { state: "Away", description: "Lunch" }
-  }
-}
+export const stateOf: (
+  activity: Scenario.TimelineActivity
+) => { readonly state: string; readonly description: string } = stateOfActivity
 
 /** How a scenario channel shows as VCC `medium` ([U] beyond Phone). @since 0.1.0 @category mapping */
-export const mediumOf = (channel: string): string =>
-  channel === "chats" ? "Chat" : channel === "emails" ? "Email" : channel === "social_media" ? "SMS" : "Phone"
+export const mediumOf: (channel: string) => string = mediumOfChannel
 
 /** @since 0.1.0 @category models */
 export interface Options {
   readonly clientId?: string | undefined
   readonly clientSecret?: string | undefined
-  /** the simulator's present (epoch ms): later data is not visible yet; default: after the scenario */
+  /** the simulator's present (epoch ms): later data is not visible yet; default: once the source has written everything */
   readonly now?: number | undefined
   readonly tokenLifetimeSeconds?: number | undefined
   /** largest `limit` honoured */
   readonly maxLimit?: number | undefined
+  /**
+   * [U] how a consult shows: another agent channel of the customer's interaction, connected
+   * during the primary agent's hold (`"channel"`, default), or an interaction of its own
+   * (`"interaction"`, direction `Internal`, no queue)
+   * @since 0.2.0
+   */
+  readonly consults?: "channel" | "interaction" | undefined
+  /**
+   * [U] when `/stats/queue-times` lists a visit: once the source has written it (`"written"`,
+   * default), or as soon as it left the queue (`"decided"`)
+   * @since 0.2.0
+   */
+  readonly queueTimes?: "written" | "decided" | undefined
+  /** [U] the names of the hold and wrap events in agent channels (default `Hold`, `Wrap`) @since 0.2.0 */
+  readonly eventNames?: { readonly hold?: string | undefined; readonly wrap?: string | undefined } | undefined
 }
 
 /** @since 0.1.0 @category models */
@@ -80,7 +97,10 @@ export interface Faults {
   rateLimit(count: number, retryAfterSeconds: number): void
   /** the next `count` API answers are cut off half-way and the connection closed */
   dropConnections(count: number): void
-  /** interaction guids and agent-state keys (`agentId|startIso`) served malformed */
+  /**
+   * contact ids (their interaction and queue-times items) and agent-state keys
+   * (`agentId|startIso`) served malformed
+   */
   readonly malformed: Set<string>
 }
 
@@ -90,162 +110,40 @@ export interface VonageSimulator {
   readonly url: string
   /** a connector config pointing at the simulator */
   readonly config: (overrides?: Partial<ConfigEncoded>) => ConfigEncoded
+  /** moves the source's present: it shows what it shows at `ms` */
   readonly setNow: (ms: number) => void
+  readonly now: () => number
   readonly faults: Faults
   readonly requests: ReadonlyArray<RequestLog>
   readonly clearLog: () => void
 }
 
-interface StateRow {
-  readonly agentId: string
-  readonly state: string
-  readonly description: string
-  readonly start: number
-  /** +Infinity while open for good */
-  readonly end: number
-}
-
 const iso = (ms: number) => new Date(ms).toISOString()
 const DAY = 24 * 60 * 60_000
+const HOUR = 60 * 60_000
 
-/** The agent states VCC reports for a scenario: merged per agent, with LoggedOut between shifts. */
-export const renderStates = (scenario: Scenario.Scenario): ReadonlyArray<StateRow> => {
-  const rows: Array<StateRow> = []
-  const byAgent = new Map<string, Array<StateRow>>()
-  // trimmed timeline (one state at a time), same-state neighbours merged
-  const merged: Array<{ agentId: string; activity: Activity; start: number; end: number }> = []
-  const perAgent = new Map<string, Array<Scenario.AgentState>>()
-  for (const s of scenario.states) {
-    const l = perAgent.get(s.agentId)
-    if (l) l.push(s)
-    else perAgent.set(s.agentId, [s])
-  }
-  for (const [, list] of perAgent) merged.push(...trim(list))
-  for (const s of merged) {
-    const v = stateOf(s.activity)
-    const list = byAgent.get(s.agentId) ?? []
-    const last = list[list.length - 1]
-    if (last && last.state === v.state && last.description === v.description && last.end === s.start) {
-      list[list.length - 1] = { ...last, end: s.end }
-    } else {
-      if (last && last.end < s.start) {
-        list.push({ agentId: s.agentId, state: "LoggedOut", description: "", start: last.end, end: s.start })
-      }
-      list.push({ agentId: s.agentId, state: v.state, description: v.description, start: s.start, end: s.end })
-    }
-    byAgent.set(s.agentId, list)
-  }
-  for (const [agentId, list] of byAgent) {
-    const last = list[list.length - 1]
-    if (last) {
-      list.push({ agentId, state: "LoggedOut", description: "", start: last.end, end: Number.POSITIVE_INFINITY })
-    }
-    rows.push(...list)
-  }
-  return rows.sort((a, b) => a.start - b.start || (a.agentId < b.agentId ? -1 : a.agentId > b.agentId ? 1 : 0))
-}
+/**
+ * The last instant the scenario's source writes something: a contact, a correction, the end
+ * of a state. After it (and an hour), the source shows the final truth.
+ *
+ * @since 0.2.0 @category models
+ */
+export const settledAt = (scenario: Scenario.Scenario): number =>
+  Math.max(
+    scenario.to,
+    ...scenario.contacts.map((c) => c.writtenAt),
+    ...scenario.corrections.map((k) => k.at),
+    ...Scenario.timeline(scenario).map((s) => s.end).filter(Number.isFinite)
+  ) + HOUR
 
-const trim = (states: ReadonlyArray<Scenario.AgentState>) => {
-  // same rule as Scenario.trimOverlaps; kept local so the simulator reads only the raw scenario
-  const sorted = [...states].sort((a, b) => a.start - b.start || (a.end - a.start) - (b.end - b.start))
-  const out: Array<Scenario.AgentState> = []
-  for (const s of sorted) {
-    let cur = s
-    const last = out[out.length - 1]
-    if (last !== undefined && cur.start < last.end) cur = { ...cur, start: last.end }
-    if (cur.end > cur.start) out.push(cur)
-  }
-  return out
-}
-
-interface Timed {
-  readonly type: string
-  readonly name?: string
-  readonly start: number
-  readonly end: number
-  readonly properties?: Record<string, unknown>
-}
-
-/** One interaction as `GET /stats/interactions` renders it at `now`. */
-const renderInteraction = (c: Scenario.Contact, now: number) => {
-  const cut = (events: ReadonlyArray<Timed>) =>
-    events.filter((e) => e.start < now).map((e) => ({
-      type: e.type,
-      offset: e.start - c.arrival,
-      ...(e.name !== undefined ? { name: e.name } : {}),
-      duration: e.end <= now ? e.end - e.start : null,
-      properties: e.properties ?? {}
-    }))
-  const customerEnd = c.handled ? Math.max(...c.legs.map((l) => l.start + l.talkMs + l.holdMs)) : c.completion
-  const channels = [{
-    guid: `${c.id}-c0`,
-    offset: 0,
-    duration: customerEnd <= now ? customerEnd - c.arrival : null,
-    endReason: c.abandoned ? "Abandoned" : "Hangup",
-    integrationType: "Voice",
-    party: { id: "+15550100", role: "External", touchpoint: "+15550199" },
-    events: cut([
-      {
-        type: "Queue",
-        name: c.queueName,
-        start: c.arrival,
-        end: c.arrival + c.waitMs,
-        properties: { interactionPlan: "Main plan" }
-      }
-    ])
-  }]
-  c.legs.forEach((leg, n) => {
-    const events: Array<Timed> = [{ type: "Ringing", start: leg.start, end: leg.start }]
-    let t = leg.start
-    if (leg.holdMs > 0) {
-      const before = Math.round(leg.talkMs * 0.4 / 1000) * 1000
-      events.push({ type: "Connected", start: t, end: t + before })
-      t += before
-      events.push({ type: "Hold", start: t, end: t + leg.holdMs })
-      t += leg.holdMs
-      events.push({ type: "Connected", start: t, end: t + leg.talkMs - before })
-      t += leg.talkMs - before
-    } else {
-      events.push({ type: "Connected", start: t, end: t + leg.talkMs })
-      t += leg.talkMs
-    }
-    events.push({ type: "Wrap", start: t, end: t + leg.afterCallWorkMs })
-    const end = t + leg.afterCallWorkMs
-    if (leg.start < now) {
-      channels.push({
-        guid: `${c.id}-a${n + 1}`,
-        offset: leg.start - c.arrival,
-        duration: end <= now ? end - leg.start : null,
-        endReason: leg.transferred ? "Transferred" : "Hangup",
-        integrationType: "Voice",
-        party: { id: leg.agentId, role: "Agent", touchpoint: leg.agentId },
-        events: cut(events)
-      })
-    }
-  })
-  const completed = c.completion <= now
-  return {
-    guid: c.id,
-    conversationGuid: `conv-${c.id}`,
-    status: completed ? "Completed" : "Ongoing",
-    medium: mediumOf(c.channel),
-    mediumManager: "Inbound",
-    direction: "Inbound",
-    start: iso(c.arrival),
-    duration: completed ? c.completion - c.arrival : null,
-    serviceName: "Main",
-    connectTo: "+15550199",
-    connectFrom: "+15550100",
-    categorizedAt: completed ? iso(c.completion) : null,
-    outcome: c.abandoned ? "Abandoned" : c.handled ? "Answered" : null,
-    interactionPlanMapping: {
-      addressName: "+15550199",
-      mappingName: "Main",
-      interactionPlanName: "Main plan",
-      reportingGroup: null
-    },
-    channels
-  }
+/** Items of `rendered` that `include` selects in [start, end). */
+const select = <S extends Selectable>(items: ReadonlyArray<S>, include: string, start: number, end: number) => {
+  const within = (t: number | null) => t !== null && t >= start && t < end
+  return items.filter((s) =>
+    within(s.started) ||
+    (include !== "Started" && within(s.ended)) ||
+    (include === "Processed" && within(s.processed))
+  )
 }
 
 /**
@@ -263,14 +161,25 @@ export const make = (
       const clientSecret = options.clientSecret ?? "s3cret"
       const lifetime = options.tokenLifetimeSeconds ?? 7200
       const maxLimit = options.maxLimit ?? 5000
-      let now = options.now ?? scenario.to + DAY
+      let now = options.now ?? settledAt(scenario)
       const tokens = new Map<string, number>()
       let limitNext = 0
       let retryAfter = 1
       let dropNext = 0
       const log: Array<RequestLog> = []
-      const states = renderStates(scenario)
-      const contacts = [...scenario.contacts].sort((a, b) => a.arrival - b.arrival || (a.id < b.id ? -1 : 1))
+      const renderOptions: RenderOptions = {
+        consults: options.consults ?? "channel",
+        queueTimes: options.queueTimes ?? "written",
+        holdEvent: options.eventNames?.hold ?? "Hold",
+        wrapEvent: options.eventNames?.wrap ?? "Wrap"
+      }
+      const byId = new Map(scenario.contacts.map((c) => [c.id, c] as const))
+      // what the source shows only changes when its clock moves: render once per instant
+      let rendered: Rendered | undefined
+      const current = (): Rendered => {
+        if (rendered?.now !== now) rendered = render(scenario, byId, now, renderOptions)
+        return rendered
+      }
       const faults: Faults = {
         expireTokens: () => tokens.clear(),
         rejectTokens: false,
@@ -334,31 +243,28 @@ export const make = (
           const page = Math.max(1, Number(query["page"] ?? "1") || 1)
           const limit = Math.min(maxLimit, Math.max(1, Number(query["limit"] ?? "100") || 100))
           const upper = Math.min(end, now)
+          const include = query["include"] ?? "Started"
+          if (!["Started", "StartedOrEnded", "Processed"].includes(include)) {
+            return send(400, { message: `include must be Started, StartedOrEnded or Processed (got ${include})` })
+          }
+          const source = current()
           let items: Array<unknown>
           if (url.pathname === "/stats/interactions") {
-            items = contacts.filter((c) => c.arrival >= start && c.arrival < upper).map((c) => {
-              const rendered = renderInteraction(c, now)
-              return faults.malformed.has(c.id) ? { ...rendered, start: "31/02/2026 25:61" } : rendered
-            })
+            items = select(source.interactions, include, start, upper).map((s) =>
+              faults.malformed.has(s.key) ? { ...s.item, start: "31/02/2026 25:61" } : s.item
+            )
+          } else if (url.pathname === "/stats/queue-times") {
+            const queueType = query["queueType"] ?? "ACD"
+            const queues = query["queues"]?.split(",").map((q) => q.trim()).filter((q) => q !== "")
+            // every simulated queue is an ACD queue
+            items = queueType === "Virtual" ? [] : select(source.queueTimes, include, start, upper)
+              .filter((s) => queues === undefined || queues.includes(s.queue))
+              .map((s) => faults.malformed.has(s.key) ? { ...s.item, start: "31/02/2026 25:61" } : s.item)
           } else if (url.pathname === "/stats/wfm/agent-states") {
-            const include = query["include"] ?? "Started"
             const agent = query["agentId"]
-            items = states.filter((s) => {
-              if (agent !== undefined && s.agentId !== agent) return false
-              if (s.start >= now) return false
-              const started = s.start >= start && s.start < upper
-              if (include === "Started") return started
-              return started || (s.end <= now && s.end >= start && s.end < upper)
-            }).map((s) => {
-              const row = {
-                agentId: s.agentId,
-                start: iso(s.start),
-                duration: s.end <= now ? s.end - s.start : null,
-                state: s.state,
-                description: s.description
-              }
-              return faults.malformed.has(`${s.agentId}|${iso(s.start)}`) ? { ...row, duration: "12 minutes" } : row
-            })
+            items = select(source.states, include, start, upper)
+              .filter((s) => agent === undefined || s.agentId === agent)
+              .map((s) => faults.malformed.has(s.key) ? { ...s.item, duration: "12 minutes" } : s.item)
           } else {
             return send(404, { message: "Not Found" })
           }
@@ -397,6 +303,7 @@ export const make = (
             setNow: (ms) => {
               now = ms
             },
+            now: () => now,
             faults,
             requests: log,
             clearLog: () => {

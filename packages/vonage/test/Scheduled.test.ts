@@ -4,12 +4,14 @@
  * back through the HTTP API (`GET /v1/intervals`).
  */
 import { scheduledSuite } from "@acd-bridge/e2e-harness"
-import { Vonage, VonageSimulator } from "../src/index.js"
+import { Vonage } from "../src/index.js"
+import { VonageSimulator } from "../src/simulator.js"
 
 scheduledSuite("Vonage", {
   connector: Vonage.make(),
   simulator: (scenario) => VonageSimulator.make(scenario),
-  config: (sim) => sim.config({ pageSize: 200 }),
+  // the suite's scenario flags no short abandons
+  config: (sim) => sim.config({ pageSize: 200, shortAbandonSeconds: 0 }),
   seed: 21,
   queues: [
     { identifier: "Sales", name: "Sales", channel: "calls", dailyPeak: 30 },

@@ -1,6 +1,7 @@
 import { ConnectorRegistry } from "@acd-bridge/core"
 import { Scenario } from "@acd-bridge/testkit"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as DateTime from "effect/DateTime"
@@ -11,7 +12,8 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
-import { Vonage, VonageSimulator } from "../src/index.js"
+import { Vonage } from "../src/index.js"
+import { VonageSimulator } from "../src/simulator.js"
 import {
   assertSameIntervals,
   assertSameSegments,
@@ -37,14 +39,16 @@ const queues: ReadonlyArray<Scenario.QueueSpec> = [
 // the week of the 2026 spring-forward in Los Angeles (Sunday 2026-03-08, 02:00 → 03:00)
 const from = Date.parse("2026-03-02T08:00:00Z")
 const to = Date.parse("2026-03-09T07:00:00Z")
-const week = Scenario.generate({ seed: 7, from, to, timezone: tz, queues, agents: 10 })
+// abandons under 5 s are short, as the connector counts them by default
+const week = Scenario.generate({ seed: 7, from, to, timezone: tz, queues, agents: 10, shortAbandonSeconds: 5 })
 const day = Scenario.generate({
   seed: 11,
   from: "2026-03-03T08:00:00Z",
   to: "2026-03-04T08:00:00Z",
   timezone: tz,
   queues,
-  agents: 6
+  agents: 6,
+  shortAbandonSeconds: 5
 })
 const dayFrom = Date.parse("2026-03-03T08:00:00Z")
 const dayTo = Date.parse("2026-03-04T08:00:00Z")
@@ -193,7 +197,7 @@ describe("Vonage connector faults", () => {
       assert.notInclude(JSON.stringify(report), "wrong")
       const good = yield* connector.check!(decode(sim)).pipe(Effect.provide(FetchHttpClient.layer))
       assert.isTrue(good.ok, JSON.stringify(good))
-      assert.deepStrictEqual(good.items.map((i) => i.name), ["credentials", "agent states", "interactions"])
+      assert.deepStrictEqual(good.items.map((i) => i.name), ["credentials", "agent states", "queue times", "interactions"])
       const wrongPath = yield* connector.check!(decode(sim, { apiBaseUrl: `${sim.url}/v0` })).pipe(
         Effect.provide(FetchHttpClient.layer)
       )
@@ -296,7 +300,7 @@ describe("Vonage connector faults", () => {
           const error = yield* Effect.flip(importWindow(integration, dayFrom, dayTo))
           assert.strictEqual(error._tag, "InvalidData")
           if (error._tag === "InvalidData") {
-            assert.match(error.record, /GET \/stats\/interactions\?.* item 5/)
+            assert.match(error.record, /GET \/stats\/queue-times\?.* item \d+$/)
             assert.match(error.reason, /start/)
           }
           assert.strictEqual((yield* engineIntervals(integration, dayFrom, dayTo, 15, tz)).length, 0)
@@ -316,12 +320,75 @@ describe("Vonage connector contract", () => {
     const c = Schema.decodeUnknownSync(Vonage.Config)({ clientId: "id", clientSecret: "secret" })
     assert.strictEqual(c.region, "emea")
     assert.strictEqual(c.pageSize, 1000)
-    assert.deepStrictEqual(c.skipStates, ["LoggedOut"])
+    assert.deepStrictEqual(c.skipStates, [])
+    assert.strictEqual(c.stateLookbackHours, 168)
+    assert.strictEqual(c.maxContactSpanHours, 4)
+    assert.strictEqual(c.shortAbandonSeconds, 5)
+    assert.strictEqual(c.queueType, "ACD")
     assert.isTrue(Redacted.isRedacted(c.clientSecret))
     assert.notInclude(String(c.clientSecret), "secret")
     assert.isTrue(Either.isLeft(Schema.decodeUnknownEither(Vonage.Config)({ clientId: "id", clientSecret: "s", region: "mars" })))
     assert.isTrue(Either.isLeft(Schema.decodeUnknownEither(Vonage.Config)({ clientId: "id" })))
   })
+
+  it.effect("config errors name the field and say what is allowed, at config time", () =>
+    Effect.gen(function*() {
+      const context = yield* Effect.context<HttpClient.HttpClient>()
+      const registered = ConnectorRegistry.register(Vonage.make(), context)
+      const good = { clientId: "id", clientSecret: "secret" }
+      const refused = (overrides: Record<string, unknown>) => {
+        const result = registered.configure({ ...good, ...overrides })
+        if (Either.isRight(result)) return assert.fail(`accepted ${JSON.stringify(overrides)}`)
+        assert.strictEqual(result.left.connector, "vonage")
+        return { field: result.left.field, reason: result.left.reason }
+      }
+      assert.isTrue(Either.isRight(registered.configure({ ...good, apiBaseUrl: "https://emea.api.newvoicemedia.com" })))
+      // URLs: http(s) with a host
+      for (const [field, value] of [
+        ["apiBaseUrl", "ftp://emea.api.newvoicemedia.com"],
+        ["apiBaseUrl", "emea.api.newvoicemedia.com"],
+        ["authBaseUrl", "https://"],
+        ["authBaseUrl", "file:///etc/passwd"]
+      ] as const) {
+        const issue = refused({ [field]: value })
+        assert.strictEqual(issue.field, field)
+        assert.match(issue.reason, /must be an http\(s\) URL with a host/)
+      }
+      // enums list the allowed values
+      const region = refused({ region: "mars" })
+      assert.strictEqual(region.field, "region")
+      assert.match(region.reason, /must be one of "emea", "nam", "apac" \(got "mars"\)/)
+      const queueType = refused({ queueType: "acd" })
+      assert.strictEqual(queueType.field, "queueType")
+      assert.match(queueType.reason, /"ACD", "Virtual", "All".*did you mean "ACD"\?/)
+      const kinds = refused({ import: ["contact"] })
+      assert.strictEqual(kinds.field, "import.0")
+      assert.match(kinds.reason, /"contacts", "agentStatuses".*did you mean "contacts"\?/)
+      const channel = refused({ mediumChannels: { Phone: "call" } })
+      assert.strictEqual(channel.field, "mediumChannels.Phone")
+      assert.match(channel.reason, /"calls"/)
+      assert.strictEqual(refused({ activity: "states" }).field, "activity")
+      // numbers within their ranges
+      for (const [field, value] of [
+        ["pageSize", 0],
+        ["pageSize", 5001],
+        ["maxContactSpanHours", -1],
+        ["maxContactSpanHours", 49],
+        ["stateLookbackHours", -1],
+        ["shortAbandonSeconds", 601],
+        ["serviceLevelSeconds", -5],
+        ["pollSeconds", 0],
+        ["concurrency", 17]
+      ] as const) {
+        const issue = refused({ [field]: value })
+        assert.strictEqual(issue.field, field, `${field} = ${value}`)
+        assert.match(issue.reason, /between|greater|less/, `${field} = ${value}: ${issue.reason}`)
+      }
+      // unknown keys are refused with the closest known one
+      const typo = refused({ skipState: ["LoggedOut"] })
+      assert.strictEqual(typo.field, "skipState")
+      assert.match(typo.reason, /did you mean "skipStates"\?/)
+    }).pipe(Effect.provide(FetchHttpClient.layer)))
 
   it("splits windows longer than 31 days", () => {
     const parts = Vonage.splitWindow(0, 40 * DAY)

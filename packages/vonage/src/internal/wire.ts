@@ -55,7 +55,10 @@ export const InteractionChannel = Schema.Struct({
 })
 export type InteractionChannel = typeof InteractionChannel.Type
 
-/** An item of `GET /stats/interactions`. */
+/**
+ * An item of `GET /stats/interactions`. Channel and event offsets are ms from the interaction's
+ * `start`.
+ */
 export const Interaction = Schema.Struct({
   guid: Schema.String.pipe(Schema.minLength(1)),
   status: Schema.String,
@@ -66,6 +69,26 @@ export const Interaction = Schema.Struct({
   channels: Schema.Array(InteractionChannel)
 })
 export type Interaction = typeof Interaction.Type
+
+/** How a queue visit ended (`category` of a queue-times item); null while still queued ([U]). */
+export const QueueCategory = Schema.Literal("Answered", "Abandoned", "Breakout")
+export type QueueCategory = typeof QueueCategory.Type
+
+/**
+ * An item of `GET /stats/queue-times`: one interaction entering one queue. `start` is the
+ * instant it entered the queue, `duration` the ms it spent there.
+ */
+export const QueueTime = Schema.Struct({
+  start: Schema.DateTimeUtc,
+  interactionGuid: Schema.String.pipe(Schema.minLength(1)),
+  medium: Schema.String,
+  queue: Schema.String.pipe(Schema.minLength(1)),
+  type: Schema.optional(Schema.NullOr(Schema.String)),
+  category: Schema.NullOr(QueueCategory),
+  reason: Schema.optional(Schema.NullOr(Schema.String)),
+  duration: Schema.NullOr(Ms)
+})
+export type QueueTime = typeof QueueTime.Type
 
 /** An item of `GET /stats/wfm/agent-states`: `duration` null while the state is open. */
 export const AgentState = Schema.Struct({
