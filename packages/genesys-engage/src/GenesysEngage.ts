@@ -56,7 +56,9 @@ export const slices = (fromMs: number, toMs: number, sliceHours: number): Array<
 }
 
 /**
- * Reads one slice: contacts (aggregates or facts) and the agent states overlapping it.
+ * Reads one slice: contacts (aggregates or facts) and the agent states overlapping it. `nowMs`
+ * is the present: a state still open is known to run until then, so it overlaps a slice that
+ * starts before it, not one in the future.
  *
  * @since 0.1.0 @category reading
  */
@@ -64,12 +66,15 @@ export const readSlice = (
   db: Db,
   config: GenesysConfig,
   fromMs: number,
-  toMs: number
+  toMs: number,
+  nowMs: number
 ): Effect.Effect<Domain.Batch, Connector.ConnectorError> =>
   Effect.gen(function*() {
     const aggregates = config.contacts.source === "aggregates" ? yield* readAggregates(db, config, fromMs, toMs) : []
     const contacts = config.contacts.source === "facts" ? yield* readContactFacts(db, config, fromMs, toMs) : []
-    const statuses = config.agentStatuses.enabled ? yield* readStates(db, config, fromMs, toMs) : []
+    const statuses = config.agentStatuses.enabled
+      ? yield* readStates(db, config, fromMs, toMs, fromMs < nowMs)
+      : []
     return { contacts, aggregates, statuses }
   })
 
@@ -79,8 +84,9 @@ const pull = (config: GenesysConfig, window: Connector.Window): Stream.Stream<Do
     const to = window.to.epochMillis
     if (to <= from) return Stream.empty
     const db = yield* open(config)
+    const now = yield* Clock.currentTimeMillis
     return Stream.fromIterable(slices(from, to, config.sliceHours)).pipe(
-      Stream.mapEffect((s) => readSlice(db, config, s.from, s.to))
+      Stream.mapEffect((s) => readSlice(db, config, s.from, s.to, now))
     )
   }))
 
@@ -114,7 +120,7 @@ export const realtime = (
       const now = yield* Clock.currentTimeMillis
       // overlap the previous poll by one period: a state that closed just before it is caught
       const from = since === undefined ? now - QUARTER_MS : Math.max(now - maxBackMs, since - pollMs)
-      const statuses = yield* readStates(db, config, from, now + 1000)
+      const statuses = yield* readStates(db, config, from, now + 1000, true)
       since = now
       return { contacts: [], aggregates: [], statuses, position: now } satisfies PositionedBatch
     })

@@ -12,7 +12,7 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import type { GenesysConfigEncoded } from "../src/GenesysConfig.js"
 import * as GenesysSimulator from "../src/GenesysSimulator.js"
-import { freshPgDatabase, oneDay, pgConnection, tempDir } from "./fixtures.js"
+import { freshPgDatabase, oneDay, pgConnection, tempDir, visitCount } from "./fixtures.js"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const childScript = path.join(here, "fixtures", "drivers-child.ts")
@@ -75,7 +75,7 @@ describe("a connection loads its own driver only", () => {
       yield* sim.tick(scenario.to + 2 * HOUR)
       const report = yield* pullInChild({ driver: "sqlite", connection: { filename } })
       // it read the day for real
-      assert.strictEqual(report.offered, scenario.contacts.length)
+      assert.strictEqual(report.offered, visitCount(scenario))
       assert.isAbove(report.statuses, 0)
       assertLoaded(report, "sqlite")
     }))
@@ -86,7 +86,7 @@ describe("a connection loads its own driver only", () => {
       const sim = yield* GenesysSimulator.makePg(db.url, scenario, { schema: "gim" })
       yield* sim.tick(scenario.to + 2 * HOUR)
       const report = yield* pullInChild({ driver: "pg", schema: "gim", connection: pgConnection(db.url) })
-      assert.strictEqual(report.offered, scenario.contacts.length)
+      assert.strictEqual(report.offered, visitCount(scenario))
       assert.isAbove(report.statuses, 0)
       assertLoaded(report, "pg")
     }))

@@ -25,19 +25,22 @@ import { GenesysConfig } from "../src/GenesysConfig.js"
 import type { GenesysConfigEncoded } from "../src/GenesysConfig.js"
 import * as GenesysEngage from "../src/GenesysEngage.js"
 import * as GenesysSimulator from "../src/GenesysSimulator.js"
-import { oneDay, sqliteConfig, tempDir } from "./fixtures.js"
+import { oneDay, settledAt, sqliteConfig, tempDir, visitCount } from "./fixtures.js"
 
 const scenario = Scenario.generate(oneDay)
 const HOUR = 3_600_000
-const whole = { from: DateTime.unsafeMake(scenario.from), to: DateTime.unsafeMake(scenario.to) }
+const settled = settledAt(scenario)
+/** the day and the span its last contacts reach into */
+const whole = { from: DateTime.unsafeMake(scenario.from), to: DateTime.unsafeMake(scenario.to + scenario.maxContactSpanMs) }
 
-/** A simulator in a temp SQLite file, ETL run past the end of the day; plus a writer client. */
+/** A simulator in a temp SQLite file, ETL run when all is written (the clock there); plus a writer client. */
 const simulated = (options: GenesysSimulator.Options = {}) =>
   Effect.gen(function*() {
     const dir = yield* tempDir
     const filename = path.join(dir, "gim.sqlite")
     const sim = yield* GenesysSimulator.makeSqlite(filename, scenario, options)
-    yield* sim.tick(scenario.to + 2 * HOUR)
+    yield* sim.tick(settled)
+    yield* TestClock.setTime(settled)
     const writer = Context.get(yield* Layer.build(SqliteClient.layer({ filename })), SqlClient.SqlClient)
     return { sim, filename, writer }
   })
@@ -63,6 +66,14 @@ describe("GenesysConfig", () => {
     assert.strictEqual(c.agentStatuses.media, "VOICE")
     assert.strictEqual(c.realtime.pollSeconds, 10)
     assert.strictEqual(c.channels["VOICE"], "calls")
+    assert.deepStrictEqual(
+      [c.contacts.maxContactSpanHours, c.contacts.shortAbandonSeconds, c.contacts.abandonedResults, c.contacts.consultRoles],
+      [4, 10, ["ABANDONED"], ["ReceivedConsult"]]
+    )
+    assert.deepStrictEqual(
+      [c.contacts.measures.shortAbandoned, c.contacts.measures.breakout],
+      [["ABANDONED_SHORT"], ["CLEARED", "ROUTED_OTHER"]]
+    )
 
     const bad = (input: unknown) => Either.getLeft(Schema.decodeUnknownEither(GenesysConfig)(input))
     const noFile = bad({ driver: "sqlite", connection: { host: "h", database: "d", user: "u", password: "p" } })
@@ -106,7 +117,7 @@ describe("pull", () => {
     Effect.gen(function*() {
       const { filename, sim } = yield* simulated({ splits: 4 })
       const batches = yield* pullAll(sqliteConfig(filename, { sliceHours: 6 }))
-      assert.strictEqual(batches.length, 4, "one batch per 6-hour slice")
+      assert.strictEqual(batches.length, 5, "one batch per 6-hour slice of the day and its 4-hour span")
       const { aggregates, contacts } = merged(batches)
       assert.strictEqual(contacts.length, 0)
       const keys = aggregates.map((a) => `${a.queueIdentifier}|${a.channel}|${DateTime.toEpochMillis(a.start)}`)
@@ -120,8 +131,8 @@ describe("pull", () => {
         )
         assert.isDefined(a, `${name} ${new Date(e.start).toISOString()}`)
         assert.deepStrictEqual(
-          [a!.lengthMinutes, a!.offered, a!.handled, a!.abandoned, a!.handlingMs, a!.talkMs, a!.holdMs, a!.afterCallWorkMs],
-          [15, e.offered, e.handled, e.abandoned, e.handlingMs, e.talkMs, e.holdMs, e.afterCallWorkMs]
+          [a!.lengthMinutes, a!.offered, a!.handled, a!.abandoned, a!.shortAbandoned, a!.breakout, a!.handlingMs, a!.talkMs, a!.holdMs, a!.afterCallWorkMs],
+          [15, e.offered, e.handled, e.abandoned, e.shortAbandoned, e.breakout, e.handlingMs, e.talkMs, e.holdMs, e.afterCallWorkMs]
         )
         // no standard RAA column: left at 0 unless mapped
         assert.deepStrictEqual([a!.waitMs, a!.unhandledMs], [0, 0])
@@ -136,30 +147,45 @@ describe("pull", () => {
           merged(b).aggregates.reduce((n, a) => n + a.offered, 0) + merged(b).contacts.length)
       const inbound = yield* offered({})
       const all = yield* offered({ contacts: { interactionTypes: [] } })
-      assert.strictEqual(inbound, scenario.contacts.length)
+      assert.strictEqual(inbound, visitCount(scenario))
       assert.isAbove(all, inbound, "without the INTERACTION_TYPE_CODE filter the noise is counted")
-      assert.strictEqual(yield* offered({ contacts: { source: "facts" } }), scenario.contacts.length)
-      assert.isAbove(yield* offered({ contacts: { source: "facts", interactionTypes: [] } }), scenario.contacts.length)
+      assert.strictEqual(yield* offered({ contacts: { source: "facts" } }), visitCount(scenario))
+      assert.isAbove(yield* offered({ contacts: { source: "facts", interactionTypes: [] } }), visitCount(scenario))
     }))
 
-  it.scoped("facts: one contact event per interaction at its arrival, with wait, talk, hold and wrap", () =>
+  it.scoped("facts: one contact event per queue visit at its queue entry, with its wait and its own legs' talk, hold and wrap", () =>
     Effect.gen(function*() {
       const { filename, sim } = yield* simulated()
-      const { aggregates, contacts } = merged(yield* pullAll(sqliteConfig(filename, { contacts: { source: "facts" } })))
+      const config = sqliteConfig(filename, { contacts: { source: "facts", shortAbandonSeconds: oneDay.shortAbandonSeconds } })
+      const { aggregates, contacts } = merged(yield* pullAll(config))
       assert.strictEqual(aggregates.length, 0)
-      const expected = scenario.contacts.map((c) => Scenario.contactEvent(c))
-      const key = (e: Domain.ContactEvent) => `${DateTime.toEpochMillis(e.timestamp)}|${e.queueName}|${e.durationMs}|${e.waitMs}`
+      const expected = scenario.contacts.flatMap((c) => Scenario.visitEvents(c))
+      const key = (e: Domain.ContactEvent) =>
+        JSON.stringify([
+          DateTime.toEpochMillis(e.timestamp),
+          e.queueName,
+          e.handled,
+          e.durationMs,
+          e.talkMs ?? 0,
+          e.holdMs ?? 0,
+          e.afterCallWorkMs ?? 0,
+          e.waitMs,
+          e.abandoned === true,
+          e.shortAbandoned === true,
+          e.breakout === true
+        ])
       assert.deepStrictEqual(
         contacts.map(key).sort(),
         expected.map((e) => key({ ...e, queueName: sim.queueName(e.queueIdentifier) })).sort()
       )
-      const transferred = scenario.contacts.find((c) => c.legs.length === 2)!
-      const event = contacts.find((c) => DateTime.toEpochMillis(c.timestamp) === transferred.arrival)!
+      // an agent-to-agent transfer within a visit: both agents' legs, one offer
+      const transferred = scenario.contacts.find((c) => c.visits.length === 1 && c.legs.filter((l) => l.kind === "agent").length === 2)!
+      const event = contacts.filter((c) => DateTime.toEpochMillis(c.timestamp) === transferred.arrival && c.queueName === transferred.queueName)
       const t = Scenario.totals(transferred)
-      assert.deepStrictEqual([event.talkMs, event.holdMs, event.afterCallWorkMs], [t.talkMs, t.holdMs, t.afterCallWorkMs])
+      assert.deepStrictEqual(event.map((e) => [e.talkMs, e.holdMs, e.afterCallWorkMs]), [[t.talkMs, t.holdMs, t.afterCallWorkMs]])
       const abandoned = contacts.filter((c) => c.abandoned === true)
-      assert.strictEqual(abandoned.length, scenario.contacts.filter((c) => c.abandoned).length)
-      assert.isTrue(abandoned.every((c) => !c.handled && c.durationMs === c.waitMs))
+      assert.strictEqual(abandoned.length, scenario.contacts.flatMap((c) => c.visits).filter((v) => v.outcome === "abandoned").length)
+      assert.isTrue(abandoned.every((c) => !c.handled && c.durationMs === c.waitMs && c.breakout !== true))
     }))
 
   it.scoped("agent states: one media, reasons as STATE:REASON, whole states that overlap the window", () =>
@@ -169,15 +195,21 @@ describe("pull", () => {
       const activities = new Set(statuses.map((s) => s.activityIdentifier))
       assert.deepStrictEqual(
         Array.from(activities).sort(),
-        ["AfterCallWork", "Busy", "NotReady:Break", "NotReady:Lunch", "Ready"]
+        ["AfterCallWork", "Busy", "LoggedOut", "NotReady:Break", "NotReady:Lunch", "Ready"]
       )
-      const expected = Scenario.expectedSegments(scenario, { activityOf: GenesysSimulator.activityOf, mergeAdjacent: true })
-      const got = statuses.map((s) => ({
-        agentIdentifier: s.agentIdentifier,
-        activityIdentifier: s.activityIdentifier,
-        start: DateTime.toEpochMillis(s.start),
-        end: s.end === null ? null : DateTime.toEpochMillis(s.end)
-      })).sort((a, b) => a.agentIdentifier.localeCompare(b.agentIdentifier) || a.start - b.start)
+      const expected = Scenario.expectedSegments(scenario, GenesysSimulator.segmentOptions)
+      // a state that overlaps two slices comes with both: the engine keeps it once
+      const got = Array.from(
+        new Map(statuses.map((s) => {
+          const v = {
+            agentIdentifier: s.agentIdentifier,
+            activityIdentifier: s.activityIdentifier,
+            start: DateTime.toEpochMillis(s.start),
+            end: s.end === null ? null : DateTime.toEpochMillis(s.end)
+          }
+          return [JSON.stringify(v), v] as const
+        })).values()
+      ).sort((a, b) => a.agentIdentifier.localeCompare(b.agentIdentifier) || a.start - b.start)
       assert.deepStrictEqual(got, expected)
 
       // a window in the middle of a lunch returns the lunch whole
@@ -213,6 +245,7 @@ describe("pull", () => {
       const sim = yield* GenesysSimulator.makeSqlite(filename, scenario, { etlLagSeconds: 60 })
       const noon = Date.parse("2026-03-02T11:00:00Z")
       yield* sim.tick(noon)
+      yield* TestClock.setTime(noon)
       const window = { from: DateTime.unsafeMake(scenario.from), to: DateTime.unsafeMake(noon) }
       const early = merged(yield* pullAll(sqliteConfig(filename), window))
       const open = early.statuses.filter((s) => s.end === null)
@@ -221,6 +254,7 @@ describe("pull", () => {
       const talk = (b: { aggregates: ReadonlyArray<Domain.IntervalAggregate> }) =>
         b.aggregates.reduce((n, a) => n + a.talkMs, 0)
       yield* sim.tick(noon + 2 * HOUR)
+      yield* TestClock.setTime(noon + 2 * HOUR)
       const later = merged(yield* pullAll(sqliteConfig(filename), window))
       assert.isAbove(talk(later), talk(early), "talk time of contacts finished later is back-filled")
       const expected = Scenario.expectedIntervals(scenario, { length: 15, to: noon })
@@ -394,7 +428,7 @@ describe("realtime", () => {
       const dir = yield* tempDir
       const filename = path.join(dir, "gim.sqlite")
       const sim = yield* GenesysSimulator.makeSqlite(filename, scenario)
-      const timeline = Scenario.expectedSegments(scenario, { activityOf: GenesysSimulator.activityOf, mergeAdjacent: true })
+      const timeline = Scenario.expectedSegments(scenario, GenesysSimulator.segmentOptions)
       // a state that ends 5 seconds after the first poll, in the late morning
       const ending = timeline.find((s) =>
         s.end !== null && s.end >= Date.parse("2026-03-02T10:00:00Z") && s.end - s.start > 10_000
@@ -447,11 +481,13 @@ describe("GenesysSimulator.runEtl", () => {
       const fiber = yield* Effect.fork(GenesysSimulator.runEtl(sim, 15))
       yield* TestClock.adjust("1 second")
       const first = yield* count
-      const expectedBy = (t: number) => scenario.contacts.filter((c) => c.arrival <= t).length
+      // an interaction shows with its own ETL delay (the scenario's write delay), whole once written
+      const expectedBy = (t: number) =>
+        scenario.contacts.filter((c) => c.start < (t >= c.writtenAt ? t : t - (c.writtenAt - c.completion))).length
       assert.strictEqual(first, expectedBy(at("2026-03-02T09:00:00Z")))
-      yield* TestClock.adjust("3 hours")
-      // the last tick ran at 09:00 + 3 h (a multiple of 15 s)
-      assert.strictEqual(yield* count, expectedBy(at("2026-03-02T12:00:00Z")))
+      yield* TestClock.adjust("1 hour")
+      // the last tick ran at 09:00 + 1 h (a multiple of 15 s)
+      assert.strictEqual(yield* count, expectedBy(at("2026-03-02T10:00:00Z")))
       assert.isAbove(yield* count, first)
       yield* Fiber.interrupt(fiber)
     }))
