@@ -18,8 +18,9 @@ export const queues: ReadonlyArray<Scenario.QueueSpec> = [
   { identifier: "q-chat", name: "Chat", channel: "chats", dailyPeak: 8 }
 ]
 
-/** A week in Berlin that contains the spring-forward change (2026-03-29). */
+/** A week in Berlin that contains the spring-forward change (2026-03-29), every counting feature on. */
 export const dstWeek = {
+  ...Scenario.allFeatures,
   seed: 8,
   from: "2026-03-25T23:00:00Z",
   to: "2026-04-01T22:00:00Z",
