@@ -10,6 +10,7 @@
  * @since 0.1.0
  */
 import { Domain } from "@acd-bridge/core"
+import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 
 const identifierPattern = /^[A-Za-z_][A-Za-z0-9_$]*$/
@@ -103,8 +104,70 @@ export const FileConnection = Schema.Struct({
   filename: Schema.NonEmptyTrimmedString
 })
 
-/** @since 0.1.0 @category models */
-export const Connection = Schema.Union(ServerConnection, UrlConnection, FileConnection)
+/**
+ * The connection as written in a config: one object with the keys of the three forms, so a
+ * key that belongs to none is refused by name and a bad value is reported at its own key (a
+ * union of the three would report every key of the other forms as unknown).
+ */
+const ConnectionFields = Schema.Struct({
+  host: Schema.optional(Host),
+  port: Schema.optional(Port),
+  database: Schema.optional(Schema.NonEmptyTrimmedString),
+  user: Schema.optional(Schema.NonEmptyTrimmedString),
+  password: Schema.optional(Schema.Redacted(Schema.String)),
+  ssl: Schema.optional(Schema.Boolean),
+  url: Schema.optional(Schema.Redacted(PostgresUrl)),
+  filename: Schema.optional(Schema.NonEmptyTrimmedString)
+})
+
+const serverKeys = ["host", "port", "database", "user", "password", "ssl"] as const
+
+/**
+ * Where the Info Mart is: `{host, port, database, user, password, ssl}` or `{url}` for
+ * PostgreSQL, `{filename}` for a SQLite file; exactly one of the three forms.
+ *
+ * @since 0.1.0 @category models
+ */
+export const Connection = Schema.transformOrFail(
+  ConnectionFields,
+  Schema.Union(Schema.typeSchema(ServerConnection), Schema.typeSchema(UrlConnection), Schema.typeSchema(FileConnection)),
+  {
+    strict: true,
+    decode: (c, _, ast) => {
+      const problem = (key: string, message: string) =>
+        ParseResult.fail(new ParseResult.Pointer(key, c, new ParseResult.Type(ast, c[key as keyof typeof c], message)))
+      const server = serverKeys.filter((k) => c[k] !== undefined)
+      if (c.filename !== undefined) {
+        const other = [...server, ...(c.url === undefined ? [] : ["url"])]
+        return other.length > 0
+          ? problem(other[0]!, `a SQLite connection has a filename only, not ${other.join(", ")}`)
+          : ParseResult.succeed({ filename: c.filename })
+      }
+      if (c.url !== undefined) {
+        return server.length > 0
+          ? problem(server[0]!, `give the url or host, port, database, user and password, not both (${server.join(", ")})`)
+          : ParseResult.succeed({ url: c.url })
+      }
+      if (c.host === undefined) {
+        return ParseResult.fail(
+          new ParseResult.Type(ast, c, "give host, database, user and password (PostgreSQL), url (PostgreSQL) or filename (SQLite)")
+        )
+      }
+      for (const key of ["database", "user", "password"] as const) {
+        if (c[key] === undefined) return problem(key, `a PostgreSQL connection by host needs ${key}`)
+      }
+      return ParseResult.succeed({
+        host: c.host,
+        port: c.port ?? 5432,
+        database: c.database!,
+        user: c.user!,
+        password: c.password!,
+        ssl: c.ssl ?? false
+      })
+    },
+    encode: (c) => ParseResult.succeed(c)
+  }
+)
 /** @since 0.1.0 @category models */
 export type Connection = typeof Connection.Type
 

@@ -96,6 +96,40 @@ describe("GenesysConfig", () => {
     assert.include(shown, "<redacted>")
   })
 
+  it("refuses bad values when the config is decoded, naming the field (and the allowed values); a bad URL without showing it", () => {
+    const registered = ConnectorRegistry.register(GenesysEngage.connector, Context.empty())
+    const refused = (config: unknown) => {
+      const result = registered.configure(config)
+      assert.isTrue(Either.isLeft(result), `accepted: ${JSON.stringify(config)}`)
+      const error = Either.getLeft(result).pipe((o) => (o._tag === "Some" ? o.value : undefined))!
+      return { field: error.field, reason: error.reason, message: error.message }
+    }
+    const server = { host: "gim.example", database: "gim_etl", user: "wfm", password: "p" }
+    const cases: ReadonlyArray<readonly [unknown, string, RegExp]> = [
+      [{ driver: "mssql", connection: { filename: "x" } }, "driver", /must be one of "pg", "sqlite" \(got "mssql"\)/],
+      [{ driver: "pg", connection: { ...server, host: "https://gim.example" } }, "connection.host", /a host name or IP address/],
+      [{ driver: "pg", connection: { ...server, port: 70000 } }, "connection.port", /between 1 and 65535/],
+      [{ driver: "pg", connection: { url: "mysql://wfm:s3cretpw@gim/gim_etl" } }, "connection.url", /not a valid secret/],
+      [{ driver: "pg", connection: { url: "postgres://wfm:s3cretpw@/gim_etl" } }, "connection.url", /not a valid secret/],
+      [{ driver: "pg", connection: { url: "postgres://wfm:s3cretpw@gim/gim_etl", host: "gim" } }, "connection.host", /not both/],
+      [{ driver: "pg", connection: { host: "gim", user: "wfm", password: "p" } }, "connection.database", /needs database/],
+      [{ driver: "sqlite", connection: { filename: "x", user: "wfm" } }, "connection.user", /filename only/],
+      [{ driver: "sqlite", connection: { filename: "x" }, contacts: { source: "fact" } }, "contacts.source", /"aggregates", "facts", "none"/],
+      [{ driver: "sqlite", connection: { filename: "x" }, contacts: { maxContactSpanHours: 0 } }, "contacts.maxContactSpanHours", /between 0.25 and 72/],
+      [{ driver: "sqlite", connection: { filename: "x" }, contacts: { shortAbandonSeconds: -1 } }, "contacts.shortAbandonSeconds", /between 0 and 3600/],
+      [{ driver: "sqlite", connection: { filename: "x" }, contacts: { measures: { breakout: ["CLEARED;"] } } }, "contacts.measures.breakout.0", /not a plain SQL name/],
+      [{ driver: "sqlite", connection: { filename: "x" }, agentStatuses: { activityFrom: "STATE" } }, "agentStatuses.activityFrom", /"STATE_NAME", "STATE_NAME_CODE"/],
+      [{ driver: "sqlite", connection: { filename: "x" }, channels: { VOICE: "phone" } }, "channels.VOICE", /"calls", "chats"/]
+    ]
+    for (const [config, field, reason] of cases) {
+      const error = refused(config)
+      assert.strictEqual(error.field, field, JSON.stringify(config))
+      assert.match(error.reason, reason, JSON.stringify(config))
+      assert.notInclude(error.message, "s3cretpw")
+    }
+    assert.isTrue(Either.isRight(registered.configure({ driver: "pg", connection: { url: "postgresql://wfm:s3cretpw@gim:5433/gim_etl" } })))
+  })
+
   it("slices a window at quarter-hours, one slice per sliceHours", () => {
     const t0 = Date.parse("2026-03-02T00:00:00Z")
     assert.deepStrictEqual(GenesysEngage.slices(t0, t0 + 50 * HOUR, 24), [
