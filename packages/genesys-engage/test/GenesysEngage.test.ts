@@ -526,3 +526,74 @@ describe("GenesysSimulator.runEtl", () => {
       yield* Fiber.interrupt(fiber)
     }))
 })
+
+describe("GenesysSimulator renders what the source shows at each ETL run", () => {
+  const reader = (filename: string) => Effect.map(Layer.build(SqliteClient.layer({ filename })), (ctx) => Context.get(ctx, SqlClient.SqlClient))
+
+  it.scoped("a late correction rewrites the leg's after-call work in a later ETL run", () =>
+    Effect.gen(function*() {
+      const k = scenario.corrections.find((c) => c.recorded !== c.corrected)!
+      const contact = scenario.contacts.find((c) => c.id === k.contactId)!
+      const leg = contact.visits[k.visit]!.legs[k.leg]!
+      const filename = path.join(yield* tempDir, "gim.sqlite")
+      const sim = yield* GenesysSimulator.makeSqlite(filename, scenario)
+      const sql = yield* reader(filename)
+      const row = Effect.map(
+        sql.unsafe<{ acw: number; created: number; updated: number }>(
+          `SELECT f.after_call_work_duration AS acw, f.create_audit_key AS created, f.update_audit_key AS updated
+           FROM interaction_resource_fact f JOIN resource_ r ON r.resource_key = f.resource_key
+           WHERE r.resource_name = ? AND f.start_ts = ?`,
+          [leg.agentId, leg.start / 1000]
+        ),
+        (rows) => rows.map((r) => ({ acw: Number(r.acw), created: Number(r.created), updated: Number(r.updated) }))
+      )
+      yield* sim.tick(k.at - 1000)
+      const before = yield* row
+      assert.deepStrictEqual(before.map((r) => r.acw), [k.recorded / 1000], "first written as recorded")
+      yield* sim.tick(k.at)
+      const after = yield* row
+      assert.deepStrictEqual(after.map((r) => r.acw), [k.corrected / 1000], "rewritten when the correction is written")
+      assert.isAbove(after[0]!.updated, before[0]!.updated)
+      assert.strictEqual(after[0]!.created, before[0]!.created)
+    }))
+
+  it.scoped("an interaction shows with its own ETL delay, active until it is written", () =>
+    Effect.gen(function*() {
+      const contact = scenario.contacts.find((c) => c.writtenAt - c.completion >= 120_000 && c.completion - c.start >= 120_000)!
+      const delay = contact.writtenAt - contact.completion
+      const filename = path.join(yield* tempDir, "gim.sqlite")
+      const sim = yield* GenesysSimulator.makeSqlite(filename, scenario)
+      const sql = yield* reader(filename)
+      const row = Effect.map(
+        sql.unsafe<{ e: number | null }>(
+          `SELECT end_ts AS e FROM interaction_fact WHERE interaction_type_key = 4 AND start_ts = ? AND target_address = ?`,
+          [contact.start / 1000, contact.queueName]
+        ),
+        (rows) => rows.map((r) => r.e === null ? null : Number(r.e))
+      )
+      yield* sim.tick(contact.start + delay - 1000)
+      assert.deepStrictEqual(yield* row, [], "not there before its delay")
+      yield* sim.tick(contact.start + delay + 1000)
+      assert.deepStrictEqual(yield* row, [null], "active while it runs, as the ETL saw it")
+      yield* sim.tick(contact.writtenAt - 1000)
+      assert.deepStrictEqual(yield* row, [null], "still active just before it is written")
+      yield* sim.tick(contact.writtenAt)
+      assert.deepStrictEqual(yield* row, [contact.completion / 1000])
+    }))
+
+  it.scoped("RAA's short-abandon threshold decides ABANDONED_SHORT", () =>
+    Effect.gen(function*() {
+      const filename = path.join(yield* tempDir, "gim.sqlite")
+      const sim = yield* GenesysSimulator.makeSqlite(filename, scenario, { shortAbandonSeconds: 30 })
+      yield* sim.tick(settled)
+      const sql = yield* reader(filename)
+      const rows = yield* sql.unsafe<{ short: number; standard: number }>(
+        `SELECT SUM(abandoned_short) AS short, SUM(abandoned_standard) AS standard FROM ag2_queue_subhr WHERE interaction_type_key = 4`
+      )
+      const abandoned = scenario.contacts.flatMap((c) => c.visits).filter((v) => v.outcome === "abandoned")
+      assert.deepStrictEqual(
+        [Number(rows[0]!.short), Number(rows[0]!.standard)],
+        [abandoned.filter((v) => v.waitMs < 30_000).length, abandoned.filter((v) => v.waitMs >= 30_000).length]
+      )
+    }))
+})
