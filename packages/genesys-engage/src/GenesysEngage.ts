@@ -2,12 +2,14 @@
  * The Genesys Engage connector (on-premise): reads Genesys Info Mart over SQL with read-only
  * SELECTs.
  *
- * - **contacts**: interval aggregates from the RAA view `AG2_QUEUE_SUBHR` (default; several
- *   rows per queue and interval are summed), or one contact event per interaction from the
- *   facts (`INTERACTION_FACT`, `MEDIATION_SEGMENT_FACT`, `INTERACTION_RESOURCE_FACT`);
+ * - **contacts** (the rule of docs/counting.md): interval aggregates from the RAA view
+ *   `AG2_QUEUE_SUBHR` (default; several rows per queue and interval are summed), or one
+ *   contact event per queue visit from the facts (`MEDIATION_SEGMENT_FACT` at its queue entry,
+ *   with its own agent legs from `INTERACTION_RESOURCE_FACT`, read around the window by the
+ *   maximum contact span);
  * - **agent statuses**: `SM_RES_STATE_FACT` with `RESOURCE_`, `RESOURCE_STATE` and the
- *   reasons (`SM_RES_STATE_REASON_FACT`, `RESOURCE_STATE_REASON`); open states (`END_TS`
- *   NULL) have no end;
+ *   reasons (`SM_RES_STATE_REASON_FACT`, `RESOURCE_STATE_REASON`), every state overlapping the
+ *   window whole; open states (`END_TS` NULL) have no end;
  * - `pull(window)` reads the window in slices (`sliceHours`), one batch per slice; the engine
  *   re-imports its look-back window so rows the Info Mart ETL writes late replace what was
  *   read before;
