@@ -200,8 +200,8 @@ const Columns = Schema.Array(Identifier)
  * Which `AG2_QUEUE_SUBHR` columns give each measure; several columns are added. The
  * defaults follow the mapping suggested for WFM (ENTERED, ACCEPTED, ABANDONED,
  * ENGAGE_TIME, HOLD_TIME, WRAP_TIME), short abandons from ABANDONED_SHORT and breakouts from
- * CLEARED + ROUTED_OTHER; the exact Genesys definitions vary between RAA versions, so check
- * them against the customer's reports (an empty list reads 0). `waitTime` and
+ * CLEARED + ROUTED_OTHER where the view has them; the exact Genesys definitions vary between
+ * RAA versions, so check them against the customer's reports (an empty list reads 0). `waitTime` and
  * `unhandledTime` have no standard column and are empty (0) unless mapped.
  *
  * @since 0.1.0 @category models
@@ -213,10 +213,16 @@ export const AggregateMeasures = Schema.Struct({
   talkTime: Schema.optionalWith(Columns, { default: () => ["ENGAGE_TIME"] }),
   holdTime: Schema.optionalWith(Columns, { default: () => ["HOLD_TIME"] }),
   afterCallWorkTime: Schema.optionalWith(Columns, { default: () => ["WRAP_TIME"] }),
-  /** abandons within RAA's short-abandon threshold (a subset of `abandoned`) */
-  shortAbandoned: Schema.optionalWith(Columns, { default: () => ["ABANDONED_SHORT"] }),
-  /** visits that left the queue without an agent and without hanging up (overflow, routed elsewhere) */
-  breakout: Schema.optionalWith(Columns, { default: () => ["CLEARED", "ROUTED_OTHER"] }),
+  /**
+   * abandons within RAA's short-abandon threshold (a subset of `abandoned`); when not set,
+   * `ABANDONED_SHORT` if the view has it (`defaultOptionalMeasures`)
+   */
+  shortAbandoned: Schema.optional(Columns),
+  /**
+   * visits that left the queue without an agent and without hanging up (overflow, routed
+   * elsewhere); when not set, those of `CLEARED` and `ROUTED_OTHER` the view has
+   */
+  breakout: Schema.optional(Columns),
   /** seconds waited by all visits (answered, abandoned, broken out) */
   waitTime: Schema.optionalWith(Columns, { default: () => [] }),
   /** seconds waited by visits that were not handled (abandoned, broken out) */
@@ -224,6 +230,18 @@ export const AggregateMeasures = Schema.Struct({
 })
 /** @since 0.1.0 @category models */
 export type AggregateMeasures = typeof AggregateMeasures.Type
+
+/**
+ * The columns read for the measures a site may leave unset because not every RAA version has
+ * them: each is read where the view has it, and 0 where it has none. A list set in the config
+ * is read as it is (a missing column is an error).
+ *
+ * @since 0.2.0 @category constants
+ */
+export const defaultOptionalMeasures = {
+  shortAbandoned: ["ABANDONED_SHORT"],
+  breakout: ["CLEARED", "ROUTED_OTHER"]
+} as const
 
 /**
  * Where contacts come from:

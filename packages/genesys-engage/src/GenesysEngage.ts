@@ -30,7 +30,15 @@ import type { GenesysConfigEncoded } from "./GenesysConfig.js"
 import { GenesysConfig } from "./GenesysConfig.js"
 import type { Db } from "./internal/db.js"
 import { open } from "./internal/db.js"
-import { readAggregates, readContactFacts, readStates, requiredColumns, table } from "./internal/read.js"
+import { defaultOptionalMeasures } from "./GenesysConfig.js"
+import {
+  readAggregates,
+  readContactFacts,
+  readStates,
+  requiredColumns,
+  table,
+  withOptionalMeasures
+} from "./internal/read.js"
 
 /** The connector key. @since 0.1.0 @category constants */
 export const key = "genesys-engage"
@@ -87,8 +95,9 @@ const pull = (config: GenesysConfig, window: Connector.Window): Stream.Stream<Do
     if (to <= from) return Stream.empty
     const db = yield* open(config)
     const now = yield* Clock.currentTimeMillis
+    const effective = yield* withOptionalMeasures(db, config)
     return Stream.fromIterable(slices(from, to, config.sliceHours)).pipe(
-      Stream.mapEffect((s) => readSlice(db, config, s.from, s.to, now))
+      Stream.mapEffect((s) => readSlice(db, effective, s.from, s.to, now))
     )
   }))
 
@@ -206,6 +215,23 @@ const checkMedia = (db: Db, config: GenesysConfig) =>
     return items
   }).pipe(Effect.catchAll((e) => Effect.succeed([{ name: "media codes", ok: false, detail: e.message }])))
 
+/** Which of the optional RAA columns the view has (those left unset in the config). */
+const checkOptionalMeasures = (db: Db, config: GenesysConfig) =>
+  Effect.map(withOptionalMeasures(db, config), (effective): Connector.CheckItem => {
+    const m = effective.contacts.measures
+    const say = (what: string, columns: ReadonlyArray<string> | undefined, defaults: ReadonlyArray<string>) =>
+      columns !== undefined && columns.length > 0
+        ? `${what} from ${columns.join(" + ")}`
+        : `${what} read 0 (${table(config, "AG2_QUEUE_SUBHR")} has no ${defaults.join(" or ")}; map the site's column in contacts.measures)`
+    return {
+      name: "short abandons and breakouts",
+      ok: true,
+      detail: `${say("short abandons", m.shortAbandoned, defaultOptionalMeasures.shortAbandoned)}; ${
+        say("breakouts", m.breakout, defaultOptionalMeasures.breakout)
+      }`
+    }
+  }).pipe(Effect.catchAll((e) => Effect.succeed({ name: "short abandons and breakouts", ok: false, detail: e.message })))
+
 const checkReadOnly = (db: Db, config: GenesysConfig, tables: ReadonlyArray<string>) =>
   Effect.gen(function*() {
     if (db.dialect !== "pg") {
@@ -252,6 +278,7 @@ export const check = (config: GenesysConfig): Effect.Effect<Connector.CheckRepor
       items.push(item)
     }
     if (tablesOk) items.push(...(yield* checkMedia(db, config)))
+    if (tablesOk && config.contacts.source === "aggregates") items.push(yield* checkOptionalMeasures(db, config))
     items.push(yield* checkReadOnly(db, config, required.map(([t]) => table(config, t))))
     return { ok: items.every((i) => i.ok), items }
   }))

@@ -21,7 +21,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import * as path from "node:path"
-import { GenesysConfig } from "../src/GenesysConfig.js"
+import * as GenesysConfig from "../src/GenesysConfig.js"
 import type { GenesysConfigEncoded } from "../src/GenesysConfig.js"
 import * as GenesysEngage from "../src/GenesysEngage.js"
 import * as GenesysSimulator from "../src/GenesysSimulator.js"
@@ -45,7 +45,7 @@ const simulated = (options: GenesysSimulator.Options = {}) =>
     return { sim, filename, writer }
   })
 
-const pullAll = (config: GenesysConfig, window: Connector.Window = whole) =>
+const pullAll = (config: GenesysConfig.GenesysConfig, window: Connector.Window = whole) =>
   Effect.map(Stream.runCollect(GenesysEngage.connector.pull!(config, window)), Chunk.toArray)
 
 const merged = (batches: ReadonlyArray<Domain.Batch>) => ({
@@ -56,7 +56,7 @@ const merged = (batches: ReadonlyArray<Domain.Batch>) => ({
 
 describe("GenesysConfig", () => {
   it("decodes with defaults, refuses what can't work, never shows the password", () => {
-    const c = Schema.decodeUnknownSync(GenesysConfig)({
+    const c = Schema.decodeUnknownSync(GenesysConfig.GenesysConfig)({
       driver: "pg",
       connection: { host: "gim.example", database: "gim_etl", user: "wfm_reader", password: "s3cret" }
     })
@@ -70,12 +70,14 @@ describe("GenesysConfig", () => {
       [c.contacts.maxContactSpanHours, c.contacts.shortAbandonSeconds, c.contacts.abandonedResults, c.contacts.consultRoles],
       [4, 10, ["ABANDONED"], ["ReceivedConsult"]]
     )
-    assert.deepStrictEqual(
-      [c.contacts.measures.shortAbandoned, c.contacts.measures.breakout],
-      [["ABANDONED_SHORT"], ["CLEARED", "ROUTED_OTHER"]]
-    )
+    // unset: read from these columns where the view has them
+    assert.deepStrictEqual([c.contacts.measures.shortAbandoned, c.contacts.measures.breakout], [undefined, undefined])
+    assert.deepStrictEqual(GenesysConfig.defaultOptionalMeasures, {
+      shortAbandoned: ["ABANDONED_SHORT"],
+      breakout: ["CLEARED", "ROUTED_OTHER"]
+    })
 
-    const bad = (input: unknown) => Either.getLeft(Schema.decodeUnknownEither(GenesysConfig)(input))
+    const bad = (input: unknown) => Either.getLeft(Schema.decodeUnknownEither(GenesysConfig.GenesysConfig)(input))
     const noFile = bad({ driver: "sqlite", connection: { host: "h", database: "d", user: "u", password: "p" } })
     assert.match(String(noFile._tag === "Some" ? noFile.value.message : ""), /sqlite driver needs connection.filename/)
     const injected = bad({ driver: "sqlite", connection: { filename: "x" }, schema: "gim; drop table x" })
@@ -391,6 +393,37 @@ describe("malformed rows fail the read with InvalidData naming the row", () => {
       { contacts: { source: "facts" } },
       /INTERACTION_RESOURCE_FACT INTERACTION_RESOURCE_ID=\d+ .*TALK_DURATION is "n\/a", not a whole number/
     ))
+})
+
+describe("the optional RAA columns", () => {
+  it.scoped("short abandons and breakouts come from the columns the view has; an explicit list must exist", () =>
+    Effect.gen(function*() {
+      const { filename, writer } = yield* simulated()
+      const config = sqliteConfig(filename, { agentStatuses: { enabled: false } })
+      const sum = (b: ReadonlyArray<Domain.Batch>, k: "shortAbandoned" | "breakout") =>
+        merged(b).aggregates.reduce((n, a) => n + a[k], 0)
+      const visits = scenario.contacts.flatMap((c) => c.visits)
+      const before = yield* pullAll(config)
+      assert.strictEqual(sum(before, "shortAbandoned"), visits.filter((v) => v.shortAbandoned).length)
+      assert.strictEqual(sum(before, "breakout"), visits.filter((v) => v.outcome === "breakout").length)
+      // an RAA version without ABANDONED_SHORT and CLEARED
+      yield* writer.unsafe(`ALTER TABLE ag2_queue_subhr DROP COLUMN abandoned_short`)
+      yield* writer.unsafe(`ALTER TABLE ag2_queue_subhr DROP COLUMN cleared`)
+      const after = yield* pullAll(config)
+      assert.strictEqual(sum(after, "shortAbandoned"), 0)
+      const overflows = scenario.contacts.filter((c) => c.visits.some((v, i) => v.outcome === "breakout" && c.visits[i + 1] !== undefined)).length
+      assert.isAbove(overflows, 0)
+      assert.strictEqual(sum(after, "breakout"), visits.filter((v) => v.outcome === "breakout").length - overflows)
+      const report = yield* GenesysEngage.check(config)
+      assert.isTrue(report.ok)
+      assert.match(
+        report.items.find((i) => i.name === "short abandons and breakouts")!.detail,
+        /short abandons read 0 \(AG2_QUEUE_SUBHR has no ABANDONED_SHORT; .*\); breakouts from ROUTED_OTHER/
+      )
+      const explicit = yield* Effect.flip(pullAll(sqliteConfig(filename, { contacts: { measures: { shortAbandoned: ["ABANDONED_SHORT"] } } })))
+      assert.strictEqual(explicit._tag, "InvalidData")
+      assert.match(explicit.message, /a column is missing: .*ABANDONED_SHORT/i)
+    }))
 })
 
 describe("missing tables and columns", () => {

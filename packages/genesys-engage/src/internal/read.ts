@@ -12,6 +12,7 @@ import { Connector } from "@acd-bridge/core"
 import type { Domain } from "@acd-bridge/core"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
+import { defaultOptionalMeasures } from "../GenesysConfig.js"
 import type { GenesysConfig, TableName } from "../GenesysConfig.js"
 import type { Db, Row } from "./db.js"
 
@@ -86,7 +87,7 @@ export const aggregatesQuery = (config: GenesysConfig) => {
   const m = config.contacts.measures
   const sum = (columns: ReadonlyArray<string>) =>
     columns.length === 0 ? "0" : `SUM(${columns.map((c) => `COALESCE(q.${c}, 0)`).join(" + ")})`
-  const allColumns = Array.from(new Set(measureNames.flatMap((k) => m[k])))
+  const allColumns = Array.from(new Set(measureNames.flatMap((k) => m[k] ?? [])))
   const negative = allColumns.length === 0
     ? "0"
     : `SUM(CASE WHEN ${allColumns.map((c) => `q.${c} < 0`).join(" OR ")} THEN 1 ELSE 0 END)`
@@ -101,7 +102,7 @@ export const aggregatesQuery = (config: GenesysConfig) => {
   ]
   const text = `SELECT q.DATE_TIME_KEY AS interval_key, q.RESOURCE_KEY AS resource_key, r.RESOURCE_NAME AS queue_name,
   m.MEDIA_NAME_CODE AS media_code, COUNT(*) AS row_count, ${negative} AS negative_values,
-  ${measureNames.map((k) => `${sum(m[k])} AS m_${k.toLowerCase()}`).join(",\n  ")}
+  ${measureNames.map((k) => `${sum(m[k] ?? [])} AS m_${k.toLowerCase()}`).join(",\n  ")}
 FROM ${tables[0]} q
 JOIN ${tables[1]} m ON m.MEDIA_TYPE_KEY = q.MEDIA_TYPE_KEY
 LEFT JOIN ${tables[2]} r ON r.RESOURCE_KEY = q.RESOURCE_KEY${
@@ -119,6 +120,37 @@ ORDER BY q.DATE_TIME_KEY, r.RESOURCE_NAME, m.MEDIA_NAME_CODE`
     params: (fromS: number, toS: number): ReadonlyArray<unknown> => [fromS, toS, ...media, ...types, ...queues]
   }
 }
+
+/**
+ * The config with the optional aggregate measures left unset (`defaultOptionalMeasures`)
+ * resolved to the columns the view has: each is probed with a SELECT that reads no row.
+ *
+ * @internal
+ */
+export const withOptionalMeasures = (
+  db: Db,
+  config: GenesysConfig
+): Effect.Effect<GenesysConfig, Connector.ConnectorError> =>
+  Effect.gen(function*() {
+    const m = config.contacts.measures
+    if (config.contacts.source !== "aggregates" || (m.shortAbandoned !== undefined && m.breakout !== undefined)) {
+      return config
+    }
+    const view = table(config, "AG2_QUEUE_SUBHR")
+    const present = (columns: ReadonlyArray<string>) =>
+      Effect.filter(columns, (column) =>
+        db.select(`SELECT ${column} FROM ${view} WHERE 1 = 0`, [], `reading ${view}`, [view]).pipe(
+          Effect.as(true),
+          // a missing column reads 0; a missing view, rejected credentials or a lost connection fail as they are
+          Effect.catchIf(
+            (e) => e._tag === "InvalidData" && e.reason.startsWith("a column is missing"),
+            () => Effect.succeed(false)
+          )
+        ))
+    const shortAbandoned = m.shortAbandoned ?? (yield* present(defaultOptionalMeasures.shortAbandoned))
+    const breakout = m.breakout ?? (yield* present(defaultOptionalMeasures.breakout))
+    return { ...config, contacts: { ...config.contacts, measures: { ...m, shortAbandoned, breakout } } }
+  })
 
 /**
  * Interval aggregates with a `DATE_TIME_KEY` in the window (15-minute keys, so the window's
@@ -606,7 +638,7 @@ export const requiredColumns = (config: GenesysConfig): ReadonlyArray<readonly [
   need("MEDIA_TYPE", "MEDIA_TYPE_KEY", "MEDIA_NAME_CODE")
   if (config.contacts.source === "aggregates") {
     const m = config.contacts.measures
-    need("AG2_QUEUE_SUBHR", "DATE_TIME_KEY", "RESOURCE_KEY", "MEDIA_TYPE_KEY", ...measureNames.flatMap((k) => m[k]))
+    need("AG2_QUEUE_SUBHR", "DATE_TIME_KEY", "RESOURCE_KEY", "MEDIA_TYPE_KEY", ...measureNames.flatMap((k) => m[k] ?? []))
     need("RESOURCE_", "RESOURCE_KEY", "RESOURCE_NAME")
     if (types) {
       need("AG2_QUEUE_SUBHR", "INTERACTION_TYPE_KEY")
