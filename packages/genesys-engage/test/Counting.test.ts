@@ -200,6 +200,25 @@ describe("per-contact facts: each queue visit once, at its queue entry, with its
       }
     }))
 
+  it.scoped("a visit whose agent legs end long after the window counts in it, whole, and in no later window", () =>
+    Effect.gen(function*() {
+      const { filename } = yield* simulated(settled)
+      const contact = scenario.contacts.find((c) => c.visits.length === 1 && c.legs.some((l) => l.talkMs >= HOUR))!
+      const visit = contact.visits[0]!
+      const quarter = Math.floor(visit.enteredAt / QUARTER) * QUARTER
+      const expected = Scenario.visitEvents(contact)[0]!
+      const inWindow = (yield* pull(facts(filename), quarter, quarter + QUARTER)).contacts
+        .filter((e) => DateTime.toEpochMillis(e.timestamp) === visit.enteredAt && e.queueName === visit.queueName)
+      assert.isAbove(visit.end, quarter + QUARTER + HOUR, "its legs end more than an hour after the window")
+      assert.deepStrictEqual(
+        inWindow.map((e) => [e.handled, e.durationMs, e.talkMs, e.holdMs, e.afterCallWorkMs]),
+        [[true, expected.durationMs, expected.talkMs, expected.holdMs, expected.afterCallWorkMs]]
+      )
+      const later = (yield* pull(facts(filename), quarter + QUARTER, visit.end + HOUR)).contacts
+        .filter((e) => e.queueName === visit.queueName && DateTime.toEpochMillis(e.timestamp) <= visit.enteredAt)
+      assert.deepStrictEqual(later, [])
+    }))
+
   it.scoped("a consult adds no offer, no handling and no talk to its visit", () =>
     Effect.gen(function*() {
       const { filename } = yield* simulated(settled)
