@@ -20,7 +20,8 @@
  */
 import { AgentStatuses, ConnectorRegistry, Domain, Engine, Integrations, Intervals, Scheduler } from "@acd-bridge/core"
 import { Five9, Five9Simulator } from "@acd-bridge/five9"
-import { GenesysEngage, GenesysSimulator } from "@acd-bridge/genesys-engage"
+import { GenesysEngage } from "@acd-bridge/genesys-engage"
+import { GenesysSimulator } from "@acd-bridge/genesys-engage/simulator"
 import { Authenticator, HttpAdapter } from "@acd-bridge/http"
 import { SqlStorage } from "@acd-bridge/sql-storage"
 import * as Scenario from "@acd-bridge/testkit/Scenario"

@@ -2,12 +2,14 @@
  * The Genesys Engage connector (on-premise): reads Genesys Info Mart over SQL with read-only
  * SELECTs.
  *
- * - **contacts**: interval aggregates from the RAA view `AG2_QUEUE_SUBHR` (default; several
- *   rows per queue and interval are summed), or one contact event per interaction from the
- *   facts (`INTERACTION_FACT`, `MEDIATION_SEGMENT_FACT`, `INTERACTION_RESOURCE_FACT`);
+ * - **contacts** (the rule of docs/counting.md): interval aggregates from the RAA view
+ *   `AG2_QUEUE_SUBHR` (default; several rows per queue and interval are summed), or one
+ *   contact event per queue visit from the facts (`MEDIATION_SEGMENT_FACT` at its queue entry,
+ *   with its own agent legs from `INTERACTION_RESOURCE_FACT`, read around the window by the
+ *   maximum contact span);
  * - **agent statuses**: `SM_RES_STATE_FACT` with `RESOURCE_`, `RESOURCE_STATE` and the
- *   reasons (`SM_RES_STATE_REASON_FACT`, `RESOURCE_STATE_REASON`); open states (`END_TS`
- *   NULL) have no end;
+ *   reasons (`SM_RES_STATE_REASON_FACT`, `RESOURCE_STATE_REASON`), every state overlapping the
+ *   window whole; open states (`END_TS` NULL) have no end;
  * - `pull(window)` reads the window in slices (`sliceHours`), one batch per slice; the engine
  *   re-imports its look-back window so rows the Info Mart ETL writes late replace what was
  *   read before;
@@ -28,7 +30,15 @@ import type { GenesysConfigEncoded } from "./GenesysConfig.js"
 import { GenesysConfig } from "./GenesysConfig.js"
 import type { Db } from "./internal/db.js"
 import { open } from "./internal/db.js"
-import { readAggregates, readContactFacts, readStates, requiredColumns, table } from "./internal/read.js"
+import { defaultOptionalMeasures } from "./GenesysConfig.js"
+import {
+  readAggregates,
+  readContactFacts,
+  readStates,
+  requiredColumns,
+  table,
+  withOptionalMeasures
+} from "./internal/read.js"
 
 /** The connector key. @since 0.1.0 @category constants */
 export const key = "genesys-engage"
@@ -56,7 +66,9 @@ export const slices = (fromMs: number, toMs: number, sliceHours: number): Array<
 }
 
 /**
- * Reads one slice: contacts (aggregates or facts) and the agent states overlapping it.
+ * Reads one slice: contacts (aggregates or facts) and the agent states overlapping it. `nowMs`
+ * is the present: a state still open is known to run until then, so it overlaps a slice that
+ * starts before it, not one in the future.
  *
  * @since 0.1.0 @category reading
  */
@@ -64,12 +76,15 @@ export const readSlice = (
   db: Db,
   config: GenesysConfig,
   fromMs: number,
-  toMs: number
+  toMs: number,
+  nowMs: number
 ): Effect.Effect<Domain.Batch, Connector.ConnectorError> =>
   Effect.gen(function*() {
     const aggregates = config.contacts.source === "aggregates" ? yield* readAggregates(db, config, fromMs, toMs) : []
     const contacts = config.contacts.source === "facts" ? yield* readContactFacts(db, config, fromMs, toMs) : []
-    const statuses = config.agentStatuses.enabled ? yield* readStates(db, config, fromMs, toMs) : []
+    const statuses = config.agentStatuses.enabled
+      ? yield* readStates(db, config, fromMs, toMs, fromMs < nowMs)
+      : []
     return { contacts, aggregates, statuses }
   })
 
@@ -79,8 +94,10 @@ const pull = (config: GenesysConfig, window: Connector.Window): Stream.Stream<Do
     const to = window.to.epochMillis
     if (to <= from) return Stream.empty
     const db = yield* open(config)
+    const now = yield* Clock.currentTimeMillis
+    const effective = yield* withOptionalMeasures(db, config)
     return Stream.fromIterable(slices(from, to, config.sliceHours)).pipe(
-      Stream.mapEffect((s) => readSlice(db, config, s.from, s.to))
+      Stream.mapEffect((s) => readSlice(db, effective, s.from, s.to, now))
     )
   }))
 
@@ -114,7 +131,7 @@ export const realtime = (
       const now = yield* Clock.currentTimeMillis
       // overlap the previous poll by one period: a state that closed just before it is caught
       const from = since === undefined ? now - QUARTER_MS : Math.max(now - maxBackMs, since - pollMs)
-      const statuses = yield* readStates(db, config, from, now + 1000)
+      const statuses = yield* readStates(db, config, from, now + 1000, true)
       since = now
       return { contacts: [], aggregates: [], statuses, position: now } satisfies PositionedBatch
     })
@@ -198,6 +215,23 @@ const checkMedia = (db: Db, config: GenesysConfig) =>
     return items
   }).pipe(Effect.catchAll((e) => Effect.succeed([{ name: "media codes", ok: false, detail: e.message }])))
 
+/** Which of the optional RAA columns the view has (those left unset in the config). */
+const checkOptionalMeasures = (db: Db, config: GenesysConfig) =>
+  Effect.map(withOptionalMeasures(db, config), (effective): Connector.CheckItem => {
+    const m = effective.contacts.measures
+    const say = (what: string, columns: ReadonlyArray<string> | undefined, defaults: ReadonlyArray<string>) =>
+      columns !== undefined && columns.length > 0
+        ? `${what} from ${columns.join(" + ")}`
+        : `${what} read 0 (${table(config, "AG2_QUEUE_SUBHR")} has no ${defaults.join(" or ")}; map the site's column in contacts.measures)`
+    return {
+      name: "short abandons and breakouts",
+      ok: true,
+      detail: `${say("short abandons", m.shortAbandoned, defaultOptionalMeasures.shortAbandoned)}; ${
+        say("breakouts", m.breakout, defaultOptionalMeasures.breakout)
+      }`
+    }
+  }).pipe(Effect.catchAll((e) => Effect.succeed({ name: "short abandons and breakouts", ok: false, detail: e.message })))
+
 const checkReadOnly = (db: Db, config: GenesysConfig, tables: ReadonlyArray<string>) =>
   Effect.gen(function*() {
     if (db.dialect !== "pg") {
@@ -244,6 +278,7 @@ export const check = (config: GenesysConfig): Effect.Effect<Connector.CheckRepor
       items.push(item)
     }
     if (tablesOk) items.push(...(yield* checkMedia(db, config)))
+    if (tablesOk && config.contacts.source === "aggregates") items.push(yield* checkOptionalMeasures(db, config))
     items.push(yield* checkReadOnly(db, config, required.map(([t]) => table(config, t))))
     return { ok: items.every((i) => i.ok), items }
   }))

@@ -6,8 +6,11 @@
  *   credentials, malformed rows, and transient trouble (the role's connection limit set to 0,
  *   so the server refuses the next session as it does when it is full).
  *
- * The clock stands on a Monday morning in Berlin with agents at work (so realtime has states
- * to report); the windows are closed hours before it, and the DST day is the Sunday before.
+ * The scenario has every counting feature (IVR, transfers between queues, breakouts, short
+ * abandons, consults, long calls, LoggedOut weekends, ETL delays, late corrections). The clock
+ * stands on a Monday morning in Berlin with agents at work (so realtime has states to report);
+ * the windows are closed hours before it, and the DST day is the Sunday before. The "splits at
+ * any instant" case also cuts inside the window's long calls and between transfers' visits.
  */
 import { ConnectorSuite, Scenario } from "@acd-bridge/testkit"
 import * as SqlClient from "@effect/sql/SqlClient"
@@ -28,6 +31,7 @@ import * as GenesysSimulator from "../src/GenesysSimulator.js"
 import { pgAdmin, pgConnection, pgUrl, queues } from "./fixtures.js"
 
 const scenario = Scenario.generate({
+  ...Scenario.allFeatures,
   seed: 5,
   from: "2026-03-27T23:00:00Z",
   to: "2026-03-31T22:00:00Z",
@@ -37,8 +41,22 @@ const scenario = Scenario.generate({
 })
 const now = Date.parse("2026-03-30T10:30:00Z")
 const windows = [{ from: "2026-03-30T05:00:00Z", to: "2026-03-30T10:00:00Z" }]
-const emptyWindow = { from: "2026-03-30T00:00:00Z", to: "2026-03-30T04:00:00Z" }
+/** before the scenario: agents are logged out at night, a LoggedOut state is data too */
+const emptyWindow = { from: "2026-03-26T00:00:00Z", to: "2026-03-27T00:00:00Z" }
 const dstWindow = { from: "2026-03-28T23:00:00Z", to: "2026-03-29T22:00:00Z" }
+const inWindow = (t: number) => t > Date.parse(windows[0]!.from) && t < Date.parse(windows[0]!.to)
+/** cuts inside long calls and between the visits of a transfer, within the window */
+const splits = {
+  cuts: [
+    ...scenario.contacts.flatMap((c) => c.visits)
+      .filter((v) => v.legs.some((l) => l.talkMs >= 30 * 60_000) && inWindow(v.enteredAt))
+      .slice(0, 3)
+      .map((v) => [v.enteredAt + 1000, Math.min(v.end, Date.parse(windows[0]!.to)) - 60_000]),
+    ...scenario.contacts.filter((c) => c.visits.length > 1 && inWindow(c.visits[1]!.enteredAt))
+      .slice(0, 3)
+      .map((c) => [c.visits[1]!.enteredAt - 1000, c.visits[1]!.enteredAt])
+  ]
+}
 
 /** A writer on the simulator's database, for the fault switches. */
 class Writer extends Context.Tag("test/GimWriter")<Writer, SqlClient.SqlClient>() {}
@@ -76,7 +94,11 @@ const sqliteLayer = (filename: string) =>
 
 for (const source of ["aggregates", "facts"] as const) {
   const filename = path.join(dir, `gim-${source}.sqlite`)
-  const config: GenesysConfigEncoded = { driver: "sqlite", connection: { filename }, contacts: { source } }
+  const config: GenesysConfigEncoded = {
+    driver: "sqlite",
+    connection: { filename },
+    contacts: source === "facts" ? { source, shortAbandonSeconds: Scenario.allFeatures.shortAbandonSeconds } : { source }
+  }
   ConnectorSuite.suite(`genesys-engage, SQLite, ${source}`, {
     connector: GenesysEngage.connector,
     config,
@@ -86,6 +108,7 @@ for (const source of ["aggregates", "facts"] as const) {
     emptyWindow,
     dstWindow,
     now,
+    splits,
     malformed: source === "aggregates"
       ? offGridRow("ag2_queue_subhr")
       : Effect.flatMap(Writer, (sql) =>
@@ -162,6 +185,7 @@ ConnectorSuite.suite("genesys-engage, PostgreSQL", {
   emptyWindow,
   dstWindow,
   now,
+  splits,
   malformed: offGridRow("gim.ag2_queue_subhr"),
   transient: pgAdmin([`ALTER ROLE ${reader.name} CONNECTION LIMIT 0`]).pipe(Effect.orDie),
   realtime: { elements: 3, tick: "10 seconds" }

@@ -1,8 +1,9 @@
 /**
  * A host pays in memory for every database client the package loads, so a connection must
- * load its own driver only. A fresh child process imports `@acd-bridge/genesys-engage`, reads
- * the simulated Info Mart and reports which packages it loaded; a client imported at the top
- * of any module (the connector's or the simulator's) would show up for every connection.
+ * load its own driver only, and no test-only code: the simulator lives on the `./simulator`
+ * subpath. A fresh child process imports `@acd-bridge/genesys-engage`, reads the simulated Info
+ * Mart and reports which packages and which of the package's modules it loaded; a client
+ * imported at the top of any module would show up for every connection.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Scenario } from "@acd-bridge/testkit"
@@ -12,7 +13,7 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import type { GenesysConfigEncoded } from "../src/GenesysConfig.js"
 import * as GenesysSimulator from "../src/GenesysSimulator.js"
-import { freshPgDatabase, oneDay, pgConnection, tempDir } from "./fixtures.js"
+import { freshPgDatabase, oneDay, pgConnection, tempDir, visitCount } from "./fixtures.js"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const childScript = path.join(here, "fixtures", "drivers-child.ts")
@@ -25,6 +26,8 @@ interface Report {
   readonly offered: number
   readonly statuses: number
   readonly packages: ReadonlyArray<string>
+  /** the package's own modules loaded, e.g. `src/GenesysEngage.ts` */
+  readonly files: ReadonlyArray<string>
 }
 
 /** Pulls the scenario's day in a fresh process and returns what it read and loaded. */
@@ -65,6 +68,10 @@ const assertLoaded = (report: Report, driver: keyof typeof driverPackages) => {
   // testkit is an optional peer dependency: the connector must run without it
   assert.include(report.packages, "@acd-bridge/genesys-engage")
   assert.notInclude(report.packages, "@acd-bridge/testkit", "the connector must not load the optional @acd-bridge/testkit")
+  // the simulator is test-only, on the ./simulator subpath: the main entry never loads it
+  assert.include(report.files, "src/GenesysEngage.ts")
+  const simulator = report.files.filter((f) => /GenesysSimulator|simulator/.test(f))
+  assert.deepStrictEqual(simulator, [], "import \"@acd-bridge/genesys-engage\" loads no simulator code")
 }
 
 describe("a connection loads its own driver only", () => {
@@ -75,7 +82,7 @@ describe("a connection loads its own driver only", () => {
       yield* sim.tick(scenario.to + 2 * HOUR)
       const report = yield* pullInChild({ driver: "sqlite", connection: { filename } })
       // it read the day for real
-      assert.strictEqual(report.offered, scenario.contacts.length)
+      assert.strictEqual(report.offered, visitCount(scenario))
       assert.isAbove(report.statuses, 0)
       assertLoaded(report, "sqlite")
     }))
@@ -86,7 +93,7 @@ describe("a connection loads its own driver only", () => {
       const sim = yield* GenesysSimulator.makePg(db.url, scenario, { schema: "gim" })
       yield* sim.tick(scenario.to + 2 * HOUR)
       const report = yield* pullInChild({ driver: "pg", schema: "gim", connection: pgConnection(db.url) })
-      assert.strictEqual(report.offered, scenario.contacts.length)
+      assert.strictEqual(report.offered, visitCount(scenario))
       assert.isAbove(report.statuses, 0)
       assertLoaded(report, "pg")
     }))

@@ -56,10 +56,13 @@ const sources: ReadonlyArray<{ name: string; contacts: NonNullable<GenesysConfig
     name: "AG2_QUEUE_SUBHR aggregates",
     contacts: {
       source: "aggregates",
-      measures: { waitTime: ["ACCEPTED_TIME", "ABANDONED_TIME"], unhandledTime: ["ABANDONED_TIME"] }
+      measures: {
+        waitTime: ["ACCEPTED_TIME", "ABANDONED_TIME", "CLEARED_TIME", "ROUTED_OTHER_TIME"],
+        unhandledTime: ["ABANDONED_TIME", "CLEARED_TIME", "ROUTED_OTHER_TIME"]
+      }
     }
   },
-  { name: "per-contact facts", contacts: { source: "facts" } }
+  { name: "per-contact facts", contacts: { source: "facts", shortAbandonSeconds: dstWeek.shortAbandonSeconds } }
 ]
 
 const byKey = (rows: ReadonlyArray<Comparable>) => new Map(rows.map((r) => [r.key, r]))
@@ -156,8 +159,8 @@ const weekArrives = (
           assert.isTrue(rows60.some((r) => r.start.startsWith("2026-03-30T") && r.start.endsWith("+02:00")))
           assert.isTrue(rows60.every((r) => /T\d\d:00:00/.test(r.start)), "hours start on the local hour")
 
-          // agent segments: Info Mart's merged states, overlaps trimmed, no open state left
-          const expectedSegments = Scenario.expectedSegments(scenario, { activityOf: GenesysSimulator.activityOf, mergeAdjacent: true })
+          // agent segments: Info Mart's merged states, overlaps trimmed, only the last LoggedOut ones open
+          const expectedSegments = Scenario.expectedSegments(scenario, GenesysSimulator.segmentOptions)
           const segments = yield* harness.segments(scenario)
           assert.strictEqual(segments.length, expectedSegments.length)
           assert.deepStrictEqual(segments, expectedSegments)

@@ -21,28 +21,31 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import * as path from "node:path"
-import { GenesysConfig } from "../src/GenesysConfig.js"
+import * as GenesysConfig from "../src/GenesysConfig.js"
 import type { GenesysConfigEncoded } from "../src/GenesysConfig.js"
 import * as GenesysEngage from "../src/GenesysEngage.js"
 import * as GenesysSimulator from "../src/GenesysSimulator.js"
-import { oneDay, sqliteConfig, tempDir } from "./fixtures.js"
+import { oneDay, settledAt, sqliteConfig, tempDir, visitCount } from "./fixtures.js"
 
 const scenario = Scenario.generate(oneDay)
 const HOUR = 3_600_000
-const whole = { from: DateTime.unsafeMake(scenario.from), to: DateTime.unsafeMake(scenario.to) }
+const settled = settledAt(scenario)
+/** the day and the span its last contacts reach into */
+const whole = { from: DateTime.unsafeMake(scenario.from), to: DateTime.unsafeMake(scenario.to + scenario.maxContactSpanMs) }
 
-/** A simulator in a temp SQLite file, ETL run past the end of the day; plus a writer client. */
+/** A simulator in a temp SQLite file, ETL run when all is written (the clock there); plus a writer client. */
 const simulated = (options: GenesysSimulator.Options = {}) =>
   Effect.gen(function*() {
     const dir = yield* tempDir
     const filename = path.join(dir, "gim.sqlite")
     const sim = yield* GenesysSimulator.makeSqlite(filename, scenario, options)
-    yield* sim.tick(scenario.to + 2 * HOUR)
+    yield* sim.tick(settled)
+    yield* TestClock.setTime(settled)
     const writer = Context.get(yield* Layer.build(SqliteClient.layer({ filename })), SqlClient.SqlClient)
     return { sim, filename, writer }
   })
 
-const pullAll = (config: GenesysConfig, window: Connector.Window = whole) =>
+const pullAll = (config: GenesysConfig.GenesysConfig, window: Connector.Window = whole) =>
   Effect.map(Stream.runCollect(GenesysEngage.connector.pull!(config, window)), Chunk.toArray)
 
 const merged = (batches: ReadonlyArray<Domain.Batch>) => ({
@@ -53,7 +56,7 @@ const merged = (batches: ReadonlyArray<Domain.Batch>) => ({
 
 describe("GenesysConfig", () => {
   it("decodes with defaults, refuses what can't work, never shows the password", () => {
-    const c = Schema.decodeUnknownSync(GenesysConfig)({
+    const c = Schema.decodeUnknownSync(GenesysConfig.GenesysConfig)({
       driver: "pg",
       connection: { host: "gim.example", database: "gim_etl", user: "wfm_reader", password: "s3cret" }
     })
@@ -63,8 +66,18 @@ describe("GenesysConfig", () => {
     assert.strictEqual(c.agentStatuses.media, "VOICE")
     assert.strictEqual(c.realtime.pollSeconds, 10)
     assert.strictEqual(c.channels["VOICE"], "calls")
+    assert.deepStrictEqual(
+      [c.contacts.maxContactSpanHours, c.contacts.shortAbandonSeconds, c.contacts.abandonedResults, c.contacts.consultRoles],
+      [4, 10, ["ABANDONED"], ["ReceivedConsult"]]
+    )
+    // unset: read from these columns where the view has them
+    assert.deepStrictEqual([c.contacts.measures.shortAbandoned, c.contacts.measures.breakout], [undefined, undefined])
+    assert.deepStrictEqual(GenesysConfig.defaultOptionalMeasures, {
+      shortAbandoned: ["ABANDONED_SHORT"],
+      breakout: ["CLEARED", "ROUTED_OTHER"]
+    })
 
-    const bad = (input: unknown) => Either.getLeft(Schema.decodeUnknownEither(GenesysConfig)(input))
+    const bad = (input: unknown) => Either.getLeft(Schema.decodeUnknownEither(GenesysConfig.GenesysConfig)(input))
     const noFile = bad({ driver: "sqlite", connection: { host: "h", database: "d", user: "u", password: "p" } })
     assert.match(String(noFile._tag === "Some" ? noFile.value.message : ""), /sqlite driver needs connection.filename/)
     const injected = bad({ driver: "sqlite", connection: { filename: "x" }, schema: "gim; drop table x" })
@@ -83,6 +96,40 @@ describe("GenesysConfig", () => {
     }))
     assert.notInclude(shown, "s3cret")
     assert.include(shown, "<redacted>")
+  })
+
+  it("refuses bad values when the config is decoded, naming the field (and the allowed values); a bad URL without showing it", () => {
+    const registered = ConnectorRegistry.register(GenesysEngage.connector, Context.empty())
+    const refused = (config: unknown) => {
+      const result = registered.configure(config)
+      assert.isTrue(Either.isLeft(result), `accepted: ${JSON.stringify(config)}`)
+      const error = Either.getLeft(result).pipe((o) => (o._tag === "Some" ? o.value : undefined))!
+      return { field: error.field, reason: error.reason, message: error.message }
+    }
+    const server = { host: "gim.example", database: "gim_etl", user: "wfm", password: "p" }
+    const cases: ReadonlyArray<readonly [unknown, string, RegExp]> = [
+      [{ driver: "mssql", connection: { filename: "x" } }, "driver", /must be one of "pg", "sqlite" \(got "mssql"\)/],
+      [{ driver: "pg", connection: { ...server, host: "https://gim.example" } }, "connection.host", /a host name or IP address/],
+      [{ driver: "pg", connection: { ...server, port: 70000 } }, "connection.port", /between 1 and 65535/],
+      [{ driver: "pg", connection: { url: "mysql://wfm:s3cretpw@gim/gim_etl" } }, "connection.url", /not a valid secret/],
+      [{ driver: "pg", connection: { url: "postgres://wfm:s3cretpw@/gim_etl" } }, "connection.url", /not a valid secret/],
+      [{ driver: "pg", connection: { url: "postgres://wfm:s3cretpw@gim/gim_etl", host: "gim" } }, "connection.host", /not both/],
+      [{ driver: "pg", connection: { host: "gim", user: "wfm", password: "p" } }, "connection.database", /needs database/],
+      [{ driver: "sqlite", connection: { filename: "x", user: "wfm" } }, "connection.user", /filename only/],
+      [{ driver: "sqlite", connection: { filename: "x" }, contacts: { source: "fact" } }, "contacts.source", /"aggregates", "facts", "none"/],
+      [{ driver: "sqlite", connection: { filename: "x" }, contacts: { maxContactSpanHours: 0 } }, "contacts.maxContactSpanHours", /between 0.25 and 72/],
+      [{ driver: "sqlite", connection: { filename: "x" }, contacts: { shortAbandonSeconds: -1 } }, "contacts.shortAbandonSeconds", /between 0 and 3600/],
+      [{ driver: "sqlite", connection: { filename: "x" }, contacts: { measures: { breakout: ["CLEARED;"] } } }, "contacts.measures.breakout.0", /not a plain SQL name/],
+      [{ driver: "sqlite", connection: { filename: "x" }, agentStatuses: { activityFrom: "STATE" } }, "agentStatuses.activityFrom", /"STATE_NAME", "STATE_NAME_CODE"/],
+      [{ driver: "sqlite", connection: { filename: "x" }, channels: { VOICE: "phone" } }, "channels.VOICE", /"calls", "chats"/]
+    ]
+    for (const [config, field, reason] of cases) {
+      const error = refused(config)
+      assert.strictEqual(error.field, field, JSON.stringify(config))
+      assert.match(error.reason, reason, JSON.stringify(config))
+      assert.notInclude(error.message, "s3cretpw")
+    }
+    assert.isTrue(Either.isRight(registered.configure({ driver: "pg", connection: { url: "postgresql://wfm:s3cretpw@gim:5433/gim_etl" } })))
   })
 
   it("slices a window at quarter-hours, one slice per sliceHours", () => {
@@ -106,7 +153,7 @@ describe("pull", () => {
     Effect.gen(function*() {
       const { filename, sim } = yield* simulated({ splits: 4 })
       const batches = yield* pullAll(sqliteConfig(filename, { sliceHours: 6 }))
-      assert.strictEqual(batches.length, 4, "one batch per 6-hour slice")
+      assert.strictEqual(batches.length, 5, "one batch per 6-hour slice of the day and its 4-hour span")
       const { aggregates, contacts } = merged(batches)
       assert.strictEqual(contacts.length, 0)
       const keys = aggregates.map((a) => `${a.queueIdentifier}|${a.channel}|${DateTime.toEpochMillis(a.start)}`)
@@ -120,8 +167,8 @@ describe("pull", () => {
         )
         assert.isDefined(a, `${name} ${new Date(e.start).toISOString()}`)
         assert.deepStrictEqual(
-          [a!.lengthMinutes, a!.offered, a!.handled, a!.abandoned, a!.handlingMs, a!.talkMs, a!.holdMs, a!.afterCallWorkMs],
-          [15, e.offered, e.handled, e.abandoned, e.handlingMs, e.talkMs, e.holdMs, e.afterCallWorkMs]
+          [a!.lengthMinutes, a!.offered, a!.handled, a!.abandoned, a!.shortAbandoned, a!.breakout, a!.handlingMs, a!.talkMs, a!.holdMs, a!.afterCallWorkMs],
+          [15, e.offered, e.handled, e.abandoned, e.shortAbandoned, e.breakout, e.handlingMs, e.talkMs, e.holdMs, e.afterCallWorkMs]
         )
         // no standard RAA column: left at 0 unless mapped
         assert.deepStrictEqual([a!.waitMs, a!.unhandledMs], [0, 0])
@@ -136,30 +183,45 @@ describe("pull", () => {
           merged(b).aggregates.reduce((n, a) => n + a.offered, 0) + merged(b).contacts.length)
       const inbound = yield* offered({})
       const all = yield* offered({ contacts: { interactionTypes: [] } })
-      assert.strictEqual(inbound, scenario.contacts.length)
+      assert.strictEqual(inbound, visitCount(scenario))
       assert.isAbove(all, inbound, "without the INTERACTION_TYPE_CODE filter the noise is counted")
-      assert.strictEqual(yield* offered({ contacts: { source: "facts" } }), scenario.contacts.length)
-      assert.isAbove(yield* offered({ contacts: { source: "facts", interactionTypes: [] } }), scenario.contacts.length)
+      assert.strictEqual(yield* offered({ contacts: { source: "facts" } }), visitCount(scenario))
+      assert.isAbove(yield* offered({ contacts: { source: "facts", interactionTypes: [] } }), visitCount(scenario))
     }))
 
-  it.scoped("facts: one contact event per interaction at its arrival, with wait, talk, hold and wrap", () =>
+  it.scoped("facts: one contact event per queue visit at its queue entry, with its wait and its own legs' talk, hold and wrap", () =>
     Effect.gen(function*() {
       const { filename, sim } = yield* simulated()
-      const { aggregates, contacts } = merged(yield* pullAll(sqliteConfig(filename, { contacts: { source: "facts" } })))
+      const config = sqliteConfig(filename, { contacts: { source: "facts", shortAbandonSeconds: oneDay.shortAbandonSeconds } })
+      const { aggregates, contacts } = merged(yield* pullAll(config))
       assert.strictEqual(aggregates.length, 0)
-      const expected = scenario.contacts.map((c) => Scenario.contactEvent(c))
-      const key = (e: Domain.ContactEvent) => `${DateTime.toEpochMillis(e.timestamp)}|${e.queueName}|${e.durationMs}|${e.waitMs}`
+      const expected = scenario.contacts.flatMap((c) => Scenario.visitEvents(c))
+      const key = (e: Domain.ContactEvent) =>
+        JSON.stringify([
+          DateTime.toEpochMillis(e.timestamp),
+          e.queueName,
+          e.handled,
+          e.durationMs,
+          e.talkMs ?? 0,
+          e.holdMs ?? 0,
+          e.afterCallWorkMs ?? 0,
+          e.waitMs,
+          e.abandoned === true,
+          e.shortAbandoned === true,
+          e.breakout === true
+        ])
       assert.deepStrictEqual(
         contacts.map(key).sort(),
         expected.map((e) => key({ ...e, queueName: sim.queueName(e.queueIdentifier) })).sort()
       )
-      const transferred = scenario.contacts.find((c) => c.legs.length === 2)!
-      const event = contacts.find((c) => DateTime.toEpochMillis(c.timestamp) === transferred.arrival)!
+      // an agent-to-agent transfer within a visit: both agents' legs, one offer
+      const transferred = scenario.contacts.find((c) => c.visits.length === 1 && c.legs.filter((l) => l.kind === "agent").length === 2)!
+      const event = contacts.filter((c) => DateTime.toEpochMillis(c.timestamp) === transferred.arrival && c.queueName === transferred.queueName)
       const t = Scenario.totals(transferred)
-      assert.deepStrictEqual([event.talkMs, event.holdMs, event.afterCallWorkMs], [t.talkMs, t.holdMs, t.afterCallWorkMs])
+      assert.deepStrictEqual(event.map((e) => [e.talkMs, e.holdMs, e.afterCallWorkMs]), [[t.talkMs, t.holdMs, t.afterCallWorkMs]])
       const abandoned = contacts.filter((c) => c.abandoned === true)
-      assert.strictEqual(abandoned.length, scenario.contacts.filter((c) => c.abandoned).length)
-      assert.isTrue(abandoned.every((c) => !c.handled && c.durationMs === c.waitMs))
+      assert.strictEqual(abandoned.length, scenario.contacts.flatMap((c) => c.visits).filter((v) => v.outcome === "abandoned").length)
+      assert.isTrue(abandoned.every((c) => !c.handled && c.durationMs === c.waitMs && c.breakout !== true))
     }))
 
   it.scoped("agent states: one media, reasons as STATE:REASON, whole states that overlap the window", () =>
@@ -169,15 +231,21 @@ describe("pull", () => {
       const activities = new Set(statuses.map((s) => s.activityIdentifier))
       assert.deepStrictEqual(
         Array.from(activities).sort(),
-        ["AfterCallWork", "Busy", "NotReady:Break", "NotReady:Lunch", "Ready"]
+        ["AfterCallWork", "Busy", "LoggedOut", "NotReady:Break", "NotReady:Lunch", "Ready"]
       )
-      const expected = Scenario.expectedSegments(scenario, { activityOf: GenesysSimulator.activityOf, mergeAdjacent: true })
-      const got = statuses.map((s) => ({
-        agentIdentifier: s.agentIdentifier,
-        activityIdentifier: s.activityIdentifier,
-        start: DateTime.toEpochMillis(s.start),
-        end: s.end === null ? null : DateTime.toEpochMillis(s.end)
-      })).sort((a, b) => a.agentIdentifier.localeCompare(b.agentIdentifier) || a.start - b.start)
+      const expected = Scenario.expectedSegments(scenario, GenesysSimulator.segmentOptions)
+      // a state that overlaps two slices comes with both: the engine keeps it once
+      const got = Array.from(
+        new Map(statuses.map((s) => {
+          const v = {
+            agentIdentifier: s.agentIdentifier,
+            activityIdentifier: s.activityIdentifier,
+            start: DateTime.toEpochMillis(s.start),
+            end: s.end === null ? null : DateTime.toEpochMillis(s.end)
+          }
+          return [JSON.stringify(v), v] as const
+        })).values()
+      ).sort((a, b) => a.agentIdentifier.localeCompare(b.agentIdentifier) || a.start - b.start)
       assert.deepStrictEqual(got, expected)
 
       // a window in the middle of a lunch returns the lunch whole
@@ -213,6 +281,7 @@ describe("pull", () => {
       const sim = yield* GenesysSimulator.makeSqlite(filename, scenario, { etlLagSeconds: 60 })
       const noon = Date.parse("2026-03-02T11:00:00Z")
       yield* sim.tick(noon)
+      yield* TestClock.setTime(noon)
       const window = { from: DateTime.unsafeMake(scenario.from), to: DateTime.unsafeMake(noon) }
       const early = merged(yield* pullAll(sqliteConfig(filename), window))
       const open = early.statuses.filter((s) => s.end === null)
@@ -221,6 +290,7 @@ describe("pull", () => {
       const talk = (b: { aggregates: ReadonlyArray<Domain.IntervalAggregate> }) =>
         b.aggregates.reduce((n, a) => n + a.talkMs, 0)
       yield* sim.tick(noon + 2 * HOUR)
+      yield* TestClock.setTime(noon + 2 * HOUR)
       const later = merged(yield* pullAll(sqliteConfig(filename), window))
       assert.isAbove(talk(later), talk(early), "talk time of contacts finished later is back-filled")
       const expected = Scenario.expectedIntervals(scenario, { length: 15, to: noon })
@@ -325,6 +395,37 @@ describe("malformed rows fail the read with InvalidData naming the row", () => {
     ))
 })
 
+describe("the optional RAA columns", () => {
+  it.scoped("short abandons and breakouts come from the columns the view has; an explicit list must exist", () =>
+    Effect.gen(function*() {
+      const { filename, writer } = yield* simulated()
+      const config = sqliteConfig(filename, { agentStatuses: { enabled: false } })
+      const sum = (b: ReadonlyArray<Domain.Batch>, k: "shortAbandoned" | "breakout") =>
+        merged(b).aggregates.reduce((n, a) => n + a[k], 0)
+      const visits = scenario.contacts.flatMap((c) => c.visits)
+      const before = yield* pullAll(config)
+      assert.strictEqual(sum(before, "shortAbandoned"), visits.filter((v) => v.shortAbandoned).length)
+      assert.strictEqual(sum(before, "breakout"), visits.filter((v) => v.outcome === "breakout").length)
+      // an RAA version without ABANDONED_SHORT and CLEARED
+      yield* writer.unsafe(`ALTER TABLE ag2_queue_subhr DROP COLUMN abandoned_short`)
+      yield* writer.unsafe(`ALTER TABLE ag2_queue_subhr DROP COLUMN cleared`)
+      const after = yield* pullAll(config)
+      assert.strictEqual(sum(after, "shortAbandoned"), 0)
+      const overflows = scenario.contacts.filter((c) => c.visits.some((v, i) => v.outcome === "breakout" && c.visits[i + 1] !== undefined)).length
+      assert.isAbove(overflows, 0)
+      assert.strictEqual(sum(after, "breakout"), visits.filter((v) => v.outcome === "breakout").length - overflows)
+      const report = yield* GenesysEngage.check(config)
+      assert.isTrue(report.ok)
+      assert.match(
+        report.items.find((i) => i.name === "short abandons and breakouts")!.detail,
+        /short abandons read 0 \(AG2_QUEUE_SUBHR has no ABANDONED_SHORT; .*\); breakouts from ROUTED_OTHER/
+      )
+      const explicit = yield* Effect.flip(pullAll(sqliteConfig(filename, { contacts: { measures: { shortAbandoned: ["ABANDONED_SHORT"] } } })))
+      assert.strictEqual(explicit._tag, "InvalidData")
+      assert.match(explicit.message, /a column is missing: .*ABANDONED_SHORT/i)
+    }))
+})
+
 describe("missing tables and columns", () => {
   it.scoped("pull fails with InvalidData that says what to check", () =>
     Effect.gen(function*() {
@@ -394,7 +495,7 @@ describe("realtime", () => {
       const dir = yield* tempDir
       const filename = path.join(dir, "gim.sqlite")
       const sim = yield* GenesysSimulator.makeSqlite(filename, scenario)
-      const timeline = Scenario.expectedSegments(scenario, { activityOf: GenesysSimulator.activityOf, mergeAdjacent: true })
+      const timeline = Scenario.expectedSegments(scenario, GenesysSimulator.segmentOptions)
       // a state that ends 5 seconds after the first poll, in the late morning
       const ending = timeline.find((s) =>
         s.end !== null && s.end >= Date.parse("2026-03-02T10:00:00Z") && s.end - s.start > 10_000
@@ -447,12 +548,85 @@ describe("GenesysSimulator.runEtl", () => {
       const fiber = yield* Effect.fork(GenesysSimulator.runEtl(sim, 15))
       yield* TestClock.adjust("1 second")
       const first = yield* count
-      const expectedBy = (t: number) => scenario.contacts.filter((c) => c.arrival <= t).length
+      // an interaction shows with its own ETL delay (the scenario's write delay), whole once written
+      const expectedBy = (t: number) =>
+        scenario.contacts.filter((c) => c.start < (t >= c.writtenAt ? t : t - (c.writtenAt - c.completion))).length
       assert.strictEqual(first, expectedBy(at("2026-03-02T09:00:00Z")))
-      yield* TestClock.adjust("3 hours")
-      // the last tick ran at 09:00 + 3 h (a multiple of 15 s)
-      assert.strictEqual(yield* count, expectedBy(at("2026-03-02T12:00:00Z")))
+      yield* TestClock.adjust("1 hour")
+      // the last tick ran at 09:00 + 1 h (a multiple of 15 s)
+      assert.strictEqual(yield* count, expectedBy(at("2026-03-02T10:00:00Z")))
       assert.isAbove(yield* count, first)
       yield* Fiber.interrupt(fiber)
+    }))
+})
+
+describe("GenesysSimulator renders what the source shows at each ETL run", () => {
+  const reader = (filename: string) => Effect.map(Layer.build(SqliteClient.layer({ filename })), (ctx) => Context.get(ctx, SqlClient.SqlClient))
+
+  it.scoped("a late correction rewrites the leg's after-call work in a later ETL run", () =>
+    Effect.gen(function*() {
+      const k = scenario.corrections.find((c) => c.recorded !== c.corrected)!
+      const contact = scenario.contacts.find((c) => c.id === k.contactId)!
+      const leg = contact.visits[k.visit]!.legs[k.leg]!
+      const filename = path.join(yield* tempDir, "gim.sqlite")
+      const sim = yield* GenesysSimulator.makeSqlite(filename, scenario)
+      const sql = yield* reader(filename)
+      const row = Effect.map(
+        sql.unsafe<{ acw: number; created: number; updated: number }>(
+          `SELECT f.after_call_work_duration AS acw, f.create_audit_key AS created, f.update_audit_key AS updated
+           FROM interaction_resource_fact f JOIN resource_ r ON r.resource_key = f.resource_key
+           WHERE r.resource_name = ? AND f.start_ts = ?`,
+          [leg.agentId, leg.start / 1000]
+        ),
+        (rows) => rows.map((r) => ({ acw: Number(r.acw), created: Number(r.created), updated: Number(r.updated) }))
+      )
+      yield* sim.tick(k.at - 1000)
+      const before = yield* row
+      assert.deepStrictEqual(before.map((r) => r.acw), [k.recorded / 1000], "first written as recorded")
+      yield* sim.tick(k.at)
+      const after = yield* row
+      assert.deepStrictEqual(after.map((r) => r.acw), [k.corrected / 1000], "rewritten when the correction is written")
+      assert.isAbove(after[0]!.updated, before[0]!.updated)
+      assert.strictEqual(after[0]!.created, before[0]!.created)
+    }))
+
+  it.scoped("an interaction shows with its own ETL delay, active until it is written", () =>
+    Effect.gen(function*() {
+      const contact = scenario.contacts.find((c) => c.writtenAt - c.completion >= 120_000 && c.completion - c.start >= 120_000)!
+      const delay = contact.writtenAt - contact.completion
+      const filename = path.join(yield* tempDir, "gim.sqlite")
+      const sim = yield* GenesysSimulator.makeSqlite(filename, scenario)
+      const sql = yield* reader(filename)
+      const row = Effect.map(
+        sql.unsafe<{ e: number | null }>(
+          `SELECT end_ts AS e FROM interaction_fact WHERE interaction_type_key = 4 AND start_ts = ? AND target_address = ?`,
+          [contact.start / 1000, contact.queueName]
+        ),
+        (rows) => rows.map((r) => r.e === null ? null : Number(r.e))
+      )
+      yield* sim.tick(contact.start + delay - 1000)
+      assert.deepStrictEqual(yield* row, [], "not there before its delay")
+      yield* sim.tick(contact.start + delay + 1000)
+      assert.deepStrictEqual(yield* row, [null], "active while it runs, as the ETL saw it")
+      yield* sim.tick(contact.writtenAt - 1000)
+      assert.deepStrictEqual(yield* row, [null], "still active just before it is written")
+      yield* sim.tick(contact.writtenAt)
+      assert.deepStrictEqual(yield* row, [contact.completion / 1000])
+    }))
+
+  it.scoped("RAA's short-abandon threshold decides ABANDONED_SHORT", () =>
+    Effect.gen(function*() {
+      const filename = path.join(yield* tempDir, "gim.sqlite")
+      const sim = yield* GenesysSimulator.makeSqlite(filename, scenario, { shortAbandonSeconds: 30 })
+      yield* sim.tick(settled)
+      const sql = yield* reader(filename)
+      const rows = yield* sql.unsafe<{ short: number; standard: number }>(
+        `SELECT SUM(abandoned_short) AS short, SUM(abandoned_standard) AS standard FROM ag2_queue_subhr WHERE interaction_type_key = 4`
+      )
+      const abandoned = scenario.contacts.flatMap((c) => c.visits).filter((v) => v.outcome === "abandoned")
+      assert.deepStrictEqual(
+        [Number(rows[0]!.short), Number(rows[0]!.standard)],
+        [abandoned.filter((v) => v.waitMs < 30_000).length, abandoned.filter((v) => v.waitMs >= 30_000).length]
+      )
     }))
 })

@@ -18,18 +18,17 @@ import * as GenesysEngage from "../src/GenesysEngage.js"
 import * as GenesysSimulator from "../src/GenesysSimulator.js"
 import { open } from "../src/internal/db.js"
 import { engineLayer, fromExpected, fromRow, setup } from "./engine.js"
-import { decodeConfig, freshPgDatabase, oneDay, pgAdmin, pgConnection, tempDir } from "./fixtures.js"
+import { decodeConfig, freshPgDatabase, oneDay, pgAdmin, pgConnection, settledAt, tempDir, visitCount } from "./fixtures.js"
 import { makeProxy } from "./proxy.js"
 
 const scenario = Scenario.generate(oneDay)
-const HOUR = 3_600_000
 const whole = { from: DateTime.unsafeMake(scenario.from), to: DateTime.unsafeMake(scenario.to) }
 
-/** A fresh database with the simulator (schema `gim`), ETL run past the end of the day. */
+/** A fresh database with the simulator (schema `gim`), ETL run when all of the day is written. */
 const simulated = Effect.gen(function*() {
   const db = yield* freshPgDatabase
   const sim = yield* GenesysSimulator.makePg(db.url, scenario, { schema: "gim" })
-  yield* sim.tick(scenario.to + 2 * HOUR)
+  yield* sim.tick(settledAt(scenario))
   return { db, sim }
 })
 
@@ -78,7 +77,7 @@ describe("PostgreSQL: credentials and privileges", () => {
       const batches = yield* pullAll(c)
       assert.strictEqual(
         batches.flatMap((b) => b.aggregates).reduce((n, a) => n + a.offered, 0),
-        scenario.contacts.length
+        visitCount(scenario)
       )
       // the superuser could write: check recommends a read-only user
       const admin = yield* GenesysEngage.check(config({ connection: pgConnection(db.url) }))
@@ -176,7 +175,7 @@ describe("PostgreSQL: connection failures are Transient", () => {
         driver: "pg",
         schema: "gim",
         connection: { ...pgConnection(db.url), host: "127.0.0.1", port: proxy.port },
-        contacts: { source: "facts" },
+        contacts: { source: "facts", shortAbandonSeconds: oneDay.shortAbandonSeconds },
         sliceHours: 6,
         connectTimeoutSeconds: 3
       }

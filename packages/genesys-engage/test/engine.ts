@@ -26,6 +26,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
+import * as TestClock from "effect/TestClock"
 import * as path from "node:path"
 import * as GenesysEngage from "../src/GenesysEngage.js"
 import type { GenesysConfigEncoded } from "../src/GenesysConfig.js"
@@ -147,9 +148,13 @@ export const setup = (
         return batch
       })
 
-    /** One scheduler run at `now`: [cursor − lookBack, now) with `now` cut to the quarter-hour. */
+    /**
+     * One scheduler run at `now` (the clock moves there: the connector reads open states up to
+     * its present): [cursor − lookBack, now) with `now` cut to the quarter-hour.
+     */
     const run = (now: number, start: number, lookBackMs = DAY) =>
       Effect.gen(function*() {
+        yield* TestClock.setTime(now)
         const to = Math.floor(now / QUARTER) * QUARTER
         const from = cursor === undefined ? start : Math.max(start, cursor - lookBackMs)
         if (to <= from) return

@@ -1,4 +1,4 @@
-import { type Scenario } from "@acd-bridge/testkit"
+import { Scenario } from "@acd-bridge/testkit"
 import * as Reactivity from "@effect/experimental/Reactivity"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import * as Redacted from "effect/Redacted"
@@ -18,8 +18,9 @@ export const queues: ReadonlyArray<Scenario.QueueSpec> = [
   { identifier: "q-chat", name: "Chat", channel: "chats", dailyPeak: 8 }
 ]
 
-/** A week in Berlin that contains the spring-forward change (2026-03-29). */
+/** A week in Berlin that contains the spring-forward change (2026-03-29), every counting feature on. */
 export const dstWeek = {
+  ...Scenario.allFeatures,
   seed: 8,
   from: "2026-03-25T23:00:00Z",
   to: "2026-04-01T22:00:00Z",
@@ -28,8 +29,9 @@ export const dstWeek = {
   agents: 10
 } satisfies Scenario.Options
 
-/** One day, for the quicker tests. */
+/** One day with every counting feature of the scenario (v2), for the quicker tests. */
 export const oneDay = {
+  ...Scenario.allFeatures,
   seed: 3,
   from: "2026-03-02T00:00:00Z",
   to: "2026-03-03T00:00:00Z",
@@ -37,6 +39,18 @@ export const oneDay = {
   queues,
   agents: 6
 } satisfies Scenario.Options
+
+/** An instant by which the source has written everything of `scenario` (contacts and corrections). */
+export const settledAt = (scenario: Scenario.Scenario): number =>
+  Math.max(
+    scenario.to + 2 * 3_600_000,
+    ...scenario.contacts.map((c) => c.writtenAt + 3_600_000),
+    ...scenario.corrections.map((c) => c.at + 3_600_000)
+  )
+
+/** The queue visits of a scenario: what the connector offers. */
+export const visitCount = (scenario: Scenario.Scenario): number =>
+  scenario.contacts.reduce((n, c) => n + c.visits.length, 0)
 
 /** A temp directory removed when the scope closes. */
 export const tempDir = Effect.acquireRelease(

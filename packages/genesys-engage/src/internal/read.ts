@@ -12,6 +12,7 @@ import { Connector } from "@acd-bridge/core"
 import type { Domain } from "@acd-bridge/core"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
+import { defaultOptionalMeasures } from "../GenesysConfig.js"
 import type { GenesysConfig, TableName } from "../GenesysConfig.js"
 import type { Db, Row } from "./db.js"
 
@@ -75,6 +76,8 @@ const measureNames = [
   "talkTime",
   "holdTime",
   "afterCallWorkTime",
+  "shortAbandoned",
+  "breakout",
   "waitTime",
   "unhandledTime"
 ] as const
@@ -84,7 +87,7 @@ export const aggregatesQuery = (config: GenesysConfig) => {
   const m = config.contacts.measures
   const sum = (columns: ReadonlyArray<string>) =>
     columns.length === 0 ? "0" : `SUM(${columns.map((c) => `COALESCE(q.${c}, 0)`).join(" + ")})`
-  const allColumns = Array.from(new Set(measureNames.flatMap((k) => m[k])))
+  const allColumns = Array.from(new Set(measureNames.flatMap((k) => m[k] ?? [])))
   const negative = allColumns.length === 0
     ? "0"
     : `SUM(CASE WHEN ${allColumns.map((c) => `q.${c} < 0`).join(" OR ")} THEN 1 ELSE 0 END)`
@@ -99,7 +102,7 @@ export const aggregatesQuery = (config: GenesysConfig) => {
   ]
   const text = `SELECT q.DATE_TIME_KEY AS interval_key, q.RESOURCE_KEY AS resource_key, r.RESOURCE_NAME AS queue_name,
   m.MEDIA_NAME_CODE AS media_code, COUNT(*) AS row_count, ${negative} AS negative_values,
-  ${measureNames.map((k) => `${sum(m[k])} AS m_${k.toLowerCase()}`).join(",\n  ")}
+  ${measureNames.map((k) => `${sum(m[k] ?? [])} AS m_${k.toLowerCase()}`).join(",\n  ")}
 FROM ${tables[0]} q
 JOIN ${tables[1]} m ON m.MEDIA_TYPE_KEY = q.MEDIA_TYPE_KEY
 LEFT JOIN ${tables[2]} r ON r.RESOURCE_KEY = q.RESOURCE_KEY${
@@ -117,6 +120,37 @@ ORDER BY q.DATE_TIME_KEY, r.RESOURCE_NAME, m.MEDIA_NAME_CODE`
     params: (fromS: number, toS: number): ReadonlyArray<unknown> => [fromS, toS, ...media, ...types, ...queues]
   }
 }
+
+/**
+ * The config with the optional aggregate measures left unset (`defaultOptionalMeasures`)
+ * resolved to the columns the view has: each is probed with a SELECT that reads no row.
+ *
+ * @internal
+ */
+export const withOptionalMeasures = (
+  db: Db,
+  config: GenesysConfig
+): Effect.Effect<GenesysConfig, Connector.ConnectorError> =>
+  Effect.gen(function*() {
+    const m = config.contacts.measures
+    if (config.contacts.source !== "aggregates" || (m.shortAbandoned !== undefined && m.breakout !== undefined)) {
+      return config
+    }
+    const view = table(config, "AG2_QUEUE_SUBHR")
+    const present = (columns: ReadonlyArray<string>) =>
+      Effect.filter(columns, (column) =>
+        db.select(`SELECT ${column} FROM ${view} WHERE 1 = 0`, [], `reading ${view}`, [view]).pipe(
+          Effect.as(true),
+          // a missing column reads 0; a missing view, rejected credentials or a lost connection fail as they are
+          Effect.catchIf(
+            (e) => e._tag === "InvalidData" && e.reason.startsWith("a column is missing"),
+            () => Effect.succeed(false)
+          )
+        ))
+    const shortAbandoned = m.shortAbandoned ?? (yield* present(defaultOptionalMeasures.shortAbandoned))
+    const breakout = m.breakout ?? (yield* present(defaultOptionalMeasures.breakout))
+    return { ...config, contacts: { ...config.contacts, measures: { ...m, shortAbandoned, breakout } } }
+  })
 
 /**
  * Interval aggregates with a `DATE_TIME_KEY` in the window (15-minute keys, so the window's
@@ -178,8 +212,8 @@ const toAggregate = (config: GenesysConfig, tableName: string, row: Row) =>
       afterCallWorkMs: acw * 1000,
       waitMs: (yield* get("waitTime")) * 1000,
       abandoned: yield* get("abandoned"),
-      shortAbandoned: 0,
-      breakout: 0,
+      shortAbandoned: yield* get("shortAbandoned"),
+      breakout: yield* get("breakout"),
       answeredInThreshold: 0
     } satisfies Domain.IntervalAggregate
   })
@@ -189,8 +223,18 @@ const toAggregate = (config: GenesysConfig, tableName: string, row: Row) =>
 // ---------------------------------------------------------------------------
 
 /**
- * The two fact SELECTs for a window: the queue entries (`MEDIATION_SEGMENT_FACT`) and the
- * agent legs (`INTERACTION_RESOURCE_FACT`) of the interactions that arrived in it.
+ * The two fact SELECTs for a window `[from, to)`, reading around it by the maximum contact
+ * span:
+ *
+ * - the mediation segments (queue visits) that entered their queue in `[from, to + span)`:
+ *   those in the window are emitted; the later ones only say which agent legs start the next
+ *   visit (their `TARGET_IXN_RESOURCE_ID`);
+ * - the agent legs (`INTERACTION_RESOURCE_FACT` of an `AGENT` resource) that started in
+ *   `[from, to + span)`: a visit's legs start after it entered its queue and end within the
+ *   span;
+ *
+ * both of interactions of the configured media and types that started at most a span before
+ * `from` (the IVR comes first).
  *
  * @internal
  */
@@ -201,72 +245,93 @@ export const factsQueries = (config: GenesysConfig) => {
   const itype = table(config, "INTERACTION_TYPE")
   const mt = table(config, "MEDIA_TYPE")
   const res = table(config, "RESOURCE_")
-  const interactionFilter = `JOIN ${mt} m ON m.MEDIA_TYPE_KEY = i.MEDIA_TYPE_KEY${
-    types.length > 0 ? `\nJOIN ${itype} it ON it.INTERACTION_TYPE_KEY = i.INTERACTION_TYPE_KEY` : ""
-  }`
-  const where = `i.START_DATE_TIME_KEY >= ? AND i.START_DATE_TIME_KEY < ? AND i.START_TS >= ? AND i.START_TS < ?
-  AND m.MEDIA_NAME_CODE IN (${placeholders(media.length)})${
-    types.length > 0 ? `\n  AND it.INTERACTION_TYPE_CODE IN (${placeholders(types.length)})` : ""
-  }`
   const msf = table(config, "MEDIATION_SEGMENT_FACT")
   const td = table(config, "TECHNICAL_DESCRIPTOR")
   const irf = table(config, "INTERACTION_RESOURCE_FACT")
-  const entries = `SELECT i.INTERACTION_ID AS interaction_id, i.START_TS AS arrival_ts, m.MEDIA_NAME_CODE AS media_code,
-  s.MEDIATION_SEGMENT_ID AS segment_id, s.START_TS AS start_ts, s.END_TS AS end_ts, s.MEDIATION_DURATION AS wait_s,
-  q.RESOURCE_NAME AS queue_name, s.RESOURCE_KEY AS resource_key, d.TECHNICAL_RESULT_CODE AS result_code
-FROM ${ixn} i
-${interactionFilter}
-JOIN ${msf} s ON s.INTERACTION_ID = i.INTERACTION_ID
+  const interaction = (alias: string) =>
+    `JOIN ${ixn} i ON i.INTERACTION_ID = ${alias}.INTERACTION_ID
+JOIN ${mt} m ON m.MEDIA_TYPE_KEY = i.MEDIA_TYPE_KEY${
+      types.length > 0 ? `\nJOIN ${itype} it ON it.INTERACTION_TYPE_KEY = i.INTERACTION_TYPE_KEY` : ""
+    }`
+  const interactionWhere = `i.START_DATE_TIME_KEY >= ? AND m.MEDIA_NAME_CODE IN (${placeholders(media.length)})${
+    types.length > 0 ? `\n  AND it.INTERACTION_TYPE_CODE IN (${placeholders(types.length)})` : ""
+  }`
+  const segments = `SELECT s.INTERACTION_ID AS interaction_id, s.MEDIATION_SEGMENT_ID AS segment_id, s.START_TS AS start_ts,
+  s.END_TS AS end_ts, s.MEDIATION_DURATION AS wait_s, s.TARGET_IXN_RESOURCE_ID AS target_id, s.RESOURCE_KEY AS resource_key,
+  q.RESOURCE_NAME AS queue_name, m.MEDIA_NAME_CODE AS media_code, d.TECHNICAL_RESULT_CODE AS result_code
+FROM ${msf} s
+${interaction("s")}
 LEFT JOIN ${res} q ON q.RESOURCE_KEY = s.RESOURCE_KEY
 LEFT JOIN ${td} d ON d.TECHNICAL_DESCRIPTOR_KEY = s.TECHNICAL_DESCRIPTOR_KEY
-WHERE ${where}
-ORDER BY i.INTERACTION_ID, s.START_TS, s.MEDIATION_SEGMENT_ID`
-  const legs = `SELECT i.INTERACTION_ID AS interaction_id, f.INTERACTION_RESOURCE_ID AS leg_id, f.START_TS AS start_ts,
-  f.END_TS AS end_ts, f.TALK_COUNT AS talk_count, f.TALK_DURATION AS talk_s, f.HOLD_DURATION AS hold_s,
-  f.AFTER_CALL_WORK_DURATION AS acw_s
-FROM ${ixn} i
-${interactionFilter}
-JOIN ${irf} f ON f.INTERACTION_ID = i.INTERACTION_ID
+WHERE s.START_DATE_TIME_KEY >= ? AND s.START_DATE_TIME_KEY < ? AND s.START_TS >= ? AND s.START_TS < ?
+  AND ${interactionWhere}
+ORDER BY s.INTERACTION_ID, s.START_TS, s.MEDIATION_SEGMENT_ID`
+  const legs = `SELECT f.INTERACTION_ID AS interaction_id, f.INTERACTION_RESOURCE_ID AS leg_id,
+  f.RECEIVED_FROM_IXN_RESOURCE_ID AS received_from, f.START_TS AS start_ts, f.END_TS AS end_ts,
+  f.TALK_DURATION AS talk_s, f.HOLD_DURATION AS hold_s, f.AFTER_CALL_WORK_DURATION AS acw_s, d.RESOURCE_ROLE AS role
+FROM ${irf} f
 JOIN ${res} a ON a.RESOURCE_KEY = f.RESOURCE_KEY AND a.RESOURCE_TYPE_CODE = ?
-WHERE ${where}
-ORDER BY i.INTERACTION_ID, f.START_TS, f.INTERACTION_RESOURCE_ID`
-  const filterParams = (startKey: number, fromS: number, toS: number) => [startKey, toS, fromS, toS, ...media, ...types]
+${interaction("f")}
+LEFT JOIN ${td} d ON d.TECHNICAL_DESCRIPTOR_KEY = f.TECHNICAL_DESCRIPTOR_KEY
+WHERE f.START_DATE_TIME_KEY >= ? AND f.START_DATE_TIME_KEY < ? AND f.START_TS >= ? AND f.START_TS < ?
+  AND ${interactionWhere}
+ORDER BY f.INTERACTION_ID, f.START_TS, f.INTERACTION_RESOURCE_ID`
+  const spanS = Math.round(config.contacts.maxContactSpanHours * 3600)
+  const params = (fromS: number, toS: number): Array<unknown> => [
+    Math.floor(fromS / QUARTER_S) * QUARTER_S,
+    toS + spanS,
+    fromS,
+    toS + spanS,
+    Math.floor((fromS - spanS) / QUARTER_S) * QUARTER_S,
+    ...media,
+    ...types
+  ]
+  const interactionTables = [ixn, mt, ...(types.length > 0 ? [itype] : [])]
   return {
-    entries,
+    segments,
     legs,
-    entryTables: [ixn, mt, ...(types.length > 0 ? [itype] : []), msf, res, td],
-    legTables: [ixn, mt, ...(types.length > 0 ? [itype] : []), irf, res],
-    entryParams: (fromS: number, toS: number): ReadonlyArray<unknown> =>
-      filterParams(Math.floor(fromS / QUARTER_S) * QUARTER_S, fromS, toS),
-    legParams: (fromS: number, toS: number): ReadonlyArray<unknown> => [
-      "AGENT",
-      ...filterParams(Math.floor(fromS / QUARTER_S) * QUARTER_S, fromS, toS)
-    ]
+    segmentTables: [msf, ...interactionTables, res, td],
+    legTables: [irf, res, ...interactionTables, td],
+    segmentParams: (fromS: number, toS: number): ReadonlyArray<unknown> => params(fromS, toS),
+    legParams: (fromS: number, toS: number): ReadonlyArray<unknown> => ["AGENT", ...params(fromS, toS)]
   }
 }
 
-interface Entry {
-  readonly arrival: number
-  readonly media: string
+interface Segment {
+  readonly id: string
+  readonly record: string
+  readonly start: number
+  readonly end: number | null
+  readonly waitS: number
+  readonly target: string | null
   readonly queue: string
-  waitS: number
-  abandoned: boolean
+  readonly media: string
+  readonly result: string
 }
 
-interface Legs {
-  talkS: number
-  holdS: number
-  acwS: number
-  answered: boolean
+interface Leg {
+  readonly id: string
+  readonly consult: boolean
+  readonly closed: boolean
+  readonly talkS: number
+  readonly holdS: number
+  readonly acwS: number
 }
-
-/** Technical results that mean the caller hung up while queued. [C] @internal */
-export const abandonedResults: ReadonlySet<string> = new Set(["ABANDONED"])
 
 /**
- * One contact event per interaction that arrived in the window and entered a queue, at its
- * arrival (`INTERACTION_FACT.START_TS`), in the queue it entered first. Facts still active
- * (no `END_TS`) add nothing yet: the look-back re-import picks them up once closed.
+ * One contact event per queue visit (`MEDIATION_SEGMENT_FACT`) that entered its queue in the
+ * window, at that instant, in that queue:
+ *
+ * - handled when the segment's `TARGET_IXN_RESOURCE_ID` is an agent's leg; the visit's legs
+ *   are that leg and the legs received from it (`RECEIVED_FROM_IXN_RESOURCE_ID`, agent to
+ *   agent transfers), except consults (`consultRoles`) and legs that start another visit
+ *   (the target of a later segment: a transfer through a queue); talk, hold and after-call
+ *   work are theirs, of the legs Info Mart has closed;
+ * - abandoned when the segment's `TECHNICAL_RESULT_CODE` is one of `abandonedResults` (short
+ *   below `shortAbandonSeconds`), else a breakout: it left the queue without an agent and
+ *   without hanging up;
+ * - a segment still active (no `END_TS`) is an offer with nothing else yet: a later run reads
+ *   it again, finished.
  *
  * @internal
  */
@@ -281,75 +346,124 @@ export const readContactFacts = (
     const { from, to } = secondsOf(fromMs, toMs)
     const msf = table(config, "MEDIATION_SEGMENT_FACT")
     const irf = table(config, "INTERACTION_RESOURCE_FACT")
-    const entryRows = yield* db.select(q.entries, q.entryParams(from, to), `reading ${msf}`, q.entryTables)
+    const segmentRows = yield* db.select(q.segments, q.segmentParams(from, to), `reading ${msf}`, q.segmentTables)
     const legRows = yield* db.select(q.legs, q.legParams(from, to), `reading ${irf}`, q.legTables)
-    const entries = new Map<string, Entry>()
-    for (const row of entryRows) {
-      const id = text(row["interaction_id"]) ?? ""
-      const record = `${msf} MEDIATION_SEGMENT_ID=${text(row["segment_id"]) ?? "NULL"} (INTERACTION_ID=${id})`
-      const arrival = yield* int(row["arrival_ts"], record, "INTERACTION_FACT.START_TS")
+
+    const segments: Array<Segment> = []
+    const targets = new Set<string>()
+    for (const row of segmentRows) {
+      const id = text(row["segment_id"]) ?? "NULL"
+      const record = `${msf} MEDIATION_SEGMENT_ID=${id} (INTERACTION_ID=${text(row["interaction_id"]) ?? "NULL"})`
       const start = yield* int(row["start_ts"], record, "START_TS")
       const end = yield* intOrNull(row["end_ts"], record, "END_TS")
+      const target = text(row["target_id"])
+      if (target !== null) targets.add(target)
+      if (start >= to) continue
       const queue = text(row["queue_name"])
       if (queue === null || queue.trim().length === 0) {
         return yield* invalid(record, `RESOURCE_KEY ${text(row["resource_key"]) ?? "NULL"} has no queue in RESOURCE_`)
       }
+      if (queue.length > 255) return yield* invalid(record, `the queue name is longer than 255 characters`)
       let waitS = 0
       if (end !== null) {
         if (end < start) return yield* invalid(record, `END_TS ${iso(end)} is before START_TS ${iso(start)}`)
-        const duration = yield* intOrNull(row["wait_s"], record, "MEDIATION_DURATION")
-        waitS = duration ?? end - start
+        waitS = (yield* intOrNull(row["wait_s"], record, "MEDIATION_DURATION")) ?? end - start
         if (waitS < 0) return yield* invalid(record, `MEDIATION_DURATION is negative (${waitS})`)
       }
-      const abandoned = end !== null && abandonedResults.has(text(row["result_code"]) ?? "")
-      const existing = entries.get(id)
-      if (existing) {
-        existing.waitS += waitS
-        existing.abandoned = existing.abandoned || abandoned
-      } else {
-        entries.set(id, { arrival, media: text(row["media_code"]) ?? "", queue, waitS, abandoned })
-      }
+      segments.push({
+        id,
+        record,
+        start,
+        end,
+        waitS,
+        target,
+        queue,
+        media: text(row["media_code"]) ?? "",
+        result: text(row["result_code"]) ?? ""
+      })
     }
-    const legs = new Map<string, Legs>()
+
+    const consultRoles = new Set(config.contacts.consultRoles)
+    const legs = new Map<string, Leg>()
+    const received = new Map<string, Array<string>>()
     for (const row of legRows) {
-      const id = text(row["interaction_id"]) ?? ""
-      const record = `${irf} INTERACTION_RESOURCE_ID=${text(row["leg_id"]) ?? "NULL"} (INTERACTION_ID=${id})`
+      const id = text(row["leg_id"]) ?? "NULL"
+      const record = `${irf} INTERACTION_RESOURCE_ID=${id} (INTERACTION_ID=${text(row["interaction_id"]) ?? "NULL"})`
       const start = yield* int(row["start_ts"], record, "START_TS")
       const end = yield* intOrNull(row["end_ts"], record, "END_TS")
-      if (end === null) continue
-      if (end < start) return yield* invalid(record, `END_TS ${iso(end)} is before START_TS ${iso(start)}`)
-      const talkCount = (yield* intOrNull(row["talk_count"], record, "TALK_COUNT")) ?? 0
-      const talk = yield* nonNegative(row["talk_s"], record, "TALK_DURATION")
-      const hold = yield* nonNegative(row["hold_s"], record, "HOLD_DURATION")
-      const acw = yield* nonNegative(row["acw_s"], record, "AFTER_CALL_WORK_DURATION")
-      const sum = legs.get(id) ?? { talkS: 0, holdS: 0, acwS: 0, answered: false }
-      sum.talkS += talk
-      sum.holdS += hold
-      sum.acwS += acw
-      sum.answered = sum.answered || talkCount > 0 || talk > 0
-      legs.set(id, sum)
+      const closed = end !== null
+      if (closed && end < start) return yield* invalid(record, `END_TS ${iso(end)} is before START_TS ${iso(start)}`)
+      // an active row's durations are not written yet
+      const talkS = closed ? yield* nonNegative(row["talk_s"], record, "TALK_DURATION") : 0
+      const holdS = closed ? yield* nonNegative(row["hold_s"], record, "HOLD_DURATION") : 0
+      const acwS = closed ? yield* nonNegative(row["acw_s"], record, "AFTER_CALL_WORK_DURATION") : 0
+      legs.set(id, { id, consult: consultRoles.has(text(row["role"]) ?? ""), closed, talkS, holdS, acwS })
+      const parent = text(row["received_from"])
+      if (parent !== null) received.set(parent, [...(received.get(parent) ?? []), id])
     }
+
+    /** a visit's legs: its target and what was received from them, not consults, not another visit's first leg */
+    const legsOf = (target: string): Array<Leg> => {
+      const out: Array<Leg> = []
+      const seen = new Set<string>()
+      const stack = [target]
+      while (stack.length > 0) {
+        const id = stack.pop()!
+        if (seen.has(id)) continue
+        seen.add(id)
+        const leg = legs.get(id)
+        if (leg === undefined || leg.consult) continue
+        out.push(leg)
+        for (const child of received.get(id) ?? []) if (!targets.has(child)) stack.push(child)
+      }
+      return out
+    }
+
+    const shortMs = config.contacts.shortAbandonSeconds * 1000
+    const abandonedResults = new Set(config.contacts.abandonedResults)
     const out: Array<Domain.ContactEvent> = []
-    for (const [id, e] of entries) {
-      const channel = config.channels[e.media]
+    for (const s of segments) {
+      const channel = config.channels[s.media]
       if (channel === undefined) continue
-      if (config.contacts.queues.length > 0 && !config.contacts.queues.includes(e.queue)) continue
-      const l = legs.get(id)
-      const handled = l?.answered ?? false
-      const handlingS = l ? l.talkS + l.holdS + l.acwS : 0
+      if (config.contacts.queues.length > 0 && !config.contacts.queues.includes(s.queue)) continue
+      const base = { queueIdentifier: s.queue, queueName: s.queue, channel, timestamp: DateTime.unsafeMake(s.start * 1000), offered: true }
+      if (s.end === null) {
+        out.push({ ...base, handled: false, durationMs: 0, waitMs: 0, abandoned: false, shortAbandoned: false, breakout: false })
+        continue
+      }
+      const waitMs = s.waitS * 1000
+      const first = s.target === null ? undefined : legs.get(s.target)
+      if (first !== undefined && !first.consult) {
+        let talkS = 0, holdS = 0, acwS = 0
+        for (const leg of legsOf(first.id)) {
+          if (!leg.closed) continue
+          talkS += leg.talkS
+          holdS += leg.holdS
+          acwS += leg.acwS
+        }
+        out.push({
+          ...base,
+          handled: true,
+          durationMs: (talkS + holdS + acwS) * 1000,
+          talkMs: talkS * 1000,
+          holdMs: holdS * 1000,
+          afterCallWorkMs: acwS * 1000,
+          waitMs,
+          abandoned: false,
+          shortAbandoned: false,
+          breakout: false
+        })
+        continue
+      }
+      const abandoned = abandonedResults.has(s.result)
       out.push({
-        queueIdentifier: e.queue,
-        queueName: e.queue,
-        channel,
-        timestamp: DateTime.unsafeMake(e.arrival * 1000),
-        offered: true,
-        handled,
-        durationMs: (handled ? handlingS : e.waitS) * 1000,
-        talkMs: (l?.talkS ?? 0) * 1000,
-        holdMs: (l?.holdS ?? 0) * 1000,
-        afterCallWorkMs: (l?.acwS ?? 0) * 1000,
-        waitMs: e.waitS * 1000,
-        abandoned: !handled && e.abandoned
+        ...base,
+        handled: false,
+        durationMs: waitMs,
+        waitMs,
+        abandoned,
+        shortAbandoned: abandoned && waitMs < shortMs,
+        breakout: !abandoned
       })
     }
     return out
@@ -359,7 +473,14 @@ export const readContactFacts = (
 // agent states
 // ---------------------------------------------------------------------------
 
-/** The agent state SELECT (states overlapping a window, with their reasons). @internal */
+/**
+ * The agent state SELECT: every state that overlaps the window, with its reasons, however
+ * long ago it started (a logged-out weekend), open ones included. No look-back bound: closed
+ * states are found by their end (`END_DATE_TIME_KEY`, indexed in Info Mart), open ones by
+ * `END_TS` NULL or `ACTIVE_FLAG`.
+ *
+ * @internal
+ */
 export const statesQuery = (config: GenesysConfig) => {
   const o = config.agentStatuses
   const fact = table(config, "SM_RES_STATE_FACT")
@@ -387,18 +508,20 @@ LEFT JOIN ${rr} rr ON rr.RESOURCE_STATE_REASON_KEY = rf.RESOURCE_STATE_REASON_KE
       : ""
   }
 WHERE a.RESOURCE_TYPE_CODE = ? AND m.MEDIA_NAME_CODE = ?
-  AND f.START_DATE_TIME_KEY >= ? AND f.START_TS < ?
-  AND (f.END_TS IS NULL OR f.END_TS > ? OR f.ACTIVE_FLAG = 1)
+  AND f.START_TS < ?
+  AND ((? = 1 AND (f.END_TS IS NULL OR f.ACTIVE_FLAG = 1))
+    OR (f.END_TS > ? AND (f.END_DATE_TIME_KEY IS NULL OR f.END_DATE_TIME_KEY >= ?)))
 ORDER BY a.RESOURCE_NAME, f.START_TS, f.SM_RES_STATE_FACT_KEY${o.reasons ? ", rf.START_TS, rf.SM_RES_STATE_REASON_FACT_KEY" : ""}`
   return {
     text,
     tables: [fact, res, mt, st, ...(o.reasons ? [rf, rr] : [])],
-    params: (fromS: number, toS: number): ReadonlyArray<unknown> => [
+    params: (fromS: number, toS: number, open: boolean): ReadonlyArray<unknown> => [
       "AGENT",
       o.media,
-      Math.floor((fromS - o.maxStateHours * 3600) / QUARTER_S) * QUARTER_S,
       toS,
-      fromS
+      open ? 1 : 0,
+      fromS,
+      Math.floor(fromS / QUARTER_S) * QUARTER_S
     ]
   }
 }
@@ -413,9 +536,9 @@ interface StateFact {
 }
 
 /**
- * Agent statuses overlapping the window. A state with reasons is split by them (a part
+ * Agent statuses overlapping the window, whole. A state with reasons is split by them (a part
  * without a reason keeps the bare state); open states (`END_TS` NULL or `ACTIVE_FLAG` 1)
- * have no end.
+ * have no end and are read when `open` (the window starts before the present).
  *
  * @internal
  */
@@ -423,12 +546,13 @@ export const readStates = (
   db: Db,
   config: GenesysConfig,
   fromMs: number,
-  toMs: number
+  toMs: number,
+  open: boolean
 ): Effect.Effect<Array<Domain.AgentStatus>, Connector.ConnectorError> =>
   Effect.gen(function*() {
     const q = statesQuery(config)
     const { from, to } = secondsOf(fromMs, toMs)
-    const rows = yield* db.select(q.text, q.params(from, to), `reading ${q.tables[0]}`, q.tables)
+    const rows = yield* db.select(q.text, q.params(from, to, open), `reading ${q.tables[0]}`, q.tables)
     const facts: Array<StateFact> = []
     for (const row of rows) {
       const key = text(row["fact_key"]) ?? "NULL"
@@ -514,7 +638,7 @@ export const requiredColumns = (config: GenesysConfig): ReadonlyArray<readonly [
   need("MEDIA_TYPE", "MEDIA_TYPE_KEY", "MEDIA_NAME_CODE")
   if (config.contacts.source === "aggregates") {
     const m = config.contacts.measures
-    need("AG2_QUEUE_SUBHR", "DATE_TIME_KEY", "RESOURCE_KEY", "MEDIA_TYPE_KEY", ...measureNames.flatMap((k) => m[k]))
+    need("AG2_QUEUE_SUBHR", "DATE_TIME_KEY", "RESOURCE_KEY", "MEDIA_TYPE_KEY", ...measureNames.flatMap((k) => m[k] ?? []))
     need("RESOURCE_", "RESOURCE_KEY", "RESOURCE_NAME")
     if (types) {
       need("AG2_QUEUE_SUBHR", "INTERACTION_TYPE_KEY")
@@ -522,7 +646,7 @@ export const requiredColumns = (config: GenesysConfig): ReadonlyArray<readonly [
     }
   }
   if (config.contacts.source === "facts") {
-    need("INTERACTION_FACT", "INTERACTION_ID", "MEDIA_TYPE_KEY", "START_TS", "START_DATE_TIME_KEY")
+    need("INTERACTION_FACT", "INTERACTION_ID", "MEDIA_TYPE_KEY", "START_DATE_TIME_KEY")
     if (types) {
       need("INTERACTION_FACT", "INTERACTION_TYPE_KEY")
       need("INTERACTION_TYPE", "INTERACTION_TYPE_KEY", "INTERACTION_TYPE_CODE")
@@ -532,20 +656,24 @@ export const requiredColumns = (config: GenesysConfig): ReadonlyArray<readonly [
       "MEDIATION_SEGMENT_ID",
       "INTERACTION_ID",
       "RESOURCE_KEY",
+      "TARGET_IXN_RESOURCE_ID",
       "TECHNICAL_DESCRIPTOR_KEY",
+      "START_DATE_TIME_KEY",
       "START_TS",
       "END_TS",
       "MEDIATION_DURATION"
     )
-    need("TECHNICAL_DESCRIPTOR", "TECHNICAL_DESCRIPTOR_KEY", "TECHNICAL_RESULT_CODE")
+    need("TECHNICAL_DESCRIPTOR", "TECHNICAL_DESCRIPTOR_KEY", "TECHNICAL_RESULT_CODE", "RESOURCE_ROLE")
     need(
       "INTERACTION_RESOURCE_FACT",
       "INTERACTION_RESOURCE_ID",
       "INTERACTION_ID",
       "RESOURCE_KEY",
+      "RECEIVED_FROM_IXN_RESOURCE_ID",
+      "TECHNICAL_DESCRIPTOR_KEY",
+      "START_DATE_TIME_KEY",
       "START_TS",
       "END_TS",
-      "TALK_COUNT",
       "TALK_DURATION",
       "HOLD_DURATION",
       "AFTER_CALL_WORK_DURATION"
@@ -560,7 +688,7 @@ export const requiredColumns = (config: GenesysConfig): ReadonlyArray<readonly [
       "RESOURCE_KEY",
       "MEDIA_TYPE_KEY",
       "RESOURCE_STATE_KEY",
-      "START_DATE_TIME_KEY",
+      "END_DATE_TIME_KEY",
       "START_TS",
       "END_TS",
       "ACTIVE_FLAG"
