@@ -192,7 +192,7 @@ export const Config = Schema.Struct({
   statistics: Schema.optionalWith(StatisticsSettings, { default: () => Schema.decodeSync(StatisticsSettings)({}) }),
   serviceLevelSeconds: Schema.optional(Schema.Number.pipe(Schema.between(0, 3600))),
   /** an abandon after a wait shorter than this is a short abandon (Five9's call log has no such flag; 0: none) */
-  shortAbandonSeconds: Schema.optionalWith(Schema.Int.pipe(Schema.between(0, 600)), { default: () => 0 }),
+  shortAbandonSeconds: Schema.optionalWith(Schema.Int.pipe(Schema.between(0, 600)), { default: () => 5 }),
   /**
    * the longest a call lasts from its start to its last row's end: a window reads the call log
    * this far before it (to find the first row of calls whose later rows fall in it) and after it

@@ -36,7 +36,7 @@ describe("Five9 config", () => {
     assert.strictEqual(c.agentStates.report, "Agent State Details")
     assert.strictEqual(c.maxRows, 50_000)
     assert.strictEqual(c.maxContactSpanHours, 4)
-    assert.strictEqual(c.shortAbandonSeconds, 0)
+    assert.strictEqual(c.shortAbandonSeconds, 5)
     assert.strictEqual(c.agentStates.loggedOut, "Logged Out")
     assert.isTrue(Redacted.isRedacted(c.password))
   })

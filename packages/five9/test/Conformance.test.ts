@@ -34,9 +34,9 @@ conformanceSuite("five9", {
   simulator: Five9Simulator.make,
   host,
   queue: { identifier: "SK Sales", name: "Inbound Sales", channel: "calls", dailyPeak: 20 },
-  // the suite's scenario predates LoggedOut states
-  config: { ...config, agentStates: { loggedOut: false } },
-  badCredentialsConfig: { ...config, agentStates: { loggedOut: false }, password: "wrong" },
+  // the suite's scenario predates LoggedOut states and short abandons
+  config: { ...config, agentStates: { loggedOut: false }, shortAbandonSeconds: 0 },
+  badCredentialsConfig: { ...config, agentStates: { loggedOut: false }, shortAbandonSeconds: 0, password: "wrong" },
   rateLimit: (sim) => sim.faults.operationsLimit(1),
   malformed: (sim, scenario) => {
     sim.faults.malformedCalls.add(scenario.contacts.find((c) => c.handled)!.id)

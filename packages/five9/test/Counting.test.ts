@@ -299,7 +299,7 @@ describe("Five9: what the call log can't say, and the [U]nverified facts", () =>
       yield* withEngine(
         connector,
         Effect.gen(function*() {
-          const integration = yield* createIntegration("five9", sim.config({ shortAbandonSeconds: 5 }), tz)
+          const integration = yield* createIntegration("five9", sim.config(), tz)
           yield* importWindow(integration, dayFrom, dayTo)
           for (const length of [15, 60] as const) {
             assertSameIntervals(

@@ -58,11 +58,11 @@ const activityOf = (s: Scenario.AgentState) => {
 }
 
 /**
- * The scenarios of this file predate LoggedOut states: logged-out time is not part of their
- * truth, so the connector is told not to import it (Counting.test.ts and the cadence suite
- * cover it).
+ * The scenarios of this file predate LoggedOut states and short abandons: logged-out time is
+ * not part of their truth and no abandon is short, so the connector is told so
+ * (Counting.test.ts and the cadence suite cover both).
  */
-const legacy = { agentStates: { loggedOut: false as const } }
+const legacy = { agentStates: { loggedOut: false as const }, shortAbandonSeconds: 0 }
 
 const setup = (scenario: Scenario.Scenario, options: Five9Simulator.Options = {}) =>
   Effect.map(Five9Simulator.make(scenario, options), (sim) => ({

@@ -10,8 +10,8 @@ import { Five9Simulator } from "../src/simulator.js"
 scheduledSuite("Five9", {
   connector: Five9.make(),
   simulator: (scenario) => Five9Simulator.make(scenario),
-  // the scenario predates LoggedOut states: logged-out time is not part of its truth
-  config: (sim) => sim.config({ agentStates: { loggedOut: false } }),
+  // the scenario predates LoggedOut states and short abandons: neither is part of its truth
+  config: (sim) => sim.config({ agentStates: { loggedOut: false }, shortAbandonSeconds: 0 }),
   seed: 23,
   queues: [
     { identifier: "SK Sales", name: "Inbound Sales", channel: "calls", dailyPeak: 30 },
