@@ -1,7 +1,7 @@
 /**
  * Three contact centres on loopback and one engine importing from them:
  *
- * - "Five9": the Five9 SOAP simulator (`@acd-bridge/five9`), a Call Log and Agent State
+ * - "Five9": the Five9 SOAP simulator (`@acd-bridge/five9/simulator`), a Call Log and Agent State
  *   Details report of a generated week;
  * - "Vonage": the Vonage Insights Stats API simulator (`@acd-bridge/vonage`);
  * - "Genesys": a Genesys Info Mart in a SQLite file (`@acd-bridge/genesys-engage`) whose ETL
@@ -19,7 +19,8 @@
  * ACD_BRIDGE_SEED (1), ACD_BRIDGE_LOG_LEVEL (Warning).
  */
 import { AgentStatuses, ConnectorRegistry, Domain, Engine, Integrations, Intervals, Scheduler } from "@acd-bridge/core"
-import { Five9, Five9Simulator } from "@acd-bridge/five9"
+import { Five9 } from "@acd-bridge/five9"
+import { Five9Simulator } from "@acd-bridge/five9/simulator"
 import { GenesysEngage } from "@acd-bridge/genesys-engage"
 import { GenesysSimulator } from "@acd-bridge/genesys-engage/simulator"
 import { Authenticator, HttpAdapter } from "@acd-bridge/http"

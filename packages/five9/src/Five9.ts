@@ -3,15 +3,22 @@
  * auth) for history and the Statistics Web Services for realtime agent states.
  *
  * - contacts: the call log report (`runReport` → `isReportRunning` → `getReportResultCsv`), one
- *   contact event per CALL ID (transfer legs merged), counted at its TIMESTAMP, queue = CAMPAIGN
- *   (stock "Call Log Reports/Call Log") or SKILL (a custom copy with the SKILL column);
+ *   row per call leg. Five9's call log has the call's start (the first row's TIMESTAMP) and no
+ *   queue entry, so every queue visit counts at its call's start, at its own queue: CAMPAIGN
+ *   (stock "Call Log Reports/Call Log") or SKILL (a custom copy with the SKILL column). A
+ *   window reads around itself by the maximum contact span (rows before it, to find each call's
+ *   first row; rows after it, for the later legs) and keeps the calls that started in it, so a
+ *   call counts once, whole, however windows cut it (`docs/counting.md`);
  * - agent states: the "Agent Reports/Agent State Details" report, read by header names, with
- *   overlapping states trimmed (the longer one starts where the shorter one ends);
+ *   overlapping states trimmed (the longer one starts where the shorter one ends), read back
+ *   to the login of the sessions the window starts in ("Agent Reports/Agent Login-Logout"),
+ *   whose gaps are the logged-out time, so every status overlapping a window comes back whole;
  * - realtime: `setSessionParameters`, `getStatistics` and `getStatisticsUpdate` (long poll) on
  *   `AgentState`, each change of an agent's state an open agent status.
  *
  * Report times are wall-clock times of the data centre's zone without offset (default
- * America/Los_Angeles). A result that reaches the row cap (50,000) is read again in two halves.
+ * America/Los_Angeles). A result Five9 may have cut at its row cap is read again in halves
+ * (`internal/capped.ts`); credentials are sent as UTF-8.
  *
  * @since 0.1.0
  */
@@ -27,10 +34,19 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import { readCapped } from "./internal/capped.js"
 import type { Endpoint, Session } from "./internal/client.js"
 import { call, makeSession, SoapFault } from "./internal/client.js"
 import type { StateSpan, Table } from "./internal/reports.js"
-import { activityIdentifier, callLogColumns, contactsOf, missingColumns, parseCsv, statesOf } from "./internal/reports.js"
+import {
+  activityIdentifier,
+  callLogColumns,
+  callsOf,
+  missingColumns,
+  parseCsv,
+  sessionsOf,
+  statesOf
+} from "./internal/reports.js"
 import { adminNs, dataOf, isRecord, supervisorNs } from "./internal/soap.js"
 import { parseTimestamp } from "./internal/time.js"
 
@@ -40,34 +56,99 @@ const Zone = Schema.String.pipe(
   Schema.filter((z) => Either.isRight(Bucketing.zone(z)) || `"${z}" is not an IANA time zone`)
 )
 
+/** An absolute http(s) URL with a host. */
+const HttpUrl = Schema.String.pipe(
+  Schema.filter((s) => {
+    const bad = `must be an http or https URL with a host, such as "https://api.five9.com" (got "${s}")`
+    try {
+      const url = new URL(s)
+      return ((url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "") || bad
+    } catch {
+      return bad
+    }
+  })
+)
+
+/** A host name (and port), without scheme or path. */
+const Host = Schema.String.pipe(
+  Schema.filter((s) =>
+    /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::\d{1,5})?$/.test(s) ||
+    `must be a host name such as "api.five9.com", without scheme or path (got "${s}")`
+  )
+)
+
+const ApiVersion = Schema.String.pipe(
+  Schema.filter((s) => /^v\d+(?:_\d+)?$/.test(s) || `must be a web services version such as "v13" or "v9_5" (got "${s}")`)
+)
+
+const Column = Schema.NonEmptyTrimmedString
+
 /** @since 0.1.0 @category config */
 export const CallLogSettings = Schema.Struct({
-  folder: Schema.optionalWith(Schema.String, { default: () => "Call Log Reports" }),
-  report: Schema.optionalWith(Schema.String, { default: () => "Call Log" }),
+  folder: Schema.optionalWith(Schema.NonEmptyTrimmedString, { default: () => "Call Log Reports" }),
+  report: Schema.optionalWith(Schema.NonEmptyTrimmedString, { default: () => "Call Log" }),
   /** the column that names the queue: CAMPAIGN (stock report) or SKILL (a custom copy) */
-  queueColumn: Schema.optionalWith(Schema.String, { default: () => "CAMPAIGN" }),
-  /** CALL TYPE values that are contacts of a queue */
-  callTypes: Schema.optionalWith(Schema.Array(Schema.String), { default: () => ["Inbound"] }),
+  queueColumn: Schema.optionalWith(Column, { default: () => "CAMPAIGN" }),
+  /** CALL TYPE values of a queue's calls and their legs (others: outbound, 3rd party transfer, internal) */
+  callTypes: Schema.optionalWith(Schema.NonEmptyArray(Schema.NonEmptyTrimmedString), { default: () => ["Inbound"] as const }),
   channel: Schema.optionalWith(Channel, { default: () => "calls" as const })
 })
 
 /** @since 0.1.0 @category config */
 export const StateColumns = Schema.Struct({
-  agent: Schema.optionalWith(Schema.String, { default: () => "AGENT" }),
-  timestamp: Schema.optionalWith(Schema.String, { default: () => "TIMESTAMP" }),
-  state: Schema.optionalWith(Schema.String, { default: () => "STATE" }),
-  reason: Schema.optionalWith(Schema.String, { default: () => "REASON CODE" }),
-  duration: Schema.optionalWith(Schema.String, { default: () => "AGENT STATE TIME" })
+  agent: Schema.optionalWith(Column, { default: () => "AGENT" }),
+  timestamp: Schema.optionalWith(Column, { default: () => "TIMESTAMP" }),
+  state: Schema.optionalWith(Column, { default: () => "STATE" }),
+  reason: Schema.optionalWith(Column, { default: () => "REASON CODE" }),
+  duration: Schema.optionalWith(Column, { default: () => "AGENT STATE TIME" })
+})
+
+/**
+ * The login sessions report ([C] "Agent Reports/Agent Login-Logout"; its column names are
+ * [U]): the gaps between an agent's sessions are logged-out time, and a window's states are
+ * read back to the login of the sessions it starts in.
+ *
+ * @since 0.2.0 @category config
+ */
+export const SessionSettings = Schema.Struct({
+  folder: Schema.optionalWith(Schema.NonEmptyTrimmedString, { default: () => "Agent Reports" }),
+  report: Schema.optionalWith(Schema.NonEmptyTrimmedString, { default: () => "Agent Login-Logout" }),
+  columns: Schema.optionalWith(
+    Schema.Struct({
+      agent: Schema.optionalWith(Column, { default: () => "AGENT" }),
+      login: Schema.optionalWith(Column, { default: () => "LOGIN TIMESTAMP" }),
+      logout: Schema.optionalWith(Column, { default: () => "LOGOUT TIMESTAMP" })
+    }),
+    { default: () => ({ agent: "AGENT", login: "LOGIN TIMESTAMP", logout: "LOGOUT TIMESTAMP" }) }
+  ),
+  /** how far back sessions are read: an agent logged out for longer is not known (its logged-out time isn't imported) */
+  searchDays: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 366)), { default: () => 31 })
 })
 
 /** @since 0.1.0 @category config */
 export const AgentStateSettings = Schema.Struct({
-  folder: Schema.optionalWith(Schema.String, { default: () => "Agent Reports" }),
-  report: Schema.optionalWith(Schema.String, { default: () => "Agent State Details" }),
+  folder: Schema.optionalWith(Schema.NonEmptyTrimmedString, { default: () => "Agent Reports" }),
+  report: Schema.optionalWith(Schema.NonEmptyTrimmedString, { default: () => "Agent State Details" }),
   /** the report's column names ([U]nverified: no public source lists them) */
   columns: Schema.optionalWith(StateColumns, { default: () => Schema.decodeSync(StateColumns)({}) }),
-  skipStates: Schema.optionalWith(Schema.Array(Schema.String), { default: () => ["Login", "Logout", "Logged Out"] })
-})
+  skipStates: Schema.optionalWith(Schema.Array(Schema.String), { default: () => ["Login", "Logout", "Logged Out"] }),
+  /** the activity identifier of logged-out time (between login sessions), or false not to import it */
+  loggedOut: Schema.optionalWith(Schema.Union(Schema.NonEmptyTrimmedString, Schema.Literal(false)), {
+    default: () => "Logged Out"
+  }),
+  /** the login sessions report, or false where it isn't available (then states are read with `stateLookbackHours` only) */
+  sessions: Schema.optionalWith(Schema.Union(Schema.Literal(false), SessionSettings), {
+    default: () => Schema.decodeSync(SessionSettings)({})
+  })
+}).pipe(
+  Schema.filter((s) =>
+    s.sessions !== false || s.loggedOut === false || {
+      path: ["loggedOut"],
+      message:
+        "loggedOut needs the login sessions report (agentStates.sessions): give it, or set loggedOut to false to import no logged-out time"
+    }
+  )
+)
 
 /** @since 0.1.0 @category config */
 export const StatisticsSettings = Schema.Struct({
@@ -77,10 +158,10 @@ export const StatisticsSettings = Schema.Struct({
   forceLogoutSession: Schema.optionalWith(Schema.Boolean, { default: () => false }),
   columns: Schema.optionalWith(
     Schema.Struct({
-      username: Schema.optionalWith(Schema.String, { default: () => "Username" }),
-      state: Schema.optionalWith(Schema.String, { default: () => "State" }),
-      since: Schema.optionalWith(Schema.String, { default: () => "State Since" }),
-      reason: Schema.optionalWith(Schema.String, { default: () => "Reason Code" })
+      username: Schema.optionalWith(Column, { default: () => "Username" }),
+      state: Schema.optionalWith(Column, { default: () => "State" }),
+      since: Schema.optionalWith(Column, { default: () => "State Since" }),
+      reason: Schema.optionalWith(Column, { default: () => "Reason Code" })
     }),
     { default: () => ({ username: "Username", state: "State", since: "State Since", reason: "Reason Code" }) }
   )
@@ -92,32 +173,45 @@ export const StatisticsSettings = Schema.Struct({
  * @since 0.1.0 @category config
  */
 export const Config = Schema.Struct({
-  username: Schema.NonEmptyTrimmedString,
+  username: Schema.NonEmptyTrimmedString.pipe(
+    Schema.filter((u) =>
+      !u.includes(":") || `must not contain ":" (HTTP Basic auth separates the user name from the password with it)`
+    )
+  ),
   password: Schema.Redacted(Schema.NonEmptyString),
   /** data centre host: api.five9.com (US), api.five9.eu (UK), api.five9.ca, api.eu.five9.com (Frankfurt) */
-  host: Schema.optionalWith(Schema.String, { default: () => "api.five9.com" }),
-  /** overrides `https://{host}` (e.g. a simulator) */
-  baseUrl: Schema.optional(Schema.String),
-  adminApiVersion: Schema.optionalWith(Schema.String, { default: () => "v13" }),
-  statisticsApiVersion: Schema.optionalWith(Schema.String, { default: () => "v13" }),
+  host: Schema.optionalWith(Host, { default: () => "api.five9.com" }),
+  /** overrides `https://{host}` (e.g. a proxy or a simulator) */
+  baseUrl: Schema.optional(HttpUrl),
+  adminApiVersion: Schema.optionalWith(ApiVersion, { default: () => "v13" }),
+  statisticsApiVersion: Schema.optionalWith(ApiVersion, { default: () => "v13" }),
   /** the zone report times are written in (the data centre's; US = America/Los_Angeles) */
   timezone: Schema.optionalWith(Zone, { default: () => "America/Los_Angeles" }),
   callLog: Schema.optionalWith(CallLogSettings, { default: () => Schema.decodeSync(CallLogSettings)({}) }),
   agentStates: Schema.optionalWith(AgentStateSettings, { default: () => Schema.decodeSync(AgentStateSettings)({}) }),
   statistics: Schema.optionalWith(StatisticsSettings, { default: () => Schema.decodeSync(StatisticsSettings)({}) }),
-  serviceLevelSeconds: Schema.optional(Schema.Number.pipe(Schema.nonNegative())),
+  serviceLevelSeconds: Schema.optional(Schema.Number.pipe(Schema.between(0, 3600))),
+  /** an abandon after a wait shorter than this is a short abandon (Five9's call log has no such flag; 0: none) */
+  shortAbandonSeconds: Schema.optionalWith(Schema.Int.pipe(Schema.between(0, 600)), { default: () => 5 }),
+  /**
+   * the longest a call lasts from its start to its last row's end: a window reads the call log
+   * this far before it (to find the first row of calls whose later rows fall in it) and after it
+   * (for the later rows of its calls)
+   */
+  maxContactSpanHours: Schema.optionalWith(Schema.Number.pipe(Schema.between(0.25, 48)), { default: () => 4 }),
   /** `isReportRunning` long-poll timeout (Five9 advises at least 5 s) */
   reportPollSeconds: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 60)), { default: () => 5 }),
   maxReportPolls: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 10_000)), { default: () => 120 }),
-  /** the CSV row cap; a result that reaches it is read again in two halves */
+  /** a result of this many rows is never trusted (split); lower caps are detected anyway (`internal/capped.ts`) */
   maxRows: Schema.optionalWith(Schema.Int.pipe(Schema.between(2, 50_000)), { default: () => 50_000 }),
+  /** agent states are read at least this far before a window (further back to the login of sessions it starts in) */
   stateLookbackHours: Schema.optionalWith(Schema.Number.pipe(Schema.between(0, 24 * 7)), { default: () => 12 }),
-  import: Schema.optionalWith(Schema.Array(Schema.Literal("contacts", "agentStatuses")), {
+  import: Schema.optionalWith(Schema.NonEmptyArray(Schema.Literal("contacts", "agentStatuses")), {
     default: () => ["contacts", "agentStatuses"] as const
   }),
   maxRetries: Schema.optionalWith(Schema.Int.pipe(Schema.between(0, 20)), { default: () => 4 }),
   /** how long to back off after `OperationsLimitExceededFault` ([U]: Five9's windows are not public) */
-  operationsLimitBackoffSeconds: Schema.optionalWith(Schema.Number.pipe(Schema.positive()), { default: () => 300 })
+  operationsLimitBackoffSeconds: Schema.optionalWith(Schema.Number.pipe(Schema.between(1, 86_400)), { default: () => 300 })
 })
 /** @since 0.1.0 @category config */
 export type Config = typeof Config.Type
@@ -221,65 +315,101 @@ export const make = (): Five9Connector => {
         ))
     )
 
-  /** A report's rows for [from, to); a result at the row cap is read again in two halves. */
+  /** A report's rows for [from, to), whole: a result Five9 may have cut is read again in halves. */
   const reportTable = (
     config: Config,
     folder: string,
     report: string,
     from: number,
     to: number
-  ): Effect.Effect<Table, Connector.ConnectorError, HttpClient.HttpClient> =>
-    Effect.gen(function*() {
-      const csv = yield* runReport(config, folder, report, from, to)
-      const table = yield* parseCsv(csv, `${folder}/${report}`)
-      if (table.rows.length < config.maxRows) return table
-      if (to - from <= 60_000) {
-        return yield* new Connector.InvalidData({
-          record: `${folder}/${report}`,
-          reason: `more than ${config.maxRows} rows within one minute (${new Date(from).toISOString()})`
-        })
-      }
-      const mid = from + Math.floor((to - from) / 2000) * 1000
-      const a = yield* reportTable(config, folder, report, from, mid)
-      const b = yield* reportTable(config, folder, report, mid, to)
-      return { header: a.header.length > 0 ? a.header : b.header, rows: [...a.rows, ...b.rows] }
-    })
+  ): Effect.Effect<Table, Connector.ConnectorError, HttpClient.HttpClient> => {
+    const session = sessionOf(adminEndpoint(config))
+    const name = `${folder}/${report}`
+    let memory = session.caps.get(name)
+    if (memory === undefined) {
+      memory = { trustedUpTo: 0 }
+      session.caps.set(name, memory)
+    }
+    return readCapped({
+      run: (a, b) => Effect.flatMap(runReport(config, folder, report, a, b), (csv) => parseCsv(csv, name)),
+      report: name,
+      maxRows: config.maxRows,
+      memory
+    }, Math.floor(from / 1000) * 1000, Math.ceil(to / 1000) * 1000)
+  }
 
   const contacts = (config: Config, from: number, to: number) =>
     Effect.gen(function*() {
       const { folder, report } = config.callLog
-      const table = yield* reportTable(config, folder, report, from, to)
+      const span = config.maxContactSpanHours * 3_600_000
+      // around the window: its calls' later rows come after it, and a row in it may belong to
+      // a call that started before it (found by its first row, up to the span earlier)
+      const table = yield* reportTable(config, folder, report, from - span, to + span)
       if (table.header.length === 0) return []
-      const events = yield* contactsOf(table, {
+      const calls = yield* callsOf(table, {
         report: `${folder}/${report}`,
         zone: zoneOf(config),
         queueColumn: config.callLog.queueColumn,
         callTypes: config.callLog.callTypes,
         channel: config.callLog.channel,
-        serviceLevelSeconds: config.serviceLevelSeconds
+        serviceLevelSeconds: config.serviceLevelSeconds,
+        shortAbandonSeconds: config.shortAbandonSeconds
       })
-      return events.filter((e) => {
-        const at = DateTime.toEpochMillis(e.timestamp)
-        return at >= from && at < to
+      return calls.filter((c) => c.start >= from && c.start < to).flatMap((c) => c.events)
+    })
+
+  /**
+   * The login sessions around a window: what it needs to start the state report early enough
+   * (the earliest login of the sessions it starts in) and the logged-out spans (the gaps
+   * between an agent's sessions; after the last closed session, open).
+   */
+  const sessionsAround = (config: Config, from: number, to: number) =>
+    Effect.gen(function*() {
+      const settings = config.agentStates.sessions
+      if (settings === false) return { earliestLogin: Number.POSITIVE_INFINITY, loggedOut: [] }
+      const now = yield* Clock.currentTimeMillis
+      const name = `${settings.folder}/${settings.report}`
+      const table = yield* reportTable(
+        config,
+        settings.folder,
+        settings.report,
+        from - settings.searchDays * 86_400_000,
+        Math.max(to, now) + 60_000
+      )
+      const sessions = table.header.length === 0
+        ? []
+        : yield* sessionsOf(table, { report: name, zone: zoneOf(config), columns: settings.columns })
+      let earliestLogin = Number.POSITIVE_INFINITY
+      const loggedOut: Array<StateSpan> = []
+      const activity = config.agentStates.loggedOut
+      sessions.forEach((s, i) => {
+        if (s.login <= from && (s.logout === null || s.logout > from)) earliestLogin = Math.min(earliestLogin, s.login)
+        if (activity === false || s.logout === null) return
+        const next = sessions[i + 1]
+        const end = next !== undefined && next.agent === s.agent ? next.login : Number.POSITIVE_INFINITY
+        loggedOut.push({ agent: s.agent, activity, start: s.logout, end })
       })
+      return { earliestLogin, loggedOut }
     })
 
   const statuses = (config: Config, from: number, to: number) =>
     Effect.gen(function*() {
       const { folder, report } = config.agentStates
-      const table = yield* reportTable(config, folder, report, from - config.stateLookbackHours * 3_600_000, to)
-      if (table.header.length === 0) return []
+      const around = yield* sessionsAround(config, from, to)
+      // a state overlapping the window started after the login of the session it is in
+      const start = Math.min(from - config.stateLookbackHours * 3_600_000, around.earliestLogin)
+      const table = yield* reportTable(config, folder, report, start, to)
       const spans: Array<StateSpan> = yield* statesOf(table, {
         report: `${folder}/${report}`,
         zone: zoneOf(config),
         columns: config.agentStates.columns,
         skipStates: config.agentStates.skipStates
-      })
+      }, around.loggedOut)
       return spans.filter((s) => s.start < to && s.end > from).map((s): Domain.AgentStatus => ({
         agentIdentifier: s.agent,
         activityIdentifier: s.activity,
         start: DateTime.unsafeMake(s.start),
-        end: DateTime.unsafeMake(s.end)
+        end: Number.isFinite(s.end) ? DateTime.unsafeMake(s.end) : null
       }))
     })
 
@@ -293,9 +423,11 @@ export const make = (): Five9Connector => {
     if (config.import.includes("agentStatuses")) {
       parts.push(Stream.fromEffect(Effect.map(statuses(config, from, to), (s): Domain.Batch => ({ ...emptyBatch, statuses: s }))))
     }
-    return Stream.concatAll(Chunk.unsafeFromArray(parts)).pipe(
+    const all = Stream.concatAll(Chunk.unsafeFromArray(parts)).pipe(
       Stream.filter((b) => b.contacts.length + b.statuses.length > 0)
     )
+    // nothing is known of a window that hasn't begun (an open logged-out status would overlap it)
+    return Stream.unwrap(Effect.map(Clock.currentTimeMillis, (now) => (from >= now ? Stream.empty : all)))
   }
 
   /**
@@ -467,6 +599,11 @@ export const make = (): Five9Connector => {
         items.push(
           yield* probe("agent state report", config.agentStates.folder, config.agentStates.report, [c.agent, c.timestamp, c.state, c.duration])
         )
+        const sessions = config.agentStates.sessions
+        if (sessions !== false) {
+          const sc = sessions.columns
+          items.push(yield* probe("login sessions report", sessions.folder, sessions.report, [sc.agent, sc.login, sc.logout]))
+        }
       }
       return { ok: items.every((i) => i.ok), items }
     })

@@ -2,6 +2,12 @@
  * SOAP calls to the Five9 web services over @effect/platform HttpClient with HTTP Basic auth.
  * One call at a time per user (Five9 denies concurrent use of the same credentials), transient
  * failures retried with backoff, faults mapped to the connector contract's errors.
+ *
+ * The credentials are sent as base64 of their UTF-8 bytes (RFC 7617's `charset="UTF-8"`):
+ * `HttpClientRequest.basicAuth` uses `btoa`, which throws on any character outside Latin-1, so
+ * a password such as "pässwörd-€" crashed every call. A defect anywhere in a call (a bug, a
+ * client that throws) becomes `InvalidData` naming the operation: a typed failure the
+ * scheduler records and does not retry in a loop.
  */
 import { Connector } from "@acd-bridge/core"
 import * as HttpClient from "@effect/platform/HttpClient"
@@ -10,6 +16,7 @@ import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Encoding from "effect/Encoding"
 import * as Redacted from "effect/Redacted"
 import type { XmlObject } from "./soap.js"
 import { envelope, parseAnswer } from "./soap.js"
@@ -29,14 +36,21 @@ export class SoapFault extends Data.TaggedError("SoapFault")<{ readonly fault: s
 export interface Session {
   readonly gate: Effect.Semaphore
   readonly stats: { calls: number; retries: number; faults: Array<string> }
+  /** per report (folder/report): the largest result verified complete (see `capped.ts`) */
+  readonly caps: Map<string, { trustedUpTo: number }>
 }
 
 export const makeSession = (): Session => ({
   gate: Effect.unsafeMakeSemaphore(1),
-  stats: { calls: 0, retries: 0, faults: [] }
+  stats: { calls: 0, retries: 0, faults: [] },
+  caps: new Map()
 })
 
 const backoff = (attempt: number) => Duration.millis(Math.min(10_000, 250 * 2 ** attempt))
+
+/** The `Authorization` header of HTTP Basic auth: base64 of the UTF-8 bytes of `user:password`. */
+export const basicAuthorization = (username: string, password: string): string =>
+  `Basic ${Encoding.encodeBase64(new TextEncoder().encode(`${username}:${password}`))}`
 
 /** Faults the caller handles; every other fault becomes a connector error here. */
 const passThrough = new Set(["ResultIsNotReadyFault", "ReportNotFoundFault"])
@@ -53,7 +67,7 @@ export const call = (
   session.gate.withPermits(1)(Effect.gen(function*() {
     const client = yield* HttpClient.HttpClient
     const request = HttpClientRequest.post(ep.url).pipe(
-      HttpClientRequest.basicAuth(ep.username, Redacted.value(ep.password)),
+      HttpClientRequest.setHeader("Authorization", basicAuthorization(ep.username, Redacted.value(ep.password))),
       HttpClientRequest.setHeader("SOAPAction", "\"\""),
       HttpClientRequest.bodyText(envelope(ep.ns, operation, body), "text/xml;charset=UTF-8")
     )
@@ -122,4 +136,15 @@ export const call = (
           return yield* new Connector.InvalidData({ record: operation, reason: `${answer.fault}: ${answer.message}` })
       }
     }
-  }))
+  })).pipe(
+    Effect.catchAllDefect((defect) =>
+      Effect.fail(
+        new Connector.InvalidData({
+          record: operation,
+          reason: `the call to Five9 failed inside the connector (a bug; not retried): ${
+            defect instanceof Error ? `${defect.name}: ${defect.message}` : String(defect)
+          }`
+        })
+      )
+    )
+  )
