@@ -157,6 +157,10 @@ export const ContactsLayout = Schema.Struct({
     afterCallWorkTime: Schema.optional(Column),
     waitTime: Schema.optional(Column),
     abandoned: Schema.optional(Column),
+    /** an abandon within the source's short-abandon threshold (a flag; also an abandon) */
+    shortAbandoned: Schema.optional(Column),
+    /** left the queue without an agent and without hanging up: routed elsewhere (a flag) */
+    breakout: Schema.optional(Column),
     answeredInThreshold: Schema.optional(Column)
   })
 })

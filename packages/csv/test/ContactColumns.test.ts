@@ -20,7 +20,9 @@ const event: fc.Arbitrary<Domain.ContactEvent> = fc.record(
     afterCallWorkMs: ms,
     waitMs: ms,
     abandoned: fc.boolean(),
-    answeredInThreshold: fc.boolean()
+    answeredInThreshold: fc.boolean(),
+    shortAbandoned: fc.boolean(),
+    breakout: fc.boolean()
   },
   {
     requiredKeys: ["queueIdentifier", "queueName", "channel", "timestamp", "offered", "handled", "durationMs"]
@@ -42,7 +44,9 @@ const pushAll = (columns: ReturnType<typeof makeContactColumns>, events: Readonl
       e.afterCallWorkMs,
       e.waitMs,
       e.abandoned,
-      e.answeredInThreshold
+      e.answeredInThreshold,
+      e.shortAbandoned,
+      e.breakout
     )
   }
 }

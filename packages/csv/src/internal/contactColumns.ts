@@ -28,7 +28,7 @@ export interface ContactBlock {
   /** index → queue; shared by the blocks of a file, append-only */
   readonly queues: ReadonlyArray<QueueTriple>
   readonly queue: Uint32Array
-  readonly flags: Uint8Array
+  readonly flags: Uint16Array
   /** per row: timestamp, duration, talk, hold, after-call work, wait (ms; NaN: not given) */
   readonly numbers: Float64Array
 }
@@ -38,7 +38,7 @@ export const emptyBlock: ContactBlock = {
   length: 0,
   queues: [],
   queue: new Uint32Array(0),
-  flags: new Uint8Array(0),
+  flags: new Uint16Array(0),
   numbers: new Float64Array(0)
 }
 
@@ -57,7 +57,9 @@ export interface ContactColumns {
     afterCallWorkMs: number | undefined,
     waitMs: number | undefined,
     abandoned: boolean | undefined,
-    answeredInThreshold: boolean | undefined
+    answeredInThreshold: boolean | undefined,
+    shortAbandoned: boolean | undefined,
+    breakout: boolean | undefined
   ) => void
   /** the rows pushed since the last take; the columns are then empty */
   readonly take: () => ContactBlock
@@ -69,6 +71,10 @@ const HAS_ABANDONED = 4
 const ABANDONED = 8
 const HAS_THRESHOLD = 16
 const IN_THRESHOLD = 32
+const HAS_SHORT = 64
+const SHORT = 128
+const HAS_BREAKOUT = 256
+const BREAKOUT = 512
 const FIELDS = 6
 /** past this many distinct queues a new table starts, so a file naming a queue per row stays bounded */
 const MAX_QUEUES = 10_000
@@ -80,7 +86,7 @@ export const makeContactColumns = (capacity: number): ContactColumns => {
   let size = Math.max(1, capacity)
   let length = 0
   let queue = new Uint32Array(size)
-  let flags = new Uint8Array(size)
+  let flags = new Uint16Array(size)
   let numbers = new Float64Array(size * FIELDS)
   let queues: Array<QueueTriple> = []
   // identifier → name → channel → index
@@ -109,7 +115,7 @@ export const makeContactColumns = (capacity: number): ContactColumns => {
     const q = new Uint32Array(size)
     q.set(queue)
     queue = q
-    const f = new Uint8Array(size)
+    const f = new Uint16Array(size)
     f.set(flags)
     flags = f
     const n = new Float64Array(size * FIELDS)
@@ -130,14 +136,18 @@ export const makeContactColumns = (capacity: number): ContactColumns => {
     afterCallWorkMs,
     waitMs,
     abandoned,
-    answeredInThreshold
+    answeredInThreshold,
+    shortAbandoned,
+    breakout
   ) => {
     if (length === size) grow()
     const i = length++
     queue[i] = queueOf(queueIdentifier, queueName, channel)
     flags[i] = (offered ? OFFERED : 0) | (handled ? HANDLED : 0) |
       (abandoned === undefined ? 0 : HAS_ABANDONED | (abandoned ? ABANDONED : 0)) |
-      (answeredInThreshold === undefined ? 0 : HAS_THRESHOLD | (answeredInThreshold ? IN_THRESHOLD : 0))
+      (answeredInThreshold === undefined ? 0 : HAS_THRESHOLD | (answeredInThreshold ? IN_THRESHOLD : 0)) |
+      (shortAbandoned === undefined ? 0 : HAS_SHORT | (shortAbandoned ? SHORT : 0)) |
+      (breakout === undefined ? 0 : HAS_BREAKOUT | (breakout ? BREAKOUT : 0))
     const o = i * FIELDS
     numbers[o] = timestamp
     numbers[o + 1] = durationMs
@@ -201,6 +211,8 @@ export const toEvents = (block: ContactBlock): ReadonlyArray<Domain.ContactEvent
     if (!Number.isNaN(wait)) event.waitMs = wait
     if ((f & HAS_ABANDONED) !== 0) event.abandoned = (f & ABANDONED) !== 0
     if ((f & HAS_THRESHOLD) !== 0) event.answeredInThreshold = (f & IN_THRESHOLD) !== 0
+    if ((f & HAS_SHORT) !== 0) event.shortAbandoned = (f & SHORT) !== 0
+    if ((f & HAS_BREAKOUT) !== 0) event.breakout = (f & BREAKOUT) !== 0
     out[i] = event
   }
   return out

@@ -210,6 +210,8 @@ export const compile = (
       const acw = optionalCell("afterCallWorkTime", c.afterCallWorkTime)
       const wait = optionalCell("waitTime", c.waitTime)
       const abandoned = optionalCell("abandoned", c.abandoned)
+      const shortAbandoned = optionalCell("shortAbandoned", c.shortAbandoned)
+      const breakout = optionalCell("breakout", c.breakout)
       const inThreshold = optionalCell("answeredInThreshold", c.answeredInThreshold)
       map = guard(() => {
         const q = queue()
@@ -226,6 +228,8 @@ export const compile = (
         const waitMs = optionalDuration(wait)
         const ab = optionalFlag(abandoned)
         const th = optionalFlag(inThreshold)
+        const sa = optionalFlag(shortAbandoned)
+        const bo = optionalFlag(breakout)
         sink.contacts.push(
           q.queueIdentifier,
           q.queueName,
@@ -239,7 +243,9 @@ export const compile = (
           acwMs,
           waitMs,
           ab,
-          th
+          th,
+          sa,
+          bo
         )
       })
       break
