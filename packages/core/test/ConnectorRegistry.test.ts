@@ -157,3 +157,34 @@ describe("ConnectorRegistry: config decoding", () => {
       assert.strictEqual(Redacted.value(decoded.source.password), "s3cret-pass")
     }))
 })
+
+describe("ConnectorRegistry: configs with untagged unions", () => {
+  /** A connection given either as a URL or as a file: no literal tells the members apart. */
+  const Untagged = Schema.Struct({
+    connection: Schema.Union(
+      Schema.Struct({ url: Schema.String, password: Schema.optional(Schema.Redacted(Schema.String)) }),
+      Schema.Struct({ filename: Schema.String, readOnly: Schema.optional(Schema.Boolean) })
+    )
+  })
+  const untagged = Connector.make({
+    key: "untagged",
+    displayName: "Untagged",
+    deliveryModes: ["cloud"],
+    dataKinds: ["contacts"],
+    configSchema: Untagged
+  })
+  const issue = (config: unknown) => Option.getOrThrow(Either.getLeft(ConnectorRegistry.decodeConfig(untagged, config)))
+
+  it("a typo in one member is reported against that member, not as the other member's keys", () => {
+    const error = issue({ connection: { filename: "/data/x.sqlite", readOnyl: true } })
+    assert.strictEqual(error.field, "connection.readOnyl")
+    assert.include(error.reason, `did you mean "readOnly"`)
+    assert.notInclude(error.reason, "filename")
+  })
+
+  it("a wrong value in the member that fits is reported as that value's problem", () => {
+    const error = issue({ connection: { filename: "/data/x.sqlite", readOnly: "yes" } })
+    assert.strictEqual(error.field, "connection.readOnly")
+    assert.notInclude(error.reason, "unknown key")
+  })
+})

@@ -213,6 +213,85 @@ const valueAt = (input: unknown, path: ReadonlyArray<PropertyKey>): unknown =>
 const startsWith = (path: ReadonlyArray<PropertyKey>, prefix: ReadonlyArray<PropertyKey>): boolean =>
   prefix.length <= path.length && prefix.every((k, i) => path[i] === k)
 
+type Issue = ParseResult.ParseIssue
+
+const childrenOf = (issue: ParseResult.Composite): ReadonlyArray<Issue> =>
+  Array.isArray(issue.issues) ? (issue.issues as ReadonlyArray<Issue>) : [issue.issues as Issue]
+
+/** The input isn't of the member's kind at all (an object given where `undefined` or a string is expected). */
+const wrongKind = (issue: Issue): boolean => {
+  switch (issue._tag) {
+    case "Type":
+      return true
+    case "Refinement":
+      return issue.kind === "From" && wrongKind(issue.issue)
+    case "Transformation":
+      return issue.kind === "Encoded" && wrongKind(issue.issue)
+    default:
+      return false
+  }
+}
+
+/** Leaf issues under `issue`, and how many of them are keys the schema lacks or misses. */
+const fit = (issue: Issue): { readonly misfits: number; readonly leaves: number } => {
+  switch (issue._tag) {
+    case "Composite": {
+      let misfits = 0
+      let leaves = 0
+      for (const child of childrenOf(issue)) {
+        const f = fit(child)
+        misfits += f.misfits
+        leaves += f.leaves
+      }
+      return { misfits, leaves }
+    }
+    case "Pointer":
+    case "Refinement":
+    case "Transformation":
+      return fit(issue.issue)
+    case "Unexpected":
+    case "Missing":
+      return { misfits: 1, leaves: 1 }
+    default:
+      return { misfits: 0, leaves: 1 }
+  }
+}
+
+/** Whether member issue `a` fits the input better than `b`. */
+const fitsBetter = (a: Issue, b: Issue): boolean => {
+  const kindA = wrongKind(a), kindB = wrongKind(b)
+  if (kindA !== kindB) return kindB
+  const fa = fit(a), fb = fit(b)
+  return fa.misfits < fb.misfits || (fa.misfits === fb.misfits && fa.leaves < fb.leaves)
+}
+
+/**
+ * The issue with every failed union reduced to the member the input fits best (of its kind,
+ * then fewest unknown or missing keys, then fewest problems). Without it, a config meant for
+ * one member of an untagged union is also reported against every other member: its keys show
+ * as "unknown" there.
+ */
+export const bestMembers = (issue: Issue): Issue => {
+  switch (issue._tag) {
+    case "Composite": {
+      const children = childrenOf(issue).map(bestMembers)
+      if (issue.ast._tag === "Union" && children.length > 1) {
+        return children.reduce((best, child) => (fitsBetter(child, best) ? child : best))
+      }
+      const [first, ...rest] = children
+      return new ParseResult.Composite(issue.ast, issue.actual, rest.length === 0 ? first! : [first!, ...rest], issue.output)
+    }
+    case "Pointer":
+      return new ParseResult.Pointer(issue.path, issue.actual, bestMembers(issue.issue))
+    case "Refinement":
+      return new ParseResult.Refinement(issue.ast, issue.actual, issue.kind, bestMembers(issue.issue))
+    case "Transformation":
+      return new ParseResult.Transformation(issue.ast, issue.actual, issue.kind, bestMembers(issue.issue))
+    default:
+      return issue
+  }
+}
+
 /**
  * One issue for a config that failed to decode with `strict`: the first unknown key (naming
  * the others), else the first other issue. An optional field that failed also reports
@@ -220,7 +299,7 @@ const startsWith = (path: ReadonlyArray<PropertyKey>, prefix: ReadonlyArray<Prop
  * says what is actually wrong.
  */
 export const describe = (ast: AST.AST, input: unknown, error: ParseResult.ParseError): ConfigIssue => {
-  const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
+  const issues = ParseResult.ArrayFormatter.formatIssueSync(bestMembers(error.issue))
   const unknown = issues.filter((i) => i._tag === "Unexpected" && i.path.length > 0)
   if (unknown.length > 0) {
     const first = unknown[0]!
