@@ -39,7 +39,8 @@ import type {
   IntegrationNotActive,
   IntegrationNotFound,
   StagingFull,
-  StorageError
+  StorageError,
+  VersionConflict
 } from "./Errors.js"
 import * as internal from "./internal/storage/make.js"
 import type { StorageDriverShape } from "./StorageDriver.js"
@@ -129,6 +130,16 @@ export type IngestOutcome =
   | { readonly _tag: "Staged"; readonly accepted: number }
   | { readonly _tag: "Replayed"; readonly accepted: number; readonly outcome: "Applied" | "Staged" }
 
+/**
+ * What an operator may change on an integration (the rest is fixed at creation or changed by
+ * pause, resume and delete). Unset fields stay as they are.
+ *
+ * @since 0.2.0 @category models
+ */
+export type IntegrationSettings = {
+  readonly [K in "name" | "config" | "schedule" | "timezone" | "historyDepthDays"]?: Integration[K] | undefined
+}
+
 /** @since 0.1.0 @category models */
 export interface IntervalStatQuery {
   readonly tenantId: TenantId
@@ -212,6 +223,19 @@ export interface StorageShape {
       at: number,
       options?: { readonly ifVersion?: number | undefined }
     ) => Effect.Effect<Option.Option<Integration>, StorageError>
+    /**
+     * Changes the integration's settings (`IntegrationSettings`) in one unit of work; the status
+     * is kept. A change that sets `config` also clears the failing mark (the operator fixed
+     * what was wrong). With `ifVersion`, only if the integration is still at that version
+     * (`VersionConflict` otherwise). A deleted integration fails with `IntegrationDeleted`.
+     * Nothing to change writes nothing (the version stays).
+     */
+    readonly update: (
+      id: IntegrationId,
+      settings: IntegrationSettings,
+      at: number,
+      options?: { readonly ifVersion?: number | undefined }
+    ) => Effect.Effect<Integration, StorageError | IntegrationNotFound | IntegrationDeleted | VersionConflict>
     /** Replaces the connector config and clears the failing mark; the status is kept. */
     readonly setConfig: (
       id: IntegrationId,

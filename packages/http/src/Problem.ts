@@ -275,6 +275,7 @@ export type EngineError =
   | Errors.StagingFull
   | Errors.IdempotencyKeyReused
   | Errors.CursorLocked
+  | Errors.VersionConflict
   | Errors.StorageError
   | PushApi.MalformedBody
 
@@ -291,7 +292,8 @@ export type ProblemFor<E> = E extends Errors.IntegrationNotFound | Errors.QueueN
     | Errors.QueueUndeletable
     | Errors.QueueOfDeletedIntegration
     | Errors.IdempotencyKeyReused
-    | Errors.CursorLocked ? Conflict
+    | Errors.CursorLocked
+    | Errors.VersionConflict ? Conflict
   : E extends
     | Errors.UnknownConnector
     | Errors.InvalidConfig
@@ -323,6 +325,7 @@ const titles: Record<EngineError["_tag"], string> = {
   StagingFull: "Staging area full",
   IdempotencyKeyReused: "Idempotency key reused",
   CursorLocked: "Cursor locked",
+  VersionConflict: "Changed meanwhile",
   StorageError: "Internal error",
   MalformedBody: "Malformed JSON"
 }
@@ -341,6 +344,7 @@ const make = (error: EngineError): Problem => {
     case "QueueOfDeletedIntegration":
     case "IdempotencyKeyReused":
     case "CursorLocked":
+    case "VersionConflict":
       return new Conflict({ ...head({ detail: error.message }), status: 409 })
     case "InvalidRecord":
       return new UnprocessableEntity({

@@ -68,6 +68,8 @@ export const make = (driver: StorageDriverShape, options: MakeOptions = {}): Eff
         markFailing: (id, reason, at, options) =>
           integrations.markFailing(id, reason, at, options).pipe(operation("integrations.markFailing")),
         setConfig: (id, config, at) => integrations.setConfig(id, config, at).pipe(operation("integrations.setConfig")),
+        update: (id, settings, at, options) =>
+          integrations.update(id, settings, at, options).pipe(operation("integrations.update")),
         markDeleted: (id, at) => integrations.markDeleted(id, at).pipe(operation("integrations.markDeleted")),
         stagedCount: (id) => driver.staging.held(id).pipe(named("integrations.stagedCount"))
       },
