@@ -457,10 +457,28 @@ export const AgentStatusesGroup = HttpApiGroup.make("agentStatuses")
   )
   .add(
     HttpApiEndpoint.get("stream", "/v1/agent-statuses/stream")
-      .setUrlParams(Schema.Struct({ integrationId: Schema.optional(Schema.String) }))
+      .setUrlParams(Schema.Struct({
+        integrationId: Schema.optional(Schema.String.annotations({ description: "Only this integration's statuses" })),
+        lastEventId: Schema.optional(Schema.String.annotations({
+          description: "Resume after this event id, for clients that can't send the Last-Event-ID header"
+        }))
+      }))
+      .setHeaders(Schema.Struct({
+        "last-event-id": Schema.optional(Schema.String.annotations({
+          description: "Resume after this event id (sent by an EventSource when it reconnects): what was missed comes first"
+        }))
+      }))
       .addSuccess(HttpApiSchema.Text({ contentType: "text/event-stream" }))
       .addError(Problem.NotFound)
-      .annotate(OpenApi.Summary, "Server-sent events: each accepted agent status as `event: agent-status`")
+      .annotate(OpenApi.Summary, "Server-sent events: each accepted agent status as `event: agent-status` with an `id:`")
+      .annotate(
+        OpenApi.Description,
+        "Each status is `id: <id>`, `event: agent-status`, `data: <the JSON of GET /v1/agent-statuses>`. A client that " +
+          "reconnects with `Last-Event-ID` first gets what it missed (from a bounded in-memory log per tenant). When " +
+          "that can't be told (the id is older than the log, from before a restart, or the client fell behind), an " +
+          "`event: reset` with `data: {reason, query}` says to read `GET /v1/agent-statuses` again; the stream goes on " +
+          "live after it. `: keep-alive` comments keep idle connections open."
+      )
   )
   .middleware(AdminAuthentication)
   .annotate(OpenApi.Title, "Agent statuses")

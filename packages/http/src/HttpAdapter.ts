@@ -220,7 +220,8 @@ export const layerApi = (options: ApiOptions = {}): Layer.Layer<HttpApi.Api, nev
       maxStatusRangeDays: options.maxStatusRangeDays ?? 93,
       timestamps: options.timestampWindow ?? {},
       keepAliveMs: Duration.toMillis(options.keepAlive ?? "15 seconds"),
-      checkTimeoutMs: Duration.toMillis(options.checkTimeout ?? "30 seconds")
+      checkTimeoutMs: Duration.toMillis(options.checkTimeout ?? "30 seconds"),
+      retryMs: 3_000
     })),
     Layer.provide(Security.layer),
     Layer.provideMerge(HttpApiBuilder.middleware(middleware.make({

@@ -1,5 +1,5 @@
 import { PushConnector } from "@acd-bridge/api-push"
-import { AccessTokens, Connector, ConnectorRegistry, Domain, Engine, Scheduler, Storage } from "@acd-bridge/core"
+import { AccessTokens, AgentStatuses, Connector, ConnectorRegistry, Domain, Engine, Scheduler, Storage } from "@acd-bridge/core"
 import * as FakeConnector from "@acd-bridge/testkit/FakeConnector"
 import * as FakeSource from "@acd-bridge/testkit/FakeSource"
 import type { Errors } from "@acd-bridge/core"
@@ -37,6 +37,8 @@ export interface TestServerOptions extends HttpAdapter.Options {
   readonly authenticator?: Layer.Layer<Authenticator.Authenticator>
   /** run core's Scheduler, with testkit's fake pull connector registered (key "fake") */
   readonly scheduler?: boolean
+  /** statuses kept per tenant for event-stream clients that resume */
+  readonly replayLog?: number
 }
 
 export interface LogLine {
@@ -97,11 +99,15 @@ export const startServer = async (options: TestServerOptions = {}): Promise<Test
     ? ConnectorRegistry.layer(PushConnector.connector, secretConnector, nestedSecretConnector, FakeConnector.connector)
       .pipe(Layer.provide(FakeSource.layer({ seed: 1 })))
     : ConnectorRegistry.layer(PushConnector.connector, secretConnector, nestedSecretConnector)
-  const core = Engine.layer.pipe(Layer.provideMerge(Layer.mergeAll(storage, registry)))
+  const core = Engine.layer.pipe(
+    Layer.provideMerge(Layer.mergeAll(storage, registry)),
+    Layer.provide(Layer.succeed(AgentStatuses.ReplayLog, { size: options.replayLog ?? 10_000 }))
+  )
   const engine = options.scheduler
     ? Layer.merge(core, Scheduler.layer({ tenants: [tenantId] }).pipe(Layer.provide(core)))
     : core
-  const { authenticator, logs, scheduler: _scheduler, storage: _storage, ...adapterOptions } = options
+  const { authenticator, logs, replayLog: _replayLog, scheduler: _scheduler, storage: _storage, ...adapterOptions } =
+    options
   const logging = logs === undefined
     ? Logger.minimumLogLevel(LogLevel.Warning)
     : Layer.merge(

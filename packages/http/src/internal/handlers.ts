@@ -59,6 +59,8 @@ export interface Options {
   readonly keepAliveMs: number
   /** longest a connector's check may run */
   readonly checkTimeoutMs: number
+  /** how soon an event-stream client should reconnect (the `retry:` field) */
+  readonly retryMs: number
 }
 
 const DAY_MS = 86_400_000
@@ -451,19 +453,30 @@ export const layer = (
             }))
             return found
           }))
-        .handle("stream", ({ urlParams }) =>
+        .handle("stream", ({ headers, urlParams }) =>
           Effect.gen(function*() {
             const principal = yield* CurrentPrincipal
             const integration = urlParams.integrationId === undefined
               ? undefined
               : yield* problems(integrations.get(principal.tenantId, urlParams.integrationId))
             // subscribed before the answer starts, so nothing accepted after this point is missed
-            const events = yield* statuses.subscription(principal.tenantId, integration?.id)
+            const feed = yield* statuses.resume(
+              principal.tenantId,
+              integration?.id,
+              headers["last-event-id"] ?? urlParams.lastEventId
+            )
             const frames = Stream.merge(
-              Stream.map(events, (status) =>
-                `event: agent-status\ndata: ${JSON.stringify(encodeStatus(status))}\n\n`),
+              Stream.map(feed, (item) =>
+                item._tag === "Status"
+                  ? `id: ${item.id}\nevent: agent-status\ndata: ${JSON.stringify(encodeStatus(item.status))}\n\n`
+                  : `id: ${item.id}\nevent: reset\ndata: ${
+                    JSON.stringify({ reason: item.reason, query: "/v1/agent-statuses" })
+                  }\n\n`),
               Stream.fromSchedule(Schedule.spaced(options.keepAliveMs)).pipe(Stream.as(": keep-alive\n\n"))
-            ).pipe(Stream.prepend(Chunk.of(": connected\n\n")), Stream.map((text) => encoder.encode(text)))
+            ).pipe(
+              Stream.prepend(Chunk.of(`: connected\nretry: ${options.retryMs}\n\n`)),
+              Stream.map((text) => encoder.encode(text))
+            )
             return HttpServerResponse.stream(frames, {
               contentType: "text/event-stream",
               headers: { "cache-control": "no-cache", "x-accel-buffering": "no" }
