@@ -195,6 +195,15 @@ export class CursorLocked extends Schema.TaggedError<CursorLocked>()("CursorLock
   }
 }
 
+/** @since 0.2.0 @category errors */
+export class AccessTokenNotFound extends Schema.TaggedError<AccessTokenNotFound>()("AccessTokenNotFound", {
+  tokenId: Schema.String
+}) {
+  override get message() {
+    return `Personal access token ${this.tokenId} does not exist`
+  }
+}
+
 /**
  * A change was made on a version of the integration that is no longer the stored one (another
  * change landed in between): nothing was written. Read the integration again and retry.

@@ -140,6 +140,23 @@ export type IntegrationSettings = {
   readonly [K in "name" | "config" | "schedule" | "timezone" | "historyDepthDays"]?: Integration[K] | undefined
 }
 
+/**
+ * What `retention.prune` deletes (epoch ms).
+ *
+ * @since 0.2.0 @category models
+ */
+export interface RetentionPolicy {
+  readonly runsBefore: number
+  readonly keepRuns: number
+  readonly idempotencyBefore: number
+}
+
+/** How many rows `retention.prune` deleted. @since 0.2.0 @category models */
+export interface RetentionResult {
+  readonly runs: number
+  readonly idempotencyKeys: number
+}
+
 /** @since 0.1.0 @category models */
 export interface IntervalStatQuery {
   readonly tenantId: TenantId
@@ -291,6 +308,9 @@ export interface StorageShape {
   readonly accessTokens: {
     readonly insert: (token: AccessToken) => Effect.Effect<void, StorageError>
     readonly findByHash: (hash: string) => Effect.Effect<Option.Option<AccessToken>, StorageError>
+    readonly get: (id: string) => Effect.Effect<Option.Option<AccessToken>, StorageError>
+    /** The tenant's tokens (revoked ones included), oldest first. */
+    readonly list: (tenantId: TenantId) => Effect.Effect<ReadonlyArray<AccessToken>, StorageError>
     readonly revoke: (id: string, at: number) => Effect.Effect<void, StorageError>
   }
   readonly runs: {
@@ -301,6 +321,16 @@ export interface StorageShape {
     readonly insert: (run: ImportRun) => Effect.Effect<void, StorageError>
     /** Newest first. */
     readonly list: (id: IntegrationId, limit: number) => Effect.Effect<ReadonlyArray<ImportRun>, StorageError>
+  }
+  readonly retention: {
+    /**
+     * Deletes what is past its horizon: import runs started before `runsBefore`, except each
+     * integration's `keepRuns` newest (at least 1), and idempotency records written at or
+     * before `idempotencyBefore`. Interval data, agent statuses, queues and cursors are never
+     * touched. Deletes in batches, each its own unit of work, so writers are held up briefly;
+     * safe to run while the engine works. Returns how many of each it deleted.
+     */
+    readonly prune: (policy: RetentionPolicy) => Effect.Effect<RetentionResult, StorageError>
   }
   readonly cursors: {
     readonly get: (id: IntegrationId, stream: string) => Effect.Effect<Option.Option<number>, StorageError>

@@ -96,6 +96,36 @@ export const CheckReportView = Schema.Struct({
   )
 }).annotations({ identifier: "CheckReport", description: "What the connector's check found" })
 
+/**
+ * A personal access token as listed: never the token, never its hash.
+ *
+ * @since 0.2.0 @category schemas
+ */
+export const AccessTokenView = Schema.Struct({
+  id: Schema.String.annotations({ description: "What `DELETE /v1/access-tokens/{id}` names" }),
+  name: Schema.String.annotations({ description: "What the token is for (a laptop, a script)" }),
+  userId: Schema.String.annotations({ description: "The user the token acts as" }),
+  prefix: Schema.String.annotations({ description: "The token's first characters, to recognise it" }),
+  createdAt: Instant,
+  revokedAt: Schema.NullOr(Instant).annotations({ description: "When it was revoked; null while it works" })
+}).annotations({ identifier: "AccessToken", description: "A personal access token (the token itself is shown once)" })
+
+/** @since 0.2.0 @category schemas */
+export const AccessTokenCreated = Schema.Struct({
+  ...AccessTokenView.fields,
+  token: Schema.String.annotations({ description: "The token: shown once, store it now. Send it as `Authorization: Bearer <token>`" })
+}).annotations({ identifier: "AccessTokenCreated" })
+
+/** @since 0.2.0 @category schemas */
+export const CreateAccessToken = Schema.Struct({
+  name: Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(200)).annotations({
+    description: "What the token is for"
+  }),
+  userId: Schema.optional(Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(200)).annotations({
+    description: "The user the token acts as (default `admin`)"
+  }))
+}).annotations({ identifier: "CreateAccessToken" })
+
 /** @since 0.1.0 @category schemas */
 export const ApiKeyCreated = Schema.Struct({
   /** shown once: store it now */
@@ -373,6 +403,39 @@ export const ConnectorsGroup = HttpApiGroup.make("connectors")
   .annotate(OpenApi.Title, "Connectors")
   .annotate(OpenApi.Description, "What integrations can be created with, and how each is configured")
 
+const tokenId = HttpApiSchema.param("id", Schema.String)
+
+/** @since 0.2.0 @category api */
+export const AccessTokensGroup = HttpApiGroup.make("accessTokens")
+  .add(
+    HttpApiEndpoint.post("create", "/v1/access-tokens")
+      .setPayload(CreateAccessToken)
+      .addSuccess(AccessTokenCreated, { status: 201 })
+      .addError(Problem.UnprocessableEntity)
+      .addError(Problem.PayloadTooLarge)
+      .addError(Problem.UnsupportedMediaType)
+      .annotate(OpenApi.Summary, "Create a personal access token (shown once)")
+  )
+  .add(
+    HttpApiEndpoint.get("list", "/v1/access-tokens")
+      .addSuccess(Schema.Array(AccessTokenView))
+      .annotate(OpenApi.Summary, "List the tenant's personal access tokens (revoked ones included, never the token)")
+  )
+  .add(
+    HttpApiEndpoint.del("revoke")`/v1/access-tokens/${tokenId}`
+      .addSuccess(HttpApiSchema.NoContent)
+      .addError(Problem.NotFound)
+      .annotate(OpenApi.Summary, "Revoke a personal access token (at once; revoking twice changes nothing)")
+  )
+  .middleware(AdminAuthentication)
+  .addError(Problem.Forbidden)
+  .annotate(OpenApi.Title, "Access tokens")
+  .annotate(
+    OpenApi.Description,
+    "Personal access tokens (acdp_…) act as a user of the tenant on the admin routes and push into the tenant's " +
+      "integrations. Only the admin token manages them (403 for a personal access token)."
+  )
+
 /** @since 0.1.0 @category api */
 export const QueuesGroup = HttpApiGroup.make("queues")
   .add(
@@ -534,6 +597,7 @@ export class Api extends HttpApi.make("acd-bridge")
   .add(PushGroup)
   .add(ConnectorsGroup)
   .add(IntegrationsGroup)
+  .add(AccessTokensGroup)
   .add(QueuesGroup)
   .add(WorkloadsGroup)
   .add(IntervalsGroup)

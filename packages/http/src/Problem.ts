@@ -259,6 +259,7 @@ export const unavailable = (): ServiceUnavailable =>
  */
 export type EngineError =
   | Errors.IntegrationNotFound
+  | Errors.AccessTokenNotFound
   | Errors.IntegrationDeleted
   | Errors.IntegrationNotActive
   | Errors.UnknownConnector
@@ -284,7 +285,11 @@ export type EngineError =
  *
  * @since 0.1.0 @category models
  */
-export type ProblemFor<E> = E extends Errors.IntegrationNotFound | Errors.QueueNotFound | Errors.WorkloadNotFound ?
+export type ProblemFor<E> = E extends
+  | Errors.IntegrationNotFound
+  | Errors.QueueNotFound
+  | Errors.WorkloadNotFound
+  | Errors.AccessTokenNotFound ?
   NotFound
   : E extends Errors.IntegrationDeleted ? Gone
   : E extends
@@ -309,6 +314,7 @@ export type ProblemFor<E> = E extends Errors.IntegrationNotFound | Errors.QueueN
 
 const titles: Record<EngineError["_tag"], string> = {
   IntegrationNotFound: "Integration not found",
+  AccessTokenNotFound: "Access token not found",
   IntegrationDeleted: "Integration deleted",
   IntegrationNotActive: "Integration not active",
   UnknownConnector: "Unknown connector",
@@ -334,6 +340,7 @@ const make = (error: EngineError): Problem => {
   const head = (d: Details) => body(error._tag, titles[error._tag], d)
   switch (error._tag) {
     case "IntegrationNotFound":
+    case "AccessTokenNotFound":
     case "QueueNotFound":
     case "WorkloadNotFound":
       return new NotFound({ ...head({ detail: error.message }), status: 404 })

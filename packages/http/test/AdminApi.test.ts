@@ -1,4 +1,4 @@
-import { Domain, Storage } from "@acd-bridge/core"
+import { AccessTokens, Domain, Storage } from "@acd-bridge/core"
 import { Ajv2020 } from "ajv/dist/2020.js"
 import addFormats from "ajv-formats"
 import * as Effect from "effect/Effect"
@@ -248,5 +248,74 @@ describe("admin API: connectors, check, PATCH", () => {
       headers: { "content-type": "application/merge-patch+json" }
     })
     assert.deepStrictEqual([merge.status, merge.body.name], [200, "merged"])
+  })
+})
+
+interface TokenBody {
+  readonly id: string
+  readonly name: string
+  readonly userId: string
+  readonly prefix: string
+  readonly createdAt: string
+  readonly revokedAt: string | null
+  readonly token?: string
+}
+
+describe("admin API: personal access tokens", () => {
+  let server: TestServer
+  beforeAll(async () => {
+    server = await startServer({ storage: "sqlite" })
+  })
+  afterAll(() => server.close())
+
+  it("create (shown once), list (never the token), use on admin and push routes, revoke", async () => {
+    const created = await admin(server).post<TokenBody>("/v1/access-tokens", { name: "ci", userId: "jane" })
+    assert.strictEqual(created.status, 201)
+    const token = created.body.token!
+    assert.match(token, /^acdp_/)
+    assert.deepStrictEqual([created.body.name, created.body.userId, created.body.revokedAt], ["ci", "jane", null])
+    assert.isTrue(token.startsWith(created.body.prefix))
+    const listed = await admin(server).get<Array<TokenBody>>("/v1/access-tokens")
+    assert.strictEqual(listed.status, 200)
+    const mine = listed.body.find((t) => t.id === created.body.id)!
+    assert.deepStrictEqual(mine.name, "ci")
+    assert.notInclude(JSON.stringify(listed.body), token)
+    assert.notProperty(mine, "token")
+    assert.notProperty(mine, "hash")
+    // the token works on the admin API and pushes into the tenant's integrations
+    assert.strictEqual((await call(server, "GET", "/v1/integrations", { token })).status, 200)
+    const pushTarget = await admin(server).post<{ id: string }>("/v1/integrations", { name: "p", connector: "api-push" })
+    const pushed = await call(server, "POST", "/external-systems/agent-statuses", {
+      token,
+      body: {
+        data: [{ agentIdentifier: "a", activityIdentifier: "READY", startTime: new Date(Date.now() - 60_000).toISOString() }],
+        meta: { integrationConfigurationId: pushTarget.body.id }
+      }
+    })
+    assert.strictEqual(pushed.status, 200)
+    // a token can't manage tokens
+    assert.strictEqual((await call(server, "GET", "/v1/access-tokens", { token })).status, 403)
+    assert.strictEqual((await call(server, "POST", "/v1/access-tokens", { token, body: { name: "more" } })).status, 403)
+    // revoked: 204, at once 401, listed with its revocation time; revoking again changes nothing
+    assert.strictEqual((await admin(server).del(`/v1/access-tokens/${created.body.id}`)).status, 204)
+    assert.strictEqual((await call(server, "GET", "/v1/integrations", { token })).status, 401)
+    assert.strictEqual((await admin(server).del(`/v1/access-tokens/${created.body.id}`)).status, 204)
+    const after = await admin(server).get<Array<TokenBody>>("/v1/access-tokens")
+    assert.isString(after.body.find((t) => t.id === created.body.id)!.revokedAt)
+    assert.strictEqual((await admin(server).del("/v1/access-tokens/nope")).status, 404)
+  })
+
+  it("names what is wrong: 422 for a blank name; another tenant's token is not found", async () => {
+    const blank = await admin(server).post<Problem>("/v1/access-tokens", { name: " " })
+    assert.deepStrictEqual([blank.status, blank.body.field], [422, "name"])
+    const defaulted = await admin(server).post<TokenBody>("/v1/access-tokens", { name: "default user" })
+    assert.strictEqual(defaulted.body.userId, "admin")
+    const foreign = await server.runtime.runPromise(
+      Effect.flatMap(AccessTokens.AccessTokens, (t) =>
+        t.create({ tenantId: Domain.TenantId.make("tenant-b"), userId: Domain.UserId.make("u"), name: "theirs" }))
+    )
+    assert.strictEqual((await admin(server).del(`/v1/access-tokens/${foreign.record.id}`)).status, 404)
+    const listed = await admin(server).get<Array<TokenBody>>("/v1/access-tokens")
+    assert.isFalse(listed.body.some((t) => t.id === foreign.record.id))
   })
 })

@@ -20,7 +20,8 @@ import {
   Storage,
   Workloads
 } from "@acd-bridge/core"
-import type { AccessTokens, Ingest, KeyMaterial } from "@acd-bridge/core"
+import { AccessTokens } from "@acd-bridge/core"
+import type { Ingest, KeyMaterial } from "@acd-bridge/core"
 import type * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
@@ -35,7 +36,7 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
-import { Api, IntegrationView, ReimportRange, SetQueues, StatusView } from "../Api.js"
+import { type AccessTokenView, Api, CreateAccessToken, IntegrationView, ReimportRange, SetQueues, StatusView } from "../Api.js"
 import * as Problem from "../Problem.js"
 import { CurrentPrincipal } from "../Security.js"
 import type { AdminAuthentication, PushAuthentication } from "../Security.js"
@@ -182,6 +183,7 @@ export type Requirements =
 type Groups =
   | HttpApiGroup.ApiGroup<"acd-bridge", "push">
   | HttpApiGroup.ApiGroup<"acd-bridge", "connectors">
+  | HttpApiGroup.ApiGroup<"acd-bridge", "accessTokens">
   | HttpApiGroup.ApiGroup<"acd-bridge", "integrations">
   | HttpApiGroup.ApiGroup<"acd-bridge", "queues">
   | HttpApiGroup.ApiGroup<"acd-bridge", "workloads">
@@ -336,6 +338,47 @@ export const layer = (
           historyLimitDays: connector.historyLimitDays ?? null,
           configSchema: connector.configJsonSchema()
         }))))
+    }))
+
+  const AccessTokensLive = HttpApiBuilder.group(Api, "accessTokens", (handlers) =>
+    Effect.gen(function*() {
+      const tokens = yield* AccessTokens.AccessTokens
+      const bodyOptions = { maxBodyBytes: options.maxBodyBytes, maxJsonDepth: options.maxJsonDepth }
+      // a token can't mint or revoke tokens: one leaked token must not become many
+      const adminOnly = Effect.flatMap(CurrentPrincipal, (principal) =>
+        principal._tag === "Admin"
+          ? Effect.succeed(principal)
+          : Effect.fail(Problem.forbidden("Personal access tokens are managed with the admin token")))
+      const tokenView = (t: Domain.AccessToken): typeof AccessTokenView.Type => ({
+        id: t.id,
+        name: t.name,
+        userId: t.userId,
+        prefix: t.prefix,
+        createdAt: t.createdAt,
+        revokedAt: t.revokedAt
+      })
+      return handlers
+        .handleRaw("create", ({ request }) =>
+          Effect.gen(function*() {
+            const principal = yield* adminOnly
+            const input = yield* Body.json(request, CreateAccessToken, bodyOptions)
+            const created = yield* problems(tokens.create({
+              tenantId: principal.tenantId,
+              userId: Domain.UserId.make(input.userId ?? "admin"),
+              name: input.name
+            }))
+            return { ...tokenView(created.record), token: created.token }
+          }))
+        .handle("list", () =>
+          Effect.gen(function*() {
+            const principal = yield* adminOnly
+            return (yield* problems(tokens.list(principal.tenantId))).map(tokenView)
+          }))
+        .handle("revoke", ({ path }) =>
+          Effect.gen(function*() {
+            const principal = yield* adminOnly
+            yield* problems(tokens.revoke(path.id, principal.tenantId))
+          }))
     }))
 
   const QueuesLive = HttpApiBuilder.group(Api, "queues", (handlers) =>
@@ -523,5 +566,5 @@ export const layer = (
       .handleRaw("agentStatuses", ({ headers, request }) => push("agentStatuses", request, headers))
   }))
 
-  return Layer.mergeAll(IntegrationsLive, ConnectorsLive, QueuesLive, WorkloadsLive, IntervalsLive, AgentStatusesLive, HealthLive, PushLive)
+  return Layer.mergeAll(IntegrationsLive, ConnectorsLive, AccessTokensLive, QueuesLive, WorkloadsLive, IntervalsLive, AgentStatusesLive, HealthLive, PushLive)
 }
