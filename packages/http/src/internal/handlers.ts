@@ -210,6 +210,8 @@ export const layer = (
             const principal = yield* CurrentPrincipal
             const input = yield* Body.json(request, Integrations.CreateIntegration, bodyOptions)
             const { integration, warnings } = yield* problems(integrations.create(principal.tenantId, input))
+            // a pull integration starts its first import now, not at the scheduler's next poll
+            yield* wake(principal.tenantId, integration.id)
             return { ...(yield* view(integration)), warnings }
           }))
         .handle("list", () =>
@@ -286,6 +288,41 @@ export const layer = (
             const integration = yield* problems(integrations.get(principal.tenantId, path.id))
             return yield* problems(storage.runs.list(integration.id, urlParams.limit ?? 100))
           }))
+        .handle("health", ({ path }) =>
+          Effect.gen(function*() {
+            const principal = yield* CurrentPrincipal
+            const scheduler = yield* Effect.serviceOption(Scheduler.Scheduler)
+            if (Option.isSome(scheduler)) return yield* problems(scheduler.value.health(principal.tenantId, path.id))
+            // an engine without a scheduler: what storage knows
+            const integration = yield* problems(integrations.get(principal.tenantId, path.id))
+            const runs = yield* problems(storage.runs.list(integration.id, 50))
+            const watermark = yield* problems(storage.cursors.get(integration.id, Scheduler.streams.incremental))
+            const now = yield* Clock.currentTimeMillis
+            const failed = runs.find((r) => r.error !== null)
+            const succeeded = runs.find((r) => r.error === null)
+            return {
+              integrationId: integration.id,
+              status: integration.status,
+              failing: integration.failing,
+              scheduled: false,
+              watermark: Option.getOrNull(Option.map(watermark, (ms) => DateTime.unsafeMake(ms))),
+              completeUntil: Option.getOrNull(Option.map(watermark, (ms) => DateTime.unsafeMake(ms))),
+              lagMs: Option.getOrNull(Option.map(watermark, (ms) => Math.max(0, now - ms))),
+              stalled: false,
+              warnings: integration.failing === null ? [] : [`failing: ${integration.failing}`],
+              retrying: null,
+              rateLimitedUntil: null,
+              history: null,
+              gap: null,
+              reimport: null,
+              realtimePosition: null,
+              lastRun: runs[0] ?? null,
+              lastError: failed !== undefined && (succeeded === undefined ||
+                  DateTime.toEpochMillis(failed.startedAt) >= DateTime.toEpochMillis(succeeded.startedAt))
+                ? { at: failed.startedAt, kind: failed.kind, message: failed.error! }
+                : null
+            }
+          }))
         .handleRaw("reimport", ({ path, request }) =>
           Effect.gen(function*() {
             const principal = yield* CurrentPrincipal
@@ -296,7 +333,8 @@ export const layer = (
               return yield* problems(Effect.fail(
                 new Errors.InvalidRequest({
                   field: "integration",
-                  reason: "this engine runs no scheduler, so it imports nothing in windows and can't re-import a range"
+                  reason: "this engine runs no scheduler (the host did not provide core's Scheduler.layer to the HTTP " +
+                    "adapter), so it imports nothing in windows and can't re-import a range"
                 })
               ))
             }
