@@ -15,7 +15,7 @@ import * as OpenApi from "@effect/platform/OpenApi"
 import * as Schema from "effect/Schema"
 import * as Struct from "effect/Struct"
 import * as Problem from "./Problem.js"
-import { AdminAuthentication, PushAuthentication } from "./Security.js"
+import { AdminAuthentication, MetricsAuthentication, PushAuthentication } from "./Security.js"
 
 // ---------------------------------------------------------------------------
 // views
@@ -625,6 +625,23 @@ export const HealthGroup = HttpApiGroup.make("health")
   )
   .annotate(OpenApi.Title, "Health")
 
+/** @since 0.2.0 @category api */
+export const MetricsGroup = HttpApiGroup.make("metrics")
+  .add(
+    HttpApiEndpoint.get("metrics", "/metrics")
+      .addSuccess(HttpApiSchema.Text({ contentType: "text/plain; version=0.0.4; charset=utf-8" }))
+      .annotate(OpenApi.Summary, "Prometheus metrics (text format 0.0.4)")
+      .annotate(
+        OpenApi.Description,
+        "Requests by route and status, push records accepted and rejected, import runs by outcome, lag, failing " +
+          "marks and staged records per integration, open event streams, storage times, process metrics. " +
+          "Credentials: the metrics token, the admin token or a personal access token."
+      )
+  )
+  .middleware(MetricsAuthentication)
+  .annotate(OpenApi.Title, "Metrics")
+  .annotate(OpenApi.Description, "Prometheus metrics for monitoring and alerts")
+
 /** The push routes with their authentication and errors. @since 0.1.0 @category api */
 export const PushGroup = PushApi.group
   .middleware(PushAuthentication)
@@ -672,6 +689,7 @@ export class Api extends HttpApi.make("acd-bridge")
   .add(IntervalsGroup)
   .add(AgentStatusesGroup)
   .add(HealthGroup)
+  .add(MetricsGroup)
   .addError(Problem.BadRequest)
   .addError(Problem.TooManyRequests)
   .addError(Problem.InternalError)
