@@ -269,6 +269,12 @@ export interface Health {
   readonly failing: string | null
   /** this scheduler runs the integration */
   readonly scheduled: boolean
+  /**
+   * an on-premise integration this engine does not run (its `deliveryModes` leave on-premise
+   * to a link agent next to the source): until a link serves it, nothing imports it, and a
+   * warning says so
+   */
+  readonly waitingForLink: boolean
   /** the committed incremental watermark */
   readonly watermark: DateTime.Utc | null
   /**
@@ -280,7 +286,7 @@ export interface Health {
   readonly lagMs: number | null
   /** runs keep reading data but `completeUntil` does not move */
   readonly stalled: boolean
-  /** what needs attention, as sentences: failing, retrying, rate limited, stalled, lagging */
+  /** what needs attention, as sentences: failing, retrying, rate limited, stalled, lagging, waiting for a link */
   readonly warnings: ReadonlyArray<string>
   /** attempts failed in a row (retried with backoff), or null after a success */
   readonly retrying: {
