@@ -80,8 +80,10 @@ export interface Options {
   /** Tenants whose integrations are scheduled from the start (more with `watch`). */
   readonly tenants?: ReadonlyArray<TenantId> | undefined
   /**
-   * Delivery modes this engine runs (default `["cloud"]`: on-premise integrations are read by
-   * the `link` agent next to the source, which pushes).
+   * Delivery modes this engine runs (default `["cloud"]`). On-premise integrations it does not
+   * run are left to an on-premise link agent next to the source (not released yet); their
+   * health says `waitingForLink`. A server inside the customer's network runs them itself
+   * with `["cloud", "on-premise"]`.
    */
   readonly deliveryModes?: ReadonlyArray<DeliveryMode> | undefined
   /** Settle delay for connectors that declare none (default 5 minutes). */
