@@ -489,6 +489,12 @@ export const ConnectorsGroup = HttpApiGroup.make("connectors")
     HttpApiEndpoint.get("list", "/v1/connectors")
       .addSuccess(Schema.Array(ConnectorView))
       .annotate(OpenApi.Summary, "The connectors this engine offers, with their config as JSON Schema")
+      .annotate(
+        OpenApi.Description,
+        "Each connector's key (what `POST /v1/integrations` names), display name, delivery modes, data kinds, what " +
+          "it can do (pull, realtime, check, push), settle delay, history limit and its config as JSON Schema " +
+          "(draft 2020-12) generated from its Effect Schema: secrets are `writeOnly`, choices are `enum`."
+      )
   )
   .middleware(AdminAuthentication)
   .annotate(OpenApi.Title, "Connectors")
@@ -506,6 +512,11 @@ export const AccessTokensGroup = HttpApiGroup.make("accessTokens")
       .addError(Problem.PayloadTooLarge)
       .addError(Problem.UnsupportedMediaType)
       .annotate(OpenApi.Summary, "Create a personal access token (shown once)")
+      .annotate(
+        OpenApi.Description,
+        "The answer holds the token once; only its hash is stored. It acts as `userId` (default `admin`) of the " +
+          "tenant on the admin routes and pushes into the tenant's integrations, until revoked."
+      )
   )
   .add(
     HttpApiEndpoint.get("list", "/v1/access-tokens")
