@@ -80,8 +80,10 @@ export interface Options {
   /** Tenants whose integrations are scheduled from the start (more with `watch`). */
   readonly tenants?: ReadonlyArray<TenantId> | undefined
   /**
-   * Delivery modes this engine runs (default `["cloud"]`: on-premise integrations are read by
-   * the `link` agent next to the source, which pushes).
+   * Delivery modes this engine runs (default `["cloud"]`). On-premise integrations it does not
+   * run are left to an on-premise link agent next to the source (not released yet); their
+   * health says `waitingForLink`. A server inside the customer's network runs them itself
+   * with `["cloud", "on-premise"]`.
    */
   readonly deliveryModes?: ReadonlyArray<DeliveryMode> | undefined
   /** Settle delay for connectors that declare none (default 5 minutes). */
@@ -250,6 +252,12 @@ export interface BackfillProgress {
   readonly windowsTotal: number
   /** milliseconds of the range still to import */
   readonly remainingMs: number
+  /** records the range's windows applied (from its recent import runs) */
+  readonly records: number
+  /** records applied per second while the range was imported (null until two windows are done) */
+  readonly recordsPerSecond: number | null
+  /** seconds until the range is imported, at the pace of its recent windows (null when done or unknown) */
+  readonly etaSeconds: number | null
 }
 
 /**
@@ -263,6 +271,12 @@ export interface Health {
   readonly failing: string | null
   /** this scheduler runs the integration */
   readonly scheduled: boolean
+  /**
+   * an on-premise integration this engine does not run (its `deliveryModes` leave on-premise
+   * to a link agent next to the source): until a link serves it, nothing imports it, and a
+   * warning says so
+   */
+  readonly waitingForLink: boolean
   /** the committed incremental watermark */
   readonly watermark: DateTime.Utc | null
   /**
@@ -274,7 +288,7 @@ export interface Health {
   readonly lagMs: number | null
   /** runs keep reading data but `completeUntil` does not move */
   readonly stalled: boolean
-  /** what needs attention, as sentences: failing, retrying, rate limited, stalled, lagging */
+  /** what needs attention, as sentences: failing, retrying, rate limited, stalled, lagging, waiting for a link */
   readonly warnings: ReadonlyArray<string>
   /** attempts failed in a row (retried with backoff), or null after a success */
   readonly retrying: {
@@ -291,6 +305,8 @@ export interface Health {
   readonly reimport: BackfillProgress | null
   readonly realtimePosition: number | null
   readonly lastRun: ImportRun | null
+  /** the newest run that failed, when it is newer than the last success */
+  readonly lastError: { readonly at: DateTime.Utc; readonly kind: ImportRunKind; readonly message: string } | null
 }
 
 /**
