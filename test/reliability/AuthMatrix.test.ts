@@ -9,13 +9,19 @@
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import { classOf, credentials, type Credential, expected, type Outcome, type RouteClass } from "./support/authMatrix.js"
 import { changedTables, sqliteWatcher } from "./support/digest.js"
+import { summary } from "./support/summary.js"
 import { adminToken, type Answer, call, notAClientProblem, pushIntegration, type Server, sleep, startServer, tempDir, tenantA, tenantB } from "./support/harness.js"
 
 const dir = tempDir("acd-rel-auth-")
 const database = `${dir.path}/auth.sqlite`
 let server: Server
 let watcher: ReturnType<typeof sqliteWatcher>
-const tally = { cells: 0, refused: 0, allowed: 0, isolated: 0, routes: 0 }
+const tally = { cells: 0, refused: 0, allowed: 0, isolated: 0, routes: 0, cross: 0, losses: 0 }
+/** Counts an exposure or a write that should not have happened before the assertion fails on it. */
+const lossIf = (happened: boolean) => {
+  if (happened) tally.losses++
+}
+const counts = summary(import.meta.filename)
 
 const now = Date.now()
 const iso = (ms: number) => new Date(ms).toISOString()
@@ -113,10 +119,16 @@ afterAll(async () => {
   await server?.kill()
   watcher?.close()
   dir.remove()
-  console.log(
-    `[reliability] auth matrix: ${tally.routes} routes × ${credentials.length} credentials = ${tally.cells} cells ` +
-      `(${tally.refused} refused, ${tally.allowed} allowed, ${tally.isolated} isolated), plus the cross-tenant pass and the event stream`
-  )
+  counts.record({
+    case: "every route × every credential, and across tenants",
+    inputs: tally.cells + tally.cross,
+    // every call with a credential that must not reach what it names
+    faults: tally.refused + tally.isolated + tally.cross,
+    losses: tally.losses,
+    note: `${tally.routes} routes × ${credentials.length} credentials = ${tally.cells} cells (${tally.refused} refused, ` +
+      `${tally.allowed} allowed, ${tally.isolated} isolated); ${tally.cross} calls with tenant A's credentials at tenant B's resources; the event stream`
+  })
+  counts.flush()
 })
 
 /** Authorization headers that are not `Bearer <token>` exactly (docs/http-contract.md). */
@@ -260,10 +272,13 @@ describe("authentication and isolation matrix", () => {
         check(outcome, answer, detail)
         if (typeof outcome === "number") {
           tally.refused++
-          assert.deepStrictEqual(changedTables(digestBefore, watcher.digest()), {}, `a refused call wrote: ${detail}`)
+          const changed = changedTables(digestBefore, watcher.digest())
+          lossIf(Object.keys(changed).length > 0 || answer.text.includes("TENANT-A-SECRET"))
+          assert.deepStrictEqual(changed, {}, `a refused call wrote: ${detail}`)
           assert.notInclude(answer.text, "TENANT-A-SECRET", detail)
         } else if (outcome === "isolated") {
           tally.isolated++
+          lossIf(answer.text.includes("TENANT-A-SECRET") || (answer.status < 400 && answer.text.includes(a.integrationId)))
           // B's user acts in B: never a 401/403 oracle, never A's data, never a change to A
           assert.notInclude(answer.text, "TENANT-A-SECRET", detail)
           if (answer.status < 400) {
@@ -295,6 +310,8 @@ describe("authentication and isolation matrix", () => {
         const bBefore = await snapshot(b)
         const answer = await send(route.method, built, authorization(credential, 0))
         const detail = `${route.method} ${built.path} with A's ${credential}: ${answer.status} ${answer.text.slice(0, 200)}`
+        tally.cross++
+        lossIf(answer.text.includes("TENANT-B-SECRET") || (answer.status < 400 && answer.text.includes(b.integrationId)))
         assert.isBelow(answer.status, 500, detail)
         assert.notInclude(answer.text, "TENANT-B-SECRET", detail)
         if (answer.status < 400) {

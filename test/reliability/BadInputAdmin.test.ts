@@ -13,6 +13,10 @@ import { randomUUID } from "node:crypto"
 import { afterAll, assert, beforeAll, describe, inject, it } from "vitest"
 import { changedTables, type Digest, pgWatcher, sqliteWatcher } from "./support/digest.js"
 import { adminToken, call, notAClientProblem, pushIntegration, type Server, startServer, tempDir } from "./support/harness.js"
+import { summary } from "./support/summary.js"
+
+const counts = summary(import.meta.filename)
+afterAll(() => counts.flush())
 
 const RUNS = Number(process.env["ACD_BRIDGE_RELIABILITY_RUNS"] ?? 150)
 
@@ -343,7 +347,7 @@ const suite = (backend: "sqlite" | "pg") => {
   let fixture: Fixture
   let digest: () => Promise<Digest>
   let cleanup: () => Promise<void> | void = () => {}
-  const tally = { sent: 0, ok: 0, refused: 0, skipped: 0, byStatus: {} as Record<number, number> }
+  const tally = { sent: 0, ok: 0, refused: 0, skipped: 0, hostile: 0, losses: 0, byStatus: {} as Record<number, number> }
 
   beforeAll(async () => {
     if (backend === "sqlite") {
@@ -388,11 +392,14 @@ const suite = (backend: "sqlite" | "pg") => {
   afterAll(async () => {
     await server?.kill()
     await cleanup()
-    console.log(
-      `[reliability] admin bad input (${backend}): ${tally.sent} requests, ${tally.ok} allowed, ${tally.refused} refused with a 4xx problem ` +
-        `and no change; statuses ${JSON.stringify(tally.byStatus)}` +
+    counts.record({
+      case: `admin bodies, queries and paths on ${backend}`,
+      inputs: tally.sent,
+      faults: tally.hostile,
+      losses: tally.losses,
+      note: `${tally.ok} allowed, ${tally.refused} refused with a 4xx problem and no change; statuses ${JSON.stringify(tally.byStatus)}` +
         (tally.skipped > 0 ? `; ${tally.skipped} left out (NUL on PostgreSQL, a known defect)` : "")
-    )
+    })
   })
 
   it(`admin routes on ${backend}: 4xx problems that change nothing, or allowed answers`, async () => {
@@ -410,13 +417,16 @@ const suite = (backend: "sqlite" | "pg") => {
         const answer = await call(server, request.method, request.path, { token: adminToken, raw: request.body, headers })
         if (process.env["REL_TIMING"]) console.log(`digest ${(t1 - t0).toFixed(0)} ms, request ${answer.ms.toFixed(0)} ms: ${request.name.slice(0, 80)}`)
         tally.sent++
+        if (request.mustRefuse) tally.hostile++
         tally.byStatus[answer.status] = (tally.byStatus[answer.status] ?? 0) + 1
         const context = `${request.name}: ${answer.status} ${answer.text.slice(0, 300)}` +
           (answer.status >= 500 ? `\nserver log:\n${server.output().slice(-3000)}` : "")
         assert.strictEqual((await call(server, "GET", "/health")).status, 200, `the server is down after ${context}`)
         if (answer.status >= 400) {
           assert.isUndefined(notAClientProblem(answer), context)
-          assert.deepStrictEqual(changedTables(before, await digest()), {}, `a refused request changed the store: ${context}`)
+          const changed = changedTables(before, await digest())
+          if (Object.keys(changed).length > 0) tally.losses++
+          assert.deepStrictEqual(changed, {}, `a refused request changed the store: ${context}`)
           tally.refused++
           return
         }

@@ -26,6 +26,7 @@ import {
 } from "./support/bodies.js"
 import { changedTables, sqliteRows, sqliteWatcher } from "./support/digest.js"
 import { adminToken, call, notAClientProblem, pushIntegration, type Server, startServer, tempDir } from "./support/harness.js"
+import { summary } from "./support/summary.js"
 
 /** Cases per route; `ACD_BRIDGE_RELIABILITY_RUNS` raises it for a long run. */
 const RUNS = Number(process.env["ACD_BRIDGE_RELIABILITY_RUNS"] ?? 150)
@@ -35,7 +36,8 @@ const database = `${dir.path}/push.sqlite`
 let server: Server
 let integration: { id: string; apiKey: string }
 let watcher: ReturnType<typeof sqliteWatcher>
-const tally = { sent: 0, accepted: 0, refused: 0, mustRefuse: 0, byStatus: {} as Record<number, number> }
+const tally = { sent: 0, mutated: 0, accepted: 0, refused: 0, mustRefuse: 0, losses: 0, byStatus: {} as Record<number, number> }
+const counts = summary(import.meta.filename)
 
 beforeAll(async () => {
   server = await startServer({ database, synchronous: "normal", adapter: { rateLimit: false }, tokens: [] })
@@ -47,10 +49,15 @@ afterAll(async () => {
   await server?.kill()
   watcher?.close()
   dir.remove()
-  console.log(
-    `[reliability] push bad input: ${tally.sent} bodies sent, ${tally.accepted} accepted and landed exactly, ` +
-      `${tally.refused} refused with a 4xx problem and no change (${tally.mustRefuse} had to be); statuses ${JSON.stringify(tally.byStatus)}`
-  )
+  counts.record({
+    case: "push bodies generated and mutated",
+    inputs: tally.sent,
+    faults: tally.mutated,
+    losses: tally.losses,
+    note: `${tally.accepted} accepted and landed exactly, ${tally.refused} refused with a 4xx problem and no change ` +
+      `(${tally.mustRefuse} had to be); statuses ${JSON.stringify(tally.byStatus)}`
+  })
+  counts.flush()
 })
 
 interface Row {
@@ -125,6 +132,7 @@ const check = async (route: Route, wire: Wire) => {
 
   const answer = await send(route, wire)
   tally.sent++
+  if (wire.name !== "valid") tally.mutated++
   tally.byStatus[answer.status] = (tally.byStatus[answer.status] ?? 0) + 1
   const context = `${route} ${wire.name}: ${answer.status} ${answer.text.slice(0, 300)}`
   const health = await call(server, "GET", "/health")
@@ -132,7 +140,9 @@ const check = async (route: Route, wire: Wire) => {
 
   if (answer.status !== 200) {
     assert.isUndefined(notAClientProblem(answer), context)
-    assert.deepStrictEqual(changedTables(before, watcher.digest()), {}, `a refused body changed the store: ${context}`)
+    const changed = changedTables(before, watcher.digest())
+    if (Object.keys(changed).length > 0) tally.losses++
+    assert.deepStrictEqual(changed, {}, `a refused body changed the store: ${context}`)
     tally.refused++
     if (wire.mustRefuse) tally.mustRefuse++
     return
@@ -157,10 +167,14 @@ const check = async (route: Route, wire: Wire) => {
         handling_ms: after.handling_ms - (was?.handling_ms ?? 0),
         unhandled_ms: after.unhandled_ms - (was?.unhandled_ms ?? 0)
       }
+      if (JSON.stringify(got) !== JSON.stringify(add)) tally.losses++
       assert.deepStrictEqual(got, add, `row ${key}: ${context}`)
     }
     // every record's row exists, under its identifier and name exactly as sent
-    for (const key of additions.keys()) assert.isTrue(rowsAfter.has(key), `row ${key} missing: ${context}`)
+    for (const key of additions.keys()) {
+      if (!rowsAfter.has(key)) tally.losses++
+      assert.isTrue(rowsAfter.has(key), `row ${key} missing: ${context}`)
+    }
   } else {
     // the generator gives each case its own agent (a mutation may rename one record's agent: skip then)
     const agents = new Set(records.map((r) => r.agentIdentifier))
@@ -253,6 +267,7 @@ describe("push routes under bad input", () => {
     // only the key rotation wrote (api_keys)
     assert.deepStrictEqual(Object.keys(changedTables(before, after)), ["api_keys"])
     tally.sent += 3
+    tally.mutated += 3
     tally.refused += 3
     tally.mustRefuse += 3
   })

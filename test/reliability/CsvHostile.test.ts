@@ -10,7 +10,7 @@
 import { ConnectorRegistry, Domain, Engine, Integrations, Storage } from "@acd-bridge/core"
 import { CsvConnector, CsvImporter } from "@acd-bridge/csv"
 import { SqlStorage } from "@acd-bridge/sql-storage"
-import { assert, describe, inject, it } from "@effect/vitest"
+import { afterAll, assert, describe, inject, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
@@ -20,6 +20,14 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { changedTables, sqliteDigest } from "./support/digest.js"
 import { tempDir } from "./support/harness.js"
+import { summary } from "./support/summary.js"
+
+const counts = summary(import.meta.filename)
+afterAll(() => counts.flush())
+
+/** Queues whose stored totals differ from the expected ones (missing, extra or wrong): the losses. */
+const lossesOf = (got: Map<string, unknown>, want: Map<string, unknown>) =>
+  [...new Set([...got.keys(), ...want.keys()])].filter((k) => JSON.stringify(got.get(k)) !== JSON.stringify(want.get(k))).length
 
 const tenant = Domain.TenantId.make("tenant-csv")
 const header = "Queue,Queue name,Start,Handled,Duration\r\n"
@@ -137,7 +145,9 @@ describe("csv importer under hostile content (SQLite file)", () => {
         assert.strictEqual(result?.outcome, "imported")
         assert.deepStrictEqual([result?.read, result?.applied, result?.rejected], [rows.length, rows.length, 0], JSON.stringify(result?.problems))
         // cells are trimmed (documented); everything else is kept character for character
-        assert.deepStrictEqual(yield* stored(integration.id), expectedOf(rows))
+        const got = yield* stored(integration.id)
+        counts.record({ case: "hostile cells kept verbatim", inputs: rows.length, faults: rows.length, losses: lossesOf(got, expectedOf(rows)), note: `${rows.length} rows of formula injection, control characters, RTL, scripts: all imported verbatim` })
+        assert.deepStrictEqual(got, expectedOf(rows))
       }).pipe(Effect.provide(hostsOn(SqlStorage.layerSqlite({ filename: path.join(dir.path, "csv.sqlite") }))))
     }), 60_000)
 
@@ -177,7 +187,9 @@ describe("csv importer under hostile content (SQLite file)", () => {
         for (const p of result.problems) assert.isBelow(p.reason.length, 400, p.reason.slice(0, 400))
         assert.deepStrictEqual([result.read, result.applied, result.rejected], [11, 6, 5])
         // nothing of a refused row: exactly the good rows, whole, nothing else
-        assert.deepStrictEqual(yield* stored(integration.id), expectedOf(good))
+        const got = yield* stored(integration.id)
+        counts.record({ case: "1 MB cells, NUL, bad UTF-8, broken quoting", inputs: 11, faults: 5, losses: lossesOf(got, expectedOf(good)), note: "5 hostile rows refused with their line, 6 good rows applied exactly" })
+        assert.deepStrictEqual(got, expectedOf(good))
         // no identifier was stored with a replacement character the file never had
         const queues = yield* Effect.flatMap(Storage.Storage, (s) => s.queues.list({ tenantId: tenant }))
         for (const q of queues) assert.notInclude(q.identifier, "\uFFFD")
@@ -206,7 +218,9 @@ describe("csv importer under hostile content (SQLite file)", () => {
         assert.deepStrictEqual(result?.problems.map((p) => [p.column, p.reason.includes("=1+1")]), [["Duration", true]])
         assert.isAbove(result!.problems[0]!.line!, 10)
         // only the run that says so was written (and the file moved to failed/)
-        assert.deepStrictEqual(Object.keys(changedTables(before, sqliteDigest(filename))), ["import_runs"])
+        const changed = Object.keys(changedTables(before, sqliteDigest(filename)))
+        counts.record({ case: "strict mode refuses the whole file", inputs: rows.length + 1, faults: 1, losses: changed.filter((t) => t !== "import_runs").length, note: "one hostile row in strict mode: nothing applied, only the run recorded" })
+        assert.deepStrictEqual(changed, ["import_runs"])
         assert.isTrue(fs.existsSync(path.join(folder, "failed", "strict.csv")))
       }).pipe(Effect.provide(hostsOn(SqlStorage.layerSqlite({ filename }))))
     }), 60_000)
@@ -237,7 +251,9 @@ describe("csv importer under hostile content (PostgreSQL)", () => {
         const result = yield* importer.importFile(integration, file)
         assert.strictEqual(result?.outcome, "imported", JSON.stringify(result))
         assert.deepStrictEqual(result?.problems.map((p) => p.line), [3])
-        assert.deepStrictEqual(yield* stored(integration.id), expectedOf(good))
+        const got = yield* stored(integration.id)
+        counts.record({ case: "NUL on PostgreSQL", inputs: good.length + 1, faults: 1, losses: lossesOf(got, expectedOf(good)), note: "the NUL row refused with its line, the rest applied exactly" })
+        assert.deepStrictEqual(got, expectedOf(good))
       }).pipe(Effect.provide(hostsOn(SqlStorage.layerPg({ url: Redacted.make(url.toString()) }))))
     }), 60_000)
 })

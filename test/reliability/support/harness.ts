@@ -3,15 +3,58 @@
  * 127.0.0.1.
  */
 import { type ChildProcessByStdio, spawn } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
+import * as http from "node:http"
+import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { dirname, join } from "node:path"
 import type { Readable } from "node:stream"
 import { fileURLToPath } from "node:url"
 import type { ServerConfig } from "./config.js"
 
 export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url))
 const script = fileURLToPath(new URL("./server.ts", import.meta.url))
+
+let bundled: Promise<string> | undefined
+
+/** Where the server bundles go. */
+export const bundleDir = fileURLToPath(new URL("../.tmp", import.meta.url))
+
+/**
+ * The server child as one ES module, bundled with esbuild once per test process. Under
+ * `tsx` a child spent 8–13 s compiling the workspace's sources before it listened on this
+ * (shared, loaded) machine; the bundle starts in 1–4 s, which is what makes a crash test with
+ * many restarts affordable. The drivers with native parts stay external and resolve from
+ * `test/node_modules`, so the bundle is written next to this file (`.tmp` is git-ignored).
+ */
+const serverBundle = (): Promise<string> => {
+  bundled ??= (async () => {
+    const out = join(bundleDir, `server-${process.pid}.mjs`)
+    mkdirSync(dirname(out), { recursive: true })
+    // esbuild is tsx's own dependency: resolved through it, not declared again
+    const esbuild = createRequire(createRequire(join(repoRoot, "package.json")).resolve("tsx"))("esbuild") as Esbuild
+    await esbuild.build({
+      entryPoints: [script],
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      logLevel: "warning",
+      external: ["better-sqlite3", "pg", "pg-native", "bufferutil", "utf-8-validate"],
+      // CommonJS dependencies call require() for Node's built-ins
+      banner: { js: "import { createRequire as __createRequire } from \"node:module\"; const require = __createRequire(import.meta.url);" },
+      outfile: out
+    })
+    // removed by the global teardown (`summarySetup.ts`): a test fork is ended without its exit handlers
+    return out
+  })()
+  return bundled
+}
+
+/** The part of esbuild's API used here (its types are not a dependency of the tests). */
+interface Esbuild {
+  readonly build: (options: Record<string, unknown>) => Promise<unknown>
+}
 
 export const adminToken = "reliability-admin-token-0123456789abcdef"
 export const tenantA = "tenant-a"
@@ -37,7 +80,8 @@ export const startServer = async (
   options: { readonly timeoutMs?: number } = {}
 ): Promise<Server> => {
   const full: ServerConfig = { adminToken, tenants: [tenantA, tenantB], ...config }
-  const proc = spawn(process.execPath, ["--import", "tsx", script], {
+  const bundle = await serverBundle()
+  const proc = spawn(process.execPath, [bundle], {
     cwd: repoRoot,
     env: { ...process.env, REL_CONFIG: JSON.stringify(full) },
     stdio: ["ignore", "pipe", "pipe"]
@@ -121,14 +165,19 @@ export interface CallOptions {
   readonly signal?: AbortSignal | undefined
 }
 
-/** One HTTP call; a JSON answer is parsed (a body that isn't JSON stays text). */
+/**
+ * One HTTP call on a connection of its own (`Connection: close`); a JSON answer is parsed (a
+ * body that isn't JSON stays text). No connection is kept: a kept one that the server closes
+ * as idle while the next request is being sent fails that request in the client, which is
+ * HTTP working as specified, not the engine failing.
+ */
 export const call = async <T = unknown>(
   base: string | { readonly url: string },
   method: string,
   path: string,
   options: CallOptions = {}
 ): Promise<Answer<T>> => {
-  const url = typeof base === "string" ? base : base.url
+  const url = new URL(path, typeof base === "string" ? base : base.url)
   const headers: Record<string, string> = { ...options.headers }
   if (options.authorization !== undefined) headers["authorization"] = options.authorization
   else if (options.token !== undefined) headers["authorization"] = `Bearer ${options.token}`
@@ -136,16 +185,27 @@ export const call = async <T = unknown>(
   if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) {
     headers["content-type"] = "application/json"
   }
+  // an empty Content-Type means "send none"
+  for (const [name, value] of Object.entries(headers)) if (value === "" && name.toLowerCase() === "content-type") delete headers[name]
   const started = performance.now()
-  const response = await fetch(`${url}${path}`, {
-    method,
-    headers,
-    ...(body === undefined ? {} : { body }),
-    ...(options.signal === undefined ? {} : { signal: options.signal })
+  const { status, responseHeaders, text } = await new Promise<{ status: number; responseHeaders: Headers; text: string }>((resolve, reject) => {
+    const request = http.request(url, { method, headers, agent: false, ...(options.signal === undefined ? {} : { signal: options.signal }) }, (response) => {
+      const chunks: Array<Buffer> = []
+      response.on("data", (chunk: Buffer) => chunks.push(chunk))
+      response.on("error", reject)
+      response.on("end", () => {
+        const responseHeaders = new Headers()
+        for (const [name, value] of Object.entries(response.headers)) {
+          if (value !== undefined) responseHeaders.set(name, Array.isArray(value) ? value.join(", ") : value)
+        }
+        resolve({ status: response.statusCode ?? 0, responseHeaders, text: Buffer.concat(chunks).toString("utf8") })
+      })
+    })
+    request.on("error", reject)
+    request.end(body === undefined ? undefined : typeof body === "string" ? Buffer.from(body, "utf8") : body)
   })
-  const text = await response.text()
   const ms = performance.now() - started
-  const contentType = response.headers.get("content-type") ?? ""
+  const contentType = responseHeaders.get("content-type") ?? ""
   let parsed: unknown = text
   if (text !== "" && contentType.includes("json")) {
     try {
@@ -154,7 +214,7 @@ export const call = async <T = unknown>(
       parsed = text
     }
   }
-  return { status: response.status, headers: response.headers, contentType, text, body: parsed as T, ms }
+  return { status, headers: responseHeaders, contentType, text, body: parsed as T, ms }
 }
 
 /** A problem body (docs/http-contract.md). */
