@@ -20,7 +20,7 @@ import { adminToken, type Answer, call, notAClientProblem, pushIntegration, type
 import { summary } from "./support/summary.js"
 
 /** SIGKILLs; `ACD_BRIDGE_RELIABILITY_KILLS` raises it for a long run. */
-const KILLS = Number(process.env["ACD_BRIDGE_RELIABILITY_KILLS"] ?? 6)
+const KILLS = Number(process.env["ACD_BRIDGE_RELIABILITY_KILLS"] ?? 5)
 const PUSHERS = 4
 const RECORDS = 40
 

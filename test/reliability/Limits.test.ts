@@ -151,16 +151,11 @@ describe("limits", () => {
     const huge = contacts("huge", 1)
     const padded = JSON.stringify({ ...huge, meta: { ...huge.meta, externalSystem: "x".repeat(11 * 1024 * 1024) } })
     faults++
-    let hugeStatus: number | string
-    try {
-      const answer = await call(server, "POST", contactPath, { token: integration.apiKey, raw: padded })
-      assert.isUndefined(notAClientProblem(answer))
-      hugeStatus = answer.status
-    } catch (error) {
-      // the server may close the connection while the client is still sending: then no answer was read
-      hugeStatus = (error as NodeJS.ErrnoException).code ?? String(error)
-    }
-    assert.include([413, "EPIPE", "ECONNRESET"], hugeStatus)
+    // (the server may close the connection while the client is still sending: `reset`)
+    const hugeAnswer = await call(server, "POST", contactPath, { token: integration.apiKey, raw: padded })
+    assert.strictEqual(hugeAnswer.status, 413)
+    assert.isUndefined(notAClientProblem(hugeAnswer))
+    const hugeStatus = hugeAnswer.reset === true ? "413 or a reset while sending" : "413"
 
     // 4. more records than the budget can ever allow: 413 saying how many a batch may hold
     const over = await call<{ detail: string }>(server, "POST", contactPath, { token: integration.apiKey, json: contacts("over-budget", RECORDS_BURST + 1) })

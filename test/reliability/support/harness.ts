@@ -4,7 +4,6 @@
  */
 import { type ChildProcessByStdio, spawn } from "node:child_process"
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
-import * as http from "node:http"
 import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
@@ -152,7 +151,12 @@ export interface Answer<T = unknown> {
   readonly text: string
   readonly body: T
   readonly ms: number
+  /** the connection was reset while a body over the limit was sent (see `call`) */
+  readonly reset?: boolean
 }
+
+/** The server's default body limit (`HttpAdapter.defaultMaxBodyBytes`). */
+export const bodyLimit = 10 * 1024 * 1024
 
 export interface CallOptions {
   /** sent as `Authorization: Bearer <token>` */
@@ -169,7 +173,8 @@ export interface CallOptions {
  * One HTTP call on a connection of its own (`Connection: close`); a JSON answer is parsed (a
  * body that isn't JSON stays text). No connection is kept: a kept one that the server closes
  * as idle while the next request is being sent fails that request in the client, which is
- * HTTP working as specified, not the engine failing.
+ * HTTP working as specified, not the engine failing. (`fetch`, not `node:http`: it reads an
+ * early answer, a 413 sent before a big body is written, where `node:http` only sees EPIPE.)
  */
 export const call = async <T = unknown>(
   base: string | { readonly url: string },
@@ -177,35 +182,37 @@ export const call = async <T = unknown>(
   path: string,
   options: CallOptions = {}
 ): Promise<Answer<T>> => {
-  const url = new URL(path, typeof base === "string" ? base : base.url)
-  const headers: Record<string, string> = { ...options.headers }
+  const url = typeof base === "string" ? base : base.url
+  const headers: Record<string, string> = { connection: "close", ...options.headers }
   if (options.authorization !== undefined) headers["authorization"] = options.authorization
   else if (options.token !== undefined) headers["authorization"] = `Bearer ${options.token}`
   const body = options.raw ?? (options.json === undefined ? undefined : JSON.stringify(options.json))
   if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) {
     headers["content-type"] = "application/json"
   }
-  // an empty Content-Type means "send none"
-  for (const [name, value] of Object.entries(headers)) if (value === "" && name.toLowerCase() === "content-type") delete headers[name]
   const started = performance.now()
-  const { status, responseHeaders, text } = await new Promise<{ status: number; responseHeaders: Headers; text: string }>((resolve, reject) => {
-    const request = http.request(url, { method, headers, agent: false, ...(options.signal === undefined ? {} : { signal: options.signal }) }, (response) => {
-      const chunks: Array<Buffer> = []
-      response.on("data", (chunk: Buffer) => chunks.push(chunk))
-      response.on("error", reject)
-      response.on("end", () => {
-        const responseHeaders = new Headers()
-        for (const [name, value] of Object.entries(response.headers)) {
-          if (value !== undefined) responseHeaders.set(name, Array.isArray(value) ? value.join(", ") : value)
-        }
-        resolve({ status: response.statusCode ?? 0, responseHeaders, text: Buffer.concat(chunks).toString("utf8") })
-      })
+  let response: Response
+  try {
+    response = await fetch(`${url}${path}`, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body }),
+      ...(options.signal === undefined ? {} : { signal: options.signal })
     })
-    request.on("error", reject)
-    request.end(body === undefined ? undefined : typeof body === "string" ? Buffer.from(body, "utf8") : body)
-  })
+  } catch (error) {
+    // Over the body limit with a declared length, the server answers 413 before reading the
+    // body and closes the connection; a client still writing may see the reset before the
+    // answer. Only then is the reset taken as that 413 (`reset: true`); the 413 itself is
+    // asserted on a raw socket in Limits.test.ts. Any other failure is a failure.
+    const code = ((error as { cause?: NodeJS.ErrnoException }).cause ?? (error as NodeJS.ErrnoException)).code
+    const size = typeof body === "string" ? Buffer.byteLength(body) : body?.length ?? 0
+    if (size <= bodyLimit || (code !== "EPIPE" && code !== "ECONNRESET" && code !== "UND_ERR_SOCKET")) throw error
+    const problem = { type: "urn:acd-bridge:problem:payload-too-large", title: "Payload too large", status: 413, detail: `connection closed while sending (${code})` }
+    return { status: 413, headers: new Headers(), contentType: "application/problem+json", text: JSON.stringify(problem), body: problem as T, ms: performance.now() - started, reset: true }
+  }
+  const text = await response.text()
   const ms = performance.now() - started
-  const contentType = responseHeaders.get("content-type") ?? ""
+  const contentType = response.headers.get("content-type") ?? ""
   let parsed: unknown = text
   if (text !== "" && contentType.includes("json")) {
     try {
@@ -214,7 +221,7 @@ export const call = async <T = unknown>(
       parsed = text
     }
   }
-  return { status, headers: responseHeaders, contentType, text, body: parsed as T, ms }
+  return { status: response.status, headers: response.headers, contentType, text, body: parsed as T, ms }
 }
 
 /** A problem body (docs/http-contract.md). */

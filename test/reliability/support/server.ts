@@ -28,6 +28,13 @@ import type { ServerConfig } from "./config.js"
 
 const config = JSON.parse(process.env["REL_CONFIG"] ?? "{}") as ServerConfig
 
+// a test process that ends without killing its child (a hook timed out mid-start) must not
+// leave a server behind: exit when reparented
+const parent = process.ppid
+setInterval(() => {
+  if (process.ppid !== parent) process.exit(1)
+}, 500).unref()
+
 const millis = (ms: number | undefined) => (ms === undefined ? undefined : Duration.millis(ms))
 
 const storage = /^postgres(ql)?:\/\//i.test(config.database)
