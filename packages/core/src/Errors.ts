@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
-import { DeliveryMode, IntegrationId, IntegrationStatus, QueueId, WorkloadId } from "./Domain.js"
+import { DeliveryMode, IntegrationId, IntegrationStatus, QueueId } from "./Domain.js"
 
 /** @since 0.1.0 @category errors */
 export class IntegrationNotFound extends Schema.TaggedError<IntegrationNotFound>()("IntegrationNotFound", {
@@ -134,7 +134,7 @@ export class QueueOfDeletedIntegration extends Schema.TaggedError<QueueOfDeleted
 
 /** @since 0.1.0 @category errors */
 export class WorkloadNotFound extends Schema.TaggedError<WorkloadNotFound>()("WorkloadNotFound", {
-  workloadId: WorkloadId
+  workloadId: Schema.String
 }) {
   override get message() {
     return `Workload ${this.workloadId} does not exist`

@@ -11,6 +11,7 @@ import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import { AgentStatuses } from "./AgentStatuses.js"
 import { batchSize, ImportRun, ImportRunId, IntegrationId } from "./Domain.js"
 import type { Batch, ImportRunKind, Integration, Problem } from "./Domain.js"
@@ -225,7 +226,9 @@ export class Ingest extends Effect.Service<Ingest>()("@acd-bridge/core/Ingest", 
           reason: `This API key belongs to integration ${principal.integrationId}, not ${integrationId}`
         })
       }
-      const found = yield* storage.integrations.get(IntegrationId.make(integrationId))
+      // text no id can be (blank, padded) names nothing; `make` would throw on it
+      const key = Schema.decodeOption(IntegrationId)(integrationId)
+      const found = Option.isNone(key) ? Option.none<Integration>() : yield* storage.integrations.get(key.value)
       if (Option.isNone(found) || found.value.tenantId !== principal.tenantId) {
         return yield* new IntegrationNotFound({ integrationId })
       }

@@ -59,6 +59,8 @@ export const UpdateIntegration = Schema.Struct({
 /** @since 0.2.0 @category models */
 export type UpdateIntegration = typeof UpdateIntegration.Type
 
+const decodeIntegrationId = Schema.decodeOption(IntegrationId)
+
 /** Three years, the default depth of the first history import. @since 0.1.0 @category constants */
 export const defaultHistoryDepthDays = 1096
 
@@ -164,7 +166,9 @@ export class Integrations extends Effect.Service<Integrations>()("@acd-bridge/co
 
     /** The integration, if it exists in the tenant (deleted ones included). */
     const get = Effect.fn("Integrations.get")(function*(tenantId: TenantId, id: string) {
-      const found = yield* storage.integrations.get(IntegrationId.make(id))
+      // text no id can be (blank, padded) names nothing; `make` would throw on it
+      const key = decodeIntegrationId(id)
+      const found = Option.isNone(key) ? Option.none<Integration>() : yield* storage.integrations.get(key.value)
       if (Option.isNone(found) || found.value.tenantId !== tenantId) {
         return yield* new IntegrationNotFound({ integrationId: id })
       }

@@ -27,6 +27,8 @@ export const CreateQueue = Schema.Struct({
   channel: Channel
 })
 
+const decodeQueueId = Schema.decodeOption(QueueId)
+
 /**
  * @since 0.1.0 @category services
  */
@@ -42,7 +44,9 @@ export class Queues extends Effect.Service<Queues>()("@acd-bridge/core/Queues", 
     })
 
     const get = Effect.fn("Queues.get")(function*(tenantId: TenantId, id: string) {
-      const found = yield* storage.queues.get(QueueId.make(id))
+      // text no id can be (blank, padded) names nothing; `make` would throw on it
+      const key = decodeQueueId(id)
+      const found = Option.isNone(key) ? Option.none<Queue>() : yield* storage.queues.get(key.value)
       if (Option.isNone(found) || found.value.tenantId !== tenantId) return yield* new QueueNotFound({ queueId: id })
       return found.value
     })

@@ -22,6 +22,8 @@ export const CreateWorkload = Schema.Struct({
   queueIds: Schema.Array(Schema.String)
 })
 
+const decodeWorkloadId = Schema.decodeOption(WorkloadId)
+
 /**
  * @since 0.1.0 @category services
  */
@@ -61,9 +63,11 @@ export class Workloads extends Effect.Service<Workloads>()("@acd-bridge/core/Wor
     })
 
     const get = Effect.fn("Workloads.get")(function*(tenantId: TenantId, id: string) {
-      const found = yield* storage.workloads.get(WorkloadId.make(id))
+      // text no id can be (blank, padded) names nothing; `make` would throw on it
+      const key = decodeWorkloadId(id)
+      const found = Option.isNone(key) ? Option.none<Workload>() : yield* storage.workloads.get(key.value)
       if (Option.isNone(found) || found.value.tenantId !== tenantId) {
-        return yield* new WorkloadNotFound({ workloadId: WorkloadId.make(id) })
+        return yield* new WorkloadNotFound({ workloadId: id })
       }
       return found.value
     })

@@ -129,11 +129,26 @@ export const compile = (
     if (r instanceof Invalid) throw new Reject(c.label, r.reason)
     return r
   }
+  /**
+   * Text the store keeps as it is: no NUL (PostgreSQL can't store it, so a file holding one
+   * failed on every attempt), and no U+FFFD, which decoding puts where the file has bytes that
+   * are not in its encoding (an identifier the source never sent).
+   */
+  const kept = (c: Cell, what: string, value: string): string => {
+    if (value.includes("\u0000")) throw new Reject(c.label, `${what} contains a NUL character (U+0000), which can't be stored`)
+    if (value.includes("\uFFFD")) {
+      throw new Reject(
+        c.label,
+        `${what} contains U+FFFD, the replacement for bytes that are not ${config.encoding}: is the file in another encoding (set \`encoding\`, e.g. windows-1252)?`
+      )
+    }
+    return value
+  }
   const nonEmpty = (c: Cell, what: string): string => {
     const value = text(c)
     if (value === "") throw new Reject(c.label, `${what} is empty`)
     if (value.length > MAX_TEXT) throw new Reject(c.label, `${what} is longer than ${MAX_TEXT} characters`)
-    return value
+    return kept(c, what, value)
   }
   const labelOf = (spec: ReturnType<typeof timestampCell>) =>
     spec.single !== undefined ? spec.single.label : `${spec.date.label} + ${spec.time.label}`
@@ -181,7 +196,7 @@ export const compile = (
     }
     return () => {
       const queueIdentifier = intern(nonEmpty(id, "queue identifier"))
-      const queueName = name === undefined ? queueIdentifier : intern(text(name))
+      const queueName = name === undefined ? queueIdentifier : intern(kept(name, "queue name", text(name)))
       if (queueName.length > MAX_TEXT) throw new Reject(name!.label, `queue name is longer than ${MAX_TEXT} characters`)
       let channel: Domain.Channel
       if (channelCell === undefined) channel = fixedChannel!

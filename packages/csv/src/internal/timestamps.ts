@@ -14,6 +14,7 @@
 import { Bucketing } from "@acd-bridge/core"
 import * as DateTime from "effect/DateTime"
 import * as Either from "effect/Either"
+import { shown } from "./values.js"
 
 /** The result of parsing one timestamp. @internal */
 export type Parsed =
@@ -193,7 +194,7 @@ export const makeParser = (format: string, zone: DateTime.TimeZone): TimestampPa
     return {
       format,
       parse: (text) => {
-        if (!/^\d+(\.\d+)?$/.test(text)) return invalid(`"${text}" is not a number of ${format.slice(6)} (${expected})`)
+        if (!/^\d+(\.\d+)?$/.test(text)) return invalid(`${shown(text)} is not a number of ${format.slice(6)} (${expected})`)
         const ms = Math.round(Number(text) * factor)
         return { _tag: "Instant", ms, local: ms }
       }
@@ -204,7 +205,7 @@ export const makeParser = (format: string, zone: DateTime.TimeZone): TimestampPa
       format,
       parse: (text) => {
         const m = ISO.exec(text)
-        if (!m) return invalid(`"${text}" is not a timestamp (${expected})`)
+        if (!m) return invalid(`${shown(text)} is not a timestamp (${expected})`)
         const local = localMillis(
           Number(m[1]),
           Number(m[2]),
@@ -214,7 +215,7 @@ export const makeParser = (format: string, zone: DateTime.TimeZone): TimestampPa
           m[6] === undefined ? 0 : Number(m[6]),
           fraction(m[7])
         )
-        if (local === undefined) return invalid(`"${text}" is not a valid date and time`)
+        if (local === undefined) return invalid(`${shown(text)} is not a valid date and time`)
         if (m[8] !== undefined) {
           const ms = local - parseOffset(m[8])
           return { _tag: "Instant", ms, local }
@@ -241,7 +242,7 @@ export const makeParser = (format: string, zone: DateTime.TimeZone): TimestampPa
     format,
     parse: (text) => {
       const m = regex.exec(text)
-      if (!m) return invalid(`"${text}" does not match the format ${format}`)
+      if (!m) return invalid(`${shown(text)} does not match the format ${format}`)
       const local = localMillis(
         Number(m[y]),
         Number(m[mo]),
@@ -251,11 +252,11 @@ export const makeParser = (format: string, zone: DateTime.TimeZone): TimestampPa
         se === 0 ? 0 : Number(m[se]),
         ms === 0 ? 0 : Number(m[ms]!.padEnd(3, "0"))
       )
-      if (local === undefined) return invalid(`"${text}" is not a valid date and time`)
+      if (local === undefined) return invalid(`${shown(text)} is not a valid date and time`)
       return withText(resolve(local), text)
     }
   }
 }
 
 const withText = (parsed: Parsed, text: string): Parsed =>
-  parsed._tag === "Invalid" ? invalid(`"${text}" ${parsed.reason}`) : parsed
+  parsed._tag === "Invalid" ? invalid(`${shown(text)} ${parsed.reason}`) : parsed

@@ -21,6 +21,19 @@ export class Invalid {
  */
 export type Result<A> = A | Invalid
 
+/**
+ * A cell as a reason quotes it: whole when short, else its first 60 characters and its length,
+ * so a hostile megabyte cell doesn't become a megabyte reason (kept on the run, written to
+ * errors.csv, logged).
+ *
+ * @internal
+ */
+export const shown = (text: string): string => {
+  if (text.length <= 80) return `"${text}"`
+  const cut = /[\uD800-\uDBFF]/.test(text.charAt(59)) ? 59 : 60 // don't split a surrogate pair
+  return `"${text.slice(0, cut)}…" (${text.length.toLocaleString("en-US")} characters)`
+}
+
 const ok = <A>(value: A): Result<A> => value
 const fail = (reason: string): Invalid => new Invalid(reason)
 
@@ -54,22 +67,22 @@ const CLOCK = /^(\d+):([0-5]\d):([0-5]\d)(?:[.,](\d{1,9}))?$/
  */
 export const duration = (text: string, format: DurationFormat, decimalComma: boolean): Result<number> => {
   if (text === "") return ok(0)
-  if (text.startsWith("-")) return fail(`"${text}" is negative; durations must be ≥ 0`)
+  if (text.startsWith("-")) return fail(`${shown(text)} is negative; durations must be ≥ 0`)
   const separator = decimalComma ? "," : "."
   switch (format) {
     case "seconds": {
       const value = thousandths(text, separator)
       return value === undefined
-        ? fail(`"${text}" is not a number of seconds${decimalComma ? " (decimal comma expected, e.g. 12,5)" : " (e.g. 12.5)"}`)
+        ? fail(`${shown(text)} is not a number of seconds${decimalComma ? " (decimal comma expected, e.g. 12,5)" : " (e.g. 12.5)"}`)
         : ok(value)
     }
     case "ms": {
       const value = thousandths(text, separator)
-      return value === undefined ? fail(`"${text}" is not a number of milliseconds`) : ok(Math.round(value / 1000))
+      return value === undefined ? fail(`${shown(text)} is not a number of milliseconds`) : ok(Math.round(value / 1000))
     }
     case "hh:mm:ss": {
       const m = CLOCK.exec(text)
-      if (!m) return fail(`"${text}" is not a duration of the form hh:mm:ss`)
+      if (!m) return fail(`${shown(text)} is not a duration of the form hh:mm:ss`)
       const fraction = m[4] === undefined ? 0 : Math.round(Number(`0.${m[4]}`) * 1000)
       return ok(((Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3])) * 1000 + fraction)
     }
@@ -84,7 +97,7 @@ export const duration = (text: string, format: DurationFormat, decimalComma: boo
 export const count = (text: string, decimalComma: boolean): Result<number> => {
   if (text === "") return ok(0)
   const value = thousandths(text, decimalComma ? "," : ".")
-  if (value === undefined || value % 1000 !== 0) return fail(`"${text}" is not a whole number ≥ 0`)
+  if (value === undefined || value % 1000 !== 0) return fail(`${shown(text)} is not a whole number ≥ 0`)
   return ok(value / 1000)
 }
 
@@ -102,7 +115,7 @@ export const flag = (text: string): Result<boolean> => {
   const lower = text.toLowerCase()
   if (TRUE.has(lower)) return ok(true)
   if (FALSE.has(lower)) return ok(false)
-  return fail(`"${text}" is not a yes/no value (1/0, true/false, yes/no, x or empty)`)
+  return fail(`${shown(text)} is not a yes/no value (1/0, true/false, yes/no, x or empty)`)
 }
 
 const CHANNELS: ReadonlyArray<Channel> = [
@@ -130,7 +143,7 @@ export const makeChannel = (mapping: Readonly<Record<string, Channel>> | undefin
     const wire = text.toLowerCase().replace(/[\s-]+/g, "_")
     const found = CHANNELS.find((c) => c === wire)
     if (found !== undefined) return ok(found)
-    return fail(`"${text}" is not a channel (expected ${CHANNELS.join(", ")}, or map it with channelValues)`)
+    return fail(`${shown(text)} is not a channel (expected ${CHANNELS.join(", ")}, or map it with channelValues)`)
   }
 }
 

@@ -10,8 +10,9 @@ import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import { quarterKey } from "../../Bucketing.js"
-import type { TenantId } from "../../Domain.js"
+import type { Integration, TenantId } from "../../Domain.js"
 import { IntegrationId } from "../../Domain.js"
 import { CursorLocked, IntegrationDeleted, IntegrationNotFound, InvalidRequest } from "../../Errors.js"
 import type { ReimportRange } from "../../Scheduler.js"
@@ -30,7 +31,9 @@ export const make = (deps: Deps, running: Running, supervisor: Supervisor) => {
   /** The tenant's integration, or `IntegrationNotFound` (also for another tenant's). */
   const find = (tenantId: TenantId, id: string) =>
     Effect.gen(function*() {
-      const found = yield* storage.integrations.get(IntegrationId.make(id))
+      // text no id can be (blank, padded) names nothing; `make` would throw on it
+      const key = Schema.decodeOption(IntegrationId)(id)
+      const found = Option.isNone(key) ? Option.none<Integration>() : yield* storage.integrations.get(key.value)
       if (Option.isNone(found) || found.value.tenantId !== tenantId) {
         return yield* new IntegrationNotFound({ integrationId: id })
       }
