@@ -8,6 +8,7 @@ import {
   AgentStatuses,
   ApiKeys,
   Bucketing,
+  ConnectorRegistry,
   Domain,
   Errors,
   Integrations,
@@ -19,7 +20,8 @@ import {
   Storage,
   Workloads
 } from "@acd-bridge/core"
-import type { AccessTokens, Ingest, KeyMaterial } from "@acd-bridge/core"
+import { AccessTokens } from "@acd-bridge/core"
+import type { Ingest, KeyMaterial } from "@acd-bridge/core"
 import type * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
@@ -34,10 +36,11 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
-import { Api, ReimportRange, SetQueues, StatusView } from "../Api.js"
+import { type AccessTokenView, Api, CreateAccessToken, IntegrationView, ReimportRange, SetQueues, StatusView } from "../Api.js"
+import * as Metrics from "../Metrics.js"
 import * as Problem from "../Problem.js"
-import { CurrentPrincipal } from "../Security.js"
-import type { AdminAuthentication, PushAuthentication } from "../Security.js"
+import { CurrentPrincipal, MetricsReader } from "../Security.js"
+import type { AdminAuthentication, MetricsAuthentication, PushAuthentication } from "../Security.js"
 import * as Body from "./body.js"
 import * as IntervalAnswer from "./intervalAnswer.js"
 import { Limits } from "./limits.js"
@@ -56,6 +59,10 @@ export interface Options {
   readonly timestamps: PushWire.AcceptanceWindow
   /** comment line sent on idle event streams */
   readonly keepAliveMs: number
+  /** longest a connector's check may run */
+  readonly checkTimeoutMs: number
+  /** how soon an event-stream client should reconnect (the `retry:` field) */
+  readonly retryMs: number
 }
 
 const DAY_MS = 86_400_000
@@ -124,6 +131,40 @@ const rangeOf = (
     return { from, to }
   })
 
+/** A PATCH body: the settings, and the fields that can't change, to refuse them by name. */
+const PatchBody = Schema.Struct({
+  ...Integrations.UpdateIntegration.fields,
+  connector: Schema.optional(Schema.Unknown),
+  deliveryMode: Schema.optional(Schema.Unknown),
+  dataKinds: Schema.optional(Schema.Unknown),
+  status: Schema.optional(Schema.Unknown),
+  id: Schema.optional(Schema.Unknown)
+})
+
+const fixedFields: Record<string, string> = {
+  connector: "the connector can't change: create a new integration",
+  deliveryMode: "the delivery mode can't change: create a new integration",
+  dataKinds: "the data kinds can't change: create a new integration",
+  status: "the status changes with POST …/pause, …/resume and DELETE",
+  id: "the id can't change"
+}
+
+/** `If-Match: "3"` (or `W/"3"`, or `3`): the version a change was made on. */
+const versionOf = (header: string | undefined) => {
+  if (header === undefined) return Either.right(undefined)
+  const match = /^\s*(?:W\/)?"?(\d{1,15})"?\s*$/.exec(header)
+  return match === null
+    ? Either.left(Problem.badRequest(`If-Match: must be the integration's version as an ETag (e.g. "3"); got ${header}`, "if-match"))
+    : Either.right(Number(match[1]))
+}
+
+const encodeIntegration = Schema.encode(IntegrationView)
+
+/** The integration as JSON with its version as `ETag`, for a client's next `If-Match`. */
+const withEtag = (view: typeof IntegrationView.Type) =>
+  Effect.map(Effect.orDie(encodeIntegration(view)), (body) =>
+    HttpServerResponse.unsafeJson(body, { headers: { etag: `"${view.version}"` } }))
+
 /** The engine services the routes use. */
 export type Requirements =
   | Storage.Storage
@@ -138,9 +179,13 @@ export type Requirements =
   | ApiKeys.ApiKeys
   | AccessTokens.AccessTokens
   | KeyMaterial.KeyMaterial
+  | ConnectorRegistry.ConnectorRegistry
 
 type Groups =
   | HttpApiGroup.ApiGroup<"acd-bridge", "push">
+  | HttpApiGroup.ApiGroup<"acd-bridge", "connectors">
+  | HttpApiGroup.ApiGroup<"acd-bridge", "accessTokens">
+  | HttpApiGroup.ApiGroup<"acd-bridge", "metrics">
   | HttpApiGroup.ApiGroup<"acd-bridge", "integrations">
   | HttpApiGroup.ApiGroup<"acd-bridge", "queues">
   | HttpApiGroup.ApiGroup<"acd-bridge", "workloads">
@@ -150,7 +195,11 @@ type Groups =
 
 export const layer = (
   options: Options
-): Layer.Layer<Groups, never, Requirements | AdminAuthentication | PushAuthentication> => {
+): Layer.Layer<
+  Groups,
+  never,
+  Requirements | AdminAuthentication | PushAuthentication | MetricsAuthentication | Metrics.Metrics
+> => {
   const IntegrationsLive = HttpApiBuilder.group(Api, "integrations", (handlers) =>
     Effect.gen(function*() {
       const integrations = yield* Integrations.Integrations
@@ -167,6 +216,8 @@ export const layer = (
             const principal = yield* CurrentPrincipal
             const input = yield* Body.json(request, Integrations.CreateIntegration, bodyOptions)
             const { integration, warnings } = yield* problems(integrations.create(principal.tenantId, input))
+            // a pull integration starts its first import now, not at the scheduler's next poll
+            yield* wake(principal.tenantId, integration.id)
             return { ...(yield* view(integration)), warnings }
           }))
         .handle("list", () =>
@@ -178,7 +229,39 @@ export const layer = (
         .handle("get", ({ path }) =>
           Effect.gen(function*() {
             const principal = yield* CurrentPrincipal
-            return yield* view(yield* problems(integrations.get(principal.tenantId, path.id)))
+            return yield* withEtag(yield* view(yield* problems(integrations.get(principal.tenantId, path.id))))
+          }))
+        .handleRaw("update", ({ headers, path, request }) =>
+          Effect.gen(function*() {
+            const principal = yield* CurrentPrincipal
+            const ifVersion = yield* versionOf(headers["if-match"])
+            const body = yield* Body.json(request, PatchBody, bodyOptions)
+            const fixed = Object.keys(fixedFields).find((key) => body[key as keyof typeof body] !== undefined)
+            if (fixed !== undefined) return yield* Effect.fail(Problem.unprocessable(`${fixed}: ${fixedFields[fixed]}`, fixed))
+            const { connector: _c, dataKinds: _k, deliveryMode: _d, id: _i, status: _s, ...settings } = body
+            const updated = yield* problems(integrations.update(principal.tenantId, path.id, settings, { ifVersion }))
+            // a new config or schedule takes effect now, not at the next poll
+            yield* wake(principal.tenantId, updated.id)
+            return yield* withEtag(yield* view(updated))
+          }))
+        .handle("check", ({ path }) =>
+          Effect.gen(function*() {
+            const principal = yield* CurrentPrincipal
+            return yield* problems(integrations.check(principal.tenantId, path.id)).pipe(
+              Effect.timeoutTo({
+                duration: options.checkTimeoutMs,
+                onSuccess: (report) => report,
+                onTimeout: () => ({
+                  ok: false,
+                  items: [{
+                    name: "check",
+                    ok: false,
+                    detail: `the check did not finish within ${Math.round(options.checkTimeoutMs / 1000)} s: ` +
+                      "the source may be unreachable (firewall, DNS, a host that does not answer)"
+                  }]
+                })
+              })
+            )
           }))
         .handle("createApiKey", ({ path }) =>
           Effect.gen(function*() {
@@ -211,6 +294,41 @@ export const layer = (
             const integration = yield* problems(integrations.get(principal.tenantId, path.id))
             return yield* problems(storage.runs.list(integration.id, urlParams.limit ?? 100))
           }))
+        .handle("health", ({ path }) =>
+          Effect.gen(function*() {
+            const principal = yield* CurrentPrincipal
+            const scheduler = yield* Effect.serviceOption(Scheduler.Scheduler)
+            if (Option.isSome(scheduler)) return yield* problems(scheduler.value.health(principal.tenantId, path.id))
+            // an engine without a scheduler: what storage knows
+            const integration = yield* problems(integrations.get(principal.tenantId, path.id))
+            const runs = yield* problems(storage.runs.list(integration.id, 50))
+            const watermark = yield* problems(storage.cursors.get(integration.id, Scheduler.streams.incremental))
+            const now = yield* Clock.currentTimeMillis
+            const failed = runs.find((r) => r.error !== null)
+            const succeeded = runs.find((r) => r.error === null)
+            return {
+              integrationId: integration.id,
+              status: integration.status,
+              failing: integration.failing,
+              scheduled: false,
+              watermark: Option.getOrNull(Option.map(watermark, (ms) => DateTime.unsafeMake(ms))),
+              completeUntil: Option.getOrNull(Option.map(watermark, (ms) => DateTime.unsafeMake(ms))),
+              lagMs: Option.getOrNull(Option.map(watermark, (ms) => Math.max(0, now - ms))),
+              stalled: false,
+              warnings: integration.failing === null ? [] : [`failing: ${integration.failing}`],
+              retrying: null,
+              rateLimitedUntil: null,
+              history: null,
+              gap: null,
+              reimport: null,
+              realtimePosition: null,
+              lastRun: runs[0] ?? null,
+              lastError: failed !== undefined && (succeeded === undefined ||
+                  DateTime.toEpochMillis(failed.startedAt) >= DateTime.toEpochMillis(succeeded.startedAt))
+                ? { at: failed.startedAt, kind: failed.kind, message: failed.error! }
+                : null
+            }
+          }))
         .handleRaw("reimport", ({ path, request }) =>
           Effect.gen(function*() {
             const principal = yield* CurrentPrincipal
@@ -221,7 +339,8 @@ export const layer = (
               return yield* problems(Effect.fail(
                 new Errors.InvalidRequest({
                   field: "integration",
-                  reason: "this engine runs no scheduler, so it imports nothing in windows and can't re-import a range"
+                  reason: "this engine runs no scheduler (the host did not provide core's Scheduler.layer to the HTTP " +
+                    "adapter), so it imports nothing in windows and can't re-import a range"
                 })
               ))
             }
@@ -243,6 +362,66 @@ export const layer = (
           Effect.gen(function*() {
             const principal = yield* CurrentPrincipal
             return yield* problems(mappings.unmapped(principal.tenantId, path.id))
+          }))
+    }))
+
+  const ConnectorsLive = HttpApiBuilder.group(Api, "connectors", (handlers) =>
+    Effect.gen(function*() {
+      const registry = yield* ConnectorRegistry.ConnectorRegistry
+      return handlers.handle("list", () =>
+        Effect.succeed(registry.list.map((connector) => ({
+          key: connector.key,
+          displayName: connector.displayName,
+          deliveryModes: connector.deliveryModes,
+          dataKinds: connector.dataKinds,
+          pull: connector.capabilities.pull,
+          realtime: connector.capabilities.realtime,
+          check: connector.capabilities.check,
+          push: !connector.capabilities.pull && !connector.capabilities.realtime,
+          settleDelaySeconds: connector.settleDelayMs === undefined ? null : connector.settleDelayMs / 1000,
+          historyLimitDays: connector.historyLimitDays ?? null,
+          configSchema: connector.configJsonSchema()
+        }))))
+    }))
+
+  const AccessTokensLive = HttpApiBuilder.group(Api, "accessTokens", (handlers) =>
+    Effect.gen(function*() {
+      const tokens = yield* AccessTokens.AccessTokens
+      const bodyOptions = { maxBodyBytes: options.maxBodyBytes, maxJsonDepth: options.maxJsonDepth }
+      // a token can't mint or revoke tokens: one leaked token must not become many
+      const adminOnly = Effect.flatMap(CurrentPrincipal, (principal) =>
+        principal._tag === "Admin"
+          ? Effect.succeed(principal)
+          : Effect.fail(Problem.forbidden("Personal access tokens are managed with the admin token")))
+      const tokenView = (t: Domain.AccessToken): typeof AccessTokenView.Type => ({
+        id: t.id,
+        name: t.name,
+        userId: t.userId,
+        prefix: t.prefix,
+        createdAt: t.createdAt,
+        revokedAt: t.revokedAt
+      })
+      return handlers
+        .handleRaw("create", ({ request }) =>
+          Effect.gen(function*() {
+            const principal = yield* adminOnly
+            const input = yield* Body.json(request, CreateAccessToken, bodyOptions)
+            const created = yield* problems(tokens.create({
+              tenantId: principal.tenantId,
+              userId: Domain.UserId.make(input.userId ?? "admin"),
+              name: input.name
+            }))
+            return { ...tokenView(created.record), token: created.token }
+          }))
+        .handle("list", () =>
+          Effect.gen(function*() {
+            const principal = yield* adminOnly
+            return (yield* problems(tokens.list(principal.tenantId))).map(tokenView)
+          }))
+        .handle("revoke", ({ path }) =>
+          Effect.gen(function*() {
+            const principal = yield* adminOnly
+            yield* problems(tokens.revoke(path.id, principal.tenantId))
           }))
     }))
 
@@ -361,20 +540,33 @@ export const layer = (
             }))
             return found
           }))
-        .handle("stream", ({ urlParams }) =>
+        .handle("stream", ({ headers, urlParams }) =>
           Effect.gen(function*() {
             const principal = yield* CurrentPrincipal
             const integration = urlParams.integrationId === undefined
               ? undefined
               : yield* problems(integrations.get(principal.tenantId, urlParams.integrationId))
             // subscribed before the answer starts, so nothing accepted after this point is missed
-            const events = yield* statuses.subscription(principal.tenantId, integration?.id)
+            const feed = yield* statuses.resume(
+              principal.tenantId,
+              integration?.id,
+              headers["last-event-id"] ?? urlParams.lastEventId
+            )
             const frames = Stream.merge(
-              Stream.map(events, (status) =>
-                `event: agent-status\ndata: ${JSON.stringify(encodeStatus(status))}\n\n`),
+              Stream.map(feed, (item) =>
+                item._tag === "Status"
+                  ? `id: ${item.id}\nevent: agent-status\ndata: ${JSON.stringify(encodeStatus(item.status))}\n\n`
+                  : `id: ${item.id}\nevent: reset\ndata: ${
+                    JSON.stringify({ reason: item.reason, query: "/v1/agent-statuses" })
+                  }\n\n`),
               Stream.fromSchedule(Schedule.spaced(options.keepAliveMs)).pipe(Stream.as(": keep-alive\n\n"))
-            ).pipe(Stream.prepend(Chunk.of(": connected\n\n")), Stream.map((text) => encoder.encode(text)))
-            return HttpServerResponse.stream(frames, {
+            ).pipe(
+              Stream.prepend(Chunk.of(`: connected\nretry: ${options.retryMs}\n\n`)),
+              Stream.map((text) => encoder.encode(text))
+            )
+            const metrics = yield* Metrics.Metrics
+            metrics.sseSubscribers.inc()
+            return HttpServerResponse.stream(frames.pipe(Stream.ensuring(Effect.sync(() => metrics.sseSubscribers.dec()))), {
               contentType: "text/event-stream",
               headers: { "cache-control": "no-cache", "x-accel-buffering": "no" }
             })
@@ -395,6 +587,16 @@ export const layer = (
 
   const PushLive = HttpApiBuilder.group(Api, "push", (handlers) => Effect.gen(function*() {
     const limits = yield* Limits
+    const metrics = yield* Metrics.Metrics
+    /** How many records a refused body held, when it is readable JSON with a `data` array. */
+    const recordsIn = (body: Uint8Array): number => {
+      try {
+        const data: unknown = (JSON.parse(new TextDecoder().decode(body)) as { data?: unknown }).data
+        return Array.isArray(data) ? data.length : 0
+      } catch {
+        return 0
+      }
+    }
     const decodeOptions = { maxDepth: options.maxJsonDepth, timestamps: options.timestamps }
     // the target is resolved once and the body decoded once (PushApi.decode); the records are
     // counted against the integration's limit before anything is written
@@ -406,19 +608,49 @@ export const layer = (
       Effect.gen(function*() {
         const principal = yield* CurrentPrincipal
         const body = yield* Body.bytes(request, options.maxBodyBytes)
-        const decoded = yield* problems(PushApi.decode(kind, principal, body, decodeOptions))
+        const decoded = yield* problems(PushApi.decode(kind, principal, body, decodeOptions)).pipe(
+          Effect.tapError((problem) =>
+            problem.status === 422
+              ? Effect.sync(() => metrics.pushRecords.inc({ kind, outcome: "rejected" }, recordsIn(body)))
+              : Effect.void
+          )
+        )
         const integrationId = decoded.target.integration.id
         const wait = limits.records(integrationId, decoded.records, yield* Clock.currentTimeMillis)
         if (wait === Number.POSITIVE_INFINITY) {
           return yield* Effect.fail(Problem.tooManyRecords(decoded.records, limits.recordsBurst(integrationId)))
         }
         if (wait > 0) return yield* Effect.fail(Problem.recordsLimited(Math.max(1, Math.ceil(wait / 1000))))
-        return yield* problems(PushApi.apply(decoded, { idempotencyKey: headers["idempotency-key"] }))
+        const answer = yield* problems(PushApi.apply(decoded, { idempotencyKey: headers["idempotency-key"] })).pipe(
+          Effect.tapError((problem) =>
+            problem.status === 422 || problem.status === 410
+              ? Effect.sync(() => metrics.pushRecords.inc({ kind, outcome: "rejected" }, decoded.records))
+              : Effect.void
+          )
+        )
+        metrics.pushRecords.inc({ kind, outcome: "accepted" }, answer.accepted)
+        return answer
       })
     return handlers
       .handleRaw("contactEvents", ({ headers, request }) => push("contactEvents", request, headers))
       .handleRaw("agentStatuses", ({ headers, request }) => push("agentStatuses", request, headers))
   }))
 
-  return Layer.mergeAll(IntegrationsLive, QueuesLive, WorkloadsLive, IntervalsLive, AgentStatusesLive, HealthLive, PushLive)
+  const MetricsLive = HttpApiBuilder.group(Api, "metrics", (handlers) =>
+    Effect.gen(function*() {
+      const metrics = yield* Metrics.Metrics
+      const storage = yield* Storage.Storage
+      return handlers.handle("metrics", () =>
+        Effect.gen(function*() {
+          const reader = yield* MetricsReader
+          yield* Metrics.refresh(metrics, reader.tenants, yield* Clock.currentTimeMillis, Scheduler.streams.incremental).pipe(
+            Effect.provideService(Storage.Storage, storage),
+            Effect.catchAll((error) => Effect.logWarning("metrics: the store could not be read", error))
+          )
+          const text = yield* Effect.promise(() => metrics.registry.metrics())
+          return HttpServerResponse.text(text, { contentType: metrics.registry.contentType })
+        }))
+    }))
+
+  return Layer.mergeAll(MetricsLive, IntegrationsLive, ConnectorsLive, AccessTokensLive, QueuesLive, WorkloadsLive, IntervalsLive, AgentStatusesLive, HealthLive, PushLive)
 }
