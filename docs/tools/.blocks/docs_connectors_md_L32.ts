@@ -1,0 +1,3 @@
+ConnectorRegistry.layer(connector).pipe(Layer.provide(AcmeHttp.layerFetch))
+
+export {}
