@@ -52,7 +52,7 @@ export const page = (doc: OpenApi.OpenAPISpec = spec()): string => {
       if (params.length > 0) {
         lines.push("| parameter | in | required | type | description |", "| --- | --- | --- | --- | --- |")
         for (const p of params) {
-          const schema = isObject(p["schema"]) ? p["schema"] : {}
+          const schema: Json = isObject(p["schema"]) ? p["schema"] : {}
           const type = Array.isArray(schema["enum"]) ? schema["enum"].map((v) => `\`${String(v)}\``).join(", ") : refName(schema)
           const description = typeof p["description"] === "string" ? p["description"] : typeof schema["description"] === "string" ? schema["description"] : ""
           lines.push(`| \`${String(p["name"])}\` | ${String(p["in"])} | ${p["required"] === true ? "yes" : "no"} | ${type} | ${description.replace(/\|/g, "\\|").replace(/\n/g, " ")} |`)
@@ -60,10 +60,10 @@ export const page = (doc: OpenApi.OpenAPISpec = spec()): string => {
         lines.push("")
       }
       if (isObject(op["requestBody"])) lines.push(`Request body: ${bodySchema(op["requestBody"]["content"])}`, "")
-      const responses = isObject(op["responses"]) ? op["responses"] : {}
+      const responses: Json = isObject(op["responses"]) ? op["responses"] : {}
       lines.push("| status | meaning | body |", "| --- | --- | --- |")
       for (const [status, response] of Object.entries(responses)) {
-        const r = isObject(response) ? response : {}
+        const r: Json = isObject(response) ? response : {}
         lines.push(`| ${status} | ${String(r["description"] ?? "").replace(/\|/g, "\\|").replace(/\n/g, " ")} | ${bodySchema(r["content"])} |`)
       }
       lines.push("")
@@ -77,18 +77,18 @@ export const page = (doc: OpenApi.OpenAPISpec = spec()): string => {
     if (description) out.push(description, "")
     out.push(...lines)
   }
-  const schemas = isObject(doc.components) && isObject(doc.components["schemas"]) ? doc.components["schemas"] : {}
+  const schemas: Json = isObject(doc.components) && isObject(doc.components["schemas"]) ? doc.components["schemas"] : {}
   out.push("## Schemas", "")
   for (const [name, schema] of Object.entries(schemas)) {
     out.push(`<a id="schema-${name.toLowerCase()}"></a>`, `### ${name}`, "")
-    const s = isObject(schema) ? schema : {}
+    const s: Json = isObject(schema) ? schema : {}
     if (typeof s["description"] === "string") out.push(s["description"], "")
-    const properties = isObject(s["properties"]) ? s["properties"] : {}
+    const properties: Json = isObject(s["properties"]) ? s["properties"] : {}
     const required = new Set(Array.isArray(s["required"]) ? s["required"] : [])
     if (Object.keys(properties).length > 0) {
       out.push("| field | required | type | description |", "| --- | --- | --- | --- |")
       for (const [field, fs] of Object.entries(properties)) {
-        const f = isObject(fs) ? fs : {}
+        const f: Json = isObject(fs) ? fs : {}
         const type = Array.isArray(f["enum"]) ? f["enum"].map((v) => `\`${String(v)}\``).join(", ") : refName(f)
         const description = typeof f["description"] === "string" ? f["description"] : ""
         out.push(`| \`${field}\` | ${required.has(field) ? "yes" : "no"} | ${type} | ${description.replace(/\|/g, "\\|").replace(/\n/g, " ")} |`)
