@@ -1,3 +1,0 @@
-ConnectorRegistry.layer(connector).pipe(Layer.provide(AcmeHttp.layerFetch))
-
-export {}
