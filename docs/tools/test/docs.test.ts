@@ -7,7 +7,9 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { blocks, checkIncludes } from "../src/codeblocks.js"
 import { files } from "../src/files.js"
+import * as HttpApiPage from "../src/httpApi.js"
 import { rows } from "../src/jsonSchemaTable.js"
+import { lint } from "../src/lintOpenApi.js"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
 
@@ -41,6 +43,13 @@ describe("generated reference pages", () => {
     assert.strictEqual(byPath.get("paging")!.required, false)
     assert.strictEqual(byPath.get("paging.limit")!.type, "integer")
     assert.deepStrictEqual(byPath.get("paging.limit")!.notes, ["≥ 1", "≤ 5000"])
+  })
+})
+
+describe("the OpenAPI document", () => {
+  it("is clean under Redocly's recommended rules (servers, license, tag descriptions, no unused schemas)", async () => {
+    const problems = await lint(HttpApiPage.spec())
+    assert.deepStrictEqual(problems.map((p) => `${p.severity} ${p.rule}: ${p.message} (${p.where})`), [])
   })
 })
 
