@@ -3,7 +3,7 @@ import tseslint from "typescript-eslint"
 import effect from "@effect/eslint-plugin"
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", "**/dist/**", "**/build/**", "**/data/**", "**/.tmp/**", "**/*.d.ts"] },
+  { ignores: ["**/node_modules/**", "**/dist/**", "**/build/**", "**/data/**", "**/.tmp/**", "**/*.d.ts", "docs/tools/.blocks/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

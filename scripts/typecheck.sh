@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tsc -b tsconfig.json
-for project in examples/*/tsconfig.json bench/tsconfig.json test/tsconfig.json; do
+for project in examples/*/tsconfig.json bench/tsconfig.json test/tsconfig.json docs/tools/tsconfig.json; do
   [ -f "$project" ] || continue
   echo "typecheck ${project%/tsconfig.json}"
   tsc --noEmit -p "$project"
