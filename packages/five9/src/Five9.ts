@@ -23,7 +23,7 @@
  * @since 0.1.0
  */
 import type { Domain } from "@acd-bridge/core"
-import { Bucketing, Connector } from "@acd-bridge/core"
+import { Connector, Time } from "@acd-bridge/core"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
@@ -53,7 +53,7 @@ import { parseTimestamp } from "./internal/time.js"
 const Channel = Schema.Literal("calls", "chats", "emails", "social_media", "documents", "cases", "back_office")
 
 const Zone = Schema.String.pipe(
-  Schema.filter((z) => Either.isRight(Bucketing.zone(z)) || `"${z}" is not an IANA time zone`)
+  Schema.filter((z) => Either.isRight(Time.zone(z)) || `"${z}" is not an IANA time zone`)
 )
 
 /** An absolute http(s) URL with a host. */
@@ -267,7 +267,7 @@ export const make = (): Five9Connector => {
     return s
   }
 
-  const zoneOf = (config: Config) => Either.getOrThrow(Bucketing.zone(config.timezone))
+  const zoneOf = (config: Config) => Either.getOrThrow(Time.zone(config.timezone))
 
   /** Runs a report for [from, to) and returns its CSV. */
   const runReport = (config: Config, folder: string, report: string, from: number, to: number) =>
@@ -278,7 +278,7 @@ export const make = (): Five9Connector => {
       const id = yield* call(session, ep, "runReport", {
         folderName: folder,
         reportName: report,
-        criteria: { time: { end: Bucketing.label(to, zone), start: Bucketing.label(from, zone) } }
+        criteria: { time: { end: Time.label(to, zone), start: Time.label(from, zone) } }
       })
       if (typeof id !== "string" || id === "") {
         return yield* new Connector.InvalidData({ record: `runReport ${folder}/${report}`, reason: "no report identifier" })
@@ -467,7 +467,7 @@ export const make = (): Five9Connector => {
               rollingPeriod: "Minutes30",
               shiftStart: 0,
               statisticsRange: "CurrentDay",
-              timeZone: Bucketing.offsetMs(now, zone)
+              timeZone: Time.offsetMs(now, zone)
             }
           })
           const result = yield* call(session, ep, "getStatistics", {

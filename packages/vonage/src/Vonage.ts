@@ -24,13 +24,14 @@
  * @since 0.1.0
  */
 import type { Domain } from "@acd-bridge/core"
-import { Connector } from "@acd-bridge/core"
+import { Connector, Time } from "@acd-bridge/core"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
@@ -195,6 +196,15 @@ export const activityIdentifier = (
 
 const iso = (ms: number) => new Date(ms).toISOString()
 
+/** An envelope's `upTo` as epoch ms; absent, or text that is not an instant with its offset, is no position. */
+const instantOf = (text: string | null | undefined): number | undefined => {
+  if (text === null || text === undefined) return undefined
+  const reading = Time.readIso(text)
+  return Either.isRight(reading) && reading.right.offsetMs !== undefined
+    ? reading.right.localMs - reading.right.offsetMs
+    : undefined
+}
+
 const endpointOf = (config: Config): Endpoint => ({
   authBaseUrl: (config.authBaseUrl ?? `https://${config.region}.cc.vonage.com`).replace(/\/$/, ""),
   apiBaseUrl: (config.apiBaseUrl ?? `https://${config.region}.api.newvoicemedia.com`).replace(/\/$/, ""),
@@ -328,9 +338,8 @@ export const make = (): VonageConnector => {
           envelope.items,
           (item, i) => decodeItem(schema, item, `${where} item ${i}`)
         )
-        const upTo = envelope.upTo ? Date.parse(envelope.upTo) : Number.NaN
         const more = envelope.meta.page < envelope.meta.pageCount && envelope.items.length > 0
-        const result: Page<A> = { items, upTo: Number.isFinite(upTo) ? upTo : undefined }
+        const result: Page<A> = { items, upTo: instantOf(envelope.upTo) }
         return [Chunk.of(result), more ? Option.some(page + 1) : Option.none()] as const
       }))
   }
@@ -588,10 +597,7 @@ export const make = (): VonageConnector => {
             const state = yield* decodeItem(Wire.AgentState, envelope.items[i], `${where} item ${i}`)
             out.push(...Option.toArray(statusOf(state, config)))
           }
-          if (envelope.upTo) {
-            const parsed = Date.parse(envelope.upTo)
-            if (Number.isFinite(parsed)) upTo = parsed
-          }
+          upTo = instantOf(envelope.upTo) ?? upTo
           if (envelope.meta.page >= envelope.meta.pageCount || envelope.items.length === 0) break
         }
         return { statuses: out, next: upTo ?? now }
