@@ -296,7 +296,11 @@ export interface Options {
   readonly backoff?: Schedule.Schedule<unknown, unknown> | undefined
   /** requests in flight at once (default no limit) */
   readonly concurrency?: number | undefined
-  /** the longest one attempt may take, answer and body (default 60 s) */
+  /**
+   * the longest one attempt may take, answer and body, measured on the `Clock` (default none:
+   * a source that holds requests open, long polls, sets its own; a test that moves a
+   * `TestClock` past a request in flight fails it)
+   */
   readonly timeout?: Duration.DurationInput | undefined
 }
 
@@ -459,7 +463,7 @@ const clientOf = (state: State, auth: Option.Option<Auth>): Client => {
     Effect.gen(function*() {
       const what = call?.what ?? describeRequest(request)
       const authenticate = Option.isSome(auth) && call?.authenticate !== false
-      const timeout = Duration.decode(call?.timeout ?? state.options.timeout ?? "60 seconds")
+      const timeoutInput = call?.timeout ?? state.options.timeout
       const limits = {
         Retry: call?.retries ?? state.options.retries ?? 3,
         Wait: call?.rateLimitRetries ?? state.options.rateLimitRetries ?? 3,
@@ -477,17 +481,16 @@ const clientOf = (state: State, auth: Option.Option<Auth>): Client => {
           onSome: (t) => Option.isSome(auth) ? auth.value.authorize(request, t) : request
         })
         const started = yield* Clock.currentTimeMillis
-        const exchange = Effect.flatMap(HttpClient.execute(sent), (response) =>
+        const answered = Effect.flatMap(HttpClient.execute(sent), (response) =>
           Effect.zipRight(
             Effect.logDebug("http answer").pipe(Effect.annotateLogs({ status: response.status })),
             handle(response)
-          )).pipe(
-            Effect.scoped,
-            Effect.timeoutFail({
-              duration: timeout,
-              onTimeout: () => new Retry({ reason: `${what}: no answer within ${Duration.format(timeout)}` })
-            })
-          )
+          )).pipe(Effect.scoped)
+        const exchange = timeoutInput === undefined ? answered : Effect.timeoutFail(answered, {
+          duration: timeoutInput,
+          onTimeout: () =>
+            new Retry({ reason: `${what}: no answer within ${Duration.format(Duration.decode(timeoutInput))}` })
+        })
         const guarded = Option.match(state.permits, { onNone: () => exchange, onSome: (s) => s.withPermits(1)(exchange) })
         return yield* guarded.pipe(
           Effect.catchIf(HttpClientError.isHttpClientError, (e) => Effect.fail(transportFailure(e, what))),

@@ -31,12 +31,13 @@ import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import type * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { readCapped } from "./internal/capped.js"
-import type { Endpoint, Session } from "./internal/client.js"
-import { call, makeSession, SoapFault } from "./internal/client.js"
+import type { Endpoint, Stats } from "./internal/client.js"
+import { call, SoapFault } from "./internal/client.js"
 import type { StateSpan, Table } from "./internal/reports.js"
 import {
   activityIdentifier,
@@ -47,6 +48,7 @@ import {
   sessionsOf,
   statesOf
 } from "./internal/reports.js"
+import { Sessions } from "./internal/sessions.js"
 import { adminNs, dataOf, isRecord, supervisorNs } from "./internal/soap.js"
 import { parseTimestamp } from "./internal/time.js"
 
@@ -241,31 +243,44 @@ const supervisorEndpoint = (config: Config): Endpoint => ({
 })
 
 /**
- * A connector instance with its diagnostics (SOAP calls, retries, faults per user and service).
+ * A connector with its diagnostics (SOAP calls, retries and faults of the configured user on
+ * the Configuration Web Services).
  *
  * @since 0.1.0 @category models
  */
-export interface Five9Connector extends Connector.Connector<Config, ConfigEncoded, HttpClient.HttpClient> {
-  readonly stats: (config: Config) => Session["stats"] | undefined
+export interface Five9Connector extends Connector.Connector<Config, ConfigEncoded, HttpClient.HttpClient | Sessions> {
+  readonly stats: (config: Config) => Effect.Effect<Stats, never, Sessions>
 }
 
+export {
+  /**
+   * @since 0.3.0 @category layers
+   */
+  layerSessions,
+  /**
+   * @since 0.3.0 @category services
+   */
+  Sessions
+} from "./internal/sessions.js"
+
 /**
- * Makes a connector instance: SOAP calls of one user go one at a time (Five9 denies concurrent
- * use of the same credentials). Register one instance per engine.
+ * The sessions the connector needs (`Sessions`), with the default idle time: provide it
+ * wherever the connector is registered.
+ *
+ * @since 0.3.0 @category layers
+ */
+export const layer: Layer.Layer<Sessions> = Sessions.Default
+
+/**
+ * Makes the connector. Its sessions (one per user and web service: SOAP calls of one user go
+ * one at a time, as Five9 denies concurrent use of the same credentials) come from `Sessions`,
+ * which the host provides with `Five9.layer`.
  *
  * @since 0.1.0 @category constructors
  */
 export const make = (): Five9Connector => {
-  const sessions = new Map<string, Session>()
-  const sessionOf = (ep: Endpoint) => {
-    const key = `${ep.url}|${ep.username}`
-    let s = sessions.get(key)
-    if (!s) {
-      s = makeSession()
-      sessions.set(key, s)
-    }
-    return s
-  }
+  /** The session of an endpoint, held until the enclosing scope closes. */
+  const sessionOf = (ep: Endpoint) => Effect.flatMap(Sessions, (sessions) => sessions.get(ep))
 
   const zoneOf = (config: Config) => Either.getOrThrow(Time.zone(config.timezone))
 
@@ -273,7 +288,7 @@ export const make = (): Five9Connector => {
   const runReport = (config: Config, folder: string, report: string, from: number, to: number) =>
     Effect.gen(function*() {
       const ep = adminEndpoint(config)
-      const session = sessionOf(ep)
+      const session = yield* sessionOf(ep)
       const zone = zoneOf(config)
       const id = yield* call(session, ep, "runReport", {
         folderName: folder,
@@ -304,6 +319,7 @@ export const make = (): Five9Connector => {
         return yield* e
       }
     }).pipe(
+      Effect.scoped,
       Effect.catchTag("SoapFault", (f) =>
         Effect.fail(
           f.fault === "ReportNotFoundFault"
@@ -322,21 +338,22 @@ export const make = (): Five9Connector => {
     report: string,
     from: number,
     to: number
-  ): Effect.Effect<Table, Connector.ConnectorError, HttpClient.HttpClient> => {
-    const session = sessionOf(adminEndpoint(config))
-    const name = `${folder}/${report}`
-    let memory = session.caps.get(name)
-    if (memory === undefined) {
-      memory = { trustedUpTo: 0 }
-      session.caps.set(name, memory)
-    }
-    return readCapped({
-      run: (a, b) => Effect.flatMap(runReport(config, folder, report, a, b), (csv) => parseCsv(csv, name)),
-      report: name,
-      maxRows: config.maxRows,
-      memory
-    }, Math.floor(from / 1000) * 1000, Math.ceil(to / 1000) * 1000)
-  }
+  ): Effect.Effect<Table, Connector.ConnectorError, HttpClient.HttpClient | Sessions> =>
+    Effect.gen(function*() {
+      const session = yield* sessionOf(adminEndpoint(config))
+      const name = `${folder}/${report}`
+      let memory = session.caps.get(name)
+      if (memory === undefined) {
+        memory = { trustedUpTo: 0 }
+        session.caps.set(name, memory)
+      }
+      return yield* readCapped({
+        run: (a, b) => Effect.flatMap(runReport(config, folder, report, a, b), (csv) => parseCsv(csv, name)),
+        report: name,
+        maxRows: config.maxRows,
+        memory
+      }, Math.floor(from / 1000) * 1000, Math.ceil(to / 1000) * 1000)
+    }).pipe(Effect.scoped)
 
   const contacts = (config: Config, from: number, to: number) =>
     Effect.gen(function*() {
@@ -416,7 +433,7 @@ export const make = (): Five9Connector => {
   const pull = (config: Config, window: Connector.Window) => {
     const from = DateTime.toEpochMillis(window.from)
     const to = DateTime.toEpochMillis(window.to)
-    const parts: Array<Stream.Stream<Domain.Batch, Connector.ConnectorError, HttpClient.HttpClient>> = []
+    const parts: Array<Stream.Stream<Domain.Batch, Connector.ConnectorError, HttpClient.HttpClient | Sessions>> = []
     if (config.import.includes("contacts")) {
       parts.push(Stream.fromEffect(Effect.map(contacts(config, from, to), (c): Domain.Batch => ({ ...emptyBatch, contacts: c }))))
     }
@@ -458,7 +475,7 @@ export const make = (): Five9Connector => {
     const asString = (u: unknown) => (typeof u === "string" ? u : typeof u === "number" ? String(u) : "")
     const step = (cursor: Cursor) =>
       Effect.gen(function*() {
-        const session = sessionOf(ep)
+        const session = yield* sessionOf(ep)
         if (cursor === undefined) {
           const now = yield* Clock.currentTimeMillis
           yield* call(session, ep, "setSessionParameters", {
@@ -528,19 +545,25 @@ export const make = (): Five9Connector => {
         // an answer without changes still moves the position (a heartbeat)
         return [Chunk.of(batch), Option.some<Cursor>({ timestamp, rows: cursor.rows })] as const
       }).pipe(
+        Effect.scoped,
         Effect.catchTag("SoapFault", (f) =>
           Effect.fail(new Connector.InvalidData({ record: "Statistics Web Services", reason: `${f.fault}: ${f.message}` })))
       )
-    return Stream.paginateChunkEffect<Cursor, Connector.RealtimeBatch, Connector.ConnectorError, HttpClient.HttpClient>(
+    return Stream.paginateChunkEffect<
+      Cursor,
+      Connector.RealtimeBatch,
+      Connector.ConnectorError,
+      HttpClient.HttpClient | Sessions
+    >(
       undefined,
       step
     )
   }
 
-  const check = (config: Config): Effect.Effect<Connector.CheckReport, never, HttpClient.HttpClient> =>
+  const check = (config: Config): Effect.Effect<Connector.CheckReport, never, HttpClient.HttpClient | Sessions> =>
     Effect.gen(function*() {
       const ep = adminEndpoint(config)
-      const session = sessionOf(ep)
+      const session = yield* sessionOf(ep)
       const items: Array<Connector.CheckItem> = []
       const signedIn = yield* Effect.either(call(session, ep, "getCallCountersState", {}))
       if (Either.isLeft(signedIn)) {
@@ -606,7 +629,7 @@ export const make = (): Five9Connector => {
         }
       }
       return { ok: items.every((i) => i.ok), items }
-    })
+    }).pipe(Effect.scoped)
 
   return {
     ...Connector.make({
@@ -620,12 +643,12 @@ export const make = (): Five9Connector => {
       check,
       settleDelay: "15 minutes"
     }),
-    stats: (config) => sessions.get(`${adminEndpoint(config).url}|${config.username}`)?.stats
+    stats: (config) => Effect.flatMap(Sessions, (sessions) => sessions.stats(adminEndpoint(config)))
   }
 }
 
 /**
- * The default connector instance.
+ * The connector. It keeps no state of its own: its sessions are the host's (`Five9.layer`).
  *
  * @since 0.1.0 @category connectors
  */
