@@ -12,6 +12,9 @@
  * would), not under the tsx loader, whose TypeScript compiler alone takes ~110 MB of RSS; the
  * RSS of the same process just before the import starts is shown beside the peak.
  *
+ * BENCH_CSV_TZ (default UTC) is the zone the engine reads the file's wall-clock timestamps in
+ * (`Europe/Berlin` exercises the DST rules of core's `Time`; the baseline reads them as UTC).
+ *
  *   BENCH_CSV_MB=64 pnpm bench csv-import
  */
 import { ConnectorRegistry, Engine, Integrations, Storage } from "@acd-bridge/core"
@@ -31,6 +34,7 @@ import { performance } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
 
 const MB = Number(process.env["BENCH_CSV_MB"] ?? 1024)
+const TZ = process.env["BENCH_CSV_TZ"] ?? "UTC"
 const CHUNK = 5_000
 const QUEUES = 20
 const T0 = Date.parse("2025-01-06T00:00:00Z")
@@ -153,13 +157,13 @@ const engine = async (file: string, dir: string): Promise<Result> => {
       const { integration } = yield* (yield* Integrations.Integrations).create(tenant, {
         name: "CSV bench",
         connector: "csv",
-        timezone: "UTC",
+        timezone: TZ,
         config: {
           source: { folder: path.dirname(file) },
           layout: "contacts",
           delimiter: ",",
           timestampFormat: "YYYY-MM-DD HH:mm:ss",
-          timezone: "UTC",
+          timezone: TZ,
           chunkSize: CHUNK,
           columns: {
             queueIdentifier: "Queue",

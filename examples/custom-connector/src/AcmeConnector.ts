@@ -1,48 +1,35 @@
 /**
  * A connector for "Acme Cloud ACD", a made-up REST API, in one file: config with a secret,
- * paged reads decoded with Schema, vendor errors mapped to the contract's typed errors.
+ * paged reads decoded with Schema, vendor errors mapped to the contract's typed errors, HTTP
+ * through `@acd-bridge/connector-http` (retries with backoff, `Retry-After`, a retry budget per
+ * account, redacted logs) over `@effect/platform`'s `HttpClient`.
  *
  * The API: `GET /v2/contacts?from&to&cursor` (contacts that *arrived* in [from, to), with
  * offsets in their timestamps), `GET /v2/agent-states?from&to&cursor` (states overlapping
  * [from, to)), `GET /v2/me`; pages are `{ items, next }`; `Authorization: Bearer <token>`;
  * 401 for a bad token, 429 with `retry-after` (seconds), 5xx when down.
  */
+import { ConnectorHttp } from "@acd-bridge/connector-http"
 import { Connector, Domain } from "@acd-bridge/core"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Chunk from "effect/Chunk"
-import * as Context from "effect/Context"
+import * as Data from "effect/Data"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
+import * as RcMap from "effect/RcMap"
+import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 
-/** What the connector needs from the host: one HTTP GET (the test gives it a simulator). */
-export class AcmeHttp extends Context.Tag("example/AcmeHttp")<AcmeHttp, {
-  readonly get: (url: string, token: Redacted.Redacted<string>) => Effect.Effect<
-    { readonly status: number; readonly retryAfter: number | undefined; readonly body: unknown },
-    Connector.Transient
-  >
-}>() {
-  /** The real thing, over the platform's fetch. */
-  static readonly layerFetch = Layer.succeed(AcmeHttp, {
-    get: (url, token) =>
-      Effect.tryPromise({
-        try: async (signal) => {
-          const res = await fetch(url, { signal, headers: { authorization: `Bearer ${Redacted.value(token)}` } })
-          const retry = Number(res.headers.get("retry-after"))
-          return { status: res.status, retryAfter: Number.isFinite(retry) ? retry : undefined, body: await res.json() }
-        },
-        catch: (e) => new Connector.Transient({ reason: `Acme unreachable: ${String(e)}` })
-      })
-  })
-}
-
 export const AcmeConfig = Schema.Struct({
   baseUrl: Schema.String.pipe(Schema.pattern(/^https:\/\/[^/]+$/, { message: () => "an https:// origin, no path" })),
-  token: Schema.Redacted(Schema.String.pipe(Schema.minLength(8)))
+  token: Schema.Redacted(Schema.String.pipe(Schema.minLength(8))),
+  /** retries of a request on transient failures (a 5xx, a dropped connection) */
+  maxRetries: Schema.optionalWith(Schema.Int.pipe(Schema.between(0, 10)), { default: () => 3 })
 })
+type AcmeConfig = typeof AcmeConfig.Type
 
 const Contact = Schema.Struct({
   queue: Schema.Struct({ id: Schema.String, name: Schema.String }),
@@ -61,28 +48,59 @@ const AgentState = Schema.Struct({
 const Page = <A, I>(item: Schema.Schema<A, I>) => Schema.Struct({ items: Schema.Array(item), next: Schema.NullOr(Schema.String) })
 const channels = { voice: "calls", chat: "chats", email: "emails" } as const
 
-/** One GET, with the vendor's statuses turned into the contract's errors. */
-const call = (config: typeof AcmeConfig.Type, path: string) =>
-  Effect.flatMap(AcmeHttp, (http) => http.get(`${config.baseUrl}${path}`, config.token)).pipe(
-    Effect.flatMap(({ body, retryAfter, status }): Effect.Effect<unknown, Connector.ConnectorError> =>
-      status === 200 ? Effect.succeed(body)
-      : status === 401 || status === 403 ? Effect.fail(new Connector.AuthFailed({ reason: `Acme answered ${status}` }))
-      : status === 429 ? Effect.fail(new Connector.RateLimited({ retryAfterMs: (retryAfter ?? 60) * 1000 }))
-      : Effect.fail(new Connector.Transient({ reason: `Acme answered ${status}` }))
+/**
+ * One HTTP client per Acme account, shared by every read of that account, so a 429 holds back
+ * all of them and a source that is down is not hammered by every request's own retries. The
+ * clients live in an `RcMap` in the host's scope (not in a module-level `Map`): provide
+ * `AcmeClients.Default` where the connector is registered.
+ */
+export class AcmeClients extends Effect.Service<AcmeClients>()("example/AcmeClients", {
+  scoped: Effect.map(
+    RcMap.make({
+      lookup: (account: { readonly baseUrl: string; readonly token: Redacted.Redacted<string>; readonly maxRetries: number }) =>
+        // a 429 goes to the engine's scheduler, which waits as long as Acme asks
+        ConnectorHttp.make({ source: "Acme Cloud ACD", retries: account.maxRetries, rateLimitRetries: 0 }),
+      idleTimeToLive: "1 hour"
+    }),
+    (clients) => ({
+      /** the client of the config's account, held until the scope closes */
+      of: (config: AcmeConfig) =>
+        RcMap.get(clients, Data.struct({ baseUrl: config.baseUrl, token: config.token, maxRetries: config.maxRetries }))
+    })
+  )
+}) {}
+
+/** One GET of `path` with `params`, decoded with `schema` (statuses read as `ConnectorHttp.standard` says). */
+const get = <A, I>(
+  config: AcmeConfig,
+  path: string,
+  params: Record<string, string>,
+  schema: Schema.Schema<A, I>
+): Effect.Effect<A, Connector.ConnectorError, AcmeClients | HttpClient.HttpClient> =>
+  Effect.scoped(
+    Effect.flatMap(
+      Effect.flatMap(AcmeClients, (clients) => clients.of(config)),
+      (http) =>
+        http.json(
+          HttpClientRequest.get(new URL(path, config.baseUrl), { urlParams: params }).pipe(
+            // Acme's tokens are issued by hand and don't expire: a 401 is `AuthFailed` at once
+            HttpClientRequest.bearerToken(config.token)
+          ),
+          schema
+        )
     )
   )
 
 /** Every page of a listing in [from, to), decoded; a record that doesn't decode is InvalidData. */
-const pages = <A, I>(config: typeof AcmeConfig.Type, path: string, item: Schema.Schema<A, I>, window: Connector.Window) =>
-  Stream.paginateChunkEffect(undefined as string | undefined, (cursor) => {
-    const query = `from=${DateTime.formatIso(window.from)}&to=${DateTime.formatIso(window.to)}${cursor ? `&cursor=${cursor}` : ""}`
-    return call(config, `${path}?${query}`).pipe(
-      Effect.flatMap(Schema.decodeUnknown(Page(item))),
-      Effect.catchTag("ParseError", (e) =>
-        Effect.fail(new Connector.InvalidData({ record: `${path} page ${cursor ?? "1"}`, reason: e.message }))),
+const pages = <A, I>(config: AcmeConfig, path: string, item: Schema.Schema<A, I>, window: Connector.Window) =>
+  Stream.paginateChunkEffect(undefined as string | undefined, (cursor) =>
+    get(config, path, {
+      from: DateTime.formatIso(window.from),
+      to: DateTime.formatIso(window.to),
+      ...(cursor === undefined ? {} : { cursor })
+    }, Page(item)).pipe(
       Effect.map((page) => [Chunk.fromIterable(page.items), Option.fromNullable(page.next)] as const)
-    )
-  })
+    ))
 
 export const connector = Connector.make({
   key: "acme",
@@ -119,7 +137,7 @@ export const connector = Connector.make({
       })))
     ),
   check: (config) =>
-    call(config, "/v2/me").pipe(
+    get(config, "/v2/me", {}, Schema.Unknown).pipe(
       Effect.as({ ok: true, items: [{ name: "token", ok: true, detail: `Acme accepts the token for ${config.baseUrl}` }] }),
       Effect.catchAll((e) => Effect.succeed({ ok: false, items: [{ name: "token", ok: false, detail: e.message }] }))
     )

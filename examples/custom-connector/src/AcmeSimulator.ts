@@ -1,16 +1,18 @@
 /**
  * An in-memory Acme Cloud ACD for tests and demos: it renders a seeded `FakeSource` from
  * `@acd-bridge/testkit` in Acme's wire format (local times with offsets, seconds, pages of 200)
- * and answers like the real API, including 401, 429 and 503 and a page that doesn't decode.
+ * and answers like the real API, including 401, 429 and 503 and a page that doesn't decode. It
+ * is an `HttpClient` (`@effect/platform`) that answers in process: the connector's requests,
+ * retries and error mapping run as they do against the real API.
  */
 import * as FakeSource from "@acd-bridge/testkit/FakeSource"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
-import { AcmeHttp } from "./AcmeConnector.js"
 
 /** The token the simulator accepts. */
 export const token = "acme-token-123"
@@ -29,8 +31,8 @@ const PAGE = 200
 
 const local = (t: DateTime.Utc) => DateTime.formatIsoOffset(DateTime.unsafeMakeZoned(t, { timeZone: "Europe/Berlin" }))
 
-/** A simulated Acme over a seeded source: provides `AcmeHttp` and its switches. */
-export const layer = (options: FakeSource.Options = {}): Layer.Layer<AcmeHttp | AcmeSimulator> =>
+/** A simulated Acme over a seeded source: provides the `HttpClient` that reaches it, and its switches. */
+export const layer = (options: FakeSource.Options = {}): Layer.Layer<HttpClient.HttpClient | AcmeSimulator> =>
   Layer.effectContext(Effect.gen(function*() {
     const source = yield* FakeSource.make({
       seed: 7,
@@ -44,13 +46,13 @@ export const layer = (options: FakeSource.Options = {}): Layer.Layer<AcmeHttp | 
     const failures = yield* Ref.make<ReadonlyArray<{ status: number; retryAfter: number | undefined }>>([])
     const corrupt = yield* Ref.make(false)
     const requests = yield* Ref.make(0)
-    const get = (url: string, given: Redacted.Redacted<string>) =>
+    const answer = (url: URL, authorization: string | undefined) =>
       Effect.gen(function*() {
         yield* Ref.update(requests, (n) => n + 1)
         const failure = yield* Ref.modify(failures, (l) => [l[0], l.slice(1)] as const)
         if (failure) return { status: failure.status, retryAfter: failure.retryAfter, body: { error: "simulated" } }
-        if (Redacted.value(given) !== token) return { status: 401, retryAfter: undefined, body: { error: "bad token" } }
-        const { pathname, searchParams } = new URL(url)
+        if (authorization !== `Bearer ${token}`) return { status: 401, retryAfter: undefined, body: { error: "bad token" } }
+        const { pathname, searchParams } = url
         if (pathname === "/v2/me") return { status: 200, retryAfter: undefined, body: { account: "demo" } }
         const from = Date.parse(searchParams.get("from") ?? "")
         const to = Date.parse(searchParams.get("to") ?? "")
@@ -77,7 +79,20 @@ export const layer = (options: FakeSource.Options = {}): Layer.Layer<AcmeHttp | 
         const next = offset + PAGE < items.length ? String(offset + PAGE) : null
         return { status: 200, retryAfter: undefined, body: { items: page, next } }
       })
-    return Context.make(AcmeHttp, { get }).pipe(Context.add(AcmeSimulator, {
+    const client = HttpClient.make((request, url) =>
+      Effect.map(answer(url, request.headers["authorization"]), ({ body, retryAfter, status }) =>
+        HttpClientResponse.fromWeb(
+          request,
+          new Response(JSON.stringify(body), {
+            status,
+            headers: {
+              "content-type": "application/json",
+              ...(retryAfter === undefined ? {} : { "retry-after": String(retryAfter) })
+            }
+          })
+        ))
+    )
+    return Context.make(HttpClient.HttpClient, client).pipe(Context.add(AcmeSimulator, {
       failNext: (status, retryAfter) => Ref.update(failures, (l) => [...l, { status, retryAfter }]),
       corruptNext: Ref.set(corrupt, true),
       requests: Ref.get(requests)

@@ -3,7 +3,8 @@
  * the first connect reads a week of history, then every 15 minutes the newest interval.
  *
  * Runs against the simulator: `pnpm --filter @acd-bridge/example-custom-connector start`.
- * Against a real Acme, provide `AcmeHttp.layerFetch` instead of `AcmeSimulator.layer()`.
+ * Against a real Acme, provide `FetchHttpClient.layer` (`@effect/platform`) instead of
+ * `AcmeSimulator.layer()`.
  */
 import { ConnectorRegistry, Domain, Engine, Integrations, Intervals, Scheduler, Storage } from "@acd-bridge/core"
 import * as DateTime from "effect/DateTime"
@@ -11,18 +12,21 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
-import type { AcmeHttp } from "./AcmeConnector.js"
-import { connector } from "./AcmeConnector.js"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import { AcmeClients, connector } from "./AcmeConnector.js"
 import * as AcmeSimulator from "./AcmeSimulator.js"
 
 export const tenantId = Domain.TenantId.make("demo")
 
-/** The engine with the Acme connector, over `http` (the simulator or `AcmeHttp.layerFetch`), and its scheduler. */
+/**
+ * The engine with the Acme connector, over `http` (the simulator or `FetchHttpClient.layer`),
+ * and its scheduler; the connector's HTTP clients (`AcmeClients`) live as long as the engine.
+ */
 export const HostLayer = (
-  http: Layer.Layer<AcmeHttp>
+  http: Layer.Layer<HttpClient.HttpClient>
 ): Layer.Layer<Scheduler.Scheduler | Engine.Services | Storage.Storage | ConnectorRegistry.ConnectorRegistry> => {
   const engine = Engine.layer.pipe(
-    Layer.provideMerge(Layer.mergeAll(Storage.layerMemory, ConnectorRegistry.layer(connector).pipe(Layer.provide(http))))
+    Layer.provideMerge(Layer.mergeAll(Storage.layerMemory, ConnectorRegistry.layer(connector).pipe(Layer.provide(Layer.merge(http, AcmeClients.Default)))))
   )
   return Scheduler.layer({ tenants: [tenantId] }).pipe(Layer.provideMerge(engine))
 }

@@ -2,12 +2,14 @@ import { ConnectorSuite } from "@acd-bridge/testkit"
 import { assert, it } from "@effect/vitest"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as TestClock from "effect/TestClock"
-import { connector } from "../src/AcmeConnector.js"
+import { AcmeClients, connector } from "../src/AcmeConnector.js"
 import * as AcmeSimulator from "../src/AcmeSimulator.js"
 import { HostLayer, program } from "../src/host.js"
 
-const config = { baseUrl: "https://acme.example", token: AcmeSimulator.token }
+// no retries: each fault switch fails the read with its typed error at once
+const config = { baseUrl: "https://acme.example", token: AcmeSimulator.token, maxRetries: 0 }
 const simulator = AcmeSimulator.AcmeSimulator
 
 ConnectorSuite.suite("Acme", {
@@ -19,7 +21,7 @@ ConnectorSuite.suite("Acme", {
     { config: { ...config, token: "short" }, field: "token" },
     { config: { baseUrl: config.baseUrl }, field: "token" }
   ],
-  layer: AcmeSimulator.layer(),
+  layer: Layer.merge(AcmeSimulator.layer(), AcmeClients.Default),
   windows: [
     { from: "2026-03-02T00:00:00Z", to: "2026-03-02T12:00:00Z" },
     { from: "2026-03-02T12:00:00Z", to: "2026-03-03T00:00:00Z" }

@@ -180,7 +180,7 @@ const program = Effect.gen(function*() {
 
   // --- the engine: storage, connectors, HTTP API, scheduler
   const registry = ConnectorRegistry.layer(Five9.connector, Vonage.connector, GenesysEngage.connector).pipe(
-    Layer.provide(FetchHttpClient.layer)
+    Layer.provide(Layer.mergeAll(FetchHttpClient.layer, Five9.layer, Vonage.layer))
   )
   const engine = Engine.layer.pipe(
     Layer.provideMerge(

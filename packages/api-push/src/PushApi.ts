@@ -13,7 +13,7 @@
  *
  * @since 0.1.0
  */
-import { Bucketing, Errors, Ingest, Issues, KeyMaterial } from "@acd-bridge/core"
+import { Errors, Ingest, Issues, KeyMaterial, Time } from "@acd-bridge/core"
 import type { Domain, Principal } from "@acd-bridge/core"
 import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
 import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
@@ -189,7 +189,7 @@ export const decode = Effect.fn("PushApi.decode")(function*(
     })
   }
   const zone = yield* Either.mapLeft(
-    Bucketing.zone(integration.timezone),
+    Time.zone(integration.timezone),
     () => new Errors.InvalidRequest({ field: "timezone", reason: `"${integration.timezone}" is not an IANA time zone` })
   )
   const now = yield* Clock.currentTimeMillis

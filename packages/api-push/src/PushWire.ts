@@ -18,7 +18,7 @@
  *
  * @since 0.1.0
  */
-import { Bucketing, Domain, Errors, Issues } from "@acd-bridge/core"
+import { Domain, Errors, Issues, Time } from "@acd-bridge/core"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
@@ -325,7 +325,7 @@ const timestamp = (
   index: number,
   field: string
 ): number | Errors.InvalidRecord => {
-  const at = Bucketing.parseTimestamp(text, zone)
+  const at = Time.parseIso(text, zone)
   if (Either.isLeft(at)) return new Errors.InvalidRecord({ index, field, reason: at.left.message })
   const refused = w === undefined ? undefined : outside(at.right, w)
   return refused === undefined ? at.right : new Errors.InvalidRecord({ index, field, reason: `${text} ${refused}` })

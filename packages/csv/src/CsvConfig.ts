@@ -22,9 +22,8 @@
  *
  * @since 0.1.0
  */
-import { Domain } from "@acd-bridge/core"
-import * as DateTime from "effect/DateTime"
-import * as Option from "effect/Option"
+import { Domain, Time } from "@acd-bridge/core"
+import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import iconv from "iconv-lite"
 import { isValidFormat } from "./internal/timestamps.js"
@@ -83,7 +82,7 @@ const Encoding = Schema.String.pipe(
 
 const TimeZoneName = Schema.String.pipe(
   Schema.filter((name) =>
-    Option.isSome(DateTime.zoneMakeNamed(name)) || `"${name}" is not an IANA time zone (e.g. Europe/Berlin)`
+    Either.isRight(Time.zone(name)) || `"${name}" is not an IANA time zone (e.g. Europe/Berlin)`
   )
 )
 

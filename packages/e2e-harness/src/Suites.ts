@@ -65,8 +65,13 @@ export const routedSimulator = <Sim extends Simulator>(
 }
 
 /** What `conformanceSuite` needs of a connector and its simulator. */
-export interface ConformanceOptions<Sim extends Simulator, C, I> {
-  readonly connector: Connector.Connector<C, I, HttpClient.HttpClient>
+export interface ConformanceOptions<Sim extends Simulator, C, I, S = never> {
+  readonly connector: Connector.Connector<C, I, HttpClient.HttpClient | S>
+  /**
+   * what the connector needs besides an `HttpClient` (its sessions, e.g. `Five9.layer`), built
+   * afresh for each case
+   */
+  readonly services?: Layer.Layer<S> | undefined
   /** starts the simulator of a scenario with its clock at `now` */
   readonly simulator: (
     scenario: Scenario.Scenario,
@@ -90,20 +95,30 @@ export interface ConformanceOptions<Sim extends Simulator, C, I> {
  * The testkit's connector conformance suite over one Los Angeles day (the spring-forward night)
  * of a one-queue, four-agent scenario, the simulator's clock a day after it.
  */
-export const conformanceSuite = <Sim extends Simulator, C, I>(
+export function conformanceSuite<Sim extends Simulator, C, I>(
   name: string,
   options: ConformanceOptions<Sim, C, I>
-): void => {
+): void
+export function conformanceSuite<Sim extends Simulator, C, I, S>(
+  name: string,
+  options: ConformanceOptions<Sim, C, I, S> & { readonly services: Layer.Layer<S> }
+): void
+export function conformanceSuite<Sim extends Simulator, C, I, S>(
+  name: string,
+  given: ConformanceOptions<Sim, C, I, S> | ConformanceOptions<Sim, C, I>
+): void {
+  // the first overload is the second with `S` never
+  const options = given as ConformanceOptions<Sim, C, I, S>
   const from = Date.parse("2026-03-08T08:00:00Z")
   const to = Date.parse("2026-03-09T07:00:00Z")
   const now = to + DAY
   const scenario = Scenario.generate({ seed: 31, from, to, timezone: tz, queues: [options.queue], agents: 4 })
   const { layer, sim } = routedSimulator(options.host, options.simulator(scenario, { now }))
-  ConnectorSuite.suite(name, {
+  ConnectorSuite.suite<C, I, HttpClient.HttpClient | S, never, HttpClient.HttpClient | S>(name, {
     connector: options.connector,
     config: options.config,
     badCredentialsConfig: options.badCredentialsConfig,
-    layer,
+    layer: Layer.merge(layer, servicesOf(options.services)),
     windows: [{ from, to }],
     emptyWindow: { from: from - 3 * DAY, to: from - 2 * DAY },
     dstWindow: { from, to },
@@ -114,9 +129,15 @@ export const conformanceSuite = <Sim extends Simulator, C, I>(
   })
 }
 
+/** What the connector needs besides an `HttpClient`, or nothing (the first overloads: `S` is never). */
+const servicesOf = <S>(services: Layer.Layer<S> | undefined): Layer.Layer<S> =>
+  services ?? (Layer.empty as Layer.Layer<unknown> as Layer.Layer<S>)
+
 /** What `scheduledSuite` needs of a connector and its simulator. */
-export interface ScheduledOptions<Sim extends Simulator, C, I> {
-  readonly connector: Connector.Connector<C, I, HttpClient.HttpClient>
+export interface ScheduledOptions<Sim extends Simulator, C, I, S = never> {
+  readonly connector: Connector.Connector<C, I, HttpClient.HttpClient | S>
+  /** what the connector needs besides an `HttpClient` (its sessions, e.g. `Five9.layer`) */
+  readonly services?: Layer.Layer<S> | undefined
   readonly simulator: (scenario: Scenario.Scenario) => Effect.Effect<Sim, never, Scope.Scope>
   /** the integration's config (encoded) for the running simulator */
   readonly config: (sim: Sim) => unknown
@@ -134,10 +155,20 @@ export interface ScheduledOptions<Sim extends Simulator, C, I> {
  * over the spring-forward night, in Los Angeles), and the interval figures read back through
  * `GET /v1/intervals` (15 and 60 minutes) and the agent segments from the engine.
  */
-export const scheduledSuite = <Sim extends Simulator, C, I>(
+export function scheduledSuite<Sim extends Simulator, C, I>(
   name: string,
   options: ScheduledOptions<Sim, C, I>
-): void => {
+): void
+export function scheduledSuite<Sim extends Simulator, C, I, S>(
+  name: string,
+  options: ScheduledOptions<Sim, C, I, S> & { readonly services: Layer.Layer<S> }
+): void
+export function scheduledSuite<Sim extends Simulator, C, I, S>(
+  name: string,
+  given: ScheduledOptions<Sim, C, I, S> | ScheduledOptions<Sim, C, I>
+): void {
+  // the first overload is the second with `S` never
+  const options = given as ScheduledOptions<Sim, C, I, S>
   const from = Date.parse("2026-03-07T08:00:00Z")
   const to = Date.parse("2026-03-09T07:00:00Z")
   const scenario = Scenario.generate({ seed: options.seed, from, to, timezone: tz, queues: options.queues, agents: 6 })
@@ -163,7 +194,8 @@ export const scheduledSuite = <Sim extends Simulator, C, I>(
             )
           }).pipe(
             Effect.provide(
-              serverLayer(ConnectorRegistry.layer(options.connector)).pipe(Layer.provideMerge(FetchHttpClient.layer))
+              serverLayer(ConnectorRegistry.layer(options.connector).pipe(Layer.provide(servicesOf(options.services))))
+                .pipe(Layer.provideMerge(FetchHttpClient.layer))
             )
           )
         }),

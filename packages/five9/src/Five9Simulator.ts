@@ -47,7 +47,7 @@
  *
  * @since 0.1.0
  */
-import { Bucketing } from "@acd-bridge/core"
+import { Time } from "@acd-bridge/core"
 import * as Scenario from "@acd-bridge/testkit/Scenario"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -272,7 +272,7 @@ export const make = (
     Effect.async<{ server: Http.Server; sim: Five9Simulator }>((resume) => {
       const username = options.username ?? "api.user@example.com"
       const password = options.password ?? "s3cret"
-      const zone = Either.getOrThrow(Bucketing.zone(options.timezone ?? "America/Los_Angeles"))
+      const zone = Either.getOrThrow(Time.zone(options.timezone ?? "America/Los_Angeles"))
       const maxRows = options.maxRows ?? 50_000
       const runningPolls = options.runningPolls ?? 1
       const campaignOf = options.campaignOf ?? ((q) => q.name)

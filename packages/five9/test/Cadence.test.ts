@@ -8,6 +8,8 @@
  * nights and weekends included.
  */
 import { cadenceSuite } from "@acd-bridge/e2e-harness"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as Layer from "effect/Layer"
 import { Five9 } from "../src/index.js"
 import { Five9Simulator } from "../src/simulator.js"
 import { activityOf, skillConfig } from "./fixtures/scenarios.js"
@@ -15,6 +17,7 @@ import { activityOf, skillConfig } from "./fixtures/scenarios.js"
 cadenceSuite("Five9", {
   connector: Five9.make(),
   simulator: (scenario, { now }) => Five9Simulator.make(scenario, { now }),
+  layer: () => Layer.merge(FetchHttpClient.layer, Five9.layer),
   config: (sim) => sim.config({ ...skillConfig }),
   seed: 13,
   // the call log is voice: two skills that transfer and overflow to each other

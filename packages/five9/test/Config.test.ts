@@ -21,7 +21,9 @@ const configure = (config: unknown) =>
   Effect.gen(function*() {
     const registered = yield* (yield* ConnectorRegistry.ConnectorRegistry).get("five9")
     return registered.configure(config)
-  }).pipe(Effect.provide(ConnectorRegistry.layer(Five9.make()).pipe(Layer.provide(FetchHttpClient.layer))))
+  }).pipe(
+    Effect.provide(ConnectorRegistry.layer(Five9.make()).pipe(Layer.provide([FetchHttpClient.layer, Five9.layer])))
+  )
 
 const refuse = (config: unknown) =>
   Effect.map(configure(config), (r) => Option.getOrThrow(Either.getLeft(r)) as Errors.InvalidConfig)

@@ -14,10 +14,15 @@
  */
 import { conformanceSuite, routedSimulator } from "@acd-bridge/e2e-harness"
 import { ConnectorSuite, Scenario } from "@acd-bridge/testkit"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { Five9 } from "../src/index.js"
 import { Five9Simulator } from "../src/simulator.js"
 import { queues, skillConfig, tz } from "./fixtures/scenarios.js"
+
+/** What the connector needs: an HTTP client (routed to the simulator) and its sessions. */
+type Services = HttpClient.HttpClient | Five9.Sessions
 
 const host = "http://five9.simulator"
 const config = {
@@ -31,6 +36,7 @@ const config = {
 
 conformanceSuite("five9", {
   connector: Five9.make(),
+  services: Five9.layer,
   simulator: Five9Simulator.make,
   host,
   queue: { identifier: "SK Sales", name: "Inbound Sales", channel: "calls", dailyPeak: 20 },
@@ -57,11 +63,12 @@ const v2 = { ...config, ...skillConfig }
 const transferred = scenario.contacts.filter((c) => c.visits.length > 1).slice(0, 6)
 const longest = [...scenario.contacts].sort((a, b) => (b.completion - b.start) - (a.completion - a.start)).slice(0, 6)
 
-ConnectorSuite.suite("five9, every counting feature", {
+ConnectorSuite.suite<Five9.Config, Five9.ConfigEncoded, Services, never, Services>("five9, every counting feature", {
   connector: Five9.make(),
   config: v2,
   badCredentialsConfig: { ...v2, password: "wrong" },
-  layer: routed.layer,
+  // a fresh simulator and fresh sessions for each case
+  layer: Layer.merge(routed.layer, Five9.layer),
   windows: [{ from, to: monday }, { from: monday, to }],
   emptyWindow: { from: from - 3 * 86_400_000, to: from - 2 * 86_400_000 },
   dstWindow: { from, to: monday },

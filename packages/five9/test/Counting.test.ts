@@ -81,7 +81,7 @@ describe("Five9: a call counts once, whole, in the window of its start", () => {
       assert.deepStrictEqual(quarters(second.contacts), quarters(expectedEvents(day, cut, dayTo)))
       // the window after the cut saw the call's later rows (read behind) and left them to the first
       for (const e of second.contacts) assert.isAtLeast(DateTime.toEpochMillis(e.timestamp), cut)
-    }))
+    }).pipe(Effect.provide(Five9.layer)))
 
   it.scoped("a steady look-back: every window re-read with a look-back holds exactly the calls that started in it", () =>
     Effect.gen(function*() {
@@ -97,7 +97,7 @@ describe("Five9: a call counts once, whole, in the window of its start", () => {
         const batch = yield* pullAll(connector, config, t - 2 * HOUR, t + 15 * 60_000)
         assert.deepStrictEqual(quarters(batch.contacts), quarters(expectedEvents(day, t - 2 * HOUR, t + 15 * 60_000)))
       }
-    }))
+    }).pipe(Effect.provide(Five9.layer)))
 })
 
 describe("Five9: the row cap", () => {
@@ -121,7 +121,7 @@ describe("Five9: the row cap", () => {
           assertSameSegments(yield* engineSegments(integration, dayFrom - DAY, dayTo + DAY), segmentsOf(day))
         })
       )
-    }))
+    }).pipe(Effect.provide(Five9.layer)))
 
   it.scoped("a smallest range still at the cap fails with InvalidData, importing nothing", () =>
     Effect.gen(function*() {
@@ -152,7 +152,7 @@ describe("Five9: the row cap", () => {
         assert.match(error.reason, new RegExp(`returned ${cap} rows for one second \\(${range![1]!.replace(/[.]/g, "\\.")}\\)`))
         assert.match(error.reason, /nothing of the window was imported/)
       }
-    }))
+    }).pipe(Effect.provide(Five9.layer)))
 })
 
 /** The call log rows the simulator writes for a call: a row per agent leg and consult, one per unanswered visit, one for leaving the centre. */
@@ -170,7 +170,7 @@ describe("Five9: credentials and defects", () => {
       const connector = Five9.make()
       const batch = yield* pullAll(connector, decode(sim, { ...skillConfig, import: ["contacts"] }), dayFrom, dayTo)
       assert.deepStrictEqual(quarters(batch.contacts), quarters(expectedEvents(day, dayFrom, dayTo)))
-    }))
+    }).pipe(Effect.provide(Five9.layer)))
 
   it.effect("a defect while calling Five9 is a typed InvalidData naming the operation, not retried", () =>
     Effect.gen(function*() {
@@ -199,7 +199,7 @@ describe("Five9: credentials and defects", () => {
         assert.match(error.reason, /Cannot convert argument to a ByteString/)
       }
       assert.strictEqual(calls, 1)
-    }))
+    }).pipe(Effect.provide(Five9.layer)))
 })
 
 describe("Five9: agent statuses come back whole", () => {
@@ -233,7 +233,7 @@ describe("Five9: agent statuses come back whole", () => {
         end: s.end === null ? null : DateTime.toEpochMillis(s.end)
       })).sort((a, b) => (a.agentIdentifier < b.agentIdentifier ? -1 : 1) || a.start - b.start)
       assert.deepStrictEqual(got, [...expected])
-    }))
+    }).pipe(Effect.provide(Five9.layer)))
 
   it.scoped("a Not Ready state of 18 hours comes back whole in a window at its end; the open LoggedOut after the last shift stays open", () =>
     Effect.gen(function*() {
@@ -287,7 +287,7 @@ describe("Five9: agent statuses come back whole", () => {
           s.start === t0 + HOUR || s.start === t0 + 20 * HOUR
         )
       )
-    }))
+    }).pipe(Effect.provide(Five9.layer)))
 })
 
 describe("Five9: what the call log can't say, and the [U]nverified facts", () => {
@@ -309,7 +309,7 @@ describe("Five9: what the call log can't say, and the [U]nverified facts", () =>
           }
         })
       )
-    }))
+    }).pipe(Effect.provide(Five9.layer)))
 
   for (
     const variant of [
@@ -330,7 +330,7 @@ describe("Five9: what the call log can't say, and the [U]nverified facts", () =>
         assert.deepStrictEqual(quarters(first.contacts), quarters(expectedEvents(day, dayFrom, cut)))
         assert.deepStrictEqual(quarters(second.contacts), quarters(expectedEvents(day, cut, dayTo)))
         assertSameSegments(statusesOf(second.statuses), segmentsOf(day).filter((s) => s.end === null || s.end > cut))
-      }))
+      }).pipe(Effect.provide(Five9.layer)))
   }
 
   it.scoped("running states shown with their duration so far: the agents' present states end at now, the rest is whole", () =>
@@ -353,7 +353,7 @@ describe("Five9: what the call log can't say, and the [U]nverified facts", () =>
       // the closed ones are as in the model
       const closed = segmentsOf(day).filter((s) => s.end !== null && s.end <= now && s.end > now - HOUR)
       for (const s of closed) assert.deepInclude(got, s)
-    }))
+    }).pipe(Effect.provide(Five9.layer)))
 })
 
 const statusesOf = (statuses: ReadonlyArray<Domain.AgentStatus>) =>

@@ -114,7 +114,7 @@ describe("Five9 connector, end to end against the SOAP simulator", () => {
           assert.isTrue(starts.some((s) => s.includes("-07:00")))
         })
       )
-    }), 120_000)
+    }).pipe(Effect.provide(Five9.layer)), 120_000)
 
   it.scoped("a custom call log with SKILL groups by skill", () =>
     Effect.gen(function*() {
@@ -138,7 +138,7 @@ describe("Five9 connector, end to end against the SOAP simulator", () => {
           )
         })
       )
-    }))
+    }).pipe(Effect.provide(Five9.layer)))
 
   it.scoped("the 50,000-row cap: a capped result is read again in halves, nothing lost or doubled", () =>
     Effect.gen(function*() {
@@ -160,7 +160,7 @@ describe("Five9 connector, end to end against the SOAP simulator", () => {
           )
         })
       )
-    }))
+    }).pipe(Effect.provide(Five9.layer)))
 
   it.scopedLive("realtime: a snapshot, then long-polled changes as open statuses", () =>
     Effect.gen(function*() {
@@ -169,7 +169,7 @@ describe("Five9 connector, end to end against the SOAP simulator", () => {
       const { connector, sim } = yield* setup(day, { now: t1 })
       const pull = yield* Stream.toPull(
         connector.realtime!(decode(sim, { statistics: { longPollSeconds: 1 } })).pipe(
-          Stream.provideLayer(FetchHttpClient.layer)
+          Stream.provideLayer(Layer.merge(FetchHttpClient.layer, Five9.layer))
         )
       )
       const first = Chunk.toReadonlyArray(yield* pull).flatMap((b) => b.statuses)
@@ -198,7 +198,7 @@ describe("Five9 connector, end to end against the SOAP simulator", () => {
       }
       const ops = sim.requests.filter((r) => r.service === "supervisor").map((r) => r.operation)
       assert.deepStrictEqual(ops.slice(0, 3), ["setSessionParameters", "getStatistics", "getStatisticsUpdate"])
-    }), 30_000)
+    }).pipe(Effect.provide(Five9.layer)), 30_000)
 })
 
 describe("Five9 connector faults", () => {
@@ -210,7 +210,7 @@ describe("Five9 connector faults", () => {
       const error = yield* Effect.flip(pullAll(connector, decode(sim, { operationsLimitBackoffSeconds: 600 }), dayFrom, dayTo))
       assert.strictEqual(error._tag, "RateLimited")
       if (error._tag === "RateLimited") assert.strictEqual(error.retryAfterMs, 600_000)
-    }))
+    }).pipe(Effect.provide(Five9.layer)))
 
   it.scopedLive("SessionClosedFault and ResultIsNotReadyFault are waited out; calls of one user never overlap", () =>
     Effect.gen(function*() {
@@ -227,8 +227,8 @@ describe("Five9 connector faults", () => {
       assert.deepStrictEqual(faults.sort(), ["ResultIsNotReadyFault", "ResultIsNotReadyFault", "SessionClosedFault"])
       assert.strictEqual(a.flatMap((x) => x.contacts).length, day.contacts.length)
       assert.isAbove(b.flatMap((x) => x.statuses).length, 100)
-      assert.isAtLeast(connector.stats(config)!.retries, 1)
-    }), 30_000)
+      assert.isAtLeast((yield* connector.stats(config)).retries, 1)
+    }).pipe(Effect.provide(Five9.layer)), 30_000)
 
   it.scopedLive("connections closed mid-response are retried; nothing is doubled", () =>
     Effect.gen(function*() {
@@ -250,7 +250,7 @@ describe("Five9 connector faults", () => {
           )
         })
       )
-    }), 30_000)
+    }).pipe(Effect.provide(Five9.layer)), 30_000)
 
   it.scoped("malformed rows are InvalidData naming line, CALL ID and column; nothing is applied", () =>
     Effect.gen(function*() {
@@ -271,7 +271,7 @@ describe("Five9 connector faults", () => {
           assert.strictEqual((yield* engineIntervals(integration, dayFrom, dayTo, 15, tz)).length, 0)
         })
       )
-    }))
+    }).pipe(Effect.provide(Five9.layer)))
 
   it.scoped("check: bad credentials, a wrong report name and missing columns in plain words", () =>
     Effect.gen(function*() {
@@ -299,7 +299,7 @@ describe("Five9 connector faults", () => {
       const skillMissing = yield* run(decode(sim, { callLog: { queueColumn: "SKILL" }, import: ["contacts"] }))
       assert.isFalse(skillMissing.ok)
       assert.match(skillMissing.items[1]!.detail, /lacks the column "SKILL"/)
-    }))
+    }).pipe(Effect.provide(Five9.layer)))
 })
 
 describe("Five9 quirks", () => {
@@ -417,5 +417,5 @@ describe("Five9 quirks", () => {
         assert.deepStrictEqual(parts, contacts(a))
       }
       assert.deepStrictEqual(yield* pullAll(connector, config, dayTo + 2 * DAY, dayTo + 3 * DAY), [])
-    }))
+    }).pipe(Effect.provide(Five9.layer)))
 })

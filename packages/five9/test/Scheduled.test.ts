@@ -9,6 +9,7 @@ import { Five9Simulator } from "../src/simulator.js"
 
 scheduledSuite("Five9", {
   connector: Five9.make(),
+  services: Five9.layer,
   simulator: (scenario) => Five9Simulator.make(scenario),
   // the scenario predates LoggedOut states and short abandons: neither is part of its truth
   config: (sim) => sim.config({ agentStates: { loggedOut: false }, shortAbandonSeconds: 0 }),

@@ -6,12 +6,15 @@
  * equal the Scenario model; an outage of 30 hours must end with the stores of a clean import.
  */
 import { cadenceSuite } from "@acd-bridge/e2e-harness"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as Layer from "effect/Layer"
 import { Vonage } from "../src/index.js"
 import { VonageSimulator } from "../src/simulator.js"
 
 cadenceSuite("Vonage", {
   connector: Vonage.make(),
   simulator: (scenario, { now }) => VonageSimulator.make(scenario, { now }),
+  layer: () => Layer.merge(FetchHttpClient.layer, Vonage.layer),
   config: (sim) => sim.config({ pageSize: 500 }),
   seed: 12,
   // Vonage names queues only: the connector's queue identifier is the name

@@ -10,9 +10,14 @@
  */
 import { conformanceSuite, routedSimulator } from "@acd-bridge/e2e-harness"
 import { ConnectorSuite, Scenario } from "@acd-bridge/testkit"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { Vonage } from "../src/index.js"
 import { VonageSimulator } from "../src/simulator.js"
+
+/** What the connector needs: an HTTP client (routed to the simulator) and its sessions. */
+type Services = HttpClient.HttpClient | Vonage.Sessions
 
 const host = "http://vonage.simulator"
 const config = {
@@ -27,6 +32,7 @@ const config = {
 
 conformanceSuite("vonage", {
   connector: Vonage.make(),
+  services: Vonage.layer,
   simulator: VonageSimulator.make,
   host,
   queue: { identifier: "Sales", name: "Sales", channel: "calls", dailyPeak: 20 },
@@ -62,7 +68,7 @@ const multi = scenario.contacts.filter((c) => c.visits.length > 1).slice(0, 6)
 const inside = (a: number, b: number) => Math.round((a + b) / 2000) * 1000
 const { layer, sim } = routedSimulator(host, VonageSimulator.make(scenario, { now }))
 
-ConnectorSuite.suite("vonage, every counting feature", {
+ConnectorSuite.suite<Vonage.Config, Vonage.ConfigEncoded, Services, never, Services>("vonage, every counting feature", {
   connector: Vonage.make(),
   config,
   badCredentialsConfig: { ...config, clientSecret: "wrong" },
@@ -71,7 +77,8 @@ ConnectorSuite.suite("vonage, every counting feature", {
     { config: { ...config, queueType: "Acd" }, field: "queueType" },
     { config: { ...config, maxContactSpanHours: -1 }, field: "maxContactSpanHours" }
   ],
-  layer,
+  // a fresh simulator and fresh sessions for each case
+  layer: Layer.merge(layer, Vonage.layer),
   windows: [{ from, to }],
   emptyWindow: { from: from - 3 * 24 * 3_600_000, to: from - 2 * 24 * 3_600_000 },
   dstWindow: { from, to },

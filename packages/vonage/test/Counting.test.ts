@@ -110,7 +110,7 @@ describe("Vonage counts each queue visit as docs/counting.md says", () => {
       const after = yield* pull(sim, cut, dayTo)
       assert.isFalse(before.contacts.some((c) => ms(c.timestamp) === edge.arrival))
       assert.isTrue(after.contacts.some((c) => ms(c.timestamp) === edge.arrival))
-    }))
+    }).pipe(Effect.provide(Vonage.layer)))
 
   it.scoped("a transfer to another queue counts at each queue, at its own entry, with its own agent legs only", () =>
     Effect.gen(function*() {
@@ -135,7 +135,7 @@ describe("Vonage counts each queue visit as docs/counting.md says", () => {
         }
       }
       assertSameEvents(contacts, expectedEvents(scenario, dayFrom, dayTo))
-    }))
+    }).pipe(Effect.provide(Vonage.layer)))
 
   it.scoped("breakouts are breakouts, not abandons; short abandons are abandons too", () =>
     Effect.gen(function*() {
@@ -150,7 +150,7 @@ describe("Vonage counts each queue visit as docs/counting.md says", () => {
       assert.strictEqual(contacts.filter((c) => c.abandoned).length, visits.filter((v) => v.outcome === "abandoned").length)
       assert.strictEqual(contacts.filter((c) => c.shortAbandoned).length, visits.filter((v) => v.shortAbandoned).length)
       assertSameEvents(contacts, expectedEvents(scenario, dayFrom, dayTo))
-    }))
+    }).pipe(Effect.provide(Vonage.layer)))
 
   for (const consults of ["channel", "interaction"] as const) {
     it.scoped(`consults count nowhere (a consult shown as ${consults === "channel" ? "an agent channel" : "an interaction of its own"})`, () =>
@@ -167,7 +167,7 @@ describe("Vonage counts each queue visit as docs/counting.md says", () => {
           assert.strictEqual(event.durationMs, t.talkMs + t.holdMs + t.afterCallWorkMs)
         }
         assertSameEvents(contacts, expectedEvents(scenario, dayFrom, dayTo))
-      }))
+      }).pipe(Effect.provide(Vonage.layer)))
   }
 
   it.scoped("hold and wrap events under other names ([U]) are read with the eventTypes setting", () =>
@@ -181,7 +181,7 @@ describe("Vonage counts each queue visit as docs/counting.md says", () => {
         eventTypes: { queue: "Queue", connected: "Connected", hold: "OnHold", wrap: "WrapUp" }
       })
       assertSameEvents(named.contacts, expected)
-    }))
+    }).pipe(Effect.provide(Vonage.layer)))
 
   it.scoped("visits listed as soon as they leave the queue ([U]) count the same once everything is written", () =>
     Effect.gen(function*() {
@@ -197,7 +197,7 @@ describe("Vonage counts each queue visit as docs/counting.md says", () => {
       assert.isAbove(running.length, 0, "answered visits whose legs still run at midday")
       decided.setNow(VonageSimulator.settledAt(scenario))
       assertSameEvents((yield* pull(decided, dayFrom, dayTo)).contacts, expectedEvents(scenario, dayFrom, dayTo))
-    }))
+    }).pipe(Effect.provide(Vonage.layer)))
 
   it.scoped("a visit whose interaction is not read counts from queue-times alone, without handling, and says so", () =>
     Effect.gen(function*() {
@@ -215,7 +215,7 @@ describe("Vonage counts each queue visit as docs/counting.md says", () => {
       assert.strictEqual(bare.length, 1, "the first answered visit's interaction started before it")
       assert.strictEqual(logged.length, 1)
       assert.match(logged[0]!, /1 answered queue visit\(s\) have no Queue event .* check the eventTypes setting and maxContactSpanHours/)
-    }))
+    }).pipe(Effect.provide(Vonage.layer)))
 
   it.scoped("contactSource interactions: the same visits from the Queue events alone", () =>
     Effect.gen(function*() {
@@ -232,7 +232,7 @@ describe("Vonage counts each queue visit as docs/counting.md says", () => {
       assertSameEvents(contacts, expectedEvents(scenario, dayFrom, dayTo))
       // nothing but interactions was read
       assert.isFalse(sim.requests.some((r) => r.path === "/stats/queue-times"))
-    }))
+    }).pipe(Effect.provide(Vonage.layer)))
 
   it.scoped("contactSource interactions: an overflow is a breakout; a breakout out of the centre reads as an abandon", () =>
     Effect.gen(function*() {
@@ -252,7 +252,7 @@ describe("Vonage counts each queue visit as docs/counting.md says", () => {
       ).filter((e) => ms(e.timestamp) >= dayFrom && ms(e.timestamp) < dayTo)
       const { contacts } = yield* pull(sim, dayFrom, dayTo, { contactSource: "interactions" })
       assertSameEvents(contacts, expected)
-    }))
+    }).pipe(Effect.provide(Vonage.layer)))
 
   it.scoped("every feature on: a day read whole, and cut at arbitrary instants, gives the model's events", () =>
     Effect.gen(function*() {
@@ -266,7 +266,7 @@ describe("Vonage counts each queue visit as docs/counting.md says", () => {
       const pieces: Array<Domain.ContactEvent> = []
       for (let i = 0; i + 1 < edges.length; i++) pieces.push(...(yield* pull(sim, edges[i]!, edges[i + 1]!)).contacts)
       assertSameEvents(pieces, expectedEvents(scenario, dayFrom, dayTo))
-    }))
+    }).pipe(Effect.provide(Vonage.layer)))
 })
 
 describe("Vonage agent states come back whole, however long", () => {
@@ -294,7 +294,7 @@ describe("Vonage agent states come back whole, however long", () => {
           `${state.agentId} ${offset / HOUR} h into the weekend`
         )
       }
-    }))
+    }).pipe(Effect.provide(Vonage.layer)))
 
   it.scoped("a state still open comes back open, started days before the window", () =>
     Effect.gen(function*() {
@@ -308,7 +308,7 @@ describe("Vonage agent states come back whole, however long", () => {
       assert.strictEqual(found!.activityIdentifier, "LoggedOut")
       assert.strictEqual(ms(found!.start), earliest.start)
       assert.isNull(found!.end)
-    }))
+    }).pipe(Effect.provide(Vonage.layer)))
 
   it.scoped("LoggedOut is a status like any other by default; skipStates still leaves it out", () =>
     Effect.gen(function*() {
@@ -319,7 +319,7 @@ describe("Vonage agent states come back whole, however long", () => {
       assert.isTrue(byDefault.statuses.some((s) => s.agentIdentifier === state.agentId && s.activityIdentifier === "LoggedOut"))
       const skipped = yield* pull(sim, window.from, window.to, { skipStates: ["LoggedOut"] })
       assert.isFalse(skipped.statuses.some((s) => s.activityIdentifier === "LoggedOut"))
-    }))
+    }).pipe(Effect.provide(Vonage.layer)))
 
   it.scoped("the whole scenario's segments equal the model's: every state whole, the last ones open", () =>
     Effect.gen(function*() {
@@ -345,5 +345,5 @@ describe("Vonage agent states come back whole, however long", () => {
         mergeAdjacent: true
       })
       assert.deepStrictEqual(actual, [...expected])
-    }))
+    }).pipe(Effect.provide(Vonage.layer)))
 })

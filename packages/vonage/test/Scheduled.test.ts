@@ -9,6 +9,7 @@ import { VonageSimulator } from "../src/simulator.js"
 
 scheduledSuite("Vonage", {
   connector: Vonage.make(),
+  services: Vonage.layer,
   simulator: (scenario) => VonageSimulator.make(scenario),
   // the suite's scenario flags no short abandons
   config: (sim) => sim.config({ pageSize: 200, shortAbandonSeconds: 0 }),

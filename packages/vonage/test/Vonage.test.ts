@@ -98,7 +98,7 @@ describe("Vonage connector, end to end against the simulator", () => {
           assert.isTrue(sim.requests.every((r) => r.status !== 400))
         })
       )
-    }), 120_000)
+    }).pipe(Effect.provide(Vonage.layer)), 120_000)
 
   it.scoped("records that change after delivery replace the stored ones; re-imports never double", () =>
     Effect.gen(function*() {
@@ -124,7 +124,7 @@ describe("Vonage connector, end to end against the simulator", () => {
           assert.isTrue(segments.every((s) => s.end !== null))
         })
       )
-    }))
+    }).pipe(Effect.provide(Vonage.layer)))
 
   it.scopedLive("realtime polls from upTo, emits open states and carries the position", () =>
     Effect.gen(function*() {
@@ -143,7 +143,7 @@ describe("Vonage connector, end to end against the simulator", () => {
       const processed = sim.requests.filter((r) => r.query["include"] === "Processed")
       assert.strictEqual(processed[0]!.query["start"], new Date(now - 10 * 60_000).toISOString())
       assert.strictEqual(processed[1]!.query["start"], new Date(now).toISOString())
-    }))
+    }).pipe(Effect.provide(Vonage.layer)))
 })
 
 describe("Vonage connector faults", () => {
@@ -157,7 +157,7 @@ describe("Vonage connector faults", () => {
           yield* importWindow(integration, dayFrom, dayFrom + 12 * HOUR)
           sim.faults.expireTokens()
           yield* importWindow(integration, dayFrom + 12 * HOUR, dayTo)
-          assert.strictEqual(connector.stats(decode(sim))!.tokenRequests, 2)
+          assert.strictEqual((yield* connector.stats(decode(sim))).tokenRequests, 2)
           assert.strictEqual(sim.requests.filter((r) => r.status === 401).length, 1)
           assertSameIntervals(
             yield* engineIntervals(integration, dayFrom, dayTo, 15, tz),
@@ -165,7 +165,7 @@ describe("Vonage connector faults", () => {
           )
         })
       )
-    }))
+    }).pipe(Effect.provide(Vonage.layer)))
 
   it.scoped("a token rejected again after the refresh is AuthFailed", () =>
     Effect.gen(function*() {
@@ -177,8 +177,8 @@ describe("Vonage connector faults", () => {
       )
       assert.strictEqual(error._tag, "AuthFailed")
       assert.strictEqual(sim.requests.filter((r) => r.status === 401).length, 2)
-      assert.strictEqual(connector.stats(decode(sim))!.tokenRequests, 2)
-    }))
+      assert.strictEqual((yield* connector.stats(decode(sim))).tokenRequests, 2)
+    }).pipe(Effect.provide(Vonage.layer)))
 
   it.scoped("bad credentials: AuthFailed, and check says what to fix", () =>
     Effect.gen(function*() {
@@ -203,7 +203,7 @@ describe("Vonage connector faults", () => {
       )
       assert.isFalse(wrongPath.ok)
       assert.match(wrongPath.items[1]!.detail, /does not exist \(HTTP 404\): check the region or the apiBaseUrl/)
-    }))
+    }).pipe(Effect.provide(Vonage.layer)))
 
   it.scopedLive("a 429 storm is waited out: Retry-After holds back every endpoint of the instance", () =>
     Effect.gen(function*() {
@@ -236,7 +236,7 @@ describe("Vonage connector faults", () => {
           )
         })
       )
-    }), 30_000)
+    }).pipe(Effect.provide(Vonage.layer)), 30_000)
 
   it.scopedLive("a storm longer than the retry budget is RateLimited with the wait", () =>
     Effect.gen(function*() {
@@ -252,7 +252,7 @@ describe("Vonage connector faults", () => {
       )
       assert.strictEqual(error._tag, "RateLimited")
       if (error._tag === "RateLimited") assert.strictEqual(error.retryAfterMs, 1000)
-    }), 30_000)
+    }).pipe(Effect.provide(Vonage.layer)), 30_000)
 
   it.scopedLive("connections closed mid-response are retried; nothing is doubled", () =>
     Effect.gen(function*() {
@@ -263,7 +263,7 @@ describe("Vonage connector faults", () => {
           const integration = yield* createIntegration("vonage", sim.config({ pageSize: 100 }), tz)
           sim.faults.dropConnections(3)
           yield* importWindow(integration, dayFrom, dayTo)
-          assert.strictEqual(connector.stats(decode(sim))!.retries, 3)
+          assert.strictEqual((yield* connector.stats(decode(sim))).retries, 3)
           assertSameIntervals(
             yield* engineIntervals(integration, dayFrom, dayTo, 15, tz),
             Scenario.expectedIntervals(day, { length: 15 })
@@ -271,7 +271,7 @@ describe("Vonage connector faults", () => {
           assertSameSegments(yield* engineSegments(integration, dayFrom - DAY, dayTo + DAY), expectedSegments(day))
         })
       )
-    }))
+    }).pipe(Effect.provide(Vonage.layer)))
 
   it.scopedLive("a server that keeps closing connections is Transient after the retries", () =>
     Effect.gen(function*() {
@@ -286,7 +286,7 @@ describe("Vonage connector faults", () => {
         ).pipe(Effect.provide(FetchHttpClient.layer))
       )
       assert.strictEqual(error._tag, "Transient")
-    }))
+    }).pipe(Effect.provide(Vonage.layer)))
 
   it.scoped("malformed rows are InvalidData naming the record; nothing of the window is applied", () =>
     Effect.gen(function*() {
@@ -312,7 +312,7 @@ describe("Vonage connector faults", () => {
           if (stateError._tag === "InvalidData") assert.match(stateError.reason, /duration/)
         })
       )
-    }))
+    }).pipe(Effect.provide(Vonage.layer)))
 })
 
 describe("Vonage connector contract", () => {
@@ -333,7 +333,7 @@ describe("Vonage connector contract", () => {
 
   it.effect("config errors name the field and say what is allowed, at config time", () =>
     Effect.gen(function*() {
-      const context = yield* Effect.context<HttpClient.HttpClient>()
+      const context = yield* Effect.context<HttpClient.HttpClient | Vonage.Sessions>()
       const registered = ConnectorRegistry.register(Vonage.make(), context)
       const good = { clientId: "id", clientSecret: "secret" }
       const refused = (overrides: Record<string, unknown>) => {
@@ -388,7 +388,7 @@ describe("Vonage connector contract", () => {
       const typo = refused({ skipState: ["LoggedOut"] })
       assert.strictEqual(typo.field, "skipState")
       assert.match(typo.reason, /did you mean "skipStates"\?/)
-    }).pipe(Effect.provide(FetchHttpClient.layer)))
+    }).pipe(Effect.provide(Vonage.layer), Effect.provide(FetchHttpClient.layer)))
 
   it("splits windows longer than 31 days", () => {
     const parts = Vonage.splitWindow(0, 40 * DAY)
@@ -410,7 +410,7 @@ describe("Vonage connector contract", () => {
           Date.parse(r.query["end"]!) - Date.parse(r.query["start"]!) <= 31 * DAY
         )
       )
-    }))
+    }).pipe(Effect.provide(Vonage.layer)))
 
   it.scoped("resuming from any intermediate checkpoint gives the same data; a future window yields nothing", () =>
     Effect.gen(function*() {
@@ -427,7 +427,7 @@ describe("Vonage connector contract", () => {
         assert.deepStrictEqual(parts, whole)
       }
       assert.deepStrictEqual(yield* collect(dayTo + 2 * DAY, dayTo + 3 * DAY), [])
-    }))
+    }).pipe(Effect.provide(Vonage.layer)))
 
   it.effect("the token is cached and refreshed 5 minutes before its 2-hour expiry", () =>
     Effect.gen(function*() {
@@ -439,11 +439,11 @@ describe("Vonage connector contract", () => {
       yield* read
       yield* TestClock.adjust("60 minutes")
       yield* read
-      assert.strictEqual(connector.stats(config)!.tokenRequests, 1)
+      assert.strictEqual((yield* connector.stats(config)).tokenRequests, 1)
       yield* TestClock.adjust("56 minutes")
       yield* read
-      assert.strictEqual(connector.stats(config)!.tokenRequests, 2)
+      assert.strictEqual((yield* connector.stats(config)).tokenRequests, 2)
       const tokenCalls = sim.requests.filter((r) => r.path === "/Auth/connect/token")
       assert.strictEqual(tokenCalls.length, 2)
-    }).pipe(Effect.scoped))
+    }).pipe(Effect.provide(Vonage.layer), Effect.scoped))
 })

@@ -6,7 +6,7 @@
  *
  * @internal
  */
-import { Bucketing } from "@acd-bridge/core"
+import { Bucketing, Time } from "@acd-bridge/core"
 import type { Domain } from "@acd-bridge/core"
 import * as DateTime from "effect/DateTime"
 import type { Column, CsvConfig, TimestampColumns } from "../CsvConfig.js"
@@ -295,7 +295,7 @@ export const compile = (
           seenAmbiguous.add(key)
         } else start = parsed.ms
         if (Bucketing.intervalStart(start, length, zone) !== start) {
-          throw new Reject(labelOf(ts), `${Bucketing.label(start, zone)} is not the start of a ${length}-minute interval`)
+          throw new Reject(labelOf(ts), `${Time.label(start, zone)} is not the start of a ${length}-minute interval`)
         }
         sink.aggregate({
           queueIdentifier: q.queueIdentifier,

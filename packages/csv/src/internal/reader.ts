@@ -10,7 +10,7 @@
  *
  * @internal
  */
-import { Bucketing, type Domain } from "@acd-bridge/core"
+import { type Domain, Time } from "@acd-bridge/core"
 import { parse } from "csv-parse"
 import type { Parser } from "csv-parse"
 import type * as DateTime from "effect/DateTime"
@@ -372,8 +372,8 @@ export const fileError = (file: string, operation: string) => (cause: unknown): 
 /** The zone a file's wall-clock timestamps are read in: the config's, else `fallback`, else UTC. @internal */
 export const zoneOf = (config: CsvConfig, fallback: string | undefined): DateTime.TimeZone =>
   Either.getOrElse(
-    Bucketing.zone(config.timezone ?? fallback ?? "UTC"),
-    () => Either.getOrThrow(Bucketing.zone("UTC"))
+    Time.zone(config.timezone ?? fallback ?? "UTC"),
+    () => Either.getOrThrow(Time.zone("UTC"))
   )
 
 /**

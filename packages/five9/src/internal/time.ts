@@ -2,8 +2,10 @@
  * Five9's time formats. Report values are wall-clock times of the data centre's zone without an
  * offset (`Fri, 21 Aug 2026 09:00:12`, weekday optional; Statistics WS `2026-08-21 09:00:12`);
  * durations are `HH:MM:SS`, sometimes with milliseconds (`00:00:04.235`), hours may pass 24.
+ * The text is Five9's; the wall clock is resolved with core's `Time` (a time the DST change
+ * skips is refused, a repeated one is the earlier instant).
  */
-import { Bucketing } from "@acd-bridge/core"
+import { Time } from "@acd-bridge/core"
 import type * as DateTime from "effect/DateTime"
 import * as Either from "effect/Either"
 
@@ -23,7 +25,7 @@ export const parseTimestamp = (text: string, zone: DateTime.TimeZone): Either.Ei
     const month = MONTHS.findIndex((x) => x.toLowerCase() === m[2]!.toLowerCase())
     if (month < 0) return Either.left(`"${text}" has an unknown month`)
     return Either.mapLeft(
-      Bucketing.fromLocal({
+      Time.fromLocal({
         year: Number(m[3]),
         month: month + 1,
         day: Number(m[1]),
@@ -41,7 +43,7 @@ export const parseTimestamp = (text: string, zone: DateTime.TimeZone): Either.Ei
   const i = ISO_LOCAL.exec(text)
   if (i) {
     return Either.mapLeft(
-      Bucketing.fromLocal({
+      Time.fromLocal({
         year: Number(i[1]),
         month: Number(i[2]),
         day: Number(i[3]),
@@ -71,19 +73,15 @@ const pad = (n: number, w = 2) => String(n).padStart(w, "0")
 
 /** Epoch ms as a Five9 report timestamp in `zone` (`Fri, 21 Aug 2026 09:00:12`). */
 export const formatTimestamp = (ms: number, zone: DateTime.TimeZone): string => {
-  const d = new Date(ms + Bucketing.offsetMs(ms, zone))
+  const d = new Date(Time.toLocalMs(ms, zone))
   return `${DAYS[d.getUTCDay()]}, ${pad(d.getUTCDate())} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ${
     pad(d.getUTCHours())
   }:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`
 }
 
 /** Epoch ms as a Statistics WS local time (`2026-08-21 09:00:12`). */
-export const formatStatisticsTime = (ms: number, zone: DateTime.TimeZone): string => {
-  const d = new Date(ms + Bucketing.offsetMs(ms, zone))
-  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${
-    pad(d.getUTCMinutes())
-  }:${pad(d.getUTCSeconds())}`
-}
+export const formatStatisticsTime = (ms: number, zone: DateTime.TimeZone): string =>
+  Time.formatLocal(Math.floor(ms / 1000) * 1000, zone)
 
 /** ms as `HH:MM:SS` (or `HH:MM:SS.mmm`). */
 export const formatDuration = (ms: number, withMillis = false): string => {

@@ -1,6 +1,9 @@
 /**
  * Reading driver values (timestamps, flags, numbers) and writing the window parameters.
+ * Timestamp text is read and resolved in the source zone with core's `Time`, as every
+ * connector does.
  */
+import { Time } from "@acd-bridge/core"
 import * as DateTime from "effect/DateTime"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
@@ -25,9 +28,6 @@ const show = (value: unknown): string => {
 
 /** A short, human description of a driver value for error messages. @internal */
 export const describe = show
-
-const isoLike =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$/
 
 const fromEpoch = (n: number, numeric: NumericTimestamps): Either.Either<DateTime.Utc, string> => {
   const ms = numeric === "epoch_seconds" ? n * 1000 : n
@@ -55,44 +55,28 @@ export const readTimestamp = (value: unknown, ctx: TimeContext): Either.Either<D
   if (typeof value !== "string") return Either.left(`${show(value)} is not a timestamp`)
   const text = value.trim()
   if (/^-?\d+(\.\d+)?$/.test(text)) return fromEpoch(Number(text), ctx.numeric)
-  const m = isoLike.exec(text)
-  if (!m) return Either.left(`${show(value)} is not a timestamp (expected e.g. 2026-03-02T09:15:00Z)`)
-  const [, y, mo, d, h, mi, s, frac, offset] = m
-  const parts = {
-    year: Number(y),
-    month: Number(mo),
-    day: Number(d),
-    hours: Number(h ?? 0),
-    minutes: Number(mi ?? 0),
-    seconds: Number(s ?? 0),
-    millis: frac ? Math.floor(Number((frac + "000").slice(0, 3))) : 0
-  }
-  if (
-    parts.month < 1 || parts.month > 12 || parts.day < 1 || parts.day > 31 || parts.hours > 23 ||
-    parts.minutes > 59 || parts.seconds > 59
-  ) {
-    return Either.left(`${show(value)} is not a valid date and time`)
-  }
-  const wall = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hours, parts.minutes, parts.seconds, parts.millis)
-  if (new Date(wall).getUTCDate() !== parts.day) return Either.left(`${show(value)} is not a valid date`)
-  if (offset !== undefined) {
-    let offsetMs = 0
-    if (!/^(Z|z|UTC|GMT)$/.test(offset)) {
-      const sign = offset.startsWith("-") ? -1 : 1
-      const digits = offset.slice(1).replace(":", "")
-      offsetMs = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || 0)) * 60_000
-    }
-    return Either.right(DateTime.unsafeMake(wall - offsetMs))
-  }
-  const zoned = DateTime.makeZoned(parts, { timeZone: ctx.zone, adjustForTimeZone: true, disambiguation: "earlier" })
-  if (Option.isNone(zoned)) return Either.left(`${show(value)} is not a valid date and time`)
-  const back = DateTime.toParts(zoned.value)
-  if (back.hours !== parts.hours || back.minutes !== parts.minutes || back.day !== parts.day) {
+  const reading = Time.readIso(text, { lenient: true })
+  if (Either.isLeft(reading)) {
     return Either.left(
-      `${show(value)} does not exist in the time zone ${DateTime.zoneToString(ctx.zone)} (clocks skip it)`
+      reading.left.calendar === true
+        ? `${show(value)} is not a valid date and time`
+        : `${show(value)} is not a timestamp (expected e.g. 2026-03-02T09:15:00Z)`
     )
   }
-  return Either.right(DateTime.toUtc(zoned.value))
+  const { localMs, offsetMs } = reading.right
+  if (offsetMs !== undefined) return Either.right(DateTime.unsafeMake(localMs - offsetMs))
+  const resolved = Time.resolve(localMs, ctx.zone)
+  switch (resolved._tag) {
+    case "Unique":
+      return Either.right(DateTime.unsafeMake(resolved.epochMs))
+    case "Repeated":
+      // the text can't tell the two apart: the earlier one, as core's Time reads it
+      return Either.right(DateTime.unsafeMake(resolved.earlier))
+    case "Skipped":
+      return Either.left(
+        `${show(value)} does not exist in the time zone ${DateTime.zoneToString(ctx.zone)} (clocks skip it)`
+      )
+  }
 }
 
 const truthy = new Set(["true", "t", "1", "yes", "y"])
@@ -162,8 +146,6 @@ export const readText = (value: unknown): Either.Either<string, string> => {
  */
 export type ParameterFormat = "iso" | "timestamp" | "epoch_seconds" | "epoch_millis"
 
-const pad = (n: number, width = 2) => String(n).padStart(width, "0")
-
 /** @internal */
 export const formatParameter = (
   instant: DateTime.Utc,
@@ -180,10 +162,7 @@ export const formatParameter = (
       if (DateTime.zoneToString(zone) === "UTC") return DateTime.formatIso(instant)
       return DateTime.formatIsoOffset(DateTime.setZone(instant, zone))
     }
-    case "timestamp": {
-      const p = DateTime.toParts(DateTime.setZone(instant, zone))
-      const base = `${pad(p.year, 4)}-${pad(p.month)}-${pad(p.day)} ${pad(p.hours)}:${pad(p.minutes)}:${pad(p.seconds)}`
-      return p.millis === 0 ? base : `${base}.${pad(p.millis, 3)}`
-    }
+    case "timestamp":
+      return Time.formatLocal(ms, zone)
   }
 }

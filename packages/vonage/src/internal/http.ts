@@ -1,27 +1,29 @@
 /**
- * The HTTP side of the connector: OAuth2 client-credentials tokens (cached, refreshed before
- * expiry, refreshed once on a 401), one shared rate-limit gate per credentials (a 429 with
- * Retry-After on any endpoint holds back every request of the connector instance until it has
- * passed), retries with backoff for transient failures, and errors mapped to the connector
- * contract's `AuthFailed` / `RateLimited` / `Transient` / `InvalidData`.
+ * The HTTP side of the connector, on `@acd-bridge/connector-http`: OAuth2 client-credentials
+ * tokens (cached, renewed 5 minutes before expiry, renewed once on a 401), one client per
+ * credentials whose gate makes a 429 with Retry-After on any endpoint hold back every request
+ * of those credentials until it has passed (the fair-use budget is the account's), retries of
+ * transient failures by the client's schedule, and errors mapped to the connector contract's
+ * `AuthFailed` / `RateLimited` / `Transient` / `InvalidData` with what to fix.
  */
 import { Connector } from "@acd-bridge/core"
-import * as HttpClient from "@effect/platform/HttpClient"
+import { ConnectorHttp } from "@acd-bridge/connector-http"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
-import * as Duration from "effect/Duration"
+import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { acceptV3, ErrorBody, Token } from "./wire.js"
 
-const { AuthFailed, InvalidData, RateLimited, Transient } = Connector
+const { AuthFailed, InvalidData, Transient } = Connector
 type ConnectorError = Connector.ConnectorError
 
-/** What a request needs to know about the account. */
+/** What a request needs to know about the account: the credentials and the client's limits (a session's key). */
 export interface Endpoint {
   readonly authBaseUrl: string
   readonly apiBaseUrl: string
@@ -31,146 +33,151 @@ export interface Endpoint {
   readonly externalId?: string | undefined
   readonly maxRetries: number
   readonly maxRateLimitRetries: number
+  readonly concurrency: number
 }
 
-/** Mutable state shared by every request made with one set of credentials. */
+/** An endpoint as a key with structural equality (the secret compares by value, still redacted). */
+export const keyOf = (ep: Endpoint): Endpoint => Data.struct({ ...ep })
+
+/** What every request made with one set of credentials shares (see `Vonage.Sessions`). */
 export interface Session {
-  token: { readonly value: string; readonly expiresAt: number } | undefined
-  /** no request leaves before this instant (epoch ms): the shared fair-use budget */
-  blockedUntil: number
-  readonly refresh: Effect.Semaphore
-  readonly permits: Effect.Semaphore
-  /** counters, for diagnostics and tests */
-  readonly stats: { tokenRequests: number; rateLimited: number; retries: number }
+  /** the API, sending the token */
+  readonly api: ConnectorHttp.Client
+  readonly tokens: ConnectorHttp.TokenProvider
 }
 
-/** Refresh a token this long before it expires. */
+/** A session's diagnostics. */
+export interface Stats {
+  /** tokens fetched */
+  readonly tokenRequests: number
+  /** answers that asked to wait (429) */
+  readonly rateLimited: number
+  /** requests tried again (a transient failure, a wait, a refused token) */
+  readonly retries: number
+}
+
+/** Renew a token this long before it expires. */
 export const refreshSkewMs = 5 * 60_000
 
-export const makeSession = (concurrency: number): Session => ({
-  token: undefined,
-  blockedUntil: 0,
-  refresh: Effect.unsafeMakeSemaphore(1),
-  permits: Effect.unsafeMakeSemaphore(concurrency),
-  stats: { tokenRequests: 0, rateLimited: 0, retries: 0 }
-})
-
-const retryAfterMs = (value: string | undefined, now: number): number => {
-  if (value === undefined || value.trim() === "") return 1_000
-  const seconds = Number(value)
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1_000)
-  const date = Date.parse(value)
-  return Number.isFinite(date) ? Math.max(0, date - now) : 1_000
-}
-
-const backoff = (attempt: number) => Duration.millis(Math.min(10_000, 200 * 2 ** attempt))
-
-/** Waits until the shared gate is open. */
-const waitGate = (session: Session) =>
-  Effect.flatMap(Clock.currentTimeMillis, (now) =>
-    session.blockedUntil > now ? Effect.sleep(Duration.millis(session.blockedUntil - now)) : Effect.void)
-
-const closeGate = (session: Session, now: number, ms: number) => {
-  session.blockedUntil = Math.max(session.blockedUntil, now + ms)
-  session.stats.rateLimited++
-}
-
 const messageOf = (text: string): string => {
-  try {
-    const parsed = Schema.decodeUnknownEither(ErrorBody)(JSON.parse(text))
-    return Either.isRight(parsed) ? parsed.right.message : text.slice(0, 200)
-  } catch {
-    return text.slice(0, 200)
-  }
+  const parsed = Either.flatMap(
+    Either.try(() => JSON.parse(text) as unknown),
+    (json) => Schema.decodeUnknownEither(ErrorBody)(json)
+  )
+  return Either.isRight(parsed) ? parsed.right.message : text.slice(0, 200)
 }
 
-type Raw = { readonly status: number; readonly retryAfter: string | undefined; readonly body: string }
+const bodyOf = (response: HttpClientResponse.HttpClientResponse) =>
+  Effect.orElseSucceed(response.text, () => "")
 
-const execute = (request: HttpClientRequest.HttpClientRequest) =>
-  Effect.flatMap(HttpClient.HttpClient, (client) =>
-    client.execute(request).pipe(
-      Effect.flatMap((res) =>
-        Effect.map(res.text, (body): Raw => ({ status: res.status, retryAfter: res.headers["retry-after"], body }))
-      ),
-      Effect.scoped,
-      Effect.mapError((e) => new Transient({ reason: `${request.method} ${request.url}: ${e.message}` }))
-    ))
-
-const fetchToken = (session: Session, ep: Endpoint): Effect.Effect<string, ConnectorError, HttpClient.HttpClient> =>
+/** Reads the token endpoint's answer. */
+const tokenAnswer = (ep: Endpoint, url: string) =>
+(
+  response: HttpClientResponse.HttpClientResponse
+): Effect.Effect<
+  ConnectorHttp.IssuedToken,
+  ConnectorError | ConnectorHttp.Retry | ConnectorHttp.Wait
+> =>
   Effect.gen(function*() {
-    const url = `${ep.authBaseUrl}/Auth/connect/token`
-    const request = HttpClientRequest.post(url).pipe(
-      HttpClientRequest.acceptJson,
-      HttpClientRequest.bodyUrlParams({
-        grant_type: "client_credentials",
-        client_id: ep.clientId,
-        client_secret: Redacted.value(ep.clientSecret),
-        scope: ep.scope
-      })
-    )
-    let transient = 0
-    let limited = 0
-    for (;;) {
-      yield* waitGate(session)
-      session.stats.tokenRequests++
-      const raw = yield* Effect.either(execute(request))
-      const now = yield* Clock.currentTimeMillis
-      if (Either.isLeft(raw)) {
-        if (transient++ >= ep.maxRetries) return yield* raw.left
-        session.stats.retries++
-        yield* Effect.sleep(backoff(transient))
-        continue
-      }
-      const { body, retryAfter, status } = raw.right
-      if (status === 200) {
-        const token = yield* Effect.try({
-          try: () => Schema.decodeUnknownSync(Token)(JSON.parse(body)),
-          catch: () => new Transient({ reason: `the token endpoint ${url} answered with an unreadable body` })
-        })
-        session.token = { value: token.access_token, expiresAt: now + token.expires_in * 1_000 }
-        return token.access_token
-      }
-      if (status === 429) {
-        const wait = retryAfterMs(retryAfter, now)
-        closeGate(session, now, wait)
-        if (limited++ >= ep.maxRateLimitRetries) {
-          return yield* new RateLimited({ retryAfterMs: wait, reason: "token endpoint" })
-        }
-        continue
-      }
-      if (status === 400 || status === 401 || status === 403) {
-        return yield* new AuthFailed({
-          reason: `the token endpoint ${url} refused client "${ep.clientId}" (HTTP ${status}: ${
-            messageOf(body)
-          }); check the client id and secret of the API credential and that it may request the "${ep.scope}" scope`
-        })
-      }
-      if (status === 404) {
-        return yield* new AuthFailed({
-          reason: `there is no token endpoint at ${url} (HTTP 404); check the region or the authBaseUrl setting`
-        })
-      }
-      if (transient++ >= ep.maxRetries) {
-        return yield* new Transient({ reason: `token endpoint ${url}: HTTP ${status}` })
-      }
-      session.stats.retries++
-      yield* Effect.sleep(backoff(transient))
+    const status = response.status
+    if (status === 200) {
+      const token = yield* ConnectorHttp.decodeJson(Token, `POST ${url}`)(response).pipe(
+        Effect.catchTag("InvalidData", () =>
+          Effect.fail(new Transient({ reason: `the token endpoint ${url} answered with an unreadable body` })))
+      )
+      return { token: Redacted.make(token.access_token), expiresInMs: token.expires_in * 1_000 }
     }
+    if (status === 400 || status === 401 || status === 403) {
+      return yield* new AuthFailed({
+        reason: `the token endpoint ${url} refused client "${ep.clientId}" (HTTP ${status}: ${
+          messageOf(yield* bodyOf(response))
+        }); check the client id and secret of the API credential and that it may request the "${ep.scope}" scope`
+      })
+    }
+    if (status === 404) {
+      return yield* new AuthFailed({
+        reason: `there is no token endpoint at ${url} (HTTP 404); check the region or the authBaseUrl setting`
+      })
+    }
+    if (status === 429) {
+      const now = yield* Clock.currentTimeMillis
+      return yield* new ConnectorHttp.Wait({
+        retryAfterMs: ConnectorHttp.retryAfterMs(response, now),
+        reason: "token endpoint: HTTP 429"
+      })
+    }
+    return yield* new ConnectorHttp.Retry({ reason: `token endpoint ${url}: HTTP ${status}` })
   })
 
-/**
- * A valid token: the cached one unless it expires within `refreshSkewMs` or is the one the
- * API just rejected. One refresh at a time per session.
- */
-export const token = (session: Session, ep: Endpoint, rejected?: string) =>
-  session.refresh.withPermits(1)(
-    Effect.flatMap(Clock.currentTimeMillis, (now) => {
-      const current = session.token
-      if (current && current.value !== rejected && now < current.expiresAt - refreshSkewMs) {
-        return Effect.succeed(current.value)
-      }
-      return fetchToken(session, ep)
+/** Reads an answer of the Insights Stats API: the parsed JSON body of a 200. */
+const apiAnswer = (path: string, what: string) =>
+(
+  response: HttpClientResponse.HttpClientResponse
+): Effect.Effect<unknown, ConnectorError | ConnectorHttp.Answer> =>
+  Effect.gen(function*() {
+    const status = response.status
+    // a body cut short reads as truncated JSON: retried like a dropped connection
+    if (status === 200) return yield* ConnectorHttp.decodeJson(Schema.Unknown, what)(response)
+    if (status === 401) {
+      // the token expired or was revoked: the client renews it once
+      return yield* new ConnectorHttp.Unauthorized({
+        reason: `the Insights Stats API rejected a freshly issued token for ${what} (HTTP 401: ${
+          messageOf(yield* bodyOf(response))
+        })`
+      })
+    }
+    if (status === 403) {
+      return yield* new AuthFailed({
+        reason: `the API credential may not read ${path} (HTTP 403: ${
+          messageOf(yield* bodyOf(response))
+        }); it needs the "stats" scope (Insights Stats API)`
+      })
+    }
+    if (status === 429) {
+      const now = yield* Clock.currentTimeMillis
+      return yield* new ConnectorHttp.Wait({
+        retryAfterMs: ConnectorHttp.retryAfterMs(response, now),
+        reason: `HTTP 429 for ${path}`
+      })
+    }
+    if (status >= 500 || status === 408) return yield* new ConnectorHttp.Retry({ reason: `${what}: HTTP ${status}` })
+    return yield* new InvalidData({ record: what, reason: `HTTP ${status}: ${messageOf(yield* bodyOf(response))}` })
+  })
+
+/** A session: its client, and tokens fetched through the same client (same gate and budget). */
+export const makeSession = (ep: Endpoint): Effect.Effect<Session> =>
+  Effect.gen(function*() {
+    const http = yield* ConnectorHttp.make({
+      source: "Vonage",
+      concurrency: ep.concurrency,
+      retries: ep.maxRetries,
+      rateLimitRetries: ep.maxRateLimitRetries
     })
+    const url = `${ep.authBaseUrl}/Auth/connect/token`
+    const tokens = yield* ConnectorHttp.makeTokens(
+      http.execute(
+        HttpClientRequest.post(url).pipe(
+          HttpClientRequest.acceptJson,
+          HttpClientRequest.bodyUrlParams({
+            grant_type: "client_credentials",
+            client_id: ep.clientId,
+            client_secret: Redacted.value(ep.clientSecret),
+            scope: ep.scope
+          })
+        ),
+        tokenAnswer(ep, url),
+        { what: `POST ${url}` }
+      ),
+      { refreshBeforeMs: refreshSkewMs }
+    )
+    return { api: http.withTokens(tokens), tokens }
+  })
+
+/** A session's diagnostics. */
+export const statsOf = (session: Session): Effect.Effect<Stats> =>
+  Effect.map(
+    Effect.zip(session.tokens.fetched, session.api.stats),
+    ([tokenRequests, http]) => ({ tokenRequests, rateLimited: http.rateLimited, retries: http.retries })
   )
 
 /**
@@ -181,73 +188,17 @@ export const getJson = (
   ep: Endpoint,
   path: string,
   params: Readonly<Record<string, string>>
-): Effect.Effect<unknown, ConnectorError, HttpClient.HttpClient> =>
-  Effect.gen(function*() {
-    const url = `${ep.apiBaseUrl}${path}`
-    const what = `GET ${path}?${new URLSearchParams(params).toString()}`
-    let transient = 0
-    let limited = 0
-    let rejected: string | undefined = undefined
-    for (;;) {
-      yield* waitGate(session)
-      const bearer: string = yield* token(session, ep, rejected)
-      const request = HttpClientRequest.get(url, { urlParams: params }).pipe(
-        HttpClientRequest.bearerToken(bearer),
-        HttpClientRequest.accept(acceptV3),
-        ep.externalId ? HttpClientRequest.setHeader("x-external-id", ep.externalId) : (r) => r
-      )
-      const raw = yield* Effect.either(session.permits.withPermits(1)(execute(request)))
-      const now = yield* Clock.currentTimeMillis
-      if (Either.isLeft(raw)) {
-        if (transient++ >= ep.maxRetries) return yield* raw.left
-        session.stats.retries++
-        yield* Effect.sleep(backoff(transient))
-        continue
-      }
-      const { body, retryAfter, status } = raw.right
-      if (status === 200) {
-        const parsed = Option.liftThrowable(JSON.parse)(body)
-        if (Option.isSome(parsed)) return parsed.value as unknown
-        // a body cut short reads as truncated JSON: retry like a dropped connection
-        if (transient++ >= ep.maxRetries) return yield* new Transient({ reason: `${what}: unreadable JSON body` })
-        session.stats.retries++
-        yield* Effect.sleep(backoff(transient))
-        continue
-      }
-      if (status === 401) {
-        if (rejected === undefined) {
-          // the token expired or was revoked: refresh once
-          rejected = bearer
-          continue
-        }
-        return yield* new AuthFailed({
-          reason: `the Insights Stats API rejected a freshly issued token for ${what} (HTTP 401: ${messageOf(body)})`
-        })
-      }
-      if (status === 403) {
-        return yield* new AuthFailed({
-          reason: `the API credential may not read ${path} (HTTP 403: ${
-            messageOf(body)
-          }); it needs the "${ep.scope}" scope (Insights Stats API)`
-        })
-      }
-      if (status === 429) {
-        const wait = retryAfterMs(retryAfter, now)
-        closeGate(session, now, wait)
-        if (limited++ >= ep.maxRateLimitRetries) {
-          return yield* new RateLimited({ retryAfterMs: wait, reason: `${limited} answers 429 in a row for ${path}` })
-        }
-        continue
-      }
-      if (status >= 500 || status === 408) {
-        if (transient++ >= ep.maxRetries) return yield* new Transient({ reason: `${what}: HTTP ${status}` })
-        session.stats.retries++
-        yield* Effect.sleep(backoff(transient))
-        continue
-      }
-      return yield* new InvalidData({ record: what, reason: `HTTP ${status}: ${messageOf(body)}` })
-    }
-  })
+): Effect.Effect<unknown, ConnectorError, HttpClient.HttpClient> => {
+  const what = `GET ${path}?${new URLSearchParams(params).toString()}`
+  return session.api.execute(
+    HttpClientRequest.get(`${ep.apiBaseUrl}${path}`, { urlParams: params }).pipe(
+      HttpClientRequest.accept(acceptV3),
+      ep.externalId ? HttpClientRequest.setHeader("x-external-id", ep.externalId) : (r) => r
+    ),
+    apiAnswer(path, what),
+    { what }
+  )
+}
 
 /** Decodes one item; a failure names the request, page and position. */
 export const decodeItem = <A, I>(schema: Schema.Schema<A, I>, item: unknown, where: string) =>

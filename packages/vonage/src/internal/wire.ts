@@ -1,7 +1,9 @@
 /**
  * The Insights Stats API wire format, as schemas. Unknown fields are ignored; only what the
- * connector reads is required.
+ * connector reads is required. Instants are ISO-8601 with their offset (`Time.IsoInstant`):
+ * the API writes UTC, and text without an offset is refused rather than read in the host's zone.
  */
+import { Time } from "@acd-bridge/core"
 import * as Schema from "effect/Schema"
 
 /** `Accept` header of the Insights Stats API v3 (the version is in the media type). */
@@ -64,7 +66,7 @@ export const Interaction = Schema.Struct({
   status: Schema.String,
   medium: Schema.String,
   direction: Schema.optional(Schema.NullOr(Schema.String)),
-  start: Schema.DateTimeUtc,
+  start: Time.IsoInstant,
   duration: Schema.NullOr(Ms),
   channels: Schema.Array(InteractionChannel)
 })
@@ -79,7 +81,7 @@ export type QueueCategory = typeof QueueCategory.Type
  * instant it entered the queue, `duration` the ms it spent there.
  */
 export const QueueTime = Schema.Struct({
-  start: Schema.DateTimeUtc,
+  start: Time.IsoInstant,
   interactionGuid: Schema.String.pipe(Schema.minLength(1)),
   medium: Schema.String,
   queue: Schema.String.pipe(Schema.minLength(1)),
@@ -93,7 +95,7 @@ export type QueueTime = typeof QueueTime.Type
 /** An item of `GET /stats/wfm/agent-states`: `duration` null while the state is open. */
 export const AgentState = Schema.Struct({
   agentId: Schema.Union(Schema.String.pipe(Schema.minLength(1)), Schema.Int),
-  start: Schema.DateTimeUtc,
+  start: Time.IsoInstant,
   duration: Schema.NullOr(Ms),
   state: Schema.String.pipe(Schema.minLength(1)),
   description: Schema.optional(Schema.NullOr(Schema.String))

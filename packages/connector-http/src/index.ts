@@ -1,0 +1,4 @@
+/**
+ * @since 0.3.0
+ */
+export * as ConnectorHttp from "./ConnectorHttp.js"
