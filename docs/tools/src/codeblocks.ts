@@ -101,8 +101,14 @@ export const compile = (root: string, dir: string, all: ReadonlyArray<Block>): R
     if (b.include !== undefined) continue
     const name = `${b.file.replace(/[^A-Za-z0-9]+/g, "_")}_L${b.line}.ts`
     const file = path.join(dir, name)
+    // relative imports are written from the Markdown file's folder, as a reader sees them
+    const code = b.code.replace(/(from\s+")(\.\.?\/[^"]+)(")/g, (_m, open: string, spec: string, close: string) => {
+      const target = path.resolve(root, path.dirname(b.file), spec)
+      const relative = path.relative(dir, target).split(path.sep).join("/")
+      return `${open}${relative.startsWith(".") ? relative : `./${relative}`}${close}`
+    })
     // `export {}` keeps every block a module, so top-level names don't collide across blocks
-    fs.writeFileSync(file, `${b.code}\nexport {}\n`)
+    fs.writeFileSync(file, `${code}\nexport {}\n`)
     byFile.set(path.resolve(file), b)
   }
   const config = ts.readConfigFile(path.join(root, "tsconfig.base.json"), ts.sys.readFile)

@@ -23,6 +23,7 @@ import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 
+// #region config
 export const AcmeConfig = Schema.Struct({
   baseUrl: Schema.String.pipe(Schema.pattern(/^https:\/\/[^/]+$/, { message: () => "an https:// origin, no path" })),
   token: Schema.Redacted(Schema.String.pipe(Schema.minLength(8))),
@@ -30,6 +31,7 @@ export const AcmeConfig = Schema.Struct({
   maxRetries: Schema.optionalWith(Schema.Int.pipe(Schema.between(0, 10)), { default: () => 3 })
 })
 type AcmeConfig = typeof AcmeConfig.Type
+// #endregion
 
 const Contact = Schema.Struct({
   queue: Schema.Struct({ id: Schema.String, name: Schema.String }),
@@ -91,6 +93,7 @@ const get = <A, I>(
     )
   )
 
+// #region pages
 /** Every page of a listing in [from, to), decoded; a record that doesn't decode is InvalidData. */
 const pages = <A, I>(config: AcmeConfig, path: string, item: Schema.Schema<A, I>, window: Connector.Window) =>
   Stream.paginateChunkEffect(undefined as string | undefined, (cursor) =>
@@ -101,7 +104,9 @@ const pages = <A, I>(config: AcmeConfig, path: string, item: Schema.Schema<A, I>
     }, Page(item)).pipe(
       Effect.map((page) => [Chunk.fromIterable(page.items), Option.fromNullable(page.next)] as const)
     ))
+// #endregion
 
+// #region connector
 export const connector = Connector.make({
   key: "acme",
   displayName: "Acme Cloud ACD",
@@ -142,3 +147,4 @@ export const connector = Connector.make({
       Effect.catchAll((e) => Effect.succeed({ ok: false, items: [{ name: "token", ok: false, detail: e.message }] }))
     )
 })
+// #endregion

@@ -12,6 +12,7 @@ import { HostLayer, program } from "../src/host.js"
 const config = { baseUrl: "https://acme.example", token: AcmeSimulator.token, maxRetries: 0 }
 const simulator = AcmeSimulator.AcmeSimulator
 
+// #region suite
 ConnectorSuite.suite("Acme", {
   connector,
   config,
@@ -32,6 +33,7 @@ ConnectorSuite.suite("Acme", {
   transient: Effect.flatMap(simulator, (s) => s.failNext(503)),
   malformed: Effect.flatMap(simulator, (s) => s.corruptNext)
 })
+// #endregion
 
 it.scoped("the host imports a week of history through the scheduler, then the newest interval", () =>
   Effect.gen(function*() {

@@ -482,6 +482,7 @@ export const IntegrationsGroup = HttpApiGroup.make("integrations")
   )
   .middleware(AdminAuthentication)
   .annotate(OpenApi.Title, "Integrations")
+  .annotate(OpenApi.Description, "Connections to ACD/CRM sources: create, read, change, pause, resume, delete, check, re-import, health, import runs and the mapping of external agent and activity ids.")
 
 /** @since 0.2.0 @category api */
 export const ConnectorsGroup = HttpApiGroup.make("connectors")
@@ -498,6 +499,7 @@ export const ConnectorsGroup = HttpApiGroup.make("connectors")
   )
   .middleware(AdminAuthentication)
   .annotate(OpenApi.Title, "Connectors")
+  .annotate(OpenApi.Description, "The connectors this server has registered, with their configuration as JSON Schema.")
   .annotate(OpenApi.Description, "What integrations can be created with, and how each is configured")
 
 const tokenId = HttpApiSchema.param("id", Schema.String)
@@ -532,6 +534,7 @@ export const AccessTokensGroup = HttpApiGroup.make("accessTokens")
   .middleware(AdminAuthentication)
   .addError(Problem.Forbidden)
   .annotate(OpenApi.Title, "Access tokens")
+  .annotate(OpenApi.Description, "Personal access tokens of users (shown once when created, stored hashed, revocable).")
   .annotate(
     OpenApi.Description,
     "Personal access tokens (acdp_…) act as a user of the tenant on the admin routes and push into the tenant's " +
@@ -556,6 +559,7 @@ export const QueuesGroup = HttpApiGroup.make("queues")
   )
   .middleware(AdminAuthentication)
   .annotate(OpenApi.Title, "Queues")
+  .annotate(OpenApi.Description, "Queues are created by the data (every new queue identifier, name and integration); queues made by hand can be deleted.")
 
 /** @since 0.1.0 @category api */
 export const WorkloadsGroup = HttpApiGroup.make("workloads")
@@ -596,6 +600,7 @@ export const WorkloadsGroup = HttpApiGroup.make("workloads")
   )
   .middleware(AdminAuthentication)
   .annotate(OpenApi.Title, "Workloads")
+  .annotate(OpenApi.Description, "Groups of queues a WFM forecasts together.")
 
 /** @since 0.1.0 @category api */
 export const IntervalsGroup = HttpApiGroup.make("intervals")
@@ -609,6 +614,7 @@ export const IntervalsGroup = HttpApiGroup.make("intervals")
   )
   .middleware(AdminAuthentication)
   .annotate(OpenApi.Title, "Intervals")
+  .annotate(OpenApi.Description, "Offered and handled contacts and handling times per queue, channel and 15/30/60-minute interval of any time zone.")
 
 /** @since 0.1.0 @category api */
 export const AgentStatusesGroup = HttpApiGroup.make("agentStatuses")
@@ -647,6 +653,7 @@ export const AgentStatusesGroup = HttpApiGroup.make("agentStatuses")
   )
   .middleware(AdminAuthentication)
   .annotate(OpenApi.Title, "Agent statuses")
+  .annotate(OpenApi.Description, "Which agent was in which activity from when to when, as a query and as a live server-sent event stream.")
 
 /** @since 0.1.0 @category api */
 export const HealthGroup = HttpApiGroup.make("health")
@@ -663,6 +670,7 @@ export const HealthGroup = HttpApiGroup.make("health")
       )
   )
   .annotate(OpenApi.Title, "Health")
+  .annotate(OpenApi.Description, "Liveness and readiness of the server (no tenant data).")
 
 /** @since 0.2.0 @category api */
 export const MetricsGroup = HttpApiGroup.make("metrics")
@@ -679,6 +687,7 @@ export const MetricsGroup = HttpApiGroup.make("metrics")
   )
   .middleware(MetricsAuthentication)
   .annotate(OpenApi.Title, "Metrics")
+  .annotate(OpenApi.Description, "Prometheus metrics of the server.")
   .annotate(OpenApi.Description, "Prometheus metrics for monitoring and alerts")
 
 /** The push routes with their authentication and errors. @since 0.1.0 @category api */
@@ -709,8 +718,21 @@ const problemBadRequests = (spec: Record<string, unknown>): Record<string, unkno
     }
   }
   const components = spec["components"] as { schemas?: Record<string, unknown> } | undefined
-  if (components?.schemas !== undefined) delete components.schemas["HttpApiDecodeError"]
+  if (components?.schemas !== undefined) {
+    delete components.schemas["HttpApiDecodeError"]
+    pruneUnreferenced(spec, components.schemas)
+  }
   return spec
+}
+
+/** Drops the schemas only the replaced decode error used (`Issue`, `PropertyKey`): nothing refers to them. */
+const pruneUnreferenced = (spec: Record<string, unknown>, schemas: Record<string, unknown>): void => {
+  for (;;) {
+    const text = JSON.stringify(spec)
+    const unused = Object.keys(schemas).filter((name) => !text.includes(`"#/components/schemas/${name}"`))
+    if (unused.length === 0) return
+    for (const name of unused) delete schemas[name]
+  }
 }
 
 /**
@@ -733,6 +755,8 @@ export class Api extends HttpApi.make("acd-bridge")
   .addError(Problem.TooManyRequests)
   .addError(Problem.InternalError)
   .annotate(OpenApi.Title, "acd-bridge")
+  .annotate(OpenApi.License, { name: "MIT", url: "https://opensource.org/licenses/MIT" })
+  .annotate(OpenApi.Servers, [{ url: "http://127.0.0.1:8080", description: "the example server (pnpm start); use your deployment's origin" }])
   .annotate(OpenApi.Version, "0.1.0")
   .annotate(OpenApi.Transform, problemBadRequests)
   .annotate(
