@@ -29,7 +29,7 @@ import { Domain, Engine, type Errors, Scheduler, type Storage } from "@acd-bridg
 import { Authenticator, HttpAdapter } from "@acd-bridge/http"
 import * as HttpServer from "@effect/platform/HttpServer"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
-import type * as ConfigError from "effect/ConfigError"
+import * as ConfigError from "effect/ConfigError"
 import * as Console from "effect/Console"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
@@ -201,6 +201,13 @@ const describeFailure = (
   if (error._tag === "ServeError" && Predicate.hasProperty(error.cause, "code") && error.cause.code === "EADDRINUSE") {
     const where = Option.match(settings, { onNone: () => "the address", onSome: (s) => `${s.host}:${s.port}` })
     return `${where} is already in use; stop the other process or set PORT`
+  }
+  if (ConfigError.isConfigError(error)) {
+    // "(Invalid data at PORT: \"…\")" → "PORT: …"
+    return String(error)
+      .replace(/^\(|\)$/g, "")
+      .replace(/(Invalid|Missing) data at ([^:]*): "?([^"]*)"?/g, (_, _kind, at: string, what: string) =>
+        at === "" ? what : `${at}: ${what}`)
   }
   if (error._tag === "InsecureListen") {
     return `${error.message} (set ACD_BRIDGE_TLS_CERT and ACD_BRIDGE_TLS_KEY, or ACD_BRIDGE_TRUST_PROXY=true)`

@@ -12,7 +12,7 @@ import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
-import type * as Redacted from "effect/Redacted"
+import * as Redacted from "effect/Redacted"
 
 /**
  * One environment variable: its name, default (as shown to operators), what it does, and
@@ -221,7 +221,9 @@ export const config: Config.Config<Settings> = Config.all({
   ),
   host: nonEmpty("HOST", "127.0.0.1"),
   databaseUrl,
-  adminToken: Config.option(Config.redacted("ACD_BRIDGE_ADMIN_TOKEN")),
+  adminToken: Config.option(Config.redacted("ACD_BRIDGE_ADMIN_TOKEN").pipe(
+    Config.validate({ message: "ACD_BRIDGE_ADMIN_TOKEN: must have at least 16 characters", validation: (t) => Redacted.value(t).trim().length >= 16 })
+  )),
   tenant: nonEmpty("ACD_BRIDGE_TENANT", "default"),
   tenants: list("ACD_BRIDGE_TENANTS"),
   onPremise: Config.literal("local", "link")("ACD_BRIDGE_ON_PREMISE").pipe(Config.withDefault("local" as const)),
