@@ -10,6 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { AccessToken } from "./Domain.js"
 import type { TenantId, UserId } from "./Domain.js"
+import { AccessTokenNotFound } from "./Errors.js"
 import { KeyMaterial } from "./KeyMaterial.js"
 import { Storage } from "./Storage.js"
 
@@ -49,11 +50,27 @@ export class AccessTokens extends Effect.Service<AccessTokens>()("@acd-bridge/co
       return Option.filter(found, (t) => t.revokedAt === null)
     })
 
-    const revoke = Effect.fn("AccessTokens.revoke")(function*(id: string) {
-      yield* storage.accessTokens.revoke(id, yield* Clock.currentTimeMillis)
+    /** The tenant's tokens, oldest first, revoked ones included (never the token itself). */
+    const list = (tenantId: TenantId) => storage.accessTokens.list(tenantId)
+
+    /** The tenant's token, or `AccessTokenNotFound` (also for another tenant's). */
+    const get = Effect.fn("AccessTokens.get")(function*(tenantId: TenantId, id: string) {
+      const found = yield* storage.accessTokens.get(id)
+      if (Option.isNone(found) || found.value.tenantId !== tenantId) return yield* new AccessTokenNotFound({ tokenId: id })
+      return found.value
     })
 
-    return { create, authenticate, revoke } as const
+    /**
+     * Revokes the token at once; it authenticates nothing afterwards. Revoking a revoked token
+     * changes nothing. With a tenant, only that tenant's token (`AccessTokenNotFound` otherwise).
+     */
+    const revoke = Effect.fn("AccessTokens.revoke")(function*(id: string, tenantId?: TenantId) {
+      if (tenantId !== undefined) yield* get(tenantId, id)
+      yield* storage.accessTokens.revoke(id, yield* Clock.currentTimeMillis)
+      return yield* storage.accessTokens.get(id)
+    })
+
+    return { create, authenticate, list, get, revoke } as const
   }),
   dependencies: [KeyMaterial.Default]
 }) {}

@@ -26,6 +26,27 @@ import type { Batch } from "./Domain.js"
 import type { CheckReport, Connector, ConnectorError, RealtimeBatch, Window } from "./Connector.js"
 import { InvalidConfig, UnknownConnector } from "./Errors.js"
 import * as Issues from "./internal/configIssues.js"
+import * as ConfigJsonSchema from "./internal/configJsonSchema.js"
+
+/**
+ * A JSON Schema document (draft 2020-12).
+ *
+ * @since 0.2.0 @category models
+ */
+export type JsonSchema = ConfigJsonSchema.JsonSchema
+
+/**
+ * What a connector can do: read historical windows (`pull`), hold a live stream
+ * (`realtime`), test a configuration (`check`). A connector with neither `pull` nor
+ * `realtime` is fed by pushes.
+ *
+ * @since 0.2.0 @category models
+ */
+export interface Capabilities {
+  readonly pull: boolean
+  readonly realtime: boolean
+  readonly check: boolean
+}
 
 /**
  * A connector bound to one decoded configuration.
@@ -59,6 +80,21 @@ export interface Registered {
    * with keys this version doesn't know is shown without them.
    */
   readonly redact: (config: unknown) => unknown
+  /**
+   * A stored config changed by `patch` as a JSON merge patch (RFC 7396): objects merge at
+   * every level, `null` removes a key, anything else replaces. A secret the patch leaves out,
+   * or sends back as the `"<redacted>"` placeholder, keeps its stored value; the placeholder
+   * where nothing is stored is refused (naming the field). Not validated: `configure` the
+   * result.
+   */
+  readonly mergeConfig: (stored: unknown, patch: unknown) => Either.Either<unknown, InvalidConfig>
+  /** What the connector can do. */
+  readonly capabilities: Capabilities
+  /**
+   * The configuration's JSON form as JSON Schema (draft 2020-12), generated from the
+   * connector's Effect Schema: secrets are `writeOnly`, literals `enum`. Computed on first use.
+   */
+  readonly configJsonSchema: () => JsonSchema
   /** The connector's settle delay in ms, when it declares one. */
   readonly settleDelayMs?: number | undefined
   /** How many days back the source keeps data, when the connector says. */
@@ -121,6 +157,70 @@ export const decodeConfig = <C, I>(
     )
   )
 
+/** What `redact` shows in place of a secret, and what a client may send back to keep one. */
+const placeholder = "<redacted>"
+
+const isPlainObject = (u: unknown): u is Record<string, unknown> =>
+  u !== null && typeof u === "object" && !Array.isArray(u)
+
+/**
+ * `patch` merged onto `stored` (RFC 7396), keeping stored secrets where the patch sends the
+ * placeholder. `undefined` marks the one failure: a placeholder with no stored secret.
+ */
+const mergePatch = (
+  ast: Schema.Schema.AnyNoContext["ast"],
+  stored: unknown,
+  patch: unknown,
+  path: ReadonlyArray<string>
+): { readonly value: unknown } | { readonly missingSecret: string } => {
+  if (patch === placeholder && Issues.isSecretPath(ast, path)) {
+    return stored === undefined || stored === placeholder ? { missingSecret: path.join(".") } : { value: stored }
+  }
+  if (!isPlainObject(patch)) return { value: patch }
+  const base: Record<string, unknown> = isPlainObject(stored) ? { ...stored } : {}
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) {
+      delete base[key]
+      continue
+    }
+    const merged = mergePatch(ast, base[key], value, [...path, key])
+    if ("missingSecret" in merged) return merged
+    base[key] = merged.value
+  }
+  return { value: base }
+}
+
+/** Every secret value of a decoded config, and the password of a secret URL, for scrubbing text. */
+const secretTexts = (decoded: unknown): ReadonlyArray<string> =>
+  secretsOf(decoded).flatMap((secret) => {
+    const out = [secret]
+    try {
+      const url = new URL(secret)
+      if (url.password !== "") out.push(url.password, decodeURIComponent(url.password))
+    } catch {
+      // not a URL
+    }
+    return out.filter((s) => s.length >= 3)
+  })
+
+/** A check report with every secret of the config taken out of its text. */
+const scrub = (report: CheckReport, secrets: ReadonlyArray<string>): CheckReport => {
+  if (secrets.length === 0) return report
+  const clean = (text: string) => secrets.reduce((t, secret) => t.split(secret).join(placeholder), text)
+  return {
+    ok: report.ok,
+    items: report.items.map((item) => ({ name: clean(item.name), ok: item.ok, detail: clean(item.detail) }))
+  }
+}
+
+/**
+ * The JSON Schema of a configuration schema's JSON form (draft 2020-12): what
+ * `Registered.configJsonSchema` gives, for a schema not registered yet.
+ *
+ * @since 0.2.0 @category encoding
+ */
+export const configJsonSchema = (schema: Schema.Schema.AnyNoContext): JsonSchema => ConfigJsonSchema.make(schema)
+
 /**
  * Erases a connector's types, providing what its streams need from `context`.
  *
@@ -141,19 +241,49 @@ export const register = <C, I, R>(connector: Connector<C, I, R>, context: Contex
       )
     ),
     check: connector.check
-      ? connector.check(config).pipe(Effect.provide(context))
+      ? connector.check(config).pipe(
+        Effect.provide(context),
+        // a check that dies still answers, with what went wrong
+        Effect.catchAllDefect((defect) =>
+          Effect.succeed<CheckReport>({
+            ok: false,
+            items: [{ name: "check", ok: false, detail: `the connector's check failed unexpectedly: ${String(defect)}` }]
+          })
+        ),
+        // a source that echoes a password or a URL with its password must not show it
+        Effect.map((report) => scrub(report, secretTexts(config)))
+      )
       : Effect.succeed({ ok: true, items: [{ name: "config", ok: true, detail: "configuration is valid" }] })
   })
+  let jsonSchema: JsonSchema | undefined
   return {
     key: connector.key,
     displayName: connector.displayName,
     deliveryModes: connector.deliveryModes,
     dataKinds: connector.dataKinds,
+    capabilities: {
+      pull: connector.pull !== undefined,
+      realtime: connector.realtime !== undefined,
+      check: connector.check !== undefined
+    },
+    configJsonSchema: () => (jsonSchema ??= ConfigJsonSchema.make(connector.configSchema)),
     settleDelayMs: connector.settleDelay === undefined
       ? undefined
       : Duration.toMillis(Duration.decode(connector.settleDelay)),
     historyLimitDays: connector.historyLimitDays,
     configure: (raw) => decodeConfig(connector, raw).pipe(Either.map(configured)),
+    mergeConfig: (stored, patch) => {
+      const merged = mergePatch(connector.configSchema.ast, stored ?? {}, patch, [])
+      return "missingSecret" in merged
+        ? Either.left(
+          new InvalidConfig({
+            connector: connector.key,
+            field: merged.missingSecret,
+            reason: `"${placeholder}" keeps a stored secret, but none is stored here: give the secret`
+          })
+        )
+        : Either.right(merged.value)
+    },
     redact: (raw) =>
       decodeStored(raw ?? {}).pipe(Either.match({
         onLeft: () => ({}),

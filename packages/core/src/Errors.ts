@@ -195,6 +195,32 @@ export class CursorLocked extends Schema.TaggedError<CursorLocked>()("CursorLock
   }
 }
 
+/** @since 0.2.0 @category errors */
+export class AccessTokenNotFound extends Schema.TaggedError<AccessTokenNotFound>()("AccessTokenNotFound", {
+  tokenId: Schema.String
+}) {
+  override get message() {
+    return `Personal access token ${this.tokenId} does not exist`
+  }
+}
+
+/**
+ * A change was made on a version of the integration that is no longer the stored one (another
+ * change landed in between): nothing was written. Read the integration again and retry.
+ *
+ * @since 0.2.0 @category errors
+ */
+export class VersionConflict extends Schema.TaggedError<VersionConflict>()("VersionConflict", {
+  integrationId: IntegrationId,
+  expected: Schema.Number,
+  actual: Schema.Number
+}) {
+  override get message() {
+    return `Integration ${this.integrationId} is at version ${this.actual}, not ${this.expected}: it changed since it ` +
+      "was read. Read it again and repeat the change"
+  }
+}
+
 /**
  * The messages along an error's `cause` chain, outermost first ("Failed to execute statement:
  * no such table: cursors"), for a reason a person can read.

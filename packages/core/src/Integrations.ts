@@ -13,7 +13,14 @@ import { ConnectorRegistry } from "./ConnectorRegistry.js"
 import type { Registered } from "./ConnectorRegistry.js"
 import { DataKind, DeliveryMode, Integration, IntegrationId, Schedule } from "./Domain.js"
 import type { TenantId } from "./Domain.js"
-import { DeliveryModeNotSupported, IntegrationNotFound, InvalidRequest } from "./Errors.js"
+import type { CheckReport } from "./Connector.js"
+import {
+  DeliveryModeNotSupported,
+  IntegrationDeleted,
+  IntegrationNotFound,
+  InvalidRequest,
+  VersionConflict
+} from "./Errors.js"
 import { KeyMaterial } from "./KeyMaterial.js"
 import { Storage } from "./Storage.js"
 
@@ -35,6 +42,23 @@ export const CreateIntegration = Schema.Struct({
 /** @since 0.1.0 @category models */
 export type CreateIntegration = typeof CreateIntegration.Type
 
+/**
+ * What a caller may change on an integration (`PATCH`); unset fields stay. `config` is a JSON
+ * merge patch onto the stored config (see `ConnectorRegistry.Registered.mergeConfig`): a
+ * secret left out, or sent back as `"<redacted>"`, keeps its stored value.
+ *
+ * @since 0.2.0 @category models
+ */
+export const UpdateIntegration = Schema.Struct({
+  name: Schema.optional(CreateIntegration.fields.name),
+  schedule: Schema.optional(Schedule),
+  timezone: Schema.optional(Schema.String),
+  config: Schema.optional(Schema.Unknown),
+  historyDepthDays: Schema.optional(Schema.Int.pipe(Schema.between(1, 3660)))
+})
+/** @since 0.2.0 @category models */
+export type UpdateIntegration = typeof UpdateIntegration.Type
+
 /** Three years, the default depth of the first history import. @since 0.1.0 @category constants */
 export const defaultHistoryDepthDays = 1096
 
@@ -55,8 +79,35 @@ export class Integrations extends Effect.Service<Integrations>()("@acd-bridge/co
     const registry = yield* ConnectorRegistry
     const keys = yield* KeyMaterial
 
+    // pushed data arrives as it happens; pulled data is read every quarter-hour
     const defaultSchedule = (connector: Registered): Schedule =>
-      connector.key === "api-push" ? { type: "realtime" } : { type: "historical", everyMinutes: 15 }
+      connector.capabilities.pull ? { type: "historical", everyMinutes: 15 } : { type: "realtime" }
+
+    /**
+     * A schedule the connector can serve: historical windows need `pull`, a realtime stream
+     * `realtime`. A connector with neither is fed by pushes and takes any schedule.
+     */
+    const validateSchedule = (connector: Registered, schedule: Schedule): Either.Either<Schedule, InvalidRequest> => {
+      const { pull, realtime } = connector.capabilities
+      if (!pull && !realtime) return Either.right(schedule)
+      if (schedule.type === "historical" && !pull) {
+        return Either.left(
+          new InvalidRequest({
+            field: "schedule.type",
+            reason: `connector "${connector.key}" has no historical import; must be one of "realtime"`
+          })
+        )
+      }
+      if (schedule.type === "realtime" && !realtime) {
+        return Either.left(
+          new InvalidRequest({
+            field: "schedule.type",
+            reason: `connector "${connector.key}" has no realtime stream; must be one of "historical"`
+          })
+        )
+      }
+      return Either.right(schedule)
+    }
 
     /**
      * Creates an integration. The answer carries warnings (e.g. another integration has the
@@ -82,6 +133,7 @@ export class Integrations extends Effect.Service<Integrations>()("@acd-bridge/co
         }
       }
       const timezone = yield* validateTimezone("timezone", input.timezone ?? "UTC")
+      const schedule = yield* validateSchedule(connector, input.schedule ?? defaultSchedule(connector))
       yield* connector.configure(input.config ?? {})
       const existing = yield* storage.integrations.list(tenantId)
       const warnings = existing.some((i) => i.status !== "deleted" && i.name === input.name)
@@ -95,7 +147,7 @@ export class Integrations extends Effect.Service<Integrations>()("@acd-bridge/co
         connector: connector.key,
         deliveryMode,
         dataKinds: [...dataKinds],
-        schedule: input.schedule ?? defaultSchedule(connector),
+        schedule,
         timezone,
         config: input.config ?? {},
         historyDepthDays: input.historyDepthDays ?? defaultHistoryDepthDays,
@@ -129,6 +181,56 @@ export class Integrations extends Effect.Service<Integrations>()("@acd-bridge/co
       )
 
     /**
+     * Changes an integration's settings, validated as at creation (422 naming the field): the
+     * name, the schedule (one the connector can serve), the time zone, the history depth, and
+     * the config as a JSON merge patch onto the stored one (a secret left out keeps its stored
+     * value). Setting `config` clears the failing mark, so an integration stopped by rejected
+     * credentials runs again. Compare-and-set on the integration's version: with `ifVersion`,
+     * a change made meanwhile fails with `VersionConflict`; without it, the change is merged
+     * again onto the newer version (a few times) so that nothing another writer did is lost.
+     */
+    const update = Effect.fn("Integrations.update")(
+      function*(
+        tenantId: TenantId,
+        id: string,
+        input: UpdateIntegration,
+        options: { readonly ifVersion?: number | undefined } = {}
+      ) {
+        const attempt = Effect.gen(function*() {
+          const integration = yield* get(tenantId, id)
+          if (integration.status === "deleted") return yield* new IntegrationDeleted({ integrationId: integration.id })
+          if (options.ifVersion !== undefined && integration.version !== options.ifVersion) {
+            return yield* new VersionConflict({
+              integrationId: integration.id,
+              expected: options.ifVersion,
+              actual: integration.version
+            })
+          }
+          const connector = yield* registry.get(integration.connector)
+          const timezone = input.timezone === undefined
+            ? undefined
+            : yield* validateTimezone("timezone", input.timezone)
+          const schedule = input.schedule === undefined ? undefined : yield* validateSchedule(connector, input.schedule)
+          let config: unknown = undefined
+          if (input.config !== undefined) {
+            config = yield* connector.mergeConfig(integration.config, input.config)
+            yield* connector.configure(config)
+          }
+          return yield* storage.integrations.update(
+            integration.id,
+            { name: input.name, schedule, timezone, config, historyDepthDays: input.historyDepthDays },
+            yield* Clock.currentTimeMillis,
+            { ifVersion: integration.version }
+          )
+        })
+        // without the caller's version, a conflict only means the merge must be made again on the newer state
+        return yield* options.ifVersion === undefined
+          ? Effect.retry(attempt, { while: (e) => e._tag === "VersionConflict", times: 4 })
+          : attempt
+      }
+    )
+
+    /**
      * Replaces the connector config (validated by the connector's schema). A config change
      * clears the failing mark, so an integration stopped by rejected credentials runs again.
      */
@@ -142,7 +244,23 @@ export class Integrations extends Effect.Service<Integrations>()("@acd-bridge/co
       }
     )
 
-    return { create, get, list, redactedConfig, updateConfig } as const
+    /**
+     * Runs the connector's `check` with the stored config: what it found, item by item, with
+     * no secret in the text. A stored config the connector no longer accepts is reported as a
+     * failed item, not an error.
+     */
+    const check = Effect.fn("Integrations.check")(function*(tenantId: TenantId, id: string) {
+      const integration = yield* get(tenantId, id)
+      if (integration.status === "deleted") return yield* new IntegrationDeleted({ integrationId: integration.id })
+      const connector = yield* registry.get(integration.connector)
+      return yield* Either.match(connector.configure(integration.config), {
+        onLeft: (error): Effect.Effect<CheckReport> =>
+          Effect.succeed({ ok: false, items: [{ name: "config", ok: false, detail: error.message }] }),
+        onRight: (configured) => configured.check
+      })
+    })
+
+    return { create, get, list, redactedConfig, update, updateConfig, check } as const
   }),
   dependencies: [KeyMaterial.Default]
 }) {}

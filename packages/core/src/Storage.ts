@@ -39,7 +39,8 @@ import type {
   IntegrationNotActive,
   IntegrationNotFound,
   StagingFull,
-  StorageError
+  StorageError,
+  VersionConflict
 } from "./Errors.js"
 import * as internal from "./internal/storage/make.js"
 import type { StorageDriverShape } from "./StorageDriver.js"
@@ -129,6 +130,33 @@ export type IngestOutcome =
   | { readonly _tag: "Staged"; readonly accepted: number }
   | { readonly _tag: "Replayed"; readonly accepted: number; readonly outcome: "Applied" | "Staged" }
 
+/**
+ * What an operator may change on an integration (the rest is fixed at creation or changed by
+ * pause, resume and delete). Unset fields stay as they are.
+ *
+ * @since 0.2.0 @category models
+ */
+export type IntegrationSettings = {
+  readonly [K in "name" | "config" | "schedule" | "timezone" | "historyDepthDays"]?: Integration[K] | undefined
+}
+
+/**
+ * What `retention.prune` deletes (epoch ms).
+ *
+ * @since 0.2.0 @category models
+ */
+export interface RetentionPolicy {
+  readonly runsBefore: number
+  readonly keepRuns: number
+  readonly idempotencyBefore: number
+}
+
+/** How many rows `retention.prune` deleted. @since 0.2.0 @category models */
+export interface RetentionResult {
+  readonly runs: number
+  readonly idempotencyKeys: number
+}
+
 /** @since 0.1.0 @category models */
 export interface IntervalStatQuery {
   readonly tenantId: TenantId
@@ -212,6 +240,19 @@ export interface StorageShape {
       at: number,
       options?: { readonly ifVersion?: number | undefined }
     ) => Effect.Effect<Option.Option<Integration>, StorageError>
+    /**
+     * Changes the integration's settings (`IntegrationSettings`) in one unit of work; the status
+     * is kept. A change that sets `config` also clears the failing mark (the operator fixed
+     * what was wrong). With `ifVersion`, only if the integration is still at that version
+     * (`VersionConflict` otherwise). A deleted integration fails with `IntegrationDeleted`.
+     * Nothing to change writes nothing (the version stays).
+     */
+    readonly update: (
+      id: IntegrationId,
+      settings: IntegrationSettings,
+      at: number,
+      options?: { readonly ifVersion?: number | undefined }
+    ) => Effect.Effect<Integration, StorageError | IntegrationNotFound | IntegrationDeleted | VersionConflict>
     /** Replaces the connector config and clears the failing mark; the status is kept. */
     readonly setConfig: (
       id: IntegrationId,
@@ -267,6 +308,9 @@ export interface StorageShape {
   readonly accessTokens: {
     readonly insert: (token: AccessToken) => Effect.Effect<void, StorageError>
     readonly findByHash: (hash: string) => Effect.Effect<Option.Option<AccessToken>, StorageError>
+    readonly get: (id: string) => Effect.Effect<Option.Option<AccessToken>, StorageError>
+    /** The tenant's tokens (revoked ones included), oldest first. */
+    readonly list: (tenantId: TenantId) => Effect.Effect<ReadonlyArray<AccessToken>, StorageError>
     readonly revoke: (id: string, at: number) => Effect.Effect<void, StorageError>
   }
   readonly runs: {
@@ -277,6 +321,16 @@ export interface StorageShape {
     readonly insert: (run: ImportRun) => Effect.Effect<void, StorageError>
     /** Newest first. */
     readonly list: (id: IntegrationId, limit: number) => Effect.Effect<ReadonlyArray<ImportRun>, StorageError>
+  }
+  readonly retention: {
+    /**
+     * Deletes what is past its horizon: import runs started before `runsBefore`, except each
+     * integration's `keepRuns` newest (at least 1), and idempotency records written at or
+     * before `idempotencyBefore`. Interval data, agent statuses, queues and cursors are never
+     * touched. Deletes in batches, each its own unit of work, so writers are held up briefly;
+     * safe to run while the engine works. Returns how many of each it deleted.
+     */
+    readonly prune: (policy: RetentionPolicy) => Effect.Effect<RetentionResult, StorageError>
   }
   readonly cursors: {
     readonly get: (id: IntegrationId, stream: string) => Effect.Effect<Option.Option<number>, StorageError>

@@ -221,16 +221,34 @@ export interface StorageDriverShape {
 
   /**
    * As the port's: `insert` inserts or replaces the token with its id, `findByHash` gives the
-   * first inserted token with the hash, `revoke` sets `revokedAt` unless it is set already.
+   * first inserted token with the hash, `get` the token with the id, `list` the tenant's
+   * tokens in insertion order, `revoke` sets `revokedAt` unless it is set already.
    */
   readonly accessTokens: StorageShape["accessTokens"]
 
   /**
    * As the port's: `insert` fails with `StorageError` on an id that is stored already; `list`
    * gives the integration's runs newest `startedAt` first (ties in insertion order), at most
-   * `limit`.
+   * `limit`. And what retention needs:
    */
-  readonly runs: StorageShape["runs"]
+  readonly runs: StorageShape["runs"] & {
+    /**
+     * The integrations that have runs started before `before` (epoch ms), each once, in any
+     * order.
+     */
+    readonly integrations: (before: number) => Effect.Effect<ReadonlyArray<IntegrationId>, StorageError>
+    /**
+     * Deletes at most `limit` of the integration's runs started before `before` that are older
+     * than its `keep` newest runs (`keep` ≥ 1; runs started at the same instant as the
+     * `keep`-th newest stay too). Returns how many it deleted.
+     */
+    readonly prune: (
+      id: IntegrationId,
+      before: number,
+      keep: number,
+      limit: number
+    ) => Effect.Effect<number, StorageError>
+  }
 
   readonly cursors: {
     readonly get: (id: IntegrationId, stream: string) => Effect.Effect<Option.Option<number>, StorageError>
@@ -323,6 +341,8 @@ export interface StorageDriverShape {
       record: IdempotencyRecord,
       expiredBefore: number
     ) => Effect.Effect<void, StorageError>
+    /** Deletes at most `limit` records (of any integration) written at or before `before`; how many. */
+    readonly prune: (before: number, limit: number) => Effect.Effect<number, StorageError>
   }
 }
 

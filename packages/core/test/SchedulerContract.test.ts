@@ -317,4 +317,46 @@ describe("Schedule planning (pure)", () => {
     )
     assert.deepStrictEqual(future, { _tag: "Idle", until: iso("2026-03-02T11:20:00Z") })
   })
+
+  it("a changed history depth plans the history range again: deeper imports what lies before, shallower stops early", () => {
+    const t = timing(15, "UTC")
+    const now = iso("2026-03-02T09:07:00Z")
+    const init = Plan.plan(new Map(), now, 2, t)
+    const cursors = new Map(init._tag === "Write" ? init.writes : [])
+    // the two days are imported: nothing to do at depth 2
+    const done = new Map([...cursors, ["backfill.history.low", iso("2026-02-28T09:00:00Z")]])
+    assert.strictEqual(Plan.plan(done, now, 2, t)._tag, "Idle")
+    // depth 5: the history starts three days earlier, and those days are imported next
+    const deeper = Plan.plan(done, now, 5, t)
+    assert.deepStrictEqual(deeper, {
+      _tag: "Write",
+      reason: "history",
+      writes: [["backfill.history.from", iso("2026-02-25T09:00:00Z")]]
+    })
+    const extended = new Map([...done, ...(deeper._tag === "Write" ? deeper.writes : [])])
+    const next = Plan.plan(extended, now, 5, t)
+    assert.deepStrictEqual(next._tag === "Run" && [next.task, next.windows[0]!.from, next.windows[0]!.to], [
+      "history",
+      iso("2026-02-27T09:00:00Z"),
+      iso("2026-02-28T09:00:00Z")
+    ])
+    // the history of 5 days, one imported; depth 2: one more day, then done
+    const pending = new Map([...extended, ["backfill.history.low", iso("2026-03-01T09:00:00Z")]])
+    const shallower = Plan.plan(pending, now, 2, t)
+    assert.deepStrictEqual(shallower._tag === "Write" && shallower.reason, "history")
+    const cut = new Map([...pending, ...(shallower._tag === "Write" ? shallower.writes : [])])
+    assert.deepStrictEqual(Plan.history(cut), {
+      from: iso("2026-02-28T09:00:00Z"),
+      cutoff: iso("2026-03-02T09:00:00Z"),
+      low: iso("2026-03-01T09:00:00Z"),
+      high: iso("2026-03-02T09:00:00Z")
+    })
+    const last = Plan.plan(cut, now, 2, t)
+    assert.deepStrictEqual(last._tag === "Run" && [last.task, last.windows[0]!.from], ["history", iso("2026-02-28T09:00:00Z")])
+    // shallower than what is imported already: the history is done, nothing imported is lost
+    const cutToday = Plan.plan(cut, now, 1, t)
+    const today = new Map([...cut, ...(cutToday._tag === "Write" ? cutToday.writes : [])])
+    assert.isFalse(Plan.historyPending(Plan.history(today)))
+    assert.strictEqual(Plan.plan(today, now, 1, t)._tag, "Idle")
+  })
 })

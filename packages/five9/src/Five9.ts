@@ -66,7 +66,7 @@ const HttpUrl = Schema.String.pipe(
     } catch {
       return bad
     }
-  })
+  }, { jsonSchema: { format: "uri" } })
 )
 
 /** A host name (and port), without scheme or path. */

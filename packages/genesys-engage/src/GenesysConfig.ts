@@ -66,7 +66,8 @@ const postgresUrl = (text: string): boolean => {
 export const PostgresUrl = Schema.String.pipe(
   Schema.filter(postgresUrl, {
     message: () =>
-      "not a PostgreSQL URL: use postgres://user:password@host:5432/database (scheme postgres or postgresql, a host and a database)"
+      "not a PostgreSQL URL: use postgres://user:password@host:5432/database (scheme postgres or postgresql, a host and a database)",
+    jsonSchema: { format: "uri" }
   })
 )
 

@@ -47,6 +47,85 @@ export const CreatedIntegration = Schema.Struct({
   warnings: Schema.Array(Schema.String)
 }).annotations({ identifier: "CreatedIntegration" })
 
+/**
+ * A connector this engine offers, and how to configure it.
+ *
+ * @since 0.2.0 @category schemas
+ */
+export const ConnectorView = Schema.Struct({
+  key: Schema.String.annotations({ description: "What `connector` names when an integration is created" }),
+  displayName: Schema.String.annotations({ description: "The connector's name for people" }),
+  deliveryModes: Schema.Array(Domain.DeliveryMode).annotations({
+    description: "Where it can run: `cloud` (the engine reads the source) or `on-premise` (next to the source)"
+  }),
+  dataKinds: Schema.Array(Domain.DataKind).annotations({ description: "What it imports" }),
+  pull: Schema.Boolean.annotations({
+    description: "Imports historical windows (schedule `historical`), so ranges can be re-imported"
+  }),
+  realtime: Schema.Boolean.annotations({ description: "Holds a live stream open (schedule `realtime`)" }),
+  check: Schema.Boolean.annotations({
+    description: "Has a check of its own (`POST /v1/integrations/{id}/check`); without it the check validates the config"
+  }),
+  push: Schema.Boolean.annotations({ description: "Fed by the push API (neither pull nor realtime)" }),
+  settleDelaySeconds: Schema.NullOr(Schema.Number).annotations({
+    description: "How long after an interval closes its figures are complete at the source; null: the scheduler's default"
+  }),
+  historyLimitDays: Schema.NullOr(Schema.Int).annotations({
+    description: "How many days back the source keeps data (caps an integration's history depth); null: no known limit"
+  }),
+  configSchema: Schema.Record({ key: Schema.String, value: Schema.Unknown }).annotations({
+    description:
+      "The connector config as JSON Schema (draft 2020-12), generated from its Effect Schema: secrets are `writeOnly`, " +
+      "choices are `enum`"
+  })
+}).annotations({ identifier: "Connector", description: "A connector this engine offers" })
+
+/**
+ * What a connector's check found, item by item (never a secret).
+ *
+ * @since 0.2.0 @category schemas
+ */
+export const CheckReportView = Schema.Struct({
+  ok: Schema.Boolean.annotations({ description: "Every item is ok" }),
+  items: Schema.Array(
+    Schema.Struct({
+      name: Schema.String.annotations({ description: "What was checked (connection, credentials, a table, a report…)" }),
+      ok: Schema.Boolean,
+      detail: Schema.String.annotations({ description: "What was found, and what to do when it is wrong" })
+    }).annotations({ identifier: "CheckItem" })
+  )
+}).annotations({ identifier: "CheckReport", description: "What the connector's check found" })
+
+/**
+ * A personal access token as listed: never the token, never its hash.
+ *
+ * @since 0.2.0 @category schemas
+ */
+export const AccessTokenView = Schema.Struct({
+  id: Schema.String.annotations({ description: "What `DELETE /v1/access-tokens/{id}` names" }),
+  name: Schema.String.annotations({ description: "What the token is for (a laptop, a script)" }),
+  userId: Schema.String.annotations({ description: "The user the token acts as" }),
+  prefix: Schema.String.annotations({ description: "The token's first characters, to recognise it" }),
+  createdAt: Instant,
+  revokedAt: Schema.NullOr(Instant).annotations({ description: "When it was revoked; null while it works" })
+}).annotations({ identifier: "AccessToken", description: "A personal access token (the token itself is shown once)" })
+
+/** @since 0.2.0 @category schemas */
+export const AccessTokenCreated = Schema.Struct({
+  ...AccessTokenView.fields,
+  token: Schema.String.annotations({ description: "The token: shown once, store it now. Send it as `Authorization: Bearer <token>`" })
+}).annotations({ identifier: "AccessTokenCreated" })
+
+/** @since 0.2.0 @category schemas */
+export const CreateAccessToken = Schema.Struct({
+  name: Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(200)).annotations({
+    description: "What the token is for"
+  }),
+  userId: Schema.optional(Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(200)).annotations({
+    description: "The user the token acts as (default `admin`)"
+  }))
+}).annotations({ identifier: "CreateAccessToken" })
+
 /** @since 0.1.0 @category schemas */
 export const ApiKeyCreated = Schema.Struct({
   /** shown once: store it now */
@@ -197,6 +276,45 @@ export const IntegrationsGroup = HttpApiGroup.make("integrations")
       .annotate(OpenApi.Summary, "Read an integration (never its key or secrets)")
   )
   .add(
+    HttpApiEndpoint.patch("update")`/v1/integrations/${id}`
+      .setPayload(Integrations.UpdateIntegration)
+      .setHeaders(Schema.Struct({
+        "if-match": Schema.optional(Schema.String.annotations({
+          description: "The version the change was made on (the integration's `version`, as sent in `ETag`); " +
+            "409 when the integration changed since"
+        }))
+      }))
+      .addSuccess(IntegrationView)
+      .addError(Problem.NotFound)
+      .addError(Problem.Conflict)
+      .addError(Problem.Gone)
+      .addError(Problem.UnprocessableEntity)
+      .addError(Problem.PayloadTooLarge)
+      .addError(Problem.UnsupportedMediaType)
+      .annotate(OpenApi.Summary, "Change an integration's name, config, schedule, time zone or history depth")
+      .annotate(
+        OpenApi.Description,
+        "Fields left out stay. `config` is a JSON merge patch (RFC 7396) onto the stored config: objects merge at " +
+          "every level, null removes a key, a secret left out (or sent back as \"<redacted>\") keeps its stored " +
+          "value. Validated like create (422 naming the field). A config change clears `failing` and wakes the " +
+          "integration's schedule. The change is a compare-and-set on `version`: with `If-Match`, a change made " +
+          "meanwhile is 409."
+      )
+  )
+  .add(
+    HttpApiEndpoint.post("check")`/v1/integrations/${id}/check`
+      .addSuccess(CheckReportView)
+      .addError(Problem.NotFound)
+      .addError(Problem.Gone)
+      .addError(Problem.UnprocessableEntity)
+      .annotate(OpenApi.Summary, "Run the connector's check with the stored config (connection, credentials)")
+      .annotate(
+        OpenApi.Description,
+        "Answers 200 with the report whether or not the check passed; a config the connector no longer accepts is a " +
+          "failed item. Secrets never appear in the report."
+      )
+  )
+  .add(
     HttpApiEndpoint.post("createApiKey")`/v1/integrations/${id}/api-key`
       .addSuccess(ApiKeyCreated, { status: 201 })
       .addError(Problem.NotFound)
@@ -273,6 +391,50 @@ export const IntegrationsGroup = HttpApiGroup.make("integrations")
   )
   .middleware(AdminAuthentication)
   .annotate(OpenApi.Title, "Integrations")
+
+/** @since 0.2.0 @category api */
+export const ConnectorsGroup = HttpApiGroup.make("connectors")
+  .add(
+    HttpApiEndpoint.get("list", "/v1/connectors")
+      .addSuccess(Schema.Array(ConnectorView))
+      .annotate(OpenApi.Summary, "The connectors this engine offers, with their config as JSON Schema")
+  )
+  .middleware(AdminAuthentication)
+  .annotate(OpenApi.Title, "Connectors")
+  .annotate(OpenApi.Description, "What integrations can be created with, and how each is configured")
+
+const tokenId = HttpApiSchema.param("id", Schema.String)
+
+/** @since 0.2.0 @category api */
+export const AccessTokensGroup = HttpApiGroup.make("accessTokens")
+  .add(
+    HttpApiEndpoint.post("create", "/v1/access-tokens")
+      .setPayload(CreateAccessToken)
+      .addSuccess(AccessTokenCreated, { status: 201 })
+      .addError(Problem.UnprocessableEntity)
+      .addError(Problem.PayloadTooLarge)
+      .addError(Problem.UnsupportedMediaType)
+      .annotate(OpenApi.Summary, "Create a personal access token (shown once)")
+  )
+  .add(
+    HttpApiEndpoint.get("list", "/v1/access-tokens")
+      .addSuccess(Schema.Array(AccessTokenView))
+      .annotate(OpenApi.Summary, "List the tenant's personal access tokens (revoked ones included, never the token)")
+  )
+  .add(
+    HttpApiEndpoint.del("revoke")`/v1/access-tokens/${tokenId}`
+      .addSuccess(HttpApiSchema.NoContent)
+      .addError(Problem.NotFound)
+      .annotate(OpenApi.Summary, "Revoke a personal access token (at once; revoking twice changes nothing)")
+  )
+  .middleware(AdminAuthentication)
+  .addError(Problem.Forbidden)
+  .annotate(OpenApi.Title, "Access tokens")
+  .annotate(
+    OpenApi.Description,
+    "Personal access tokens (acdp_…) act as a user of the tenant on the admin routes and push into the tenant's " +
+      "integrations. Only the admin token manages them (403 for a personal access token)."
+  )
 
 /** @since 0.1.0 @category api */
 export const QueuesGroup = HttpApiGroup.make("queues")
@@ -358,10 +520,28 @@ export const AgentStatusesGroup = HttpApiGroup.make("agentStatuses")
   )
   .add(
     HttpApiEndpoint.get("stream", "/v1/agent-statuses/stream")
-      .setUrlParams(Schema.Struct({ integrationId: Schema.optional(Schema.String) }))
+      .setUrlParams(Schema.Struct({
+        integrationId: Schema.optional(Schema.String.annotations({ description: "Only this integration's statuses" })),
+        lastEventId: Schema.optional(Schema.String.annotations({
+          description: "Resume after this event id, for clients that can't send the Last-Event-ID header"
+        }))
+      }))
+      .setHeaders(Schema.Struct({
+        "last-event-id": Schema.optional(Schema.String.annotations({
+          description: "Resume after this event id (sent by an EventSource when it reconnects): what was missed comes first"
+        }))
+      }))
       .addSuccess(HttpApiSchema.Text({ contentType: "text/event-stream" }))
       .addError(Problem.NotFound)
-      .annotate(OpenApi.Summary, "Server-sent events: each accepted agent status as `event: agent-status`")
+      .annotate(OpenApi.Summary, "Server-sent events: each accepted agent status as `event: agent-status` with an `id:`")
+      .annotate(
+        OpenApi.Description,
+        "Each status is `id: <id>`, `event: agent-status`, `data: <the JSON of GET /v1/agent-statuses>`. A client that " +
+          "reconnects with `Last-Event-ID` first gets what it missed (from a bounded in-memory log per tenant). When " +
+          "that can't be told (the id is older than the log, from before a restart, or the client fell behind), an " +
+          "`event: reset` with `data: {reason, query}` says to read `GET /v1/agent-statuses` again; the stream goes on " +
+          "live after it. `: keep-alive` comments keep idle connections open."
+      )
   )
   .middleware(AdminAuthentication)
   .annotate(OpenApi.Title, "Agent statuses")
@@ -415,7 +595,9 @@ const problemBadRequests = (spec: Record<string, unknown>): Record<string, unkno
  */
 export class Api extends HttpApi.make("acd-bridge")
   .add(PushGroup)
+  .add(ConnectorsGroup)
   .add(IntegrationsGroup)
+  .add(AccessTokensGroup)
   .add(QueuesGroup)
   .add(WorkloadsGroup)
   .add(IntervalsGroup)

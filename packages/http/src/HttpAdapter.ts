@@ -98,6 +98,8 @@ export interface ApiOptions {
   readonly maxStatusRangeDays?: number | undefined
   /** Idle event streams get a comment line this often. Default 15 seconds. */
   readonly keepAlive?: Duration.DurationInput | undefined
+  /** Longest a connector's check (`POST /v1/integrations/{id}/check`) may run before it is reported as not finished. Default 30 seconds. */
+  readonly checkTimeout?: Duration.DurationInput | undefined
   /**
    * A TLS-terminating proxy sits in front. Plain HTTP may then listen on any address, and
    * failed authentications are counted by the last address the proxy appended to
@@ -217,7 +219,9 @@ export const layerApi = (options: ApiOptions = {}): Layer.Layer<HttpApi.Api, nev
       maxIntervalRows: options.maxIntervalRows ?? defaultMaxIntervalRows,
       maxStatusRangeDays: options.maxStatusRangeDays ?? 93,
       timestamps: options.timestampWindow ?? {},
-      keepAliveMs: Duration.toMillis(options.keepAlive ?? "15 seconds")
+      keepAliveMs: Duration.toMillis(options.keepAlive ?? "15 seconds"),
+      checkTimeoutMs: Duration.toMillis(options.checkTimeout ?? "30 seconds"),
+      retryMs: 3_000
     })),
     Layer.provide(Security.layer),
     Layer.provideMerge(HttpApiBuilder.middleware(middleware.make({

@@ -259,6 +259,7 @@ export const unavailable = (): ServiceUnavailable =>
  */
 export type EngineError =
   | Errors.IntegrationNotFound
+  | Errors.AccessTokenNotFound
   | Errors.IntegrationDeleted
   | Errors.IntegrationNotActive
   | Errors.UnknownConnector
@@ -275,6 +276,7 @@ export type EngineError =
   | Errors.StagingFull
   | Errors.IdempotencyKeyReused
   | Errors.CursorLocked
+  | Errors.VersionConflict
   | Errors.StorageError
   | PushApi.MalformedBody
 
@@ -283,7 +285,11 @@ export type EngineError =
  *
  * @since 0.1.0 @category models
  */
-export type ProblemFor<E> = E extends Errors.IntegrationNotFound | Errors.QueueNotFound | Errors.WorkloadNotFound ?
+export type ProblemFor<E> = E extends
+  | Errors.IntegrationNotFound
+  | Errors.QueueNotFound
+  | Errors.WorkloadNotFound
+  | Errors.AccessTokenNotFound ?
   NotFound
   : E extends Errors.IntegrationDeleted ? Gone
   : E extends
@@ -291,7 +297,8 @@ export type ProblemFor<E> = E extends Errors.IntegrationNotFound | Errors.QueueN
     | Errors.QueueUndeletable
     | Errors.QueueOfDeletedIntegration
     | Errors.IdempotencyKeyReused
-    | Errors.CursorLocked ? Conflict
+    | Errors.CursorLocked
+    | Errors.VersionConflict ? Conflict
   : E extends
     | Errors.UnknownConnector
     | Errors.InvalidConfig
@@ -307,6 +314,7 @@ export type ProblemFor<E> = E extends Errors.IntegrationNotFound | Errors.QueueN
 
 const titles: Record<EngineError["_tag"], string> = {
   IntegrationNotFound: "Integration not found",
+  AccessTokenNotFound: "Access token not found",
   IntegrationDeleted: "Integration deleted",
   IntegrationNotActive: "Integration not active",
   UnknownConnector: "Unknown connector",
@@ -323,6 +331,7 @@ const titles: Record<EngineError["_tag"], string> = {
   StagingFull: "Staging area full",
   IdempotencyKeyReused: "Idempotency key reused",
   CursorLocked: "Cursor locked",
+  VersionConflict: "Changed meanwhile",
   StorageError: "Internal error",
   MalformedBody: "Malformed JSON"
 }
@@ -331,6 +340,7 @@ const make = (error: EngineError): Problem => {
   const head = (d: Details) => body(error._tag, titles[error._tag], d)
   switch (error._tag) {
     case "IntegrationNotFound":
+    case "AccessTokenNotFound":
     case "QueueNotFound":
     case "WorkloadNotFound":
       return new NotFound({ ...head({ detail: error.message }), status: 404 })
@@ -341,6 +351,7 @@ const make = (error: EngineError): Problem => {
     case "QueueOfDeletedIntegration":
     case "IdempotencyKeyReused":
     case "CursorLocked":
+    case "VersionConflict":
       return new Conflict({ ...head({ detail: error.message }), status: 409 })
     case "InvalidRecord":
       return new UnprocessableEntity({

@@ -3,16 +3,21 @@ import { adminToken, call, type Problem, pushIntegration, pushStatuses, startSer
 
 interface Subscriber {
   /** the next event of the stream (comments skipped), with the time it arrived */
-  readonly next: () => Promise<{ readonly event: string; readonly data: unknown; readonly at: number }>
+  readonly next: () => Promise<{ readonly id: string | undefined; readonly event: string; readonly data: unknown; readonly at: number }>
   readonly close: () => void
   readonly status: number
   readonly contentType: string | null
 }
 
-const subscribe = async (server: TestServer, query = "", token = adminToken): Promise<Subscriber> => {
+const subscribe = async (
+  server: TestServer,
+  query = "",
+  token = adminToken,
+  lastEventId?: string
+): Promise<Subscriber> => {
   const controller = new AbortController()
   const response = await fetch(`${server.url}/v1/agent-statuses/stream${query}`, {
-    headers: { authorization: `Bearer ${token}` },
+    headers: { authorization: `Bearer ${token}`, ...(lastEventId === undefined ? {} : { "last-event-id": lastEventId }) },
     signal: controller.signal
   })
   const reader = response.body!.getReader()
@@ -27,8 +32,10 @@ const subscribe = async (server: TestServer, query = "", token = adminToken): Pr
         const lines = frame.split("\n").filter((l) => !l.startsWith(":"))
         if (lines.length === 0) continue
         const event = lines.find((l) => l.startsWith("event: "))?.slice(7) ?? "message"
+        if (!lines.some((l) => l.startsWith("data: "))) continue
         const data = lines.filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n")
-        return { event, data: JSON.parse(data) as unknown, at: performance.now() }
+        const id = lines.find((l) => l.startsWith("id: "))?.slice(4)
+        return { id, event, data: JSON.parse(data) as unknown, at: performance.now() }
       }
       const { done, value } = await reader.read()
       if (done) throw new Error("stream ended")
@@ -105,5 +112,84 @@ describe("agent status stream (server-sent events)", () => {
     assert.strictEqual((await call(server, "GET", "/v1/agent-statuses/stream", { token: a.apiKey })).status, 401)
     const missing = await call(server, "GET", "/v1/agent-statuses/stream?integrationId=nope", { token: adminToken })
     assert.deepStrictEqual([missing.status, (missing.body as Problem).status], [404, 404])
+  })
+})
+
+const status = (agent: string, minute: number) => ({
+  agentIdentifier: agent,
+  activityIdentifier: "READY",
+  startTime: new Date(Date.parse("2026-03-02T09:00:00Z") + minute * 60_000).toISOString()
+})
+
+const agentOf = (e: { readonly data: unknown }) => (e.data as { agentIdentifier: string }).agentIdentifier
+
+describe("agent status stream: resuming with Last-Event-ID", () => {
+  let server: TestServer
+  beforeAll(async () => {
+    server = await startServer({ storage: "memory", replayLog: 5 })
+  })
+  afterAll(() => server.close())
+
+  it("events carry ids; a client that reconnects with Last-Event-ID gets what it missed, then live ones", async () => {
+    const { apiKey, id } = await pushIntegration(server, { name: "resume" })
+    const first = await subscribe(server, `?integrationId=${id}`)
+    await pushStatuses(server, apiKey, id, [status("a-1", 0)])
+    const seen = await first.next()
+    assert.match(seen.id ?? "", /^[0-9a-f]{8}-\d+$/)
+    first.close()
+    // while the client is away
+    await pushStatuses(server, apiKey, id, [status("a-2", 1), status("a-3", 2)])
+    await pushStatuses(server, apiKey, id, [status("a-4", 3)])
+    const again = await subscribe(server, `?integrationId=${id}`, adminToken, seen.id)
+    try {
+      const missed = [await again.next(), await again.next(), await again.next()]
+      assert.deepStrictEqual(missed.map(agentOf), ["a-2", "a-3", "a-4"])
+      assert.deepStrictEqual(missed.map((e) => e.event), ["agent-status", "agent-status", "agent-status"])
+      const ids = [seen.id!, ...missed.map((e) => e.id!)].map((i) => Number(i.split("-")[1]))
+      assert.deepStrictEqual(ids, [ids[0]!, ids[0]! + 1, ids[0]! + 2, ids[0]! + 3])
+      await pushStatuses(server, apiKey, id, [status("a-5", 4)])
+      const live = await again.next()
+      assert.deepStrictEqual([agentOf(live), live.event], ["a-5", "agent-status"])
+      // resuming from the newest id: nothing is replayed twice
+      const fromNewest = await subscribe(server, `?integrationId=${id}`, adminToken, live.id)
+      try {
+        await pushStatuses(server, apiKey, id, [status("a-6", 5)])
+        assert.strictEqual(agentOf(await fromNewest.next()), "a-6")
+      } finally {
+        fromNewest.close()
+      }
+    } finally {
+      again.close()
+    }
+  })
+
+  it("an id older than the log, from another run, or unreadable gets a reset event, never a silent gap", async () => {
+    const { apiKey, id } = await pushIntegration(server, { name: "reset" })
+    const first = await subscribe(server, `?integrationId=${id}`)
+    await pushStatuses(server, apiKey, id, [status("b-1", 0)])
+    const seen = await first.next()
+    first.close()
+    // more than the log holds (5) while away
+    await pushStatuses(server, apiKey, id, Array.from({ length: 7 }, (_, i) => status(`b-${i + 2}`, i + 1)))
+    const late = await subscribe(server, `?integrationId=${id}`, adminToken, seen.id)
+    try {
+      const reset = await late.next()
+      assert.strictEqual(reset.event, "reset")
+      assert.strictEqual((reset.data as { query: string }).query, "/v1/agent-statuses")
+      assert.match((reset.data as { reason: string }).reason, /more than 5 statuses/)
+      assert.isString(reset.id)
+      await pushStatuses(server, apiKey, id, [status("b-live", 9)])
+      assert.strictEqual(agentOf(await late.next()), "b-live")
+    } finally {
+      late.close()
+    }
+    for (const stale of ["00000000-3", "garbage"]) {
+      const other = await subscribe(server, `?integrationId=${id}`, adminToken, stale)
+      try {
+        assert.strictEqual((await other.next()).event, "reset")
+      } finally {
+        other.close()
+      }
+    }
   })
 })

@@ -1,5 +1,5 @@
 import { PushConnector } from "@acd-bridge/api-push"
-import { AccessTokens, Connector, ConnectorRegistry, Domain, Engine, Scheduler, Storage } from "@acd-bridge/core"
+import { AccessTokens, AgentStatuses, Connector, ConnectorRegistry, Domain, Engine, Scheduler, Storage } from "@acd-bridge/core"
 import * as FakeConnector from "@acd-bridge/testkit/FakeConnector"
 import * as FakeSource from "@acd-bridge/testkit/FakeSource"
 import type { Errors } from "@acd-bridge/core"
@@ -37,6 +37,8 @@ export interface TestServerOptions extends HttpAdapter.Options {
   readonly authenticator?: Layer.Layer<Authenticator.Authenticator>
   /** run core's Scheduler, with testkit's fake pull connector registered (key "fake") */
   readonly scheduler?: boolean
+  /** statuses kept per tenant for event-stream clients that resume */
+  readonly replayLog?: number
 }
 
 export interface LogLine {
@@ -54,6 +56,37 @@ export const secretConnector = Connector.make({
   configSchema: Schema.Struct({ folder: Schema.NonEmptyString, password: Schema.Redacted(Schema.String) })
 })
 
+/**
+ * A connector with a nested secret and a check that reports what it was given (as a careless
+ * source's error message would), to check that PATCH keeps secrets and reports never show them.
+ */
+export const nestedSecretConnector = Connector.make({
+  key: "nested",
+  displayName: "Nested secrets",
+  deliveryModes: ["cloud"],
+  dataKinds: ["contacts"],
+  configSchema: Schema.Struct({
+    connection: Schema.Struct({
+      host: Schema.NonEmptyString,
+      user: Schema.NonEmptyString,
+      password: Schema.Redacted(Schema.NonEmptyString)
+    }),
+    region: Schema.optional(Schema.Literal("emea", "nam")),
+    token: Schema.optional(Schema.Redacted(Schema.String))
+  }),
+  check: (config) =>
+    Effect.succeed({
+      ok: Redacted.value(config.connection.password) === "right-password",
+      items: [{
+        name: "login",
+        ok: Redacted.value(config.connection.password) === "right-password",
+        detail: `logged in to ${config.connection.host} as ${config.connection.user} with ${
+          Redacted.value(config.connection.password)
+        }`
+      }]
+    })
+})
+
 /** A real server on 127.0.0.1 (free port) over a fresh SQLite file (or memory). */
 export const startServer = async (options: TestServerOptions = {}): Promise<TestServer> => {
   const dir = mkdtempSync(join(tmpdir(), "acd-http-"))
@@ -63,15 +96,18 @@ export const startServer = async (options: TestServerOptions = {}): Promise<Test
     ? SqlStorage.layerSqlite({ filename: join(dir, "test.sqlite"), synchronous: "normal" })
     : options.storage
   const registry = options.scheduler
-    ? ConnectorRegistry.layer(PushConnector.connector, secretConnector, FakeConnector.connector).pipe(
-      Layer.provide(FakeSource.layer({ seed: 1 }))
-    )
-    : ConnectorRegistry.layer(PushConnector.connector, secretConnector)
-  const core = Engine.layer.pipe(Layer.provideMerge(Layer.mergeAll(storage, registry)))
+    ? ConnectorRegistry.layer(PushConnector.connector, secretConnector, nestedSecretConnector, FakeConnector.connector)
+      .pipe(Layer.provide(FakeSource.layer({ seed: 1 })))
+    : ConnectorRegistry.layer(PushConnector.connector, secretConnector, nestedSecretConnector)
+  const core = Engine.layer.pipe(
+    Layer.provideMerge(Layer.mergeAll(storage, registry)),
+    Layer.provide(Layer.succeed(AgentStatuses.ReplayLog, { size: options.replayLog ?? 10_000 }))
+  )
   const engine = options.scheduler
     ? Layer.merge(core, Scheduler.layer({ tenants: [tenantId] }).pipe(Layer.provide(core)))
     : core
-  const { authenticator, logs, scheduler: _scheduler, storage: _storage, ...adapterOptions } = options
+  const { authenticator, logs, replayLog: _replayLog, scheduler: _scheduler, storage: _storage, ...adapterOptions } =
+    options
   const logging = logs === undefined
     ? Logger.minimumLogLevel(LogLevel.Warning)
     : Layer.merge(
@@ -146,6 +182,8 @@ export const admin = (server: { readonly url: string }) => ({
   get: <T = unknown>(path: string) => call<T>(server, "GET", path, { token: adminToken }),
   post: <T = unknown>(path: string, body?: unknown) => call<T>(server, "POST", path, { token: adminToken, body }),
   put: <T = unknown>(path: string, body: unknown) => call<T>(server, "PUT", path, { token: adminToken, body }),
+  patch: <T = unknown>(path: string, body: unknown, headers: Record<string, string> = {}) =>
+    call<T>(server, "PATCH", path, { token: adminToken, body, headers }),
   del: <T = unknown>(path: string) => call<T>(server, "DELETE", path, { token: adminToken })
 })
 

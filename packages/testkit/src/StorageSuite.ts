@@ -563,6 +563,33 @@ export const suite = <E>(name: string, layer: Layer.Layer<Storage.Storage, E>): 
           assert.isTrue(Option.isNone(yield* s.accessTokens.findByHash(unique("nope"))))
         }))
 
+      it.effect("accessTokens: get by id, list a tenant's tokens oldest first (revoked ones included)", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const tenantId = Domain.TenantId.make(unique("tenant"))
+          const make = (n: number, tenant = tenantId) =>
+            new Domain.AccessToken({
+              id: unique("pat"),
+              tenantId: tenant,
+              userId: Domain.UserId.make(`user-${n}`),
+              name: `token ${n}`,
+              prefix: `acdp_${n}`,
+              hash: unique("hash"),
+              createdAt: at(T0 + n * 1_000),
+              revokedAt: null
+            })
+          const [second, first, other] = [make(2), make(1), make(3, Domain.TenantId.make(unique("tenant")))]
+          for (const t of [second, first, other]) yield* s.accessTokens.insert(t)
+          yield* s.accessTokens.revoke(second.id, T0 + 5_000)
+          sameValue(yield* s.accessTokens.get(first.id), Option.some(first))
+          assert.isTrue(Option.isNone(yield* s.accessTokens.get(unique("nope"))))
+          sameValue(
+            yield* s.accessTokens.list(tenantId),
+            [first, new Domain.AccessToken({ ...second, revokedAt: at(T0 + 5_000) })]
+          )
+          sameValue(yield* s.accessTokens.list(Domain.TenantId.make(unique("empty"))), [])
+        }))
+
       it.effect("runs: newest first, limited, problems kept", () =>
         Effect.gen(function*() {
           const s = yield* store
@@ -588,6 +615,73 @@ export const suite = <E>(name: string, layer: Layer.Layer<Storage.Storage, E>): 
           sameValue(yield* s.runs.list(i.id, 10), [runs[1], runs[2], runs[0]])
           sameValue(yield* s.runs.list(i.id, 2), [runs[1], runs[2]])
           sameValue(yield* s.runs.list((yield* setup()).id, 10), [])
+        }))
+
+      it.effect("retention: old runs go except each integration's newest; old idempotency records go; data stays", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          // ten years before every other case's rows, so the cutoffs touch only this case's
+          const OLD = T0 - 3_650 * 86_400_000
+          const [a, b] = [yield* setup(), yield* setup()]
+          const run = (i: Domain.Integration, n: number) =>
+            new Domain.ImportRun({
+              id: Domain.ImportRunId.make(unique("run")),
+              integrationId: i.id,
+              kind: "pull",
+              windowStart: null,
+              windowEnd: null,
+              read: n,
+              applied: n,
+              rejected: 0,
+              startedAt: at(OLD + n * 1_000),
+              durationMs: 1,
+              error: null,
+              problems: []
+            })
+          const runsA = [0, 1, 2, 3, 4].map((n) => run(a, n))
+          const runsB = [0, 1].map((n) => run(b, n))
+          for (const r of [...runsA, ...runsB]) yield* s.runs.insert(r)
+          // data and an idempotency record from long ago, one from later
+          const old = batch({ contacts: [contact("2016-03-02T09:05:00Z")] })
+          const idem = (key: string) => ({ key, requestHash: "h", ttlMs: 100 * 365 * 86_400_000 })
+          assert.strictEqual(
+            (yield* s.data.ingest(request(a, old, { idempotency: idem("old"), now: OLD })))._tag,
+            "Applied"
+          )
+          assert.strictEqual(
+            (yield* s.data.ingest(request(a, old, { idempotency: idem("newer"), now: OLD + 10_000 })))._tag,
+            "Applied"
+          )
+          const before = yield* everything(a)
+          const result = yield* s.retention.prune({
+            runsBefore: OLD + 3_500,
+            keepRuns: 2,
+            idempotencyBefore: OLD + 5_000
+          })
+          // a: runs 0, 1, 2 are old and not among its two newest (3, 4); b keeps both (its two newest)
+          assert.deepStrictEqual(result, { runs: 3, idempotencyKeys: 1 })
+          sameValue(yield* s.runs.list(a.id, 10), [runsA[4], runsA[3]])
+          sameValue(yield* s.runs.list(b.id, 10), [runsB[1], runsB[0]])
+          // interval data stays
+          sameValue(yield* everything(a), before)
+          // the old key is free again, the newer one still answers with its first outcome
+          assert.strictEqual(
+            (yield* s.data.ingest(request(a, old, { idempotency: idem("newer"), now: OLD + 20_000 })))._tag,
+            "Replayed"
+          )
+          assert.strictEqual(
+            (yield* s.data.ingest(request(a, old, { idempotency: idem("old"), now: OLD + 20_000 })))._tag,
+            "Applied"
+          )
+          // at least one run always stays, and a second prune finds nothing more
+          const again = yield* s.retention.prune({ runsBefore: OLD + 100_000, keepRuns: 0, idempotencyBefore: OLD })
+          assert.strictEqual(again.runs, 2)
+          sameValue(yield* s.runs.list(a.id, 10), [runsA[4]])
+          sameValue(yield* s.runs.list(b.id, 10), [runsB[1]])
+          assert.deepStrictEqual(
+            yield* s.retention.prune({ runsBefore: OLD + 100_000, keepRuns: 1, idempotencyBefore: OLD }),
+            { runs: 0, idempotencyKeys: 0 }
+          )
         }))
 
       it.effect("runs: a request's run is written with the batch it describes; the store sets its duration", () =>

@@ -81,7 +81,7 @@ export const HttpUrl = Schema.String.pipe(
     } catch {
       return reason
     }
-  }, { identifier: "HttpUrl" })
+  }, { identifier: "HttpUrl", jsonSchema: { format: "uri" } })
 )
 
 const EventName = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(100))

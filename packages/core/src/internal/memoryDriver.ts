@@ -318,6 +318,8 @@ export const make: Effect.Effect<StorageDriverShape> = Effect.gen(function*() {
     accessTokens: {
       insert: (t) => atomic(() => set(tokens, t.id, t)),
       findByHash: (hash) => atomic(() => Option.fromNullable(Array.from(tokens.values()).find((t) => t.hash === hash))),
+      get: (id) => atomic(() => Option.fromNullable(tokens.get(id))),
+      list: (tenantId) => atomic(() => Array.from(tokens.values()).filter((t) => t.tenantId === tenantId)),
       revoke: (id, at) =>
         atomic(() => {
           const t = tokens.get(id)
@@ -342,7 +344,34 @@ export const make: Effect.Effect<StorageDriverShape> = Effect.gen(function*() {
           [...(runs.get(id) ?? [])]
             .sort((a, b) => DateTime.toEpochMillis(b.startedAt) - DateTime.toEpochMillis(a.startedAt))
             .slice(0, Math.max(0, Math.floor(limit)))
-        )
+        ),
+      integrations: (before) =>
+        atomic(() =>
+          Array.from(runs).filter(([, list]) => list.some((r) => DateTime.toEpochMillis(r.startedAt) < before)).map((
+            [id]
+          ) => id)
+        ),
+      prune: (id, before, keep, limit) =>
+        atomic(() => {
+          const list = runs.get(id)
+          if (list === undefined) return 0
+          const newest = list.map((r) => DateTime.toEpochMillis(r.startedAt)).sort((a, b) => b - a)
+          const boundary = newest[keep - 1]
+          if (boundary === undefined) return 0
+          const doomed = list.filter((r) => {
+            const t = DateTime.toEpochMillis(r.startedAt)
+            return t < before && t < boundary
+          }).sort((a, b) => DateTime.toEpochMillis(a.startedAt) - DateTime.toEpochMillis(b.startedAt)).slice(0, limit)
+          if (doomed.length === 0) return 0
+          const gone = new Set(doomed.map((r) => r.id))
+          const kept = list.filter((r) => !gone.has(r.id))
+          set(runs, id, kept)
+          for (const runId of gone) {
+            log.push(() => runIds.add(runId))
+            runIds.delete(runId)
+          }
+          return doomed.length
+        })
     },
 
     cursors: {
@@ -480,6 +509,20 @@ export const make: Effect.Effect<StorageDriverShape> = Effect.gen(function*() {
           const records = inner(idempotency, id)
           for (const [k, r] of Array.from(records)) if (r.at <= expiredBefore) remove(records, k)
           set(records, key, record)
+        }),
+      prune: (before, limit) =>
+        atomic(() => {
+          let deleted = 0
+          for (const records of idempotency.values()) {
+            for (const [k, r] of Array.from(records)) {
+              if (deleted >= limit) return deleted
+              if (r.at <= before) {
+                remove(records, k)
+                deleted++
+              }
+            }
+          }
+          return deleted
         })
     }
   }

@@ -46,7 +46,11 @@ export interface PlannedWindow {
 
 export type Step =
   /** cursors to write, in this order, before anything else */
-  | { readonly _tag: "Write"; readonly reason: "init" | "gap"; readonly writes: ReadonlyArray<readonly [string, number]> }
+  | {
+    readonly _tag: "Write"
+    readonly reason: "init" | "gap" | "history"
+    readonly writes: ReadonlyArray<readonly [string, number]>
+  }
   | {
     readonly _tag: "Run"
     readonly task: Task
@@ -164,6 +168,28 @@ export const initialWrites = (
   ]
 }
 
+/**
+ * The history range after the integration's history depth changed: a deeper history moves
+ * its start back, so the part before the old start is imported next (newest first or oldest
+ * first, as configured); a shallower one stops the part still to import at the new start.
+ * What is imported already stays. None when the range fits the depth.
+ */
+export const historyDepthWrites = (
+  hist: History,
+  historyDays: number,
+  timing: Timing
+): ReadonlyArray<readonly [string, number]> | undefined => {
+  const from = alignDown(hist.cutoff - historyDays * 86_400_000, timing)
+  if (from < hist.from) return [[streams.historyFrom, from]]
+  if (from > hist.from && historyPending(hist)) {
+    // imported parts stay imported; only what is still to import is cut
+    const low = Math.min(Math.max(hist.low, from), hist.cutoff)
+    const high = Math.min(Math.max(hist.high, from), hist.cutoff)
+    return [[streams.historyLow, low], [streams.historyHigh, Math.max(high, low)], [streams.historyFrom, Math.min(from, low)]]
+  }
+  return undefined
+}
+
 const rangeStep = (task: "gap" | "reimport", p: Pending, names: typeof gapNames | typeof reimportNames, timing: Timing): Step => {
   const to = chunkEnd(p.next, p.to, timing)
   return {
@@ -266,6 +292,8 @@ export const plan = (
   const closed = lastClosed(now, timing)
   const gap = pendingRange(cursors, gapNames)
   const hist = history(cursors)
+  const depth = hist === undefined ? undefined : historyDepthWrites(hist, historyDays, timing)
+  if (depth !== undefined) return { _tag: "Write", reason: "history", writes: depth }
   if (closed > watermark) {
     const newest = alignDown(closed - 1, timing)
     if (resumed && newest > watermark) {

@@ -8,6 +8,7 @@ import {
   AgentStatuses,
   ApiKeys,
   Bucketing,
+  ConnectorRegistry,
   Domain,
   Errors,
   Integrations,
@@ -19,7 +20,8 @@ import {
   Storage,
   Workloads
 } from "@acd-bridge/core"
-import type { AccessTokens, Ingest, KeyMaterial } from "@acd-bridge/core"
+import { AccessTokens } from "@acd-bridge/core"
+import type { Ingest, KeyMaterial } from "@acd-bridge/core"
 import type * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
@@ -34,7 +36,7 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
-import { Api, ReimportRange, SetQueues, StatusView } from "../Api.js"
+import { type AccessTokenView, Api, CreateAccessToken, IntegrationView, ReimportRange, SetQueues, StatusView } from "../Api.js"
 import * as Problem from "../Problem.js"
 import { CurrentPrincipal } from "../Security.js"
 import type { AdminAuthentication, PushAuthentication } from "../Security.js"
@@ -56,6 +58,10 @@ export interface Options {
   readonly timestamps: PushWire.AcceptanceWindow
   /** comment line sent on idle event streams */
   readonly keepAliveMs: number
+  /** longest a connector's check may run */
+  readonly checkTimeoutMs: number
+  /** how soon an event-stream client should reconnect (the `retry:` field) */
+  readonly retryMs: number
 }
 
 const DAY_MS = 86_400_000
@@ -124,6 +130,40 @@ const rangeOf = (
     return { from, to }
   })
 
+/** A PATCH body: the settings, and the fields that can't change, to refuse them by name. */
+const PatchBody = Schema.Struct({
+  ...Integrations.UpdateIntegration.fields,
+  connector: Schema.optional(Schema.Unknown),
+  deliveryMode: Schema.optional(Schema.Unknown),
+  dataKinds: Schema.optional(Schema.Unknown),
+  status: Schema.optional(Schema.Unknown),
+  id: Schema.optional(Schema.Unknown)
+})
+
+const fixedFields: Record<string, string> = {
+  connector: "the connector can't change: create a new integration",
+  deliveryMode: "the delivery mode can't change: create a new integration",
+  dataKinds: "the data kinds can't change: create a new integration",
+  status: "the status changes with POST …/pause, …/resume and DELETE",
+  id: "the id can't change"
+}
+
+/** `If-Match: "3"` (or `W/"3"`, or `3`): the version a change was made on. */
+const versionOf = (header: string | undefined) => {
+  if (header === undefined) return Either.right(undefined)
+  const match = /^\s*(?:W\/)?"?(\d{1,15})"?\s*$/.exec(header)
+  return match === null
+    ? Either.left(Problem.badRequest(`If-Match: must be the integration's version as an ETag (e.g. "3"); got ${header}`, "if-match"))
+    : Either.right(Number(match[1]))
+}
+
+const encodeIntegration = Schema.encode(IntegrationView)
+
+/** The integration as JSON with its version as `ETag`, for a client's next `If-Match`. */
+const withEtag = (view: typeof IntegrationView.Type) =>
+  Effect.map(Effect.orDie(encodeIntegration(view)), (body) =>
+    HttpServerResponse.unsafeJson(body, { headers: { etag: `"${view.version}"` } }))
+
 /** The engine services the routes use. */
 export type Requirements =
   | Storage.Storage
@@ -138,9 +178,12 @@ export type Requirements =
   | ApiKeys.ApiKeys
   | AccessTokens.AccessTokens
   | KeyMaterial.KeyMaterial
+  | ConnectorRegistry.ConnectorRegistry
 
 type Groups =
   | HttpApiGroup.ApiGroup<"acd-bridge", "push">
+  | HttpApiGroup.ApiGroup<"acd-bridge", "connectors">
+  | HttpApiGroup.ApiGroup<"acd-bridge", "accessTokens">
   | HttpApiGroup.ApiGroup<"acd-bridge", "integrations">
   | HttpApiGroup.ApiGroup<"acd-bridge", "queues">
   | HttpApiGroup.ApiGroup<"acd-bridge", "workloads">
@@ -178,7 +221,39 @@ export const layer = (
         .handle("get", ({ path }) =>
           Effect.gen(function*() {
             const principal = yield* CurrentPrincipal
-            return yield* view(yield* problems(integrations.get(principal.tenantId, path.id)))
+            return yield* withEtag(yield* view(yield* problems(integrations.get(principal.tenantId, path.id))))
+          }))
+        .handleRaw("update", ({ headers, path, request }) =>
+          Effect.gen(function*() {
+            const principal = yield* CurrentPrincipal
+            const ifVersion = yield* versionOf(headers["if-match"])
+            const body = yield* Body.json(request, PatchBody, bodyOptions)
+            const fixed = Object.keys(fixedFields).find((key) => body[key as keyof typeof body] !== undefined)
+            if (fixed !== undefined) return yield* Effect.fail(Problem.unprocessable(`${fixed}: ${fixedFields[fixed]}`, fixed))
+            const { connector: _c, dataKinds: _k, deliveryMode: _d, id: _i, status: _s, ...settings } = body
+            const updated = yield* problems(integrations.update(principal.tenantId, path.id, settings, { ifVersion }))
+            // a new config or schedule takes effect now, not at the next poll
+            yield* wake(principal.tenantId, updated.id)
+            return yield* withEtag(yield* view(updated))
+          }))
+        .handle("check", ({ path }) =>
+          Effect.gen(function*() {
+            const principal = yield* CurrentPrincipal
+            return yield* problems(integrations.check(principal.tenantId, path.id)).pipe(
+              Effect.timeoutTo({
+                duration: options.checkTimeoutMs,
+                onSuccess: (report) => report,
+                onTimeout: () => ({
+                  ok: false,
+                  items: [{
+                    name: "check",
+                    ok: false,
+                    detail: `the check did not finish within ${Math.round(options.checkTimeoutMs / 1000)} s: ` +
+                      "the source may be unreachable (firewall, DNS, a host that does not answer)"
+                  }]
+                })
+              })
+            )
           }))
         .handle("createApiKey", ({ path }) =>
           Effect.gen(function*() {
@@ -243,6 +318,66 @@ export const layer = (
           Effect.gen(function*() {
             const principal = yield* CurrentPrincipal
             return yield* problems(mappings.unmapped(principal.tenantId, path.id))
+          }))
+    }))
+
+  const ConnectorsLive = HttpApiBuilder.group(Api, "connectors", (handlers) =>
+    Effect.gen(function*() {
+      const registry = yield* ConnectorRegistry.ConnectorRegistry
+      return handlers.handle("list", () =>
+        Effect.succeed(registry.list.map((connector) => ({
+          key: connector.key,
+          displayName: connector.displayName,
+          deliveryModes: connector.deliveryModes,
+          dataKinds: connector.dataKinds,
+          pull: connector.capabilities.pull,
+          realtime: connector.capabilities.realtime,
+          check: connector.capabilities.check,
+          push: !connector.capabilities.pull && !connector.capabilities.realtime,
+          settleDelaySeconds: connector.settleDelayMs === undefined ? null : connector.settleDelayMs / 1000,
+          historyLimitDays: connector.historyLimitDays ?? null,
+          configSchema: connector.configJsonSchema()
+        }))))
+    }))
+
+  const AccessTokensLive = HttpApiBuilder.group(Api, "accessTokens", (handlers) =>
+    Effect.gen(function*() {
+      const tokens = yield* AccessTokens.AccessTokens
+      const bodyOptions = { maxBodyBytes: options.maxBodyBytes, maxJsonDepth: options.maxJsonDepth }
+      // a token can't mint or revoke tokens: one leaked token must not become many
+      const adminOnly = Effect.flatMap(CurrentPrincipal, (principal) =>
+        principal._tag === "Admin"
+          ? Effect.succeed(principal)
+          : Effect.fail(Problem.forbidden("Personal access tokens are managed with the admin token")))
+      const tokenView = (t: Domain.AccessToken): typeof AccessTokenView.Type => ({
+        id: t.id,
+        name: t.name,
+        userId: t.userId,
+        prefix: t.prefix,
+        createdAt: t.createdAt,
+        revokedAt: t.revokedAt
+      })
+      return handlers
+        .handleRaw("create", ({ request }) =>
+          Effect.gen(function*() {
+            const principal = yield* adminOnly
+            const input = yield* Body.json(request, CreateAccessToken, bodyOptions)
+            const created = yield* problems(tokens.create({
+              tenantId: principal.tenantId,
+              userId: Domain.UserId.make(input.userId ?? "admin"),
+              name: input.name
+            }))
+            return { ...tokenView(created.record), token: created.token }
+          }))
+        .handle("list", () =>
+          Effect.gen(function*() {
+            const principal = yield* adminOnly
+            return (yield* problems(tokens.list(principal.tenantId))).map(tokenView)
+          }))
+        .handle("revoke", ({ path }) =>
+          Effect.gen(function*() {
+            const principal = yield* adminOnly
+            yield* problems(tokens.revoke(path.id, principal.tenantId))
           }))
     }))
 
@@ -361,19 +496,30 @@ export const layer = (
             }))
             return found
           }))
-        .handle("stream", ({ urlParams }) =>
+        .handle("stream", ({ headers, urlParams }) =>
           Effect.gen(function*() {
             const principal = yield* CurrentPrincipal
             const integration = urlParams.integrationId === undefined
               ? undefined
               : yield* problems(integrations.get(principal.tenantId, urlParams.integrationId))
             // subscribed before the answer starts, so nothing accepted after this point is missed
-            const events = yield* statuses.subscription(principal.tenantId, integration?.id)
+            const feed = yield* statuses.resume(
+              principal.tenantId,
+              integration?.id,
+              headers["last-event-id"] ?? urlParams.lastEventId
+            )
             const frames = Stream.merge(
-              Stream.map(events, (status) =>
-                `event: agent-status\ndata: ${JSON.stringify(encodeStatus(status))}\n\n`),
+              Stream.map(feed, (item) =>
+                item._tag === "Status"
+                  ? `id: ${item.id}\nevent: agent-status\ndata: ${JSON.stringify(encodeStatus(item.status))}\n\n`
+                  : `id: ${item.id}\nevent: reset\ndata: ${
+                    JSON.stringify({ reason: item.reason, query: "/v1/agent-statuses" })
+                  }\n\n`),
               Stream.fromSchedule(Schedule.spaced(options.keepAliveMs)).pipe(Stream.as(": keep-alive\n\n"))
-            ).pipe(Stream.prepend(Chunk.of(": connected\n\n")), Stream.map((text) => encoder.encode(text)))
+            ).pipe(
+              Stream.prepend(Chunk.of(`: connected\nretry: ${options.retryMs}\n\n`)),
+              Stream.map((text) => encoder.encode(text))
+            )
             return HttpServerResponse.stream(frames, {
               contentType: "text/event-stream",
               headers: { "cache-control": "no-cache", "x-accel-buffering": "no" }
@@ -420,5 +566,5 @@ export const layer = (
       .handleRaw("agentStatuses", ({ headers, request }) => push("agentStatuses", request, headers))
   }))
 
-  return Layer.mergeAll(IntegrationsLive, QueuesLive, WorkloadsLive, IntervalsLive, AgentStatusesLive, HealthLive, PushLive)
+  return Layer.mergeAll(IntegrationsLive, ConnectorsLive, AccessTokensLive, QueuesLive, WorkloadsLive, IntervalsLive, AgentStatusesLive, HealthLive, PushLive)
 }

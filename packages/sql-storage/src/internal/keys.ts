@@ -57,6 +57,20 @@ export const accessTokens = ({ sql }: Dialect): StorageDriver.StorageDriverShape
       ),
       edge("accessTokens.findByHash")
     ),
+  get: (id) =>
+    sql<Rows.AccessTokenRow>`SELECT id, tenant_id, user_id, name, prefix, hash, created_at, revoked_at
+      FROM access_tokens WHERE id = ${id}`.pipe(
+      Effect.flatMap((rows) =>
+        rows.length === 0 ? Effect.succeedNone : Effect.asSome(Rows.accessTokenFromRow(rows[0]!))
+      ),
+      edge("accessTokens.get")
+    ),
+  list: (tenantId) =>
+    sql<Rows.AccessTokenRow>`SELECT id, tenant_id, user_id, name, prefix, hash, created_at, revoked_at
+      FROM access_tokens WHERE tenant_id = ${tenantId} ORDER BY seq`.pipe(
+      Effect.flatMap((rows) => Effect.forEach(rows, Rows.accessTokenFromRow)),
+      edge("accessTokens.list")
+    ),
   revoke: (id, at) =>
     sql`UPDATE access_tokens SET revoked_at = ${at} WHERE id = ${id} AND revoked_at IS NULL`.pipe(
       Effect.asVoid,

@@ -226,17 +226,27 @@ const integrationVersion = statements((t) => [
 ])
 
 /**
+ * 5: the indexes of the admin API and retention: a tenant's personal access tokens, and
+ * idempotency records and import runs by age across integrations.
+ */
+const adminAndRetentionIndexes = statements(() => [
+  `CREATE INDEX access_tokens_tenant ON access_tokens (tenant_id)`,
+  `CREATE INDEX idempotency_keys_at ON idempotency_keys (at_ms)`
+])
+
+/**
  * Every migration, keyed `<id>_<name>` as `Migrator.fromRecord` expects.
  */
 export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = {
   "0001_create_tables": createTables,
   "0002_indexes_and_run_problems": indexesAndRunProblems,
   "0003_short_abandons_and_breakouts": shortAbandonsAndBreakouts,
-  "0004_integration_version": integrationVersion
+  "0004_integration_version": integrationVersion,
+  "0005_admin_and_retention_indexes": adminAndRetentionIndexes
 }
 
 /** The id of the newest migration. */
-export const latest = 4
+export const latest = 5
 
 const migrator = Migrator.make({})
 

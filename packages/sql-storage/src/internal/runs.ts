@@ -1,5 +1,5 @@
 /** Import runs (ids unique by the table's constraint) and cursors (with compare-and-set). */
-import type { StorageDriver } from "@acd-bridge/core"
+import type { Domain, StorageDriver } from "@acd-bridge/core"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type { Dialect } from "./dialect.js"
@@ -32,7 +32,21 @@ export const runs = ({ sql }: Dialect): StorageDriver.StorageDriverShape["runs"]
     }`.pipe(
       Effect.flatMap((rows) => Effect.forEach(rows, Rows.importRunFromRow)),
       edge("runs.list")
-    )
+    ),
+  integrations: (before) =>
+    sql<{ readonly integration_id: string }>`SELECT DISTINCT integration_id FROM import_runs
+      WHERE started_at < ${before}`.pipe(
+      Effect.map((rows) => rows.map((r) => r.integration_id as Domain.IntegrationId)),
+      edge("runs.integrations")
+    ),
+  // the keep-th newest run's start bounds what goes: a NULL bound (fewer runs) deletes nothing
+  prune: (id, before, keep, limit) =>
+    sql<{ readonly seq: Rows.Num }>`DELETE FROM import_runs WHERE seq IN (
+      SELECT seq FROM import_runs WHERE integration_id = ${id} AND started_at < ${before}
+        AND started_at < (SELECT started_at FROM import_runs WHERE integration_id = ${id}
+          ORDER BY started_at DESC, seq DESC LIMIT 1 OFFSET ${Math.max(0, Math.floor(keep) - 1)})
+      ORDER BY started_at LIMIT ${Math.max(0, Math.floor(limit))}
+    ) RETURNING seq`.pipe(Effect.map((rows) => rows.length), edge("runs.prune"))
 })
 
 export const cursors = ({ sql }: Dialect): StorageDriver.StorageDriverShape["cursors"] => ({

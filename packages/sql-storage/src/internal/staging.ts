@@ -60,5 +60,10 @@ export const idempotency = ({ sql }: Dialect): StorageDriver.StorageDriverShape[
         })
       } ON CONFLICT (integration_id, idem_key) DO UPDATE SET request_hash = excluded.request_hash,
         at_ms = excluded.at_ms, accepted = excluded.accepted, outcome = excluded.outcome`
-    ).pipe(Effect.asVoid, edge("idempotency.put"))
+    ).pipe(Effect.asVoid, edge("idempotency.put")),
+  prune: (before, limit) =>
+    sql<{ readonly integration_id: string }>`DELETE FROM idempotency_keys WHERE (integration_id, idem_key) IN (
+      SELECT integration_id, idem_key FROM idempotency_keys WHERE at_ms <= ${before}
+      LIMIT ${Math.max(0, Math.floor(limit))}
+    ) RETURNING integration_id`.pipe(Effect.map((rows) => rows.length), edge("idempotency.prune"))
 })

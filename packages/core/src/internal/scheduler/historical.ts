@@ -170,6 +170,10 @@ export const make = (deps: Deps, progress: Progress, failures: Failures): Histor
           from: at(Plan.streams.historyFrom),
           cutoff: at(Plan.streams.historyCutoff)
         }))
+        : step.reason === "history"
+        ? Effect.logInfo("history depth changed: history range planned again").pipe(
+          Effect.annotateLogs({ from: at(Plan.streams.historyFrom) })
+        )
         : Effect.logInfo("gap detected: importing it as backfill, after a look-back before it").pipe(
           Effect.annotateLogs({
             from: at(Plan.streams.gapNext),

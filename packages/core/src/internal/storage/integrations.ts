@@ -10,8 +10,8 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type { IntegrationId, Queue } from "../../Domain.js"
 import { batchSize, Integration } from "../../Domain.js"
-import { IntegrationDeleted, IntegrationNotFound, StorageError } from "../../Errors.js"
-import type { ResumeRun } from "../../Storage.js"
+import { IntegrationDeleted, IntegrationNotFound, StorageError, VersionConflict } from "../../Errors.js"
+import type { IntegrationSettings, ResumeRun } from "../../Storage.js"
 import type { RowLock, StorageDriverShape } from "../../StorageDriver.js"
 import type * as ApplyBatch from "./applyBatch.js"
 import { insertMeasured, resumeRunRecord } from "../runRecords.js"
@@ -20,7 +20,9 @@ import { staged } from "./staging.js"
 /** The row changed between the read and the compare-and-set (a driver without row locks). */
 class VersionMoved extends Data.TaggedError("VersionMoved")<{ readonly integrationId: IntegrationId }> {}
 
-type Fields = Partial<Pick<Integration, "status" | "failing" | "config" | "deletedAt">>
+type Fields = Partial<
+  Pick<Integration, "status" | "failing" | "config" | "deletedAt" | "name" | "schedule" | "timezone" | "historyDepthDays">
+>
 
 export const make = (
   driver: StorageDriverShape,
@@ -105,6 +107,30 @@ export const make = (
       Effect.flatMap(find(id, "update"), (current) => write(current, { config, failing: null }, at))
     )
 
+  const update = (
+    id: IntegrationId,
+    settings: IntegrationSettings,
+    at: number,
+    options: { readonly ifVersion?: number | undefined } = {}
+  ) =>
+    change(
+      "integrations.update",
+      Effect.gen(function*() {
+        const current = yield* find(id, "update")
+        if (current.status === "deleted") return yield* new IntegrationDeleted({ integrationId: id })
+        if (options.ifVersion !== undefined && current.version !== options.ifVersion) {
+          return yield* new VersionConflict({ integrationId: id, expected: options.ifVersion, actual: current.version })
+        }
+        const fields: Record<string, unknown> = {}
+        for (const key of ["name", "config", "schedule", "timezone", "historyDepthDays"] as const) {
+          if (settings[key] !== undefined) fields[key] = settings[key]
+        }
+        if (Object.keys(fields).length === 0) return current
+        if (settings.config !== undefined) fields["failing"] = null
+        return yield* write(current, fields as Fields, at)
+      })
+    )
+
   const markDeleted = (id: IntegrationId, at: number) =>
     change(
       "integrations.markDeleted",
@@ -141,5 +167,5 @@ export const make = (
       })
     )
 
-  return { find, pause, resume, markFailing, setConfig, markDeleted }
+  return { find, pause, resume, markFailing, setConfig, update, markDeleted }
 }

@@ -26,6 +26,9 @@ const operation = (name: string) => <A, E, R>(self: Effect.Effect<A, E, R>): Eff
 
 const byText = (a: string, b: string) => a.localeCompare(b)
 
+/** Rows one retention unit of work deletes at most: short enough not to hold writers up. */
+const pruneBatch = 5_000
+
 const dedupeLast = <A>(items: ReadonlyArray<A>, key: (a: A) => string): Array<A> => {
   const byKey = new Map<string, A>()
   for (const item of items) byKey.set(key(item), item)
@@ -68,6 +71,8 @@ export const make = (driver: StorageDriverShape, options: MakeOptions = {}): Eff
         markFailing: (id, reason, at, options) =>
           integrations.markFailing(id, reason, at, options).pipe(operation("integrations.markFailing")),
         setConfig: (id, config, at) => integrations.setConfig(id, config, at).pipe(operation("integrations.setConfig")),
+        update: (id, settings, at, options) =>
+          integrations.update(id, settings, at, options).pipe(operation("integrations.update")),
         markDeleted: (id, at) => integrations.markDeleted(id, at).pipe(operation("integrations.markDeleted")),
         stagedCount: (id) => driver.staging.held(id).pipe(named("integrations.stagedCount"))
       },
@@ -106,11 +111,40 @@ export const make = (driver: StorageDriverShape, options: MakeOptions = {}): Eff
       accessTokens: {
         insert: (t) => driver.accessTokens.insert(t).pipe(operation("accessTokens.insert")),
         findByHash: (hash) => driver.accessTokens.findByHash(hash).pipe(named("accessTokens.findByHash")),
+        get: (id) => driver.accessTokens.get(id).pipe(named("accessTokens.get")),
+        list: (tenantId) =>
+          driver.accessTokens.list(tenantId).pipe(
+            Effect.map((list) =>
+              [...list].sort((a, b) => DateTime.toEpochMillis(a.createdAt) - DateTime.toEpochMillis(b.createdAt))
+            ),
+            named("accessTokens.list")
+          ),
         revoke: (id, at) => driver.accessTokens.revoke(id, at).pipe(operation("accessTokens.revoke"))
       },
       runs: {
         insert: (run) => driver.runs.insert(run).pipe(operation("runs.insert")),
         list: (id, limit) => driver.runs.list(id, limit).pipe(named("runs.list"))
+      },
+      retention: {
+        prune: (policy) =>
+          Effect.gen(function*() {
+            const keep = Math.max(1, Math.floor(policy.keepRuns))
+            let runs = 0
+            for (const id of yield* driver.runs.integrations(policy.runsBefore)) {
+              while (true) {
+                const deleted = yield* tx(driver.runs.prune(id, policy.runsBefore, keep, pruneBatch))
+                runs += deleted
+                if (deleted < pruneBatch) break
+              }
+            }
+            let idempotencyKeys = 0
+            while (true) {
+              const deleted = yield* tx(driver.idempotency.prune(policy.idempotencyBefore, pruneBatch))
+              idempotencyKeys += deleted
+              if (deleted < pruneBatch) break
+            }
+            return { runs, idempotencyKeys }
+          }).pipe(operation("retention.prune")),
       },
       cursors: {
         get: (id, stream) => driver.cursors.get(id, stream).pipe(named("cursors.get")),
