@@ -28,10 +28,10 @@ import * as Predicate from "effect/Predicate"
 import type * as Redacted from "effect/Redacted"
 import * as fs from "node:fs"
 import { AdminClient, layer as adminClientLayer } from "./AdminClient.js"
-import * as Database from "./Database.js"
+import type * as Database from "./Database.js"
 import * as Logging from "./Logging.js"
 import * as Progress from "./Progress.js"
-import * as Server from "./Server.js"
+import type * as Server from "./Server.js"
 import * as ServerConfig from "./ServerConfig.js"
 
 /** A description followed by the environment variables the command reads. */
@@ -47,6 +47,11 @@ const help = (text: string, groups: ReadonlyArray<ServerConfig.Variable["group"]
     ? HelpDoc.p(text)
     : HelpDoc.blocks([HelpDoc.p(text), HelpDoc.h2("ENVIRONMENT"), HelpDoc.descriptionList([first, ...rest])])
 }
+
+// what `serve`, `migrate` and `backup` need is loaded when they run: the commands that only
+// talk to a server start without loading every connector and database driver
+const loadServer = Effect.promise(() => import("./Server.js"))
+const loadDatabase = Effect.promise(() => import("./Database.js"))
 
 /** Failures of a command as one line on stderr and exit code 1, not a stack trace. */
 const reported = <A, E extends { readonly message: string }, R>(effect: Effect.Effect<A, E, R>) =>
@@ -76,7 +81,7 @@ const serveHelp = help(
  *
  * @since 0.1.0 @category commands
  */
-export const serve = Command.make("serve", {}, () => Server.serve()).pipe(Command.withDescription(serveHelp))
+export const serve = Command.make("serve", {}, () => Effect.flatMap(loadServer, (S) => S.serve())).pipe(Command.withDescription(serveHelp))
 
 /**
  * A `serve` command with more options and code to run once the server listens (the example
@@ -96,14 +101,20 @@ export const serveWith = <O>(options: {
   Command.make(
     "serve",
     { flags: options.options },
-    ({ flags }) => Server.serve({ title: options.title, onStarted: (started) => options.onStarted(started, flags) })
+    ({ flags }) =>
+      Effect.flatMap(
+        loadServer,
+        (S) => S.serve({ title: options.title, onStarted: (started) => options.onStarted(started, flags) })
+      )
   ).pipe(Command.withDescription(options.description === undefined ? serveHelp : help(options.description, ["serve"])))
 
 // ---------------------------------------------------------------------------
 // migrate, backup
 // ---------------------------------------------------------------------------
 
-const database = Effect.flatMap(ServerConfig.databaseUrl, (url) => Database.parse(url))
+const database = Effect.all([ServerConfig.databaseUrl, loadDatabase]).pipe(
+  Effect.flatMap(([url, D]) => Effect.map(D.parse(url), (db) => ({ db, D })))
+)
 
 const withLogging = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.flatMap(Effect.orDie(ServerConfig.logging), (l) =>
@@ -116,8 +127,8 @@ const withLogging = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
  */
 export const migrate = Command.make("migrate", {}, () =>
   reported(Effect.gen(function*() {
-    const db = yield* database
-    const report = yield* Database.migrate(db)
+    const { D, db } = yield* database
+    const report = yield* D.migrate(db)
     const names = (ms: ReadonlyArray<Database.Migration>) => ms.map((m) => `${m.id} ${m.name}`).join(", ")
     yield* Console.log([
       `database: ${report.database}`,
@@ -143,8 +154,8 @@ export const backup = Command.make(
   { file: Args.text({ name: "file" }).pipe(Args.withDescription("the backup file to write (must not exist)")) },
   ({ file }) =>
     reported(Effect.gen(function*() {
-      const db = yield* database
-      const report = yield* Database.backup(db, file)
+      const { D, db } = yield* database
+      const report = yield* D.backup(db, file)
       yield* Console.log(
         `backed up ${report.source} to ${report.target}: ${report.bytes.toLocaleString("en-US")} bytes, schema version ${report.version}, integrity ${report.integrity}`
       )

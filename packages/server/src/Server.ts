@@ -25,7 +25,7 @@
  * @since 0.1.0
  */
 import type { ConnectorRegistry } from "@acd-bridge/core"
-import { Domain, Engine, type Errors, Scheduler, type Storage } from "@acd-bridge/core"
+import { Domain, Engine, type Errors, Retention, Scheduler, type Storage } from "@acd-bridge/core"
 import { Authenticator, HttpAdapter } from "@acd-bridge/http"
 import * as HttpServer from "@effect/platform/HttpServer"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
@@ -67,6 +67,8 @@ export interface Options<E = never> {
   readonly http?: HttpAdapter.Options | undefined
   /** The scheduler's options, or `false` for a node that only serves the API. */
   readonly scheduler?: Omit<Scheduler.Options, "tenants"> | false | undefined
+  /** What the store keeps of import runs and idempotency records (`Retention.Options`), or `false` to keep everything. */
+  readonly retention?: Retention.Options | false | undefined
   /**
    * `local` (default): this server also runs on-premise integrations (csv, sql, genesys-engage);
    * `link`: it leaves them to an on-premise link agent.
@@ -133,10 +135,11 @@ export const layer = <E = never>(
       (options.adminToken === undefined
         ? Layer.fail(new MissingAuthenticator())
         : Authenticator.layer({ adminToken: options.adminToken, tenantId: options.tenantId }))
-  return HttpAdapter.layer({ accessLog: LogLevel.Info, ...options.http }).pipe(
+  const server = HttpAdapter.layer({ accessLog: LogLevel.Info, ...options.http }).pipe(
     Layer.provide(authenticator),
     Layer.provideMerge(core)
   )
+  return options.retention === false ? server : Layer.merge(server, Retention.layer(options.retention))
 }
 
 /**
@@ -253,6 +256,7 @@ export const serve = (
         adminToken,
         onPremise: config.onPremise,
         scheduler: config.scheduler ? { pollInterval: config.pollInterval } : false,
+        retention: retentionOf(config),
         http: {
           port: config.port,
           host: config.host,
@@ -302,6 +306,12 @@ export const serve = (
       )
     )
   })
+
+/** The retention options of the settings. */
+const retentionOf = (settings: ServerConfig.Settings): Retention.Options => ({
+  runs: { maxAge: settings.retainRuns, keep: settings.retainRunsKeep },
+  interval: settings.retentionInterval
+})
 
 /** Where the server listens and what it runs: a banner on a terminal, one log line in JSON mode. */
 const announce = (started: Started, title: string) =>
@@ -357,6 +367,7 @@ export const optionsFromSettings = (
   adminToken: Option.getOrUndefined(settings.adminToken),
   onPremise: settings.onPremise,
   scheduler: settings.scheduler ? { pollInterval: Duration.toMillis(settings.pollInterval) } : false,
+  retention: retentionOf(settings),
   http: {
     port: settings.port,
     host: settings.host,

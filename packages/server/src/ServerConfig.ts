@@ -87,6 +87,24 @@ export const variables: ReadonlyArray<Variable> = [
     group: "serve"
   },
   {
+    name: "ACD_BRIDGE_RETAIN_RUNS",
+    default: "90 days",
+    description: "import runs older than this are pruned (each integration keeps its newest ACD_BRIDGE_RETAIN_RUNS_KEEP); interval data and agent statuses are kept",
+    group: "serve"
+  },
+  {
+    name: "ACD_BRIDGE_RETAIN_RUNS_KEEP",
+    default: "1000",
+    description: "import runs each integration keeps whatever their age",
+    group: "serve"
+  },
+  {
+    name: "ACD_BRIDGE_RETENTION_INTERVAL",
+    default: "1 hour",
+    description: "how often import runs and expired idempotency records (older than 24 hours) are pruned",
+    group: "serve"
+  },
+  {
     name: "ACD_BRIDGE_TLS_CERT",
     default: "(none)",
     description: "PEM certificate file: serve HTTPS (with ACD_BRIDGE_TLS_KEY)",
@@ -167,6 +185,9 @@ export interface Settings {
   readonly plugins: ReadonlyArray<string>
   readonly scheduler: boolean
   readonly pollInterval: Duration.Duration
+  readonly retainRuns: Duration.Duration
+  readonly retainRunsKeep: number
+  readonly retentionInterval: Duration.Duration
   readonly tlsCert: Option.Option<string>
   readonly tlsKey: Option.Option<string>
   readonly trustProxy: boolean
@@ -230,6 +251,12 @@ export const config: Config.Config<Settings> = Config.all({
   plugins: list("ACD_BRIDGE_PLUGINS"),
   scheduler: Config.boolean("ACD_BRIDGE_SCHEDULER").pipe(Config.withDefault(true)),
   pollInterval: Config.duration("ACD_BRIDGE_POLL_INTERVAL").pipe(Config.withDefault(Duration.seconds(30))),
+  retainRuns: Config.duration("ACD_BRIDGE_RETAIN_RUNS").pipe(Config.withDefault(Duration.days(90))),
+  retainRunsKeep: Config.integer("ACD_BRIDGE_RETAIN_RUNS_KEEP").pipe(
+    Config.withDefault(1_000),
+    Config.validate({ message: "ACD_BRIDGE_RETAIN_RUNS_KEEP must be at least 1", validation: (n) => n >= 1 })
+  ),
+  retentionInterval: Config.duration("ACD_BRIDGE_RETENTION_INTERVAL").pipe(Config.withDefault(Duration.hours(1))),
   tlsCert: Config.option(Config.string("ACD_BRIDGE_TLS_CERT")),
   tlsKey: Config.option(Config.string("ACD_BRIDGE_TLS_KEY")),
   trustProxy: Config.boolean("ACD_BRIDGE_TRUST_PROXY").pipe(Config.withDefault(false)),
