@@ -250,6 +250,12 @@ export interface BackfillProgress {
   readonly windowsTotal: number
   /** milliseconds of the range still to import */
   readonly remainingMs: number
+  /** records the range's windows applied (from its recent import runs) */
+  readonly records: number
+  /** records applied per second while the range was imported (null until two windows are done) */
+  readonly recordsPerSecond: number | null
+  /** seconds until the range is imported, at the pace of its recent windows (null when done or unknown) */
+  readonly etaSeconds: number | null
 }
 
 /**
@@ -291,6 +297,8 @@ export interface Health {
   readonly reimport: BackfillProgress | null
   readonly realtimePosition: number | null
   readonly lastRun: ImportRun | null
+  /** the newest run that failed, when it is newer than the last success */
+  readonly lastError: { readonly at: DateTime.Utc; readonly kind: ImportRunKind; readonly message: string } | null
 }
 
 /**

@@ -15,7 +15,7 @@ import * as OpenApi from "@effect/platform/OpenApi"
 import * as Schema from "effect/Schema"
 import * as Struct from "effect/Struct"
 import * as Problem from "./Problem.js"
-import { AdminAuthentication, PushAuthentication } from "./Security.js"
+import { AdminAuthentication, MetricsAuthentication, PushAuthentication } from "./Security.js"
 
 // ---------------------------------------------------------------------------
 // views
@@ -141,6 +141,69 @@ export const RunView = Schema.Struct({
   startedAt: Instant,
   problems: Schema.Array(Domain.Problem)
 }).annotations({ identifier: "ImportRun" })
+
+const BackfillProgressView = Schema.Struct({
+  from: Instant,
+  to: Instant,
+  done: Schema.Boolean,
+  windowsDone: Schema.Int,
+  windowsTotal: Schema.Int,
+  remainingMs: Schema.Number.annotations({ description: "Milliseconds of the range still to import" }),
+  records: Schema.Int.annotations({ description: "Records its windows applied (from the recent import runs)" }),
+  recordsPerSecond: Schema.NullOr(Schema.Number).annotations({
+    description: "Pace of its recent windows; null until two are done"
+  }),
+  etaSeconds: Schema.NullOr(Schema.Number).annotations({
+    description: "Seconds until it is imported at that pace; null when done or unknown"
+  })
+}).annotations({ identifier: "BackfillProgress", description: "Progress of a history import, resume gap or re-import" })
+
+/**
+ * An integration's import health (core `Scheduler.health`).
+ *
+ * @since 0.2.0 @category schemas
+ */
+export const IntegrationHealthView = Schema.Struct({
+  integrationId: Schema.String,
+  status: Domain.IntegrationStatus,
+  failing: Schema.NullOr(Schema.String).annotations({
+    description: "Why the schedule is stopped or keeps failing (rejected credentials, a refused config, failures in a row)"
+  }),
+  scheduled: Schema.Boolean.annotations({
+    description: "This engine runs the integration's schedule (false for push integrations, for on-premise ones a " +
+      "link runs, and on an engine without a scheduler)"
+  }),
+  watermark: Schema.NullOr(Instant).annotations({ description: "The committed incremental watermark" }),
+  completeUntil: Schema.NullOr(Instant).annotations({
+    description: "Everything after the history cutoff is imported up to here"
+  }),
+  lagMs: Schema.NullOr(Schema.Number).annotations({ description: "Now minus completeUntil" }),
+  stalled: Schema.Boolean.annotations({
+    description: "Runs keep reading data but nothing is imported after completeUntil"
+  }),
+  warnings: Schema.Array(Schema.String).annotations({
+    description: "What needs attention, as sentences: failing, retrying, rate limited, stalled, lagging"
+  }),
+  retrying: Schema.NullOr(Schema.Struct({
+    attempts: Schema.Int,
+    since: Instant,
+    nextAttemptAt: Schema.NullOr(Instant),
+    lastError: Schema.NullOr(Schema.String)
+  })).annotations({ description: "Attempts failed in a row, retried with backoff; null after a success" }),
+  rateLimitedUntil: Schema.NullOr(Instant).annotations({ description: "The source asked to wait until then" }),
+  history: Schema.NullOr(BackfillProgressView).annotations({ description: "The first import of the history" }),
+  gap: Schema.NullOr(BackfillProgressView).annotations({ description: "What was missed while nothing ran" }),
+  reimport: Schema.NullOr(BackfillProgressView).annotations({ description: "A re-import asked for" }),
+  realtimePosition: Schema.NullOr(Schema.Number).annotations({
+    description: "The source position after the last applied realtime batch"
+  }),
+  lastRun: Schema.NullOr(RunView),
+  lastError: Schema.NullOr(Schema.Struct({
+    at: Instant,
+    kind: Domain.ImportRunKind,
+    message: Schema.String
+  })).annotations({ description: "The newest failed run, while no run succeeded after it" })
+}).annotations({ identifier: "IntegrationHealth", description: "An integration's import health" })
 
 /** @since 0.1.0 @category schemas */
 export const QueueView = Schema.Struct({
@@ -350,6 +413,12 @@ export const IntegrationsGroup = HttpApiGroup.make("integrations")
       .annotate(OpenApi.Summary, "Import runs, newest first (the integration's health)")
   )
   .add(
+    HttpApiEndpoint.get("health")`/v1/integrations/${id}/health`
+      .addSuccess(IntegrationHealthView)
+      .addError(Problem.NotFound)
+      .annotate(OpenApi.Summary, "Import health: failing, retrying, lag, backfill progress, last run and error, stall")
+  )
+  .add(
     HttpApiEndpoint.post("reimport")`/v1/integrations/${id}/reimport`
       .setPayload(ReimportRange)
       .addSuccess(ReimportRange, { status: 202 })
@@ -556,6 +625,23 @@ export const HealthGroup = HttpApiGroup.make("health")
   )
   .annotate(OpenApi.Title, "Health")
 
+/** @since 0.2.0 @category api */
+export const MetricsGroup = HttpApiGroup.make("metrics")
+  .add(
+    HttpApiEndpoint.get("metrics", "/metrics")
+      .addSuccess(HttpApiSchema.Text({ contentType: "text/plain; version=0.0.4; charset=utf-8" }))
+      .annotate(OpenApi.Summary, "Prometheus metrics (text format 0.0.4)")
+      .annotate(
+        OpenApi.Description,
+        "Requests by route and status, push records accepted and rejected, import runs by outcome, lag, failing " +
+          "marks and staged records per integration, open event streams, storage times, process metrics. " +
+          "Credentials: the metrics token, the admin token or a personal access token."
+      )
+  )
+  .middleware(MetricsAuthentication)
+  .annotate(OpenApi.Title, "Metrics")
+  .annotate(OpenApi.Description, "Prometheus metrics for monitoring and alerts")
+
 /** The push routes with their authentication and errors. @since 0.1.0 @category api */
 export const PushGroup = PushApi.group
   .middleware(PushAuthentication)
@@ -603,6 +689,7 @@ export class Api extends HttpApi.make("acd-bridge")
   .add(IntervalsGroup)
   .add(AgentStatusesGroup)
   .add(HealthGroup)
+  .add(MetricsGroup)
   .addError(Problem.BadRequest)
   .addError(Problem.TooManyRequests)
   .addError(Problem.InternalError)

@@ -23,6 +23,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
 import * as Http from "node:http"
 import * as Https from "node:https"
 import { isIP } from "node:net"
@@ -31,6 +32,8 @@ import type { Authenticator } from "./Authenticator.js"
 import * as handlers from "./internal/handlers.js"
 import * as Limits from "./internal/limits.js"
 import * as middleware from "./internal/middleware.js"
+import * as Metrics from "./Metrics.js"
+import * as Routes from "./internal/routes.js"
 import * as Security from "./Security.js"
 
 /**
@@ -88,7 +91,10 @@ export interface ApiOptions {
   readonly rateLimit?: RateLimit | false | undefined
   /** How far from the server's clock pushed timestamps may be. Default 5 years back, 1 day ahead. */
   readonly timestampWindow?: PushWire.AcceptanceWindow | undefined
-  /** Level of the one-line access log per request (with its request id). Default `Debug`. */
+  /**
+   * Level of the one-line access log per request: method, path, route, status, duration and
+   * request id, never a header, the query or a credential. Default `Info`.
+   */
   readonly accessLog?: LogLevel.LogLevel | undefined
   /** Longest [from, to) of `GET /v1/intervals`. Default 400 days. */
   readonly maxIntervalRangeDays?: number | undefined
@@ -100,6 +106,11 @@ export interface ApiOptions {
   readonly keepAlive?: Duration.DurationInput | undefined
   /** Longest a connector's check (`POST /v1/integrations/{id}/check`) may run before it is reported as not finished. Default 30 seconds. */
   readonly checkTimeout?: Duration.DurationInput | undefined
+  /**
+   * Who may read `/metrics` besides the admin token and personal access tokens: a metrics
+   * token for a Prometheus scraper, and the tenants whose per-integration gauges it sees.
+   */
+  readonly metrics?: Security.MetricsAccess | undefined
   /**
    * A TLS-terminating proxy sits in front. Plain HTTP may then listen on any address, and
    * failed authentications are counted by the last address the proxy appended to
@@ -211,26 +222,35 @@ export const isLoopback = (host: string): boolean => {
  */
 export const layerApi = (options: ApiOptions = {}): Layer.Layer<HttpApi.Api, never, Requirements> => {
   const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes
-  return HttpApiBuilder.api(Api).pipe(
-    Layer.provide(handlers.layer({
-      maxBodyBytes,
-      maxJsonDepth: options.maxJsonDepth ?? defaultMaxJsonDepth,
-      maxIntervalRangeDays: options.maxIntervalRangeDays ?? 400,
-      maxIntervalRows: options.maxIntervalRows ?? defaultMaxIntervalRows,
-      maxStatusRangeDays: options.maxStatusRangeDays ?? 93,
-      timestamps: options.timestampWindow ?? {},
-      keepAliveMs: Duration.toMillis(options.keepAlive ?? "15 seconds"),
-      checkTimeoutMs: Duration.toMillis(options.checkTimeout ?? "30 seconds"),
-      retryMs: 3_000
-    })),
-    Layer.provide(Security.layer),
-    Layer.provideMerge(HttpApiBuilder.middleware(middleware.make({
-      maxBodyBytes,
-      accessLog: options.accessLog ?? LogLevel.Debug
-    }))),
-    (api) => Layer.merge(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" }).pipe(Layer.provide(api)), api),
-    Layer.provide(Layer.succeed(Limits.Limits, limitsOf(options.rateLimit, options.trustProxy === true)))
-  )
+  const routeOf = Routes.make(Api, [["GET", "/openapi.json"]])
+  return Layer.unwrapEffect(Effect.gen(function*() {
+    // the host's metrics when it shares them with the store (Metrics.layerStorage), else the adapter's own
+    const provided = yield* Effect.serviceOption(Metrics.Metrics)
+    const metrics = Option.isSome(provided) ? provided.value : yield* Metrics.make
+    return HttpApiBuilder.api(Api).pipe(
+      Layer.provide(handlers.layer({
+        maxBodyBytes,
+        maxJsonDepth: options.maxJsonDepth ?? defaultMaxJsonDepth,
+        maxIntervalRangeDays: options.maxIntervalRangeDays ?? 400,
+        maxIntervalRows: options.maxIntervalRows ?? defaultMaxIntervalRows,
+        maxStatusRangeDays: options.maxStatusRangeDays ?? 93,
+        timestamps: options.timestampWindow ?? {},
+        keepAliveMs: Duration.toMillis(options.keepAlive ?? "15 seconds"),
+        checkTimeoutMs: Duration.toMillis(options.checkTimeout ?? "30 seconds"),
+        retryMs: 3_000
+      })),
+      Layer.provide(Layer.merge(Security.layer, Security.layerMetrics(options.metrics))),
+      Layer.provideMerge(HttpApiBuilder.middleware(middleware.make({
+        maxBodyBytes,
+        accessLog: options.accessLog ?? LogLevel.Info,
+        metrics,
+        routeOf
+      }))),
+      (api) => Layer.merge(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" }).pipe(Layer.provide(api)), api),
+      Layer.provide(Layer.succeed(Limits.Limits, limitsOf(options.rateLimit, options.trustProxy === true))),
+      Layer.provide(Layer.succeed(Metrics.Metrics, metrics))
+    )
+  }))
 }
 
 const listen = (options: Options) =>

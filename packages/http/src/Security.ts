@@ -13,7 +13,8 @@
  * @since 0.1.0
  */
 import { Errors } from "@acd-bridge/core"
-import type { Principal } from "@acd-bridge/core"
+import type { Domain, Principal } from "@acd-bridge/core"
+import { createHash, timingSafeEqual } from "node:crypto"
 import * as HttpApiMiddleware from "@effect/platform/HttpApiMiddleware"
 import * as HttpApiSecurity from "@effect/platform/HttpApiSecurity"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
@@ -77,6 +78,39 @@ export class PushAuthentication extends HttpApiMiddleware.Tag<PushAuthentication
 ) {}
 
 /**
+ * Who reads `/metrics`: the tenants whose integrations the per-integration gauges show.
+ *
+ * @since 0.2.0 @category tags
+ */
+export class MetricsReader extends Context.Tag("@acd-bridge/http/MetricsReader")<
+  MetricsReader,
+  { readonly tenants: ReadonlyArray<TenantId> }
+>() {}
+
+/**
+ * `/metrics`: the metrics token (when the adapter has one), the admin token or a personal access
+ * token.
+ *
+ * @since 0.2.0 @category middleware
+ */
+export class MetricsAuthentication extends HttpApiMiddleware.Tag<MetricsAuthentication>()(
+  "@acd-bridge/http/MetricsAuthentication",
+  {
+    failure: Schema.Union(Problem.Unauthorized, Problem.Forbidden, Problem.TooManyRequests, Problem.InternalError),
+    provides: MetricsReader,
+    security: {
+      bearer: HttpApiSecurity.bearer.pipe(
+        HttpApiSecurity.annotate(
+          OpenApi.Description,
+          "`Authorization: Bearer <token>`: the metrics token (for a Prometheus scraper), the admin token or a personal " +
+            "access token"
+        )
+      )
+    }
+  }
+) {}
+
+/**
  * `Bearer`, one space, a token without spaces (RFC 6750). Any visible ASCII character is
  * allowed in the token (RFC 6750's b64token is narrower), so an admin token an operator chose
  * with other symbols still works.
@@ -119,6 +153,54 @@ const middleware = (scope: Scope) =>
     const limits = yield* Limits
     return { bearer: (_credential: Redacted.Redacted<string>) => authenticate(authenticator, limits, scope) }
   })
+
+type TenantId = Domain.TenantId
+
+/**
+ * What `/metrics` accepts besides the admin's and users' tokens.
+ *
+ * @since 0.2.0 @category models
+ */
+export interface MetricsAccess {
+  /** A token only for reading `/metrics` (a scraper's), at least 16 characters. */
+  readonly token?: Redacted.Redacted<string> | undefined
+  /** The tenants whose integrations the per-integration gauges show to the metrics token. */
+  readonly tenants?: ReadonlyArray<string> | undefined
+}
+
+const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest()
+
+/**
+ * The `/metrics` middleware: the metrics token, else the admin routes' credentials.
+ *
+ * @since 0.2.0 @category layers
+ */
+export const layerMetrics = (access: MetricsAccess = {}): Layer.Layer<MetricsAuthentication, never, Authenticator> =>
+  Layer.effect(
+    MetricsAuthentication,
+    Effect.gen(function*() {
+      const authenticator = yield* Authenticator
+      const limits = yield* Limits
+      const token = access.token === undefined ? undefined : Redacted.value(access.token)
+      if (token !== undefined && token.length < 16) {
+        return yield* Effect.dieMessage("HttpAdapter: the metrics token must have at least 16 characters")
+      }
+      const tokenDigest = token === undefined ? undefined : sha256(token)
+      const tenants = (access.tenants ?? []) as ReadonlyArray<TenantId>
+      return {
+        bearer: (_credential: Redacted.Redacted<string>) =>
+          Effect.gen(function*() {
+            const request = yield* HttpServerRequest.HttpServerRequest
+            const match = authorizationPattern.exec(request.headers.authorization ?? "")
+            if (tokenDigest !== undefined && match !== null && timingSafeEqual(sha256(match[1]!), tokenDigest)) {
+              return { tenants }
+            }
+            const principal = yield* authenticate(authenticator, limits, "admin")
+            return { tenants: [principal.tenantId] }
+          })
+      }
+    })
+  )
 
 /**
  * Both middlewares over the `Authenticator` in context (and the adapter's rate limits, when

@@ -59,7 +59,7 @@ describe("POST /v1/integrations/{id}/reimport", () => {
       to: "2026-11-02T00:00:00Z"
     })
     assert.strictEqual(push.status, 422)
-    assert.match(push.body.detail, /can't re-import a range/)
+    assert.match(push.body.detail, /can't re-import a range: push the range again/)
     const malformed = await admin(server).post<Problem>(`/v1/integrations/${id}/reimport`, { from: "yesterday" })
     assert.strictEqual(malformed.status, 422)
   })

@@ -16,7 +16,7 @@ import * as Schema from "effect/Schema"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Authenticator, HttpAdapter } from "../src/index.js"
+import { Authenticator, HttpAdapter, Metrics } from "../src/index.js"
 
 export const adminToken = "test-admin-token-0123456789abcdef"
 export const tenantId = Domain.TenantId.make("tenant-a")
@@ -39,6 +39,8 @@ export interface TestServerOptions extends HttpAdapter.Options {
   readonly scheduler?: boolean
   /** statuses kept per tenant for event-stream clients that resume */
   readonly replayLog?: number
+  /** share one Metrics service between the adapter and the store (Metrics.layerStorage) */
+  readonly instrumented?: boolean
 }
 
 export interface LogLine {
@@ -99,15 +101,24 @@ export const startServer = async (options: TestServerOptions = {}): Promise<Test
     ? ConnectorRegistry.layer(PushConnector.connector, secretConnector, nestedSecretConnector, FakeConnector.connector)
       .pipe(Layer.provide(FakeSource.layer({ seed: 1 })))
     : ConnectorRegistry.layer(PushConnector.connector, secretConnector, nestedSecretConnector)
+  // the same layer value in both places: one Metrics service, shared by the store and the adapter
+  const store = options.instrumented ? Metrics.layerStorage.pipe(Layer.provide(Layer.merge(storage, Metrics.layer))) : storage
   const core = Engine.layer.pipe(
-    Layer.provideMerge(Layer.mergeAll(storage, registry)),
+    Layer.provideMerge(Layer.mergeAll(store, registry)),
     Layer.provide(Layer.succeed(AgentStatuses.ReplayLog, { size: options.replayLog ?? 10_000 }))
   )
   const engine = options.scheduler
     ? Layer.merge(core, Scheduler.layer({ tenants: [tenantId] }).pipe(Layer.provide(core)))
     : core
-  const { authenticator, logs, replayLog: _replayLog, scheduler: _scheduler, storage: _storage, ...adapterOptions } =
-    options
+  const {
+    authenticator,
+    instrumented: _instrumented,
+    logs,
+    replayLog: _replayLog,
+    scheduler: _scheduler,
+    storage: _storage,
+    ...adapterOptions
+  } = options
   const logging = logs === undefined
     ? Logger.minimumLogLevel(LogLevel.Warning)
     : Layer.merge(
@@ -122,6 +133,7 @@ export const startServer = async (options: TestServerOptions = {}): Promise<Test
   const server = HttpAdapter.layer({ port: 0, host: "127.0.0.1", rateLimit: false, ...adapterOptions }).pipe(
     Layer.provide(authenticator ?? Authenticator.layer({ adminToken: Redacted.make(adminToken), tenantId })),
     Layer.provideMerge(engine),
+    Layer.provide(options.instrumented ? Metrics.layer : Layer.empty),
     Layer.provide(logging)
   )
   const runtime = ManagedRuntime.make(server)

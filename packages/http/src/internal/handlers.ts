@@ -37,9 +37,10 @@ import * as Schema from "effect/Schema"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { type AccessTokenView, Api, CreateAccessToken, IntegrationView, ReimportRange, SetQueues, StatusView } from "../Api.js"
+import * as Metrics from "../Metrics.js"
 import * as Problem from "../Problem.js"
-import { CurrentPrincipal } from "../Security.js"
-import type { AdminAuthentication, PushAuthentication } from "../Security.js"
+import { CurrentPrincipal, MetricsReader } from "../Security.js"
+import type { AdminAuthentication, MetricsAuthentication, PushAuthentication } from "../Security.js"
 import * as Body from "./body.js"
 import * as IntervalAnswer from "./intervalAnswer.js"
 import { Limits } from "./limits.js"
@@ -184,6 +185,7 @@ type Groups =
   | HttpApiGroup.ApiGroup<"acd-bridge", "push">
   | HttpApiGroup.ApiGroup<"acd-bridge", "connectors">
   | HttpApiGroup.ApiGroup<"acd-bridge", "accessTokens">
+  | HttpApiGroup.ApiGroup<"acd-bridge", "metrics">
   | HttpApiGroup.ApiGroup<"acd-bridge", "integrations">
   | HttpApiGroup.ApiGroup<"acd-bridge", "queues">
   | HttpApiGroup.ApiGroup<"acd-bridge", "workloads">
@@ -193,7 +195,11 @@ type Groups =
 
 export const layer = (
   options: Options
-): Layer.Layer<Groups, never, Requirements | AdminAuthentication | PushAuthentication> => {
+): Layer.Layer<
+  Groups,
+  never,
+  Requirements | AdminAuthentication | PushAuthentication | MetricsAuthentication | Metrics.Metrics
+> => {
   const IntegrationsLive = HttpApiBuilder.group(Api, "integrations", (handlers) =>
     Effect.gen(function*() {
       const integrations = yield* Integrations.Integrations
@@ -210,6 +216,8 @@ export const layer = (
             const principal = yield* CurrentPrincipal
             const input = yield* Body.json(request, Integrations.CreateIntegration, bodyOptions)
             const { integration, warnings } = yield* problems(integrations.create(principal.tenantId, input))
+            // a pull integration starts its first import now, not at the scheduler's next poll
+            yield* wake(principal.tenantId, integration.id)
             return { ...(yield* view(integration)), warnings }
           }))
         .handle("list", () =>
@@ -286,6 +294,41 @@ export const layer = (
             const integration = yield* problems(integrations.get(principal.tenantId, path.id))
             return yield* problems(storage.runs.list(integration.id, urlParams.limit ?? 100))
           }))
+        .handle("health", ({ path }) =>
+          Effect.gen(function*() {
+            const principal = yield* CurrentPrincipal
+            const scheduler = yield* Effect.serviceOption(Scheduler.Scheduler)
+            if (Option.isSome(scheduler)) return yield* problems(scheduler.value.health(principal.tenantId, path.id))
+            // an engine without a scheduler: what storage knows
+            const integration = yield* problems(integrations.get(principal.tenantId, path.id))
+            const runs = yield* problems(storage.runs.list(integration.id, 50))
+            const watermark = yield* problems(storage.cursors.get(integration.id, Scheduler.streams.incremental))
+            const now = yield* Clock.currentTimeMillis
+            const failed = runs.find((r) => r.error !== null)
+            const succeeded = runs.find((r) => r.error === null)
+            return {
+              integrationId: integration.id,
+              status: integration.status,
+              failing: integration.failing,
+              scheduled: false,
+              watermark: Option.getOrNull(Option.map(watermark, (ms) => DateTime.unsafeMake(ms))),
+              completeUntil: Option.getOrNull(Option.map(watermark, (ms) => DateTime.unsafeMake(ms))),
+              lagMs: Option.getOrNull(Option.map(watermark, (ms) => Math.max(0, now - ms))),
+              stalled: false,
+              warnings: integration.failing === null ? [] : [`failing: ${integration.failing}`],
+              retrying: null,
+              rateLimitedUntil: null,
+              history: null,
+              gap: null,
+              reimport: null,
+              realtimePosition: null,
+              lastRun: runs[0] ?? null,
+              lastError: failed !== undefined && (succeeded === undefined ||
+                  DateTime.toEpochMillis(failed.startedAt) >= DateTime.toEpochMillis(succeeded.startedAt))
+                ? { at: failed.startedAt, kind: failed.kind, message: failed.error! }
+                : null
+            }
+          }))
         .handleRaw("reimport", ({ path, request }) =>
           Effect.gen(function*() {
             const principal = yield* CurrentPrincipal
@@ -296,7 +339,8 @@ export const layer = (
               return yield* problems(Effect.fail(
                 new Errors.InvalidRequest({
                   field: "integration",
-                  reason: "this engine runs no scheduler, so it imports nothing in windows and can't re-import a range"
+                  reason: "this engine runs no scheduler (the host did not provide core's Scheduler.layer to the HTTP " +
+                    "adapter), so it imports nothing in windows and can't re-import a range"
                 })
               ))
             }
@@ -520,7 +564,9 @@ export const layer = (
               Stream.prepend(Chunk.of(`: connected\nretry: ${options.retryMs}\n\n`)),
               Stream.map((text) => encoder.encode(text))
             )
-            return HttpServerResponse.stream(frames, {
+            const metrics = yield* Metrics.Metrics
+            metrics.sseSubscribers.inc()
+            return HttpServerResponse.stream(frames.pipe(Stream.ensuring(Effect.sync(() => metrics.sseSubscribers.dec()))), {
               contentType: "text/event-stream",
               headers: { "cache-control": "no-cache", "x-accel-buffering": "no" }
             })
@@ -541,6 +587,16 @@ export const layer = (
 
   const PushLive = HttpApiBuilder.group(Api, "push", (handlers) => Effect.gen(function*() {
     const limits = yield* Limits
+    const metrics = yield* Metrics.Metrics
+    /** How many records a refused body held, when it is readable JSON with a `data` array. */
+    const recordsIn = (body: Uint8Array): number => {
+      try {
+        const data: unknown = (JSON.parse(new TextDecoder().decode(body)) as { data?: unknown }).data
+        return Array.isArray(data) ? data.length : 0
+      } catch {
+        return 0
+      }
+    }
     const decodeOptions = { maxDepth: options.maxJsonDepth, timestamps: options.timestamps }
     // the target is resolved once and the body decoded once (PushApi.decode); the records are
     // counted against the integration's limit before anything is written
@@ -552,19 +608,49 @@ export const layer = (
       Effect.gen(function*() {
         const principal = yield* CurrentPrincipal
         const body = yield* Body.bytes(request, options.maxBodyBytes)
-        const decoded = yield* problems(PushApi.decode(kind, principal, body, decodeOptions))
+        const decoded = yield* problems(PushApi.decode(kind, principal, body, decodeOptions)).pipe(
+          Effect.tapError((problem) =>
+            problem.status === 422
+              ? Effect.sync(() => metrics.pushRecords.inc({ kind, outcome: "rejected" }, recordsIn(body)))
+              : Effect.void
+          )
+        )
         const integrationId = decoded.target.integration.id
         const wait = limits.records(integrationId, decoded.records, yield* Clock.currentTimeMillis)
         if (wait === Number.POSITIVE_INFINITY) {
           return yield* Effect.fail(Problem.tooManyRecords(decoded.records, limits.recordsBurst(integrationId)))
         }
         if (wait > 0) return yield* Effect.fail(Problem.recordsLimited(Math.max(1, Math.ceil(wait / 1000))))
-        return yield* problems(PushApi.apply(decoded, { idempotencyKey: headers["idempotency-key"] }))
+        const answer = yield* problems(PushApi.apply(decoded, { idempotencyKey: headers["idempotency-key"] })).pipe(
+          Effect.tapError((problem) =>
+            problem.status === 422 || problem.status === 410
+              ? Effect.sync(() => metrics.pushRecords.inc({ kind, outcome: "rejected" }, decoded.records))
+              : Effect.void
+          )
+        )
+        metrics.pushRecords.inc({ kind, outcome: "accepted" }, answer.accepted)
+        return answer
       })
     return handlers
       .handleRaw("contactEvents", ({ headers, request }) => push("contactEvents", request, headers))
       .handleRaw("agentStatuses", ({ headers, request }) => push("agentStatuses", request, headers))
   }))
 
-  return Layer.mergeAll(IntegrationsLive, ConnectorsLive, AccessTokensLive, QueuesLive, WorkloadsLive, IntervalsLive, AgentStatusesLive, HealthLive, PushLive)
+  const MetricsLive = HttpApiBuilder.group(Api, "metrics", (handlers) =>
+    Effect.gen(function*() {
+      const metrics = yield* Metrics.Metrics
+      const storage = yield* Storage.Storage
+      return handlers.handle("metrics", () =>
+        Effect.gen(function*() {
+          const reader = yield* MetricsReader
+          yield* Metrics.refresh(metrics, reader.tenants, yield* Clock.currentTimeMillis, Scheduler.streams.incremental).pipe(
+            Effect.provideService(Storage.Storage, storage),
+            Effect.catchAll((error) => Effect.logWarning("metrics: the store could not be read", error))
+          )
+          const text = yield* Effect.promise(() => metrics.registry.metrics())
+          return HttpServerResponse.text(text, { contentType: metrics.registry.contentType })
+        }))
+    }))
+
+  return Layer.mergeAll(MetricsLive, IntegrationsLive, ConnectorsLive, AccessTokensLive, QueuesLive, WorkloadsLive, IntervalsLive, AgentStatusesLive, HealthLive, PushLive)
 }

@@ -13,11 +13,15 @@ import type * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import { Issues } from "@acd-bridge/core"
 import { randomUUID } from "node:crypto"
+import type { MetricsShape } from "../Metrics.js"
 import * as Problem from "../Problem.js"
 
 export interface Options {
   readonly maxBodyBytes: number
   readonly accessLog: LogLevel.LogLevel
+  readonly metrics: MetricsShape
+  /** the route template of a method and path (`/v1/integrations/{id}`), for metrics and the log */
+  readonly routeOf: (method: string, path: string) => string
 }
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/
@@ -110,8 +114,18 @@ export const make = (options: Options) => {
         Effect.flatMap(toProblem(cause, request), (problem) =>
           problem === undefined ? Effect.interrupt : Effect.succeed(problemResponse(problem))))
       const finished = yield* Clock.currentTimeMillis
+      const route = options.routeOf(request.method, path)
+      options.metrics.httpRequests.inc({ method: request.method, route, status: String(response.status) })
+      options.metrics.httpDuration.observe({ method: request.method, route }, (finished - started) / 1_000)
+      // never the headers or the query: they carry credentials (Authorization, a token in a URL)
       yield* Effect.logWithLevel(options.accessLog, "http request").pipe(
-        Effect.annotateLogs({ method: request.method, path, status: response.status, durationMs: finished - started })
+        Effect.annotateLogs({
+          method: request.method,
+          path,
+          route,
+          status: response.status,
+          durationMs: finished - started
+        })
       )
       return HttpServerResponse.setHeader(response, "x-request-id", requestId)
     })

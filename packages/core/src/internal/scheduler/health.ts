@@ -8,7 +8,7 @@ import * as Clock from "effect/Clock"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import type { TenantId } from "../../Domain.js"
+import type { ImportRun, ImportRunKind, TenantId } from "../../Domain.js"
 import type { BackfillProgress, Health, Task } from "../../Scheduler.js"
 import * as Plan from "../schedulePlan.js"
 import type { Deps } from "./context.js"
@@ -28,17 +28,32 @@ const taskNames: Record<Task, string> = {
 
 const progressOf = (
   range: { readonly from: number; readonly to: number; readonly remaining: number },
-  chunkMs: number
+  chunkMs: number,
+  runs: ReadonlyArray<ImportRun>,
+  kind: ImportRunKind
 ): BackfillProgress => {
   const total = range.to > range.from ? Math.ceil((range.to - range.from) / chunkMs) : 0
   const left = range.remaining > 0 ? Math.ceil(range.remaining / chunkMs) : 0
+  // the range's windows among the recent runs: their records, and the pace they went at
+  const windows = runs.filter((r) =>
+    r.kind === kind && r.error === null && r.windowStart !== null &&
+    DateTime.toEpochMillis(r.windowStart) >= range.from && DateTime.toEpochMillis(r.windowStart) < range.to
+  )
+  const records = windows.reduce((n, r) => n + r.applied, 0)
+  const starts = windows.map((r) => DateTime.toEpochMillis(r.startedAt))
+  const ends = windows.map((r) => DateTime.toEpochMillis(r.startedAt) + r.durationMs)
+  const spanMs = windows.length >= 2 ? Math.max(...ends) - Math.min(...starts) : 0
+  const done = range.remaining <= 0
   return {
     from: toUtc(range.from),
     to: toUtc(range.to),
-    done: range.remaining <= 0,
+    done,
     windowsDone: total - left,
     windowsTotal: total,
-    remainingMs: Math.max(0, range.remaining)
+    remainingMs: Math.max(0, range.remaining),
+    records,
+    recordsPerSecond: spanMs > 0 ? Math.round((records / (spanMs / 1_000)) * 10) / 10 : null,
+    etaSeconds: !done && spanMs > 0 ? Math.ceil((left * spanMs) / windows.length / 1_000) : null
   }
 }
 
@@ -108,13 +123,20 @@ export const make = (deps: Deps, running: Running, supervisor: Supervisor, opera
           }
         }
       }
-      const rangeProgress = (names: typeof Plan.gapNames | typeof Plan.reimportNames) => {
+      const rangeProgress = (names: typeof Plan.gapNames | typeof Plan.reimportNames, kind: ImportRunKind) => {
         const from = cursors.get(names.from)
         const next = cursors.get(names.next)
         const to = cursors.get(names.to)
         if (from === undefined || next === undefined || to === undefined) return null
-        return progressOf({ from, to, remaining: to - Math.max(next, from) }, chunkMs)
+        return progressOf({ from, to, remaining: to - Math.max(next, from) }, chunkMs, runs, kind)
       }
+      const lastFailed = runs.find((r) => r.error !== null)
+      const lastSucceeded = runs.find((r) => r.error === null)
+      const newestError = lastFailed !== undefined &&
+          (lastSucceeded === undefined ||
+            DateTime.toEpochMillis(lastFailed.startedAt) >= DateTime.toEpochMillis(lastSucceeded.startedAt))
+        ? { at: lastFailed.startedAt, kind: lastFailed.kind, message: lastFailed.error! }
+        : null
       return {
         integrationId: integration.id,
         status: integration.status,
@@ -137,13 +159,16 @@ export const make = (deps: Deps, running: Running, supervisor: Supervisor, opera
         history: hist
           ? progressOf(
             { from: hist.from, to: hist.cutoff, remaining: (hist.low - hist.from) + (hist.cutoff - hist.high) },
-            chunkMs
+            chunkMs,
+            runs,
+            "history"
           )
           : null,
-        gap: rangeProgress(Plan.gapNames),
-        reimport: rangeProgress(Plan.reimportNames),
+        gap: rangeProgress(Plan.gapNames, "resume"),
+        reimport: rangeProgress(Plan.reimportNames, "reimport"),
         realtimePosition: cursors.get(Plan.streams.realtime) ?? null,
-        lastRun: runs[0] ?? null
+        lastRun: runs[0] ?? null,
+        lastError: newestError
       } satisfies Health
     }
   )

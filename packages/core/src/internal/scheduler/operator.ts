@@ -92,16 +92,25 @@ export const make = (deps: Deps, running: Running, supervisor: Supervisor) => {
       Effect.mapError((e) => new InvalidRequest({ field: "integration", reason: e.message }))
     )
     const canPull = Either.match(registered.configure(integration.config), {
-      onLeft: () => true,
+      onLeft: () => registered.capabilities.pull,
       onRight: (c) => Option.isSome(c.pull)
     })
-    const timing = timingOf(options, integration, registered)
-    if (!canPull || timing === undefined) {
+    if (!canPull) {
       return yield* new InvalidRequest({
         field: "integration",
-        reason: `integration ${integration.id} is not imported in historical windows (connector "${integration.connector}", ${
-          integration.schedule.type
-        } schedule), so it can't re-import a range`
+        reason: `connector "${integration.connector}" reads nothing from a source${
+          registered.capabilities.realtime ? " but a live stream" : " (the source pushes its data)"
+        }, so integration ${integration.id} can't re-import a range: ${
+          registered.capabilities.realtime ? "its stream resumes from its last position" : "push the range again"
+        }`
+      })
+    }
+    const timing = timingOf(options, integration, registered)
+    if (timing === undefined) {
+      return yield* new InvalidRequest({
+        field: "integration",
+        reason: `integration ${integration.id} has a ${integration.schedule.type} schedule, so it is not imported in ` +
+          `historical windows and can't re-import a range: give it a historical schedule (PATCH) first`
       })
     }
     const now = yield* Clock.currentTimeMillis
