@@ -280,7 +280,10 @@ export interface Health {
   readonly lagMs: number | null
   /** runs keep reading data but `completeUntil` does not move */
   readonly stalled: boolean
-  /** what needs attention, as sentences: failing, retrying, rate limited, stalled, lagging */
+  /**
+   * what needs attention, as sentences: waiting for a link (an on-premise integration on an
+   * engine that leaves those to a link), failing, retrying, rate limited, stalled, lagging
+   */
   readonly warnings: ReadonlyArray<string>
   /** attempts failed in a row (retried with backoff), or null after a success */
   readonly retrying: {

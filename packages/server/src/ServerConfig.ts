@@ -64,7 +64,7 @@ export const variables: ReadonlyArray<Variable> = [
     name: "ACD_BRIDGE_ON_PREMISE",
     default: "local",
     description:
-      "local: this server runs on-premise integrations (csv, sql, genesys-engage) itself, as a server inside the customer's network does; link: it leaves them to an on-premise link agent (not released yet)",
+      "local: this server runs on-premise integrations (csv, sql, genesys-engage) itself, as a server inside the customer's network does; link: it leaves them to an on-premise link next to the source (the link agent is not released yet), and their health warns "waiting for a link"",
     group: "serve"
   },
   {

@@ -80,6 +80,13 @@ export const make = (deps: Deps, running: Running, supervisor: Supervisor, opera
       const rateLimited = waiting?.rateLimited !== undefined ? waiting : undefined
       const warnings: Array<string> = []
       let stalled = false
+      // an engine that leaves on-premise integrations to a link says so, rather than staying
+      // silent about an integration nothing here will ever import
+      if (integration.status === "active" && !options.deliveryModes.includes(integration.deliveryMode)) {
+        warnings.push(
+          `waiting for a link: this server leaves ${integration.deliveryMode} integrations to a link next to the source; nothing imports this one until a link serves it`
+        )
+      }
       if (integration.failing !== null) warnings.push(`failing: ${integration.failing}`)
       else if (streak) {
         warnings.push(
