@@ -26,7 +26,7 @@
  */
 import type { ConnectorRegistry } from "@acd-bridge/core"
 import { Domain, Engine, type Errors, Retention, Scheduler, type Storage } from "@acd-bridge/core"
-import { Authenticator, HttpAdapter } from "@acd-bridge/http"
+import { Authenticator, HttpAdapter, Metrics, type Security } from "@acd-bridge/http"
 import * as HttpServer from "@effect/platform/HttpServer"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
 import * as ConfigError from "effect/ConfigError"
@@ -139,7 +139,10 @@ export const layer = <E = never>(
     Layer.provide(authenticator),
     Layer.provideMerge(core)
   )
-  return options.retention === false ? server : Layer.merge(server, Retention.layer(options.retention))
+  const withRetention = options.retention === false ? server : Layer.merge(server, Retention.layer(options.retention))
+  // one metrics registry for the HTTP adapter (/metrics) and the engine's store, so import
+  // runs and storage times are counted beside the requests
+  return withRetention.pipe(Layer.provide(Metrics.layerStorage), Layer.provide(Metrics.layer))
 }
 
 /**
@@ -263,7 +266,8 @@ export const serve = (
           tls,
           trustProxy: config.trustProxy,
           maxBodyBytes: config.maxBodyBytes,
-          shutdownGrace: config.shutdownGrace
+          shutdownGrace: config.shutdownGrace,
+          metrics: metricsOf(config)
         }
       }).pipe(Layer.provideMerge(Database.storageLayer(database)))
 
@@ -306,6 +310,12 @@ export const serve = (
       )
     )
   })
+
+/** Who reads `/metrics` besides the admin routes' tokens: the metrics token, for every tenant served. */
+const metricsOf = (settings: ServerConfig.Settings): Security.MetricsAccess => ({
+  token: Option.getOrUndefined(settings.metricsToken),
+  tenants: [settings.tenant, ...settings.tenants]
+})
 
 /** The retention options of the settings. */
 const retentionOf = (settings: ServerConfig.Settings): Retention.Options => ({
@@ -373,6 +383,7 @@ export const optionsFromSettings = (
     host: settings.host,
     trustProxy: settings.trustProxy,
     maxBodyBytes: settings.maxBodyBytes,
-    shutdownGrace: settings.shutdownGrace
+    shutdownGrace: settings.shutdownGrace,
+    metrics: metricsOf(settings)
   }
 })

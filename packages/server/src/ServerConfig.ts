@@ -53,6 +53,13 @@ export const variables: ReadonlyArray<Variable> = [
     description: "the admin API's bearer token (at least 16 characters); acts in ACD_BRIDGE_TENANT",
     group: "serve"
   },
+  {
+    name: "ACD_BRIDGE_METRICS_TOKEN",
+    default: "(none)",
+    description:
+      "a bearer token (at least 16 characters) that may only read GET /metrics, for a Prometheus scraper; the admin token and personal access tokens may read it too",
+    group: "serve"
+  },
   { name: "ACD_BRIDGE_TENANT", default: "default", description: "the tenant the admin token acts in", group: "serve" },
   {
     name: "ACD_BRIDGE_TENANTS",
@@ -64,7 +71,7 @@ export const variables: ReadonlyArray<Variable> = [
     name: "ACD_BRIDGE_ON_PREMISE",
     default: "local",
     description:
-      "local: this server runs on-premise integrations (csv, sql, genesys-engage) itself, as a server inside the customer's network does; link: it leaves them to an on-premise link next to the source (the link agent is not released yet), and their health warns "waiting for a link"",
+      "local: this server runs on-premise integrations (csv, sql, genesys-engage) itself, as a server inside the customer's network does; link: it leaves them to an on-premise link next to the source (the link agent is not released yet), and their health warns \"waiting for a link\"",
     group: "serve"
   },
   {
@@ -179,6 +186,7 @@ export interface Settings {
   readonly host: string
   readonly databaseUrl: string
   readonly adminToken: Option.Option<Redacted.Redacted<string>>
+  readonly metricsToken: Option.Option<Redacted.Redacted<string>>
   readonly tenant: string
   readonly tenants: ReadonlyArray<string>
   readonly onPremise: OnPremise
@@ -244,6 +252,9 @@ export const config: Config.Config<Settings> = Config.all({
   databaseUrl,
   adminToken: Config.option(Config.redacted("ACD_BRIDGE_ADMIN_TOKEN").pipe(
     Config.validate({ message: "ACD_BRIDGE_ADMIN_TOKEN: must have at least 16 characters", validation: (t) => Redacted.value(t).trim().length >= 16 })
+  )),
+  metricsToken: Config.option(Config.redacted("ACD_BRIDGE_METRICS_TOKEN").pipe(
+    Config.validate({ message: "ACD_BRIDGE_METRICS_TOKEN: must have at least 16 characters", validation: (t) => Redacted.value(t).trim().length >= 16 })
   )),
   tenant: nonEmpty("ACD_BRIDGE_TENANT", "default"),
   tenants: list("ACD_BRIDGE_TENANTS"),

@@ -12,10 +12,12 @@ import * as Scope from "effect/Scope"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import parsePrometheus from "parse-prometheus-text-format"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import { adminToken, api, type IntervalRow, iso, killAll, run, type Running, serve, stop, waitFor } from "./support.js"
 
 const HOUR = 3_600_000
+const metricsToken = "server-test-metrics-token-0123456789"
 const dir = mkdtempSync(join(tmpdir(), "acd-server-admin-"))
 const scope = Effect.runSync(Scope.make())
 const now = Date.now()
@@ -42,7 +44,8 @@ beforeAll(async () => {
     // keep only the two newest runs of each integration, pruned every second
     ACD_BRIDGE_RETAIN_RUNS: "1 millis",
     ACD_BRIDGE_RETAIN_RUNS_KEEP: "2",
-    ACD_BRIDGE_RETENTION_INTERVAL: "1 second"
+    ACD_BRIDGE_RETENTION_INTERVAL: "1 second",
+    ACD_BRIDGE_METRICS_TOKEN: metricsToken
   })
 }, 120_000)
 
@@ -164,6 +167,24 @@ describe("acd-bridge against a running server", () => {
     }, 60_000, "a successful run after the fix")
     assert.strictEqual(await offered(id), total)
     assert.isNull((await api<IntegrationView>(server, "GET", `/v1/integrations/${id}`)).body.failing)
+
+    // an operator re-imports a day and follows it: not a terminal, so plain progress lines
+    const followed = await cli([
+      "integrations",
+      "reimport",
+      "--from",
+      iso(thisHour - 24 * HOUR),
+      "--to",
+      iso(thisHour - 4 * HOUR),
+      "--follow",
+      id
+    ])
+    assert.strictEqual(followed.code, 0, followed.stderr)
+    const lines = followed.stderr.split("\n").filter((l) => l.startsWith("reimport: "))
+    assert.isAbove(lines.length, 0, followed.stderr)
+    assert.match(lines.at(-1)!, /^reimport: (\d+)\/\1 windows \(100%\), [\d,]+ records, .*done$/)
+    assert.notInclude(followed.stderr, "\u001b[")
+    assert.strictEqual(await offered(id), total)
   }, 150_000)
 
   it("the agent-status stream resumes from Last-Event-ID without a gap", async () => {
@@ -250,5 +271,41 @@ describe("acd-bridge against a running server", () => {
     assert.lengthOf(runs, 2)
     // the data stays: all five contacts
     assert.strictEqual(await offered(integration.body.id), 5)
+  }, 60_000)
+
+  it("serves /metrics in the Prometheus text format: requests, import runs, lag per integration", async () => {
+    const scrape = async (token?: string) => {
+      const response = await fetch(`${server.url}/metrics`, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } })
+      return { status: response.status, type: response.headers.get("content-type"), text: await response.text() }
+    }
+    assert.strictEqual((await scrape()).status, 401)
+    assert.strictEqual((await scrape("not-the-metrics-token-at-all")).status, 401)
+    const scraped = await scrape(metricsToken)
+    assert.strictEqual(scraped.status, 200, scraped.text)
+    assert.match(scraped.type ?? "", /^text\/plain; version=0\.0\.4/)
+    const families = new Map(parsePrometheus(scraped.text).map((f) => [f.name, f]))
+    const samples = (name: string) => {
+      const family = families.get(name)
+      assert.isDefined(family, `${name} in ${[...families.keys()].join(", ")}`)
+      return family!.metrics.map((m) => ({ labels: m.labels ?? {}, value: Number(m.value ?? m.count) }))
+    }
+    // the requests of the tests above, by route template and status
+    const requests = samples("acd_bridge_http_requests_total")
+    const created = requests.find((r) => r.labels["route"] === "/v1/integrations" && r.labels["method"] === "POST" && r.labels["status"] === "201")
+    assert.isAtLeast(created?.value ?? 0, 3, JSON.stringify(requests))
+    // the store behind the scheduler is the instrumented one: the Five9 history counted
+    const runs = samples("acd_bridge_import_runs_total")
+    assert.isAbove(runs.find((r) => r.labels["kind"] === "history" && r.labels["outcome"] === "succeeded")?.value ?? 0, 0, JSON.stringify(runs))
+    assert.isAbove(runs.find((r) => r.labels["kind"] === "push" && r.labels["outcome"] === "succeeded")?.value ?? 0, 0, JSON.stringify(runs))
+    const pushed = samples("acd_bridge_push_records_total")
+    assert.isAbove(pushed.find((r) => r.labels["kind"] === "contactEvents" && r.labels["outcome"] === "accepted")?.value ?? 0, 0)
+    // lag per pull integration of the tenant the metrics token is given
+    const lag = samples("acd_bridge_integration_lag_seconds").filter((r) => r.labels["connector"] === "five9")
+    assert.lengthOf(lag, 1, JSON.stringify(lag))
+    assert.isTrue(lag[0]!.value >= 0 && lag[0]!.value < 24 * 3600, JSON.stringify(lag))
+    assert.isAbove(samples("acd_bridge_storage_operation_seconds").length, 0)
+    // never a credential
+    assert.notInclude(scraped.text, adminToken)
+    assert.notInclude(scraped.text, "right-password")
   }, 60_000)
 })

@@ -68,6 +68,12 @@ const create = async (body: Record<string, unknown>) => {
   return created.body
 }
 
+interface Health {
+  readonly scheduled: boolean
+  readonly failing: string | null
+  readonly history: { readonly done: boolean; readonly windowsDone: number; readonly windowsTotal: number; readonly records: number } | null
+}
+
 const intervals = async (id: string) =>
   (await api<Array<IntervalRow>>(
     server,
@@ -98,6 +104,18 @@ describe("the server's scheduler", () => {
     for (const c of scenario.contacts) expected[c.queueName] = (expected[c.queueName] ?? 0) + 1
     const total = scenario.contacts.length
     assert.isAbove(total, 50)
+    // the operator's view: the integration's health reaches "history done"
+    const health = await waitFor(async () => {
+      const h = await api<Health>(server, "GET", `/v1/integrations/${integration.id}/health`)
+      assert.strictEqual(h.status, 200, JSON.stringify(h.body))
+      return h.body.history?.done === true ? h.body : undefined
+    }, 60_000, "the Five9 history to be done")
+    assert.isTrue(health.scheduled)
+    assert.isNull(health.failing)
+    assert.isAbove(health.history!.windowsTotal, 0)
+    assert.strictEqual(health.history!.windowsDone, health.history!.windowsTotal)
+    // records applied: the contacts and the agents' statuses
+    assert.isAtLeast(health.history!.records, total)
     // Five9 names a queue by its skill's name
     assert.deepStrictEqual(await offeredOnce(integration.id, total), expected)
     const runs = await api<Array<{ kind: string; error: string | null }>>(server, "GET", `/v1/integrations/${integration.id}/runs`)
