@@ -11,7 +11,7 @@ import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import { mkdtempSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Connectors, Database, Server, ServerConfig } from "../src/index.js"
@@ -75,6 +75,17 @@ describe("ServerConfig", () => {
       const described = ServerConfig.describe(["serve", "client"])
       for (const v of ServerConfig.variables) assert.include(described, v.name)
     }))
+
+  it("docs/operations.md has a row for every variable, with its default", () => {
+    const doc = readFileSync(new URL("../../../docs/operations.md", import.meta.url), "utf8")
+    const rows = doc.split("\n").filter((l) => l.startsWith("| `"))
+    for (const v of ServerConfig.variables) {
+      const row = rows.find((r) => r.split("|")[1]!.includes(`\`${v.name}\``))
+      assert.isDefined(row, v.name)
+      const shown = /^[\w .:/-]+$/.test(v.default) && !v.default.includes(" ") ? `\`${v.default}\`` : undefined
+      if (shown !== undefined) assert.include(row, shown, v.name)
+    }
+  })
 
   it.effect("ACD_BRIDGE_TENANTS and ACD_BRIDGE_PLUGINS are comma-separated lists", () =>
     Effect.gen(function*() {
