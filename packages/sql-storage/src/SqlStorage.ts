@@ -27,6 +27,8 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as internal from "./internal/driver.js"
+import * as fs from "node:fs"
+import * as path from "node:path"
 
 /**
  * Loads a database driver when its layer is built, not when this module is: a host on SQLite
@@ -116,9 +118,24 @@ export const layerDriver = (
  * @since 0.1.0 @category models
  */
 export interface SqliteOptions extends Options {
-  /** Path of the database file; created (with its tables) when missing. */
+  /** Path of the database file; created (with its tables) when missing. Its directory must exist (a `StorageError` says so otherwise). */
   readonly filename: string
 }
+
+/** The directory of a SQLite file must exist (the file itself is created). */
+const directoryExists = (filename: string): Effect.Effect<void, Errors.StorageError> =>
+  Effect.suspend(() => {
+    if (filename === ":memory:" || filename === "" || filename.startsWith("file:")) return Effect.void
+    const directory = path.dirname(path.resolve(filename))
+    return fs.existsSync(directory) && fs.statSync(directory).isDirectory()
+      ? Effect.void
+      : Effect.fail(
+        new Errors.StorageError({
+          operation: "open sqlite",
+          reason: `the directory ${directory} of the database file ${filename} does not exist: create it first`
+        })
+      )
+  })
 
 /**
  * SQLite in a file: write-ahead logging, `busy_timeout`, foreign keys on. Writers in one
@@ -129,7 +146,11 @@ export interface SqliteOptions extends Options {
  */
 export const layerSqlite = (options: SqliteOptions): Layer.Layer<Storage.Storage, Errors.StorageError> =>
   Layer.unwrapEffect(Effect.map(
-    loadDriver("sqlite", () => import("@effect/sql-sqlite-node/SqliteClient")),
+    // the driver throws a TypeError (a defect) for a file in a missing directory: say so instead
+    Effect.zipRight(
+      directoryExists(options.filename),
+      loadDriver("sqlite", () => import("@effect/sql-sqlite-node/SqliteClient"))
+    ),
     (SqliteClient) =>
       layerWith(options).pipe(
         Layer.provide(SqliteClient.layer({ filename: options.filename })),

@@ -3,6 +3,8 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { tmpdir } from "node:os"
+import { dirname, join } from "node:path"
 import { SqlStorage } from "../src/index.js"
 import { sqliteClient, tempSqliteFile } from "./utils.js"
 
@@ -25,5 +27,15 @@ describe("errors", () => {
       )
       assert.strictEqual(error._tag, "StorageError")
       assert.strictEqual(error.operation, "connect postgres")
+    }))
+
+  it.effect("a SQLite file in a directory that does not exist fails the layer with StorageError naming the path", () =>
+    Effect.gen(function*() {
+      const filename = join(tmpdir(), `acd-missing-${process.pid}-${Date.now()}`, "nested", "store.sqlite")
+      const error = yield* Effect.flip(Effect.provide(Storage.Storage, SqlStorage.layerSqlite({ filename })))
+      assert.strictEqual(error._tag, "StorageError")
+      assert.strictEqual(error.operation, "open sqlite")
+      assert.include(error.reason, dirname(filename))
+      assert.include(error.reason, "does not exist")
     }))
 })
