@@ -80,8 +80,9 @@ export interface Options {
   /** Tenants whose integrations are scheduled from the start (more with `watch`). */
   readonly tenants?: ReadonlyArray<TenantId> | undefined
   /**
-   * Delivery modes this engine runs (default `["cloud"]`: on-premise integrations are read by
-   * the `link` agent next to the source, which pushes).
+   * Delivery modes this engine runs (default `["cloud"]`: on-premise integrations are left to
+   * a link next to the source, a planned agent not released yet; their health warns "waiting
+   * for a link"). An engine inside the customer's network adds `"on-premise"`.
    */
   readonly deliveryModes?: ReadonlyArray<DeliveryMode> | undefined
   /** Settle delay for connectors that declare none (default 5 minutes). */
