@@ -1,3 +1,4 @@
+/* global process */
 // Docker HEALTHCHECK: GET /health of the server in this container (HTTP, or HTTPS when
 // ACD_BRIDGE_TLS_CERT is set; the certificate is not checked, it names the public host).
 // Exit code 0 when it answers 200, 1 otherwise.

@@ -1,3 +1,4 @@
+/* global process, console, fetch, setTimeout */
 // Smoke test of an installed server (deploy/install.sh <dir>) on the node running this script:
 //
 //   node scripts/installed-smoke.mjs <dir>          (CI: also with Node 22, .ci/node22)
