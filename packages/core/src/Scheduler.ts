@@ -80,9 +80,10 @@ export interface Options {
   /** Tenants whose integrations are scheduled from the start (more with `watch`). */
   readonly tenants?: ReadonlyArray<TenantId> | undefined
   /**
-   * Delivery modes this engine runs (default `["cloud"]`: on-premise integrations are left to
-   * a link next to the source, a planned agent not released yet; their health warns "waiting
-   * for a link"). An engine inside the customer's network adds `"on-premise"`.
+   * Delivery modes this engine runs (default `["cloud"]`). On-premise integrations it does not
+   * run are left to an on-premise link agent next to the source (not released yet); their
+   * health says `waitingForLink`. A server inside the customer's network runs them itself
+   * with `["cloud", "on-premise"]`.
    */
   readonly deliveryModes?: ReadonlyArray<DeliveryMode> | undefined
   /** Settle delay for connectors that declare none (default 5 minutes). */
@@ -270,6 +271,12 @@ export interface Health {
   readonly failing: string | null
   /** this scheduler runs the integration */
   readonly scheduled: boolean
+  /**
+   * an on-premise integration this engine does not run (its `deliveryModes` leave on-premise
+   * to a link agent next to the source): until a link serves it, nothing imports it, and a
+   * warning says so
+   */
+  readonly waitingForLink: boolean
   /** the committed incremental watermark */
   readonly watermark: DateTime.Utc | null
   /**
@@ -281,10 +288,7 @@ export interface Health {
   readonly lagMs: number | null
   /** runs keep reading data but `completeUntil` does not move */
   readonly stalled: boolean
-  /**
-   * what needs attention, as sentences: waiting for a link (an on-premise integration on an
-   * engine that leaves those to a link), failing, retrying, rate limited, stalled, lagging
-   */
+  /** what needs attention, as sentences: failing, retrying, rate limited, stalled, lagging, waiting for a link */
   readonly warnings: ReadonlyArray<string>
   /** attempts failed in a row (retried with backoff), or null after a success */
   readonly retrying: {

@@ -125,25 +125,6 @@ describe("Scheduler: pause, resume, delete", () => {
         assert.strictEqual(reimport._tag, "IntegrationDeleted")
       }).pipe(Effect.provide(engineLayer(source)))
     }))
-
-  it.scoped("an engine that leaves an integration's delivery mode to a link says it is waiting for one, and reads nothing", () =>
-    Effect.gen(function*() {
-      const source = yield* makeSource()
-      return yield* Effect.gen(function*() {
-        const integration = yield* start
-        // the test connector's integrations are cloud ones: this engine runs on-premise ones only
-        const { scheduler } = yield* startScheduler({ tenants: [tenant], deliveryModes: ["on-premise"] })
-        yield* advance(scheduler, HOUR, 15 * MIN)
-        assert.strictEqual(yield* source.calls, 0)
-        const health = yield* scheduler.health(tenant, integration.id)
-        assert.isFalse(health.scheduled)
-        assert.deepStrictEqual(health.warnings.map((w) => w.split(":")[0]), ["waiting for a link"])
-        assert.include(health.warnings[0], "cloud integrations")
-        // a paused integration waits for nothing
-        yield* (yield* Lifecycle).pause(tenant, integration.id)
-        assert.deepStrictEqual((yield* scheduler.health(tenant, integration.id)).warnings, [])
-      }).pipe(Effect.provide(engineLayer(source)))
-    }))
 })
 
 describe("Scheduler: restart", () => {

@@ -173,6 +173,10 @@ export const IntegrationHealthView = Schema.Struct({
     description: "This engine runs the integration's schedule (false for push integrations, for on-premise ones a " +
       "link runs, and on an engine without a scheduler)"
   }),
+  waitingForLink: Schema.Boolean.annotations({
+    description: "An on-premise integration this engine leaves to a link agent next to the source: nothing imports " +
+      "it until a link serves it (a warning says so too)"
+  }),
   watermark: Schema.NullOr(Instant).annotations({ description: "The committed incremental watermark" }),
   completeUntil: Schema.NullOr(Instant).annotations({
     description: "Everything after the history cutoff is imported up to here"
@@ -300,7 +304,17 @@ export const StatusParams = Schema.Struct({
 })
 
 /** @since 0.1.0 @category schemas */
-export const Health = Schema.Struct({ status: Schema.Literal("ok") }).annotations({ identifier: "Health" })
+export const Health = Schema.Struct({
+  status: Schema.Literal("ok").annotations({ description: "The engine answers and its store is reachable (else 503)" }),
+  storage: Schema.Struct({
+    latencyMs: Schema.Number.annotations({ description: "How long a read of the store took for this answer" })
+  }),
+  scheduler: Schema.Boolean.annotations({
+    description: "This engine runs core's Scheduler (pull and realtime imports); false: push only"
+  }),
+  startedAt: Instant.annotations({ description: "When the HTTP adapter started" }),
+  uptimeSeconds: Schema.Number.annotations({ description: "Seconds since startedAt" })
+}).annotations({ identifier: "Health", description: "Liveness and readiness of the engine" })
 
 // ---------------------------------------------------------------------------
 // groups
@@ -417,6 +431,14 @@ export const IntegrationsGroup = HttpApiGroup.make("integrations")
       .addSuccess(IntegrationHealthView)
       .addError(Problem.NotFound)
       .annotate(OpenApi.Summary, "Import health: failing, retrying, lag, backfill progress, last run and error, stall")
+      .annotate(
+        OpenApi.Description,
+        "What core's Scheduler knows of the integration: status and the failing reason, the watermark and lag, the " +
+          "progress of the history import, a resume gap or a re-import (windows done/total, records, rate, ETA), the " +
+          "last run and last error, retries and rate limits, a stall, and whether it waits for a link. `warnings` " +
+          "says what needs attention in sentences. On an engine without a scheduler the answer holds what the store " +
+          "knows (status, failing, watermark, last run and error) with `scheduled: false`."
+      )
   )
   .add(
     HttpApiEndpoint.post("reimport")`/v1/integrations/${id}/reimport`
@@ -467,6 +489,12 @@ export const ConnectorsGroup = HttpApiGroup.make("connectors")
     HttpApiEndpoint.get("list", "/v1/connectors")
       .addSuccess(Schema.Array(ConnectorView))
       .annotate(OpenApi.Summary, "The connectors this engine offers, with their config as JSON Schema")
+      .annotate(
+        OpenApi.Description,
+        "Each connector's key (what `POST /v1/integrations` names), display name, delivery modes, data kinds, what " +
+          "it can do (pull, realtime, check, push), settle delay, history limit and its config as JSON Schema " +
+          "(draft 2020-12) generated from its Effect Schema: secrets are `writeOnly`, choices are `enum`."
+      )
   )
   .middleware(AdminAuthentication)
   .annotate(OpenApi.Title, "Connectors")
@@ -484,6 +512,11 @@ export const AccessTokensGroup = HttpApiGroup.make("accessTokens")
       .addError(Problem.PayloadTooLarge)
       .addError(Problem.UnsupportedMediaType)
       .annotate(OpenApi.Summary, "Create a personal access token (shown once)")
+      .annotate(
+        OpenApi.Description,
+        "The answer holds the token once; only its hash is stored. It acts as `userId` (default `admin`) of the " +
+          "tenant on the admin routes and pushes into the tenant's integrations, until revoked."
+      )
   )
   .add(
     HttpApiEndpoint.get("list", "/v1/access-tokens")
@@ -622,6 +655,12 @@ export const HealthGroup = HttpApiGroup.make("health")
       .addSuccess(Health)
       .addError(Problem.ServiceUnavailable)
       .annotate(OpenApi.Summary, "Liveness and store reachability (no credentials needed)")
+      .annotate(
+        OpenApi.Description,
+        "200 while the store answers a read (with how long it took), whether a scheduler runs and the uptime; 503 " +
+          "when the store fails (the log has why). Says nothing about tenants or integrations: their health is " +
+          "`GET /v1/integrations/{id}/health`, behind credentials."
+      )
   )
   .annotate(OpenApi.Title, "Health")
 

@@ -10,6 +10,7 @@ import { AccessTokens, ApiKeys, Domain, Errors, Principal } from "@acd-bridge/co
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
+import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -55,21 +56,57 @@ export interface Options {
   readonly tenantId: string
 }
 
+/**
+ * The admin token can't be used: missing (an unset environment variable read with
+ * `Redacted.make(process.env.X!)` gives `undefined`), blank or too short. The message never
+ * holds the token.
+ *
+ * @since 0.2.0 @category errors
+ */
+export class InvalidAdminToken extends Data.TaggedError("InvalidAdminToken")<{ readonly reason: string }> {
+  override get message() {
+    return `Authenticator: ${this.reason}`
+  }
+}
+
+/** The shortest admin token accepted. */
+const minimumAdminTokenLength = 16
+
+const checkAdminToken = (token: Redacted.Redacted<string>): Effect.Effect<string, InvalidAdminToken> => {
+  // typed as a string, but a host reading an unset variable passes undefined through
+  const value: unknown = Redacted.isRedacted(token) ? Redacted.value(token) : undefined
+  if (typeof value !== "string" || value.trim() === "") {
+    return Effect.fail(
+      new InvalidAdminToken({
+        reason: "no admin token was given (is the environment variable that should hold it set?)"
+      })
+    )
+  }
+  if (value.length < minimumAdminTokenLength) {
+    return Effect.fail(
+      new InvalidAdminToken({
+        reason: `the admin token must have at least ${minimumAdminTokenLength} characters (it has ${value.length})`
+      })
+    )
+  }
+  return Effect.succeed(value)
+}
+
 const digest = (text: string): Buffer => createHash("sha256").update(text, "utf8").digest()
 
 /**
- * The default authenticator over the engine's `ApiKeys` and `AccessTokens`.
+ * The default authenticator over the engine's `ApiKeys` and `AccessTokens`. Fails with
+ * `InvalidAdminToken` when the admin token is missing, blank or shorter than 16 characters.
  *
  * @since 0.1.0 @category constructors
  */
-export const make = (options: Options): Effect.Effect<AuthenticatorShape, never, ApiKeys.ApiKeys | AccessTokens.AccessTokens> =>
+export const make = (
+  options: Options
+): Effect.Effect<AuthenticatorShape, InvalidAdminToken, ApiKeys.ApiKeys | AccessTokens.AccessTokens> =>
   Effect.gen(function*() {
     const apiKeys = yield* ApiKeys.ApiKeys
     const tokens = yield* AccessTokens.AccessTokens
-    const admin = Redacted.value(options.adminToken)
-    if (admin.length < 16) {
-      return yield* Effect.dieMessage("Authenticator: the admin token must have at least 16 characters")
-    }
+    const admin = yield* checkAdminToken(options.adminToken)
     const adminDigest = digest(admin)
     const tenantId = Domain.TenantId.make(options.tenantId)
     const authenticate = (credential: Redacted.Redacted<string>, scope: Scope) =>
@@ -106,7 +143,9 @@ export const make = (options: Options): Effect.Effect<AuthenticatorShape, never,
  *
  * @since 0.1.0 @category layers
  */
-export const layer = (options: Options): Layer.Layer<Authenticator, never, ApiKeys.ApiKeys | AccessTokens.AccessTokens> =>
+export const layer = (
+  options: Options
+): Layer.Layer<Authenticator, InvalidAdminToken, ApiKeys.ApiKeys | AccessTokens.AccessTokens> =>
   Layer.effect(Authenticator, make(options))
 
 /**
@@ -117,5 +156,5 @@ export const layer = (options: Options): Layer.Layer<Authenticator, never, ApiKe
  */
 export const layerConfig = (
   options: Config.Config.Wrap<Options>
-): Layer.Layer<Authenticator, ConfigError.ConfigError, ApiKeys.ApiKeys | AccessTokens.AccessTokens> =>
+): Layer.Layer<Authenticator, ConfigError.ConfigError | InvalidAdminToken, ApiKeys.ApiKeys | AccessTokens.AccessTokens> =>
   Layer.effect(Authenticator, Effect.flatMap(Config.unwrap(options), make))

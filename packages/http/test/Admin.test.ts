@@ -359,7 +359,21 @@ describe("admin API", () => {
     it("GET /health needs no credentials", async () => {
       const health = await call(server, "GET", "/health")
       assert.strictEqual(health.status, 200)
-      assert.deepStrictEqual(health.body, { status: "ok" })
+      const body = health.body as {
+        status: string
+        storage: { latencyMs: number }
+        scheduler: boolean
+        startedAt: string
+        uptimeSeconds: number
+      }
+      assert.deepStrictEqual(Object.keys(body).sort(), ["scheduler", "startedAt", "status", "storage", "uptimeSeconds"])
+      assert.strictEqual(body.status, "ok")
+      assert.isAtLeast(body.storage.latencyMs, 0)
+      assert.isBelow(body.storage.latencyMs, 5_000)
+      assert.isFalse(body.scheduler, "this test server runs no scheduler")
+      assert.isAtMost(Date.parse(body.startedAt), Date.now())
+      assert.isAtLeast(body.uptimeSeconds, 0)
+      assert.approximately(body.uptimeSeconds, (Date.now() - Date.parse(body.startedAt)) / 1_000, 5)
     })
 
     it("GET /openapi.json documents every route from the same definition", async () => {

@@ -15,6 +15,7 @@ interface HealthBody {
   readonly status: string
   readonly failing: string | null
   readonly scheduled: boolean
+  readonly waitingForLink: boolean
   readonly watermark: string | null
   readonly lagMs: number | null
   readonly stalled: boolean
@@ -89,8 +90,23 @@ describe("GET /v1/integrations/{id}/health", () => {
     const { id } = await pushIntegration(server, { name: "pushed" })
     const h = await health(id)
     assert.deepStrictEqual([h.status, h.body.scheduled, h.body.watermark, h.body.history], [200, false, null, null])
+    assert.isFalse(h.body.waitingForLink)
+    const engine = await admin(server).get<{ status: string; scheduler: boolean }>("/health")
+    assert.deepStrictEqual([engine.status, engine.body.status, engine.body.scheduler], [200, "ok", true])
     const missing = await admin(server).get<Problem>("/v1/integrations/nope/health")
     assert.strictEqual(missing.status, 404)
+  })
+
+  it("an on-premise integration this engine leaves to a link says it waits for one", async () => {
+    const created = await admin(server).post<IntegrationBody>("/v1/integrations", {
+      name: "folder in the call centre",
+      connector: "files",
+      config: { folder: "/exports", password: "p" }
+    })
+    assert.strictEqual(created.status, 201)
+    const h = await health(created.body.id)
+    assert.deepStrictEqual([h.status, h.body.scheduled, h.body.waitingForLink], [200, false, true])
+    assert.match(h.body.warnings.join("\n"), /^waiting for a link: /m)
   })
 })
 
@@ -108,5 +124,17 @@ describe("GET /v1/integrations/{id}/health without a scheduler", () => {
       [h.status, h.body.status, h.body.scheduled, h.body.failing, h.body.lastRun, h.body.warnings],
       [200, "active", false, null, null, []]
     )
+    assert.isFalse(h.body.waitingForLink)
+  })
+
+  it("an on-premise integration waits for a link", async () => {
+    const created = await admin(server).post<IntegrationBody>("/v1/integrations", {
+      name: "folder",
+      connector: "files",
+      config: { folder: "/exports", password: "p" }
+    })
+    const h = await admin(server).get<HealthBody>(`/v1/integrations/${created.body.id}/health`)
+    assert.deepStrictEqual([h.status, h.body.waitingForLink], [200, true])
+    assert.match(h.body.warnings.join("\n"), /^waiting for a link: /m)
   })
 })

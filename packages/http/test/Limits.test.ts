@@ -99,7 +99,7 @@ describe("transport security", () => {
         request.on("error", reject)
         request.end()
       })
-      assert.deepStrictEqual([answer.status, JSON.parse(answer.body)], [200, { status: "ok" }])
+      assert.deepStrictEqual([answer.status, (JSON.parse(answer.body) as { status: string }).status], [200, "ok"])
       const plain = await fetch(server.url.replace("https:", "http:") + "/health").then(() => "answered", () => "refused")
       assert.strictEqual(plain, "refused")
     } finally {

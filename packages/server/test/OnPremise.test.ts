@@ -21,6 +21,7 @@ afterAll(() => {
 
 interface Health {
   readonly scheduled: boolean
+  readonly waitingForLink: boolean
   readonly warnings: ReadonlyArray<string>
   readonly history: { readonly done: boolean } | null
 }
@@ -58,6 +59,7 @@ describe("ACD_BRIDGE_ON_PREMISE", () => {
     const health = await api<Health>(cloud, "GET", `/v1/integrations/${id}/health`)
     assert.strictEqual(health.status, 200, JSON.stringify(health.body))
     assert.isFalse(health.body.scheduled)
+    assert.isTrue(health.body.waitingForLink)
     assert.isTrue(
       health.body.warnings.some((w) => /^waiting for a link\b/.test(w)),
       JSON.stringify(health.body.warnings)
@@ -73,6 +75,7 @@ describe("ACD_BRIDGE_ON_PREMISE", () => {
       return h.body.history?.done === true ? h.body : undefined
     }, 60_000, "the csv history to be done")
     assert.isTrue(done.scheduled)
+    assert.isFalse(done.waitingForLink)
     assert.isFalse(done.warnings.some((w) => w.startsWith("waiting for a link")), JSON.stringify(done.warnings))
     const rows = await api<Array<IntervalRow>>(
       local,

@@ -26,9 +26,9 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import { statSync } from "node:fs"
+import { dirname, resolve } from "node:path"
 import * as internal from "./internal/driver.js"
-import * as fs from "node:fs"
-import * as path from "node:path"
 
 /**
  * Loads a database driver when its layer is built, not when this module is: a host on SQLite
@@ -118,46 +118,61 @@ export const layerDriver = (
  * @since 0.1.0 @category models
  */
 export interface SqliteOptions extends Options {
-  /** Path of the database file; created (with its tables) when missing. Its directory must exist (a `StorageError` says so otherwise). */
+  /** Path of the database file; created (with its tables) when missing. */
   readonly filename: string
 }
 
-/** The directory of a SQLite file must exist (the file itself is created). */
-const directoryExists = (filename: string): Effect.Effect<void, Errors.StorageError> =>
-  Effect.suspend(() => {
-    if (filename === ":memory:" || filename === "" || filename.startsWith("file:")) return Effect.void
-    const directory = path.dirname(path.resolve(filename))
-    return fs.existsSync(directory) && fs.statSync(directory).isDirectory()
+/**
+ * better-sqlite3 creates the file but not its folder, and reports a missing folder by throwing
+ * a `TypeError` from its constructor (a defect in the client's layer): look first, so the
+ * answer names the folder.
+ */
+const checkSqliteFolder = (filename: string): Effect.Effect<void, Errors.StorageError> => {
+  // in-memory and temporary databases have no folder
+  if (filename === "" || filename === ":memory:") return Effect.void
+  const folder = dirname(resolve(filename))
+  const refuse = (reason: string) => Effect.fail(new Errors.StorageError({ operation: "open sqlite", reason }))
+  return Effect.try({
+    try: () => statSync(folder, { throwIfNoEntry: false }),
+    catch: (cause) => Errors.StorageError.fromCause("open sqlite", cause)
+  }).pipe(Effect.flatMap((stat) =>
+    stat === undefined
+      ? refuse(`the folder ${folder} (of the database file ${filename}) does not exist: create it first`)
+      : stat.isDirectory()
       ? Effect.void
-      : Effect.fail(
-        new Errors.StorageError({
-          operation: "open sqlite",
-          reason: `the directory ${directory} of the database file ${filename} does not exist: create it first`
-        })
-      )
-  })
+      : refuse(`${folder} (of the database file ${filename}) is not a folder`)
+  ))
+}
 
 /**
  * SQLite in a file: write-ahead logging, `busy_timeout`, foreign keys on. Writers in one
  * process are serialised on the client's single connection, so callers never see
- * `SQLITE_BUSY`.
+ * `SQLITE_BUSY`. Fails with `StorageError` (operation `open sqlite`) when the file's folder
+ * does not exist or the file can't be opened.
  *
  * @since 0.1.0 @category layers
  */
 export const layerSqlite = (options: SqliteOptions): Layer.Layer<Storage.Storage, Errors.StorageError> =>
-  Layer.unwrapEffect(Effect.map(
-    // the driver throws a TypeError (a defect) for a file in a missing directory: say so instead
-    Effect.zipRight(
-      directoryExists(options.filename),
-      loadDriver("sqlite", () => import("@effect/sql-sqlite-node/SqliteClient"))
-    ),
-    (SqliteClient) =>
-      layerWith(options).pipe(
-        Layer.provide(SqliteClient.layer({ filename: options.filename })),
-        Layer.mapError((error) =>
-          error._tag === "StorageError" ? error : Errors.StorageError.fromCause("open sqlite", error)
+  Layer.unwrapEffect(Effect.zipRight(
+    checkSqliteFolder(options.filename),
+    Effect.map(
+      loadDriver("sqlite", () => import("@effect/sql-sqlite-node/SqliteClient")),
+      (SqliteClient) =>
+        layerWith(options).pipe(
+          Layer.provide(
+            // the driver throws from its constructor (unreadable file, not a database, no
+            // permission): a failure of this layer, not a defect
+            Layer.scopedContext(
+              Layer.build(SqliteClient.layer({ filename: options.filename })).pipe(
+                Effect.catchAllDefect((defect) => Effect.fail(Errors.StorageError.fromCause("open sqlite", defect)))
+              )
+            )
+          ),
+          Layer.mapError((error) =>
+            error._tag === "StorageError" ? error : Errors.StorageError.fromCause("open sqlite", error)
+          )
         )
-      )
+    )
   ))
 
 /**

@@ -200,11 +200,15 @@ describe("migrations", () => {
         Effect.provide(SqlStorage.layer.pipe(Layer.provideMerge(sqliteClient(filename))))
       )
       yield* Effect.gen(function*() {
-        assert.deepStrictEqual(yield* appliedMigrations, [1, 2, 3, 4])
+        assert.deepStrictEqual(yield* appliedMigrations, [1, 2, 3, 4, 5])
         const sql = yield* SqlClient.SqlClient
-        const indexes = yield* sql<{ readonly name: string }>`SELECT name FROM sqlite_master
-          WHERE type = 'index' AND tbl_name = 'interval_stats'`
-        assert.include(indexes.map((i) => i.name), "interval_stats_integration_start")
+        const indexes = yield* sql<{ readonly name: string }>`SELECT name FROM sqlite_master WHERE type = 'index'`
+        assert.includeMembers(indexes.map((i) => i.name), [
+          "interval_stats_integration_start",
+          // 5: a tenant's personal access tokens, idempotency records by age (retention)
+          "access_tokens_tenant",
+          "idempotency_keys_at"
+        ])
         // starting again applies nothing
         assert.deepStrictEqual(yield* Migrations.run(), [])
       }).pipe(Effect.provide(sqliteClient(filename)))
@@ -224,11 +228,14 @@ describe("migrations", () => {
 
       yield* checkMigrated.pipe(Effect.provide(SqlStorage.layerPg({ url })))
       yield* Effect.gen(function*() {
-        assert.deepStrictEqual(yield* appliedMigrations, [1, 2, 3, 4])
+        assert.deepStrictEqual(yield* appliedMigrations, [1, 2, 3, 4, 5])
         const sql = yield* SqlClient.SqlClient
-        const indexes = yield* sql<{ readonly indexname: string }>`SELECT indexname FROM pg_indexes
-          WHERE tablename = 'interval_stats'`
-        assert.include(indexes.map((i) => i.indexname), "interval_stats_integration_start")
+        const indexes = yield* sql<{ readonly indexname: string }>`SELECT indexname FROM pg_indexes`
+        assert.includeMembers(indexes.map((i) => i.indexname), [
+          "interval_stats_integration_start",
+          "access_tokens_tenant",
+          "idempotency_keys_at"
+        ])
         assert.deepStrictEqual(yield* Migrations.run(), [])
       }).pipe(Effect.provide(pgClient(url)))
     }))

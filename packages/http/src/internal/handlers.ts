@@ -306,16 +306,25 @@ export const layer = (
             const now = yield* Clock.currentTimeMillis
             const failed = runs.find((r) => r.error !== null)
             const succeeded = runs.find((r) => r.error === null)
+            // nothing here runs on-premise integrations: a link agent would have to
+            const waitingForLink = integration.status !== "deleted" && integration.deliveryMode === "on-premise"
+            const warnings = [
+              ...(integration.failing === null ? [] : [`failing: ${integration.failing}`]),
+              ...(waitingForLink
+                ? ["waiting for a link: this engine runs no scheduler; a link agent next to the source runs on-premise integrations"]
+                : [])
+            ]
             return {
               integrationId: integration.id,
               status: integration.status,
               failing: integration.failing,
               scheduled: false,
+              waitingForLink,
               watermark: Option.getOrNull(Option.map(watermark, (ms) => DateTime.unsafeMake(ms))),
               completeUntil: Option.getOrNull(Option.map(watermark, (ms) => DateTime.unsafeMake(ms))),
               lagMs: Option.getOrNull(Option.map(watermark, (ms) => Math.max(0, now - ms))),
               stalled: false,
-              warnings: integration.failing === null ? [] : [`failing: ${integration.failing}`],
+              warnings,
               retrying: null,
               rateLimitedUntil: null,
               history: null,
@@ -577,9 +586,21 @@ export const layer = (
     Effect.gen(function*() {
       const storage = yield* Storage.Storage
       const probe = Domain.IntegrationId.make("health-probe")
+      const startedAt = yield* Clock.currentTimeMillis
       return handlers.handle("health", () =>
-        storage.integrations.get(probe).pipe(
-          Effect.as({ status: "ok" as const }),
+        Effect.gen(function*() {
+          const before = yield* Clock.currentTimeMillis
+          yield* storage.integrations.get(probe)
+          const now = yield* Clock.currentTimeMillis
+          const scheduler = yield* Effect.serviceOption(Scheduler.Scheduler)
+          return {
+            status: "ok" as const,
+            storage: { latencyMs: now - before },
+            scheduler: Option.isSome(scheduler),
+            startedAt: DateTime.unsafeMake(startedAt),
+            uptimeSeconds: Math.floor((now - startedAt) / 1_000)
+          }
+        }).pipe(
           Effect.tapError((error) => Effect.logError("health check failed", error)),
           Effect.mapError(() => Problem.unavailable())
         ))

@@ -26,6 +26,15 @@ const taskNames: Record<Task, string> = {
   realtime: "realtime stream"
 }
 
+/**
+ * Said of an on-premise integration this engine leaves to a link agent: nothing else would
+ * tell an operator why it never imports.
+ *
+ * @internal
+ */
+export const waitingForLinkWarning = "waiting for a link: this engine does not run on-premise integrations; a link " +
+  "agent next to the source runs them (or run the engine with the on-premise delivery mode)"
+
 const progressOf = (
   range: { readonly from: number; readonly to: number; readonly remaining: number },
   chunkMs: number,
@@ -80,13 +89,9 @@ export const make = (deps: Deps, running: Running, supervisor: Supervisor, opera
       const rateLimited = waiting?.rateLimited !== undefined ? waiting : undefined
       const warnings: Array<string> = []
       let stalled = false
-      // an engine that leaves on-premise integrations to a link says so, rather than staying
-      // silent about an integration nothing here will ever import
-      if (integration.status === "active" && !options.deliveryModes.includes(integration.deliveryMode)) {
-        warnings.push(
-          `waiting for a link: this server leaves ${integration.deliveryMode} integrations to a link next to the source; nothing imports this one until a link serves it`
-        )
-      }
+      const waitingForLink = integration.status !== "deleted" && integration.deliveryMode === "on-premise" &&
+        !options.deliveryModes.includes("on-premise")
+      if (waitingForLink) warnings.push(waitingForLinkWarning)
       if (integration.failing !== null) warnings.push(`failing: ${integration.failing}`)
       else if (streak) {
         warnings.push(
@@ -149,6 +154,7 @@ export const make = (deps: Deps, running: Running, supervisor: Supervisor, opera
         status: integration.status,
         failing: integration.failing,
         scheduled: supervisor.isScheduled(integration.id),
+        waitingForLink,
         watermark: watermark === undefined ? null : toUtc(watermark),
         completeUntil: completeUntil === undefined ? null : toUtc(completeUntil),
         lagMs,
