@@ -119,7 +119,7 @@ export const layer = <E = never>(
   options: Options<E>
 ): Layer.Layer<
   Services,
-  E | HttpServerError.ServeError | HttpAdapter.InsecureListen | MissingAuthenticator,
+  E | HttpServerError.ServeError | HttpAdapter.InsecureListen | MissingAuthenticator | Authenticator.InvalidAdminToken,
   Storage.Storage
 > => {
   const engine = Engine.layer.pipe(Layer.provideMerge(Connectors.registryLayer(options.connectors)))
@@ -130,7 +130,11 @@ export const layer = <E = never>(
     : Scheduler.layer({ ...options.scheduler, tenants, deliveryModes: deliveryModes(options.onPremise) }).pipe(
       Layer.provideMerge(engine)
     )
-  const authenticator: Layer.Layer<Authenticator.Authenticator, E | MissingAuthenticator, Engine.Services> =
+  const authenticator: Layer.Layer<
+    Authenticator.Authenticator,
+    E | MissingAuthenticator | Authenticator.InvalidAdminToken,
+    Engine.Services
+  > =
     options.authenticator ??
       (options.adminToken === undefined
         ? Layer.fail(new MissingAuthenticator())
@@ -201,7 +205,8 @@ const describeFailure = (
     | SettingError
     | HttpServerError.ServeError
     | HttpAdapter.InsecureListen
-    | MissingAuthenticator,
+    | MissingAuthenticator
+    | Authenticator.InvalidAdminToken,
   settings: Option.Option<ServerConfig.Settings>
 ): string => {
   if (error._tag === "ServeError" && Predicate.hasProperty(error.cause, "code") && error.cause.code === "EADDRINUSE") {
