@@ -7,7 +7,9 @@
  *   `GET /v1/intervals`), each as one batch with an Idempotency-Key, so a restart adds nothing
  *   twice and a curve is visible at once.
  * - Then every tick (5 s; `speed` ticks faster and sends `speed` times the volume) it pushes
- *   the contacts of the last tick and the agents that changed state.
+ *   the contacts of the last tick and the agents that changed state. Agents stay in an
+ *   activity for realistic times (`dwellSeconds`: minutes of talk, about a minute of after-call
+ *   work, quarter-hour breaks), divided by `speed`.
  */
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
@@ -117,13 +119,39 @@ export const contactsBetween = (from: number, to: number, zone: DateTime.TimeZon
 }
 
 const nextActivity: Record<string, ReadonlyArray<readonly [string, number]>> = {
-  READY: [["TALK", 0.7], ["BREAK", 0.1], ["TRAINING", 0.05], ["ACW", 0.15]],
-  TALK: [["ACW", 0.8], ["READY", 0.2]],
-  ACW: [["READY", 0.9], ["BREAK", 0.1]],
+  READY: [["TALK", 0.8], ["BREAK", 0.08], ["TRAINING", 0.02], ["LUNCH", 0.1]],
+  TALK: [["ACW", 0.85], ["READY", 0.15]],
+  ACW: [["READY", 0.95], ["BREAK", 0.05]],
   BREAK: [["READY", 1]],
   LUNCH: [["READY", 1]],
   TRAINING: [["READY", 1]],
   OFFLINE: [["READY", 1]]
+}
+
+/**
+ * How long an agent stays in an activity, in seconds, as contact centres see it: a call's talk
+ * time is minutes (log-normal around the queues' handling times), after-call work about a
+ * minute, a short wait for the next contact while the centre is busy, breaks of a quarter hour,
+ * lunch of half an hour, training of an hour.
+ */
+export const dwellSeconds = (activity: string, random: () => number): number => {
+  const logNormal = (median: number, sigma: number) => median * Math.exp(sigma * gaussian(random))
+  switch (activity) {
+    case "TALK":
+      return Math.min(3600, Math.max(20, logNormal(240, 0.6)))
+    case "ACW":
+      return Math.min(900, Math.max(5, logNormal(60, 0.5)))
+    case "READY":
+      return Math.min(1800, 5 + logNormal(45, 0.9))
+    case "BREAK":
+      return 600 + random() * 600
+    case "LUNCH":
+      return 1800 + random() * 900
+    case "TRAINING":
+      return 1800 + random() * 3600
+    default:
+      return 60 + random() * 240
+  }
 }
 
 const pick = (choices: ReadonlyArray<readonly [string, number]>, random: () => number) => {
@@ -193,8 +221,10 @@ export const make = (options: FeederOptions) =>
     yield* Effect.logInfo("demo feeder: last 24 hours backfilled").pipe(Effect.annotateLogs({ contacts: backfilled }))
 
     const random = Math.random
-    const state = new Map(agents.map((a) => [a, "OFFLINE"]))
-    const tick = Duration.millis(5_000 / Math.max(options.speed, 0.01))
+    // each agent is in an activity until a time drawn from its dwell time (divided by `speed`)
+    const speed = Math.max(options.speed, 0.01)
+    const state = new Map(agents.map((a) => [a, { activity: "OFFLINE", until: 0 }]))
+    const tick = Duration.millis(5_000 / speed)
     let last = Date.now()
     const step = Effect.gen(function*() {
       const current = Date.now()
@@ -205,19 +235,31 @@ export const make = (options: FeederOptions) =>
       for (const [index, agent] of agents.entries()) {
         // two agents work the night shift
         const working = busy || index < 2
-        const activity = state.get(agent)!
-        let next: string | undefined
-        if (!working && activity !== "OFFLINE" && random() < 0.3) next = "OFFLINE"
-        else if (working && random() < 0.35) next = pick(nextActivity[activity] ?? [["READY", 1]], random)
-        if (next !== undefined && next !== activity) {
-          state.set(agent, next)
+        let { activity, until } = state.get(agent)!
+        // an agent may change several times in a tick (at high speed): emit each change
+        while (until <= current) {
+          const at = Math.max(until, last)
+          let next: string
+          if (!working) {
+            if (activity === "OFFLINE") {
+              until = current + 60_000 / speed
+              break
+            }
+            // the shift ends once the current contact is done
+            next = activity === "TALK" ? "ACW" : "OFFLINE"
+          } else {
+            next = pick(nextActivity[activity] ?? [["READY", 1]], random)
+          }
+          activity = next
+          until = at + (dwellSeconds(next, random) * 1000) / speed
           changes.push({
             agentIdentifier: agent,
             activityIdentifier: next,
-            startTime: new Date(last + Math.floor(random() * (current - last))).toISOString(),
+            startTime: new Date(at).toISOString(),
             endTime: null
           })
         }
+        state.set(agent, { activity, until })
       }
       if (changes.length > 0) {
         yield* post("/external-systems/agent-statuses", {
