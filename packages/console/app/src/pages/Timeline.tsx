@@ -1,0 +1,212 @@
+/**
+ * Agent timeline: each agent's statuses over one day as a Gantt row, read from
+ * `GET /v1/agent-statuses` and kept live from the status stream. A status the stream brings
+ * replaces the parts of the agent's older statuses it overlaps, as the engine stores it. The
+ * rows are HTML, not a plot: each segment is a labelled element a screen reader can read and
+ * a test can find.
+ */
+import { useEffect, useMemo, useRef, useState } from "preact/hooks"
+import * as api from "../api.js"
+import { openStatusStream, type StreamState } from "../sse.js"
+import { browserZone, clock, dateIn, dayBounds, zones } from "../time.js"
+import type { AgentStatus, Integration } from "../types.js"
+import { ErrorText, Heading, useLoad } from "../ui.js"
+
+const keyOf = (s: AgentStatus) => `${s.integrationId}\u0000${s.agentIdentifier}\u0000${s.startTime}`
+
+/** `statuses` with `next` applied: it replaces what it overlaps of the same agent's statuses. */
+export const applyStatus = (statuses: ReadonlyArray<AgentStatus>, next: AgentStatus): ReadonlyArray<AgentStatus> => {
+  const start = Date.parse(next.startTime)
+  const end = next.endTime === null ? Infinity : Date.parse(next.endTime)
+  const out: Array<AgentStatus> = []
+  for (const s of statuses) {
+    if (keyOf(s) === keyOf(next)) continue
+    if (s.integrationId !== next.integrationId || s.agentIdentifier !== next.agentIdentifier) {
+      out.push(s)
+      continue
+    }
+    const sStart = Date.parse(s.startTime)
+    const sEnd = s.endTime === null ? Infinity : Date.parse(s.endTime)
+    if (sEnd <= start || sStart >= end) {
+      out.push(s)
+      continue
+    }
+    if (sStart < start) out.push({ ...s, endTime: next.startTime })
+    if (sEnd > end) out.push({ ...s, startTime: next.endTime!, endTime: s.endTime })
+  }
+  out.push(next)
+  return out
+}
+
+// colours with at least 4.5:1 against white text
+const palette = ["#1d5fbf", "#1e7a34", "#a34700", "#7b3fa0", "#b0224a", "#00707a", "#5c5c00", "#4a4a4a"]
+const colourOf = (label: string): string => {
+  let h = 0
+  for (const c of label) h = (h * 31 + c.charCodeAt(0)) >>> 0
+  return palette[h % palette.length]!
+}
+
+const activityOf = (s: AgentStatus) => s.activityId ?? s.activityIdentifier
+const agentOf = (s: AgentStatus) => s.employeeId ?? s.agentIdentifier
+
+export const TimelinePage = () => {
+  const integrations = useLoad(() => api.get<ReadonlyArray<Integration>>("/v1/integrations"), [])
+  const [integrationId, setIntegrationId] = useState("")
+  const [zone, setZone] = useState(browserZone())
+  const [day, setDay] = useState(() => dateIn(Date.now(), zone))
+  const [statuses, setStatuses] = useState<ReadonlyArray<AgentStatus>>([])
+  const [error, setError] = useState<string | null>(null)
+  const [stream, setStream] = useState<StreamState>("connecting")
+  const [lastEvent, setLastEvent] = useState<AgentStatus | null>(null)
+  const [events, setEvents] = useState(0)
+  const [now, setNow] = useState(Date.now())
+  const allZones = useMemo(zones, [])
+  const bounds = dayBounds(day, zone)
+  const received = useRef<Array<AgentStatus>>([])
+  const loaded = useRef(false)
+
+  const load = async () => {
+    loaded.current = false
+    received.current = []
+    try {
+      const answer = await api.get<ReadonlyArray<AgentStatus>>(api.withQuery("/v1/agent-statuses", {
+        integrationId: integrationId === "" ? undefined : integrationId,
+        from: new Date(bounds.start).toISOString(),
+        to: new Date(bounds.end).toISOString()
+      }))
+      // what the stream brought while the day was read goes on top of it
+      setStatuses(received.current.reduce(applyStatus, answer))
+      loaded.current = true
+      setError(null)
+    } catch (e) {
+      setError(api.messageOf(e))
+    }
+  }
+
+  useEffect(() => {
+    void load()
+  }, [integrationId, bounds.start, bounds.end])
+
+  useEffect(() => {
+    const close = openStatusStream(integrationId === "" ? undefined : integrationId, {
+      onStatus: (status) => {
+        setEvents((n) => n + 1)
+        setLastEvent(status)
+        if (!loaded.current) received.current.push(status)
+        else setStatuses((current) => applyStatus(current, status))
+      },
+      onReset: () => void load(),
+      onState: setStream
+    })
+    return close
+  }, [integrationId])
+
+  // ongoing statuses grow with the clock
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 15_000)
+    return () => clearInterval(timer)
+  }, [])
+
+  const span = bounds.end - bounds.start
+  const visible = statuses.filter((s) => {
+    const start = Date.parse(s.startTime)
+    const end = s.endTime === null ? Math.max(now, start) : Date.parse(s.endTime)
+    return start < bounds.end && end > bounds.start
+  })
+  const agents = [...new Set(visible.map((s) => `${s.integrationId}\u0000${s.agentIdentifier}`))].sort()
+  const hours: Array<number> = []
+  for (let t = bounds.start; t < bounds.end; t += 3_600_000) hours.push(t)
+  const activities = [...new Set(visible.map(activityOf))].sort()
+
+  return (
+    <>
+      <Heading>Agent timeline</Heading>
+      <ErrorText error={integrations.error ?? error} />
+      <form class="filters" onSubmit={(e) => e.preventDefault()} aria-label="What to show">
+        <div class="field">
+          <label for="timeline-integration">Integration</label>
+          <select id="timeline-integration" value={integrationId} onChange={(e) => setIntegrationId(e.currentTarget.value)}>
+            <option value="">All</option>
+            {(integrations.data ?? []).filter((i) => i.dataKinds.includes("agentStatuses")).map((i) => (
+              <option key={i.id} value={i.id}>{i.name}</option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for="timeline-day">Day</label>
+          <input id="timeline-day" type="date" required value={day} onChange={(e) => e.currentTarget.value !== "" && setDay(e.currentTarget.value)} />
+        </div>
+        <div class="field">
+          <label for="timeline-zone">Time zone</label>
+          <select id="timeline-zone" value={zone} onChange={(e) => setZone(e.currentTarget.value)}>
+            {allZones.map((z) => <option key={z} value={z}>{z}</option>)}
+          </select>
+        </div>
+      </form>
+      <p class="live" role="status" aria-live="polite" id="stream-state" data-state={stream} data-events={events}>
+        <span class={`dot dot-${stream}`} aria-hidden="true" />
+        {stream === "live" ? "Live" : stream === "closed" ? "Stream closed" : stream === "reconnecting" ? "Reconnecting…" : "Connecting…"}
+        {lastEvent === null ? "" : `: last status ${agentOf(lastEvent)} ${activityOf(lastEvent)} at ${clock(Date.parse(lastEvent.startTime), zone)}`}
+      </p>
+      {agents.length === 0 ? <p>No agent statuses on {day}.</p> : (
+        <div class="gantt" role="table" aria-label={`Agent statuses on ${day} in ${zone} (${hours.length} hours)`}>
+          <div class="gantt-row gantt-head" role="row">
+            <span class="gantt-agent" role="columnheader">Agent</span>
+            <span class="gantt-track" role="columnheader" aria-label="Time of day">
+              {hours.map((t) => (
+                <span key={t} class="gantt-hour" style={{ left: `${((t - bounds.start) / span) * 100}%` }}>
+                  {Math.round((t - bounds.start) / 3_600_000) % 3 === 0 ? clock(t, zone) : ""}
+                </span>
+              ))}
+            </span>
+          </div>
+          {agents.map((agentKey) => {
+            const own = visible.filter((s) => `${s.integrationId}\u0000${s.agentIdentifier}` === agentKey)
+              .sort((a, b) => Date.parse(a.startTime) - Date.parse(b.startTime))
+            const first = own[0]!
+            const mapped = first.employeeId !== null
+            return (
+              <div key={agentKey} class="gantt-row" role="row" data-agent={first.agentIdentifier}>
+                <span class="gantt-agent" role="rowheader">
+                  <span class="agent-label">{agentOf(first)}</span>
+                  {mapped ? <span class="hint"> ({first.agentIdentifier})</span> : <span class="unmapped"> unmapped</span>}
+                </span>
+                <span class="gantt-track" role="cell">
+                  {own.map((s) => {
+                    const start = Math.max(Date.parse(s.startTime), bounds.start)
+                    const end = Math.min(s.endTime === null ? Math.max(now, start) : Date.parse(s.endTime), bounds.end)
+                    const label = `${agentOf(s)}: ${activityOf(s)} ${clock(Date.parse(s.startTime), zone)}–${s.endTime === null ? "now" : clock(Date.parse(s.endTime), zone)}`
+                    return (
+                      <span
+                        key={keyOf(s)}
+                        class={`gantt-seg${s.endTime === null ? " ongoing" : ""}`}
+                        style={{
+                          left: `${((start - bounds.start) / span) * 100}%`,
+                          width: `${Math.max(((end - start) / span) * 100, 0.3)}%`,
+                          background: colourOf(activityOf(s))
+                        }}
+                        title={label}
+                        aria-label={label}
+                        data-activity={activityOf(s)}
+                        tabIndex={0}
+                      >
+                        <span class="seg-text">{activityOf(s)}</span>
+                      </span>
+                    )
+                  })}
+                </span>
+              </div>
+            )
+          })}
+        </div>
+      )}
+      {activities.length === 0 ? null : (
+        <ul class="legend" aria-label="Activities">
+          {activities.map((a) => (
+            <li key={a}><span class="swatch" style={{ background: colourOf(a) }} aria-hidden="true" />{a}</li>
+          ))}
+        </ul>
+      )}
+    </>
+  )
+}

@@ -1,0 +1,355 @@
+/**
+ * The admin console in a real browser: Debian's chromium driven by playwright-core, against
+ * the server (its HTTP API and the console at /admin) on 127.0.0.1 over a SQLite file. Signs
+ * in, creates a push integration from the form generated from the connector's JSON Schema,
+ * generates its API key, pushes contacts on the two days clocks change in Europe/Berlin and
+ * checks the chart against GET /v1/intervals (its table and the bars drawn on its canvas),
+ * pauses and resumes, watches a live status arrive on the timeline, maps the agent and sees
+ * the timeline relabel. Screenshots go to test/console/artifacts (gitignored).
+ *
+ * Needs chromium: `bash scripts/ensure-chromium.sh` installs it (or set ACD_BRIDGE_CHROMIUM).
+ * Needs the built console: `pnpm build`.
+ */
+import { Server } from "@acd-bridge/server"
+import * as HttpServer from "@effect/platform/HttpServer"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as LogLevel from "effect/LogLevel"
+import * as Redacted from "effect/Redacted"
+import * as Scope from "effect/Scope"
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { type Browser, chromium, type Page } from "playwright-core"
+import { afterAll, assert, beforeAll, describe, it } from "vitest"
+
+const chromiumPath = process.env["ACD_BRIDGE_CHROMIUM"] ?? "/usr/bin/chromium"
+const consoleIndex = fileURLToPath(new URL("../../packages/console/dist/app/index.html", import.meta.url))
+const artifacts = fileURLToPath(new URL("./artifacts/", import.meta.url))
+const adminToken = "console-test-admin-token-0123456789"
+
+// fail, don't skip, when the browser or the built app is missing
+if (!existsSync(chromiumPath)) {
+  throw new Error(
+    `chromium is missing at ${chromiumPath}: run \`bash scripts/ensure-chromium.sh\` (Debian: apt-get install -y chromium) ` +
+      "or set ACD_BRIDGE_CHROMIUM to a Chromium binary"
+  )
+}
+if (!existsSync(consoleIndex)) {
+  throw new Error(`${consoleIndex} is missing: the console is served from its build; run \`pnpm build\` first`)
+}
+
+const dir = mkdtempSync(join(tmpdir(), "acd-console-"))
+const scope = Effect.runSync(Scope.make())
+let url = ""
+let browser: Browser
+let page: Page
+const external: Array<string> = []
+const pageErrors: Array<string> = []
+
+beforeAll(async () => {
+  mkdirSync(artifacts, { recursive: true })
+  const server = Server.layer({
+    tenantId: "acme",
+    adminToken: Redacted.make(adminToken),
+    // the access log at Debug stays out of the test output
+    http: { port: 0, host: "127.0.0.1", accessLog: LogLevel.Debug },
+    retention: false
+  }).pipe(Layer.provide(Server.storageFromUrl(join(dir, "store.sqlite"))))
+  const context = await Effect.runPromise(Layer.buildWithScope(server, scope))
+  const address = Context.get(context, HttpServer.HttpServer).address
+  if (address._tag !== "TcpAddress") throw new Error("expected a TCP address")
+  url = `http://127.0.0.1:${address.port}`
+  browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ["--no-sandbox"] })
+  page = await browser.newPage({ viewport: { width: 1366, height: 900 }, timezoneId: "Europe/Berlin", locale: "en-GB" })
+  page.on("request", (request) => {
+    if (!request.url().startsWith(url) && !request.url().startsWith("data:")) external.push(request.url())
+  })
+  page.on("pageerror", (error) => pageErrors.push(error.message))
+  page.on("dialog", (dialog) => void dialog.accept())
+}, 60_000)
+
+afterAll(async () => {
+  await browser?.close()
+  await Effect.runPromise(Scope.close(scope, Exit.void))
+  rmSync(dir, { recursive: true, force: true })
+})
+
+const api = async <T>(method: string, path: string, body?: unknown, token = adminToken): Promise<T> => {
+  const response = await fetch(`${url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) })
+  })
+  const text = await response.text()
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`)
+  return (text === "" ? null : JSON.parse(text)) as T
+}
+
+/** Goes to a page of the console without reloading it (a reload signs out: the token is in memory only). */
+const open = (hash: string) =>
+  page.evaluate((hash) => {
+    location.hash = hash
+  }, hash)
+
+const shot = (name: string) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true })
+
+interface Row {
+  readonly start: string
+  readonly offered: number
+  readonly handled: number
+  readonly ahtSeconds: number | null
+}
+
+/** The chart's table, row by row, as the page shows it. */
+const tableRows = (): Promise<ReadonlyArray<{ start: string; offered: number; handled: number; aht: string }>> =>
+  page.$$eval("#interval-table tbody tr", (trs) =>
+    trs.map((tr) => ({
+      start: tr.getAttribute("data-start") ?? "",
+      offered: Number(tr.querySelector("[data-field=offered]")?.textContent),
+      handled: Number(tr.querySelector("[data-field=handled]")?.textContent),
+      aht: tr.querySelector("[data-field=aht]")?.textContent ?? ""
+    })))
+
+/**
+ * The colour the chart drew at the middle of interval `index`'s offered bar (the left one of
+ * the pair) at `fraction` of `value`'s height, read from the canvas: the plot area is where
+ * uPlot's `.u-over` lies, the x range is [-0.5, n - 0.5] and the count scale [0, ceil(1.1 max)].
+ */
+const barPixel = (index: number, n: number, value: number, max: number, fraction: number) =>
+  page.evaluate(([index, n, value, max, fraction]) => {
+    const canvas = document.querySelector<HTMLCanvasElement>(".chart canvas")!
+    const over = document.querySelector<HTMLElement>(".chart .u-over")!
+    const c = canvas.getBoundingClientRect()
+    const o = over.getBoundingClientRect()
+    const top = Math.max(1, Math.ceil(max * 1.1))
+    const slot = o.width / n
+    const x = o.left - c.left + (index + 0.5) * slot - 0.2 * slot
+    const y = o.top - c.top + o.height * (1 - (value * fraction) / top)
+    const ratio = canvas.width / c.width
+    const [r, g, b] = canvas.getContext("2d")!.getImageData(Math.round(x * ratio), Math.round(y * ratio), 1, 1).data
+    return `#${[r, g, b].map((v) => v!.toString(16).padStart(2, "0")).join("")}`
+  }, [index, n, value, max, fraction] as const)
+
+const offeredColour = "#1d5fbf"
+
+const showDay = async (day: string, length: "15" | "30" | "60") => {
+  await page.selectOption("#data-zone", "Europe/Berlin")
+  await page.fill("#data-day", day)
+  await page.selectOption("#data-length", length)
+  await page.waitForFunction(
+    ([day, length]) => {
+      const summary = document.querySelector("#chart-title")?.textContent ?? ""
+      const rows = document.querySelectorAll("#interval-table tbody tr")
+      const first = rows[0]?.getAttribute("data-start") ?? ""
+      const second = rows[1]?.getAttribute("data-start") ?? ""
+      const minutes = (Date.parse(second) - Date.parse(first)) / 60_000
+      return summary.includes(day) && first.startsWith(day) && minutes === Number(length)
+    },
+    [day, length] as const
+  )
+}
+
+/** The chart's figures match GET /v1/intervals row by row, and its bars are drawn where they should be. */
+const checkChart = async (queueId: string, day: string, next: string, length: string): Promise<ReadonlyArray<Row>> => {
+  const expected = await api<ReadonlyArray<Row>>(
+    "GET",
+    `/v1/intervals?queueId=${queueId}&from=${day}T00:00:00&to=${next}T00:00:00&length=${length}&timezone=Europe/Berlin&fill=zero`
+  )
+  const shown = await tableRows()
+  assert.deepStrictEqual(
+    shown.map((r) => [r.start, r.offered, r.handled, r.aht]),
+    expected.map((r) => [r.start, r.offered, r.handled, r.ahtSeconds === null ? "—" : r.ahtSeconds.toFixed(1)])
+  )
+  const max = Math.max(...expected.map((r) => Math.max(r.offered, r.handled)))
+  for (const [i, row] of expected.entries()) {
+    const colour = await barPixel(i, expected.length, Math.max(row.offered, 1), max, 0.5)
+    if (row.offered > 0) assert.strictEqual(colour, offeredColour, `the offered bar of ${row.start} (${row.offered})`)
+    else assert.notStrictEqual(colour, offeredColour, `no offered bar at ${row.start}`)
+  }
+  return expected
+}
+
+describe("admin console in chromium", () => {
+  let integrationId = ""
+  let apiKey = ""
+  let queueId = ""
+
+  const push = (path: string, data: ReadonlyArray<unknown>) =>
+    api<{ accepted: number }>("POST", path, { data, meta: { integrationConfigurationId: integrationId } }, apiKey)
+
+  // contacts at local Berlin times on the day clocks go forward (2026-03-29, 02:00 → 03:00)
+  // and back (2026-10-25, 03:00 → 02:00, so 02:xx happens twice)
+  const contact = (timestamp: string, offered: boolean, handled: boolean, duration: number) => ({
+    properties: { offered, handled, duration },
+    queueName: "Front desk",
+    queueIdentifier: "FD-1",
+    timestamp,
+    channel: "calls"
+  })
+
+  it("signs in with the admin token, kept out of the URL and storage", async () => {
+    const response = await page.goto(`${url}/admin`)
+    assert.strictEqual(response?.status(), 200)
+    assert.match(response?.headers()["content-security-policy"] ?? "", /default-src 'none'/)
+    await page.fill("#token", "not-the-token")
+    await page.click("button[type=submit]")
+    await page.getByRole("alert").filter({ hasText: "not accepted" }).waitFor()
+    await page.fill("#token", adminToken)
+    await page.click("button[type=submit]")
+    await page.getByRole("heading", { level: 1, name: "Integrations" }).waitFor()
+    assert.notInclude(page.url(), adminToken)
+    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie)
+    assert.notInclude(stored, adminToken)
+  })
+
+  it("creates an integration from the form generated from the connector's JSON Schema", async () => {
+    await page.click("text=New integration")
+    // a connector with secrets: they are password fields
+    await page.selectOption("#new-connector", "vonage")
+    assert.strictEqual(await page.getAttribute("#cfg-clientSecret", "type"), "password")
+    assert.strictEqual(await page.getAttribute("#cfg-clientId", "type"), "text")
+    assert.strictEqual(await page.locator("label[for=cfg-clientSecret]").count(), 1)
+    await shot("01-create-form-vonage")
+    await page.selectOption("#new-connector", "api-push")
+    await page.fill("#new-name", "Front desk push")
+    await page.selectOption("#new-timezone", "Europe/Berlin")
+    await page.click("button:has-text('Create integration')")
+    await page.getByRole("heading", { level: 2, name: "Front desk push" }).waitFor()
+    integrationId = decodeURIComponent(new URL(page.url()).hash.split("/")[2] ?? "")
+    const stored = await api<{ name: string; connector: string; timezone: string }>("GET", `/v1/integrations/${integrationId}`)
+    assert.deepStrictEqual([stored.name, stored.connector, stored.timezone], ["Front desk push", "api-push", "Europe/Berlin"])
+    // the API key is shown once, and works
+    await page.click("button:has-text('Generate API key')")
+    await page.locator("#api-key").waitFor()
+    apiKey = await page.inputValue("#api-key")
+    assert.isAbove(apiKey.length, 20)
+    await shot("02-integration-created")
+    await page.click("button:has-text('I stored it')")
+    assert.strictEqual(await page.locator("#api-key").count(), 0)
+  })
+
+  it("shows a DST day's intervals: the chart's bars match GET /v1/intervals", async () => {
+    const spring = [
+      contact("2026-03-29T01:05:00+01:00", true, true, 120),
+      contact("2026-03-29T01:20:00+01:00", true, false, 0),
+      contact("2026-03-29T03:10:00+02:00", true, true, 300),
+      contact("2026-03-29T03:12:00+02:00", true, true, 100),
+      contact("2026-03-29T03:14:00+02:00", true, false, 0),
+      contact("2026-03-29T12:40:00+02:00", true, true, 60)
+    ]
+    const autumn = [
+      contact("2026-10-25T02:15:00+02:00", true, true, 90),
+      contact("2026-10-25T02:15:00+01:00", true, true, 30),
+      contact("2026-10-25T02:20:00+01:00", true, false, 0),
+      contact("2026-10-25T23:50:00+01:00", true, true, 200)
+    ]
+    assert.strictEqual((await push("/external-systems/contact-events", [...spring, ...autumn])).accepted, 10)
+    const queues = await api<ReadonlyArray<{ id: string; identifier: string }>>("GET", `/v1/queues?integrationId=${integrationId}`)
+    queueId = queues.find((q) => q.identifier === "FD-1")!.id
+
+    await page.click("nav >> text=Interval data")
+    await page.getByRole("heading", { level: 1, name: "Interval data" }).waitFor()
+    await page.selectOption("#data-queue", queueId)
+    await showDay("2026-03-29", "15")
+    assert.strictEqual(await page.getAttribute("#day-summary", "data-hours"), "23")
+    const spring15 = await checkChart(queueId, "2026-03-29", "2026-03-30", "15")
+    assert.strictEqual(spring15.length, 92)
+    assert.strictEqual(spring15.reduce((s, r) => s + r.offered, 0), 6)
+    await shot("03-chart-spring-forward-15")
+
+    await showDay("2026-10-25", "60")
+    assert.strictEqual(await page.getAttribute("#day-summary", "data-hours"), "25")
+    const autumn60 = await checkChart(queueId, "2026-10-25", "2026-10-26", "60")
+    assert.strictEqual(autumn60.length, 25)
+    // the hour clocks go back is there twice, each with its own figures
+    const twice = autumn60.filter((r) => r.start.slice(11, 16) === "02:00").map((r) => [r.start.slice(19), r.offered])
+    assert.deepStrictEqual(twice, [["+02:00", 1], ["+01:00", 2]])
+    const labels = await page.$$eval("#interval-table tbody tr th", (ths) => ths.map((th) => th.textContent))
+    assert.includeMembers(labels, ["02:00 (+02:00)", "02:00 (+01:00)"])
+    await shot("04-chart-fall-back-60")
+  })
+
+  it("pauses and resumes: pushes are staged while paused and applied on resume", async () => {
+    await open(`#/integrations/${encodeURIComponent(integrationId)}`)
+    await page.getByRole("heading", { level: 2, name: "Front desk push" }).waitFor()
+    await page.click("button:has-text('Pause')")
+    await page.locator(".detail .badge-paused").waitFor()
+    assert.strictEqual((await api<{ status: string }>("GET", `/v1/integrations/${integrationId}`)).status, "paused")
+    await push("/external-systems/contact-events", [contact("2026-03-29T12:41:00+02:00", true, true, 60)])
+    const total = async () =>
+      (await api<ReadonlyArray<Row>>(
+        "GET",
+        `/v1/intervals?queueId=${queueId}&from=2026-03-29T00:00:00&to=2026-03-30T00:00:00&timezone=Europe/Berlin`
+      )).reduce((s, r) => s + r.offered, 0)
+    assert.strictEqual(await total(), 6)
+    await shot("05-paused")
+    await page.click("button:has-text('Resume')")
+    await page.locator(".detail .badge-active").waitFor()
+    const deadline = Date.now() + 10_000
+    while ((await total()) !== 7 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200))
+    assert.strictEqual(await total(), 7)
+  })
+
+  it("shows a live status on the timeline, and relabels it when the agent is mapped", async () => {
+    const now = Date.now()
+    const minutes = (m: number) => new Date(now + m * 60_000).toISOString()
+    await push("/external-systems/agent-statuses", [
+      { agentIdentifier: "ext-agent-7", activityIdentifier: "READY", startTime: minutes(-90), endTime: minutes(-30) },
+      { agentIdentifier: "ext-agent-7", activityIdentifier: "LUNCH", startTime: minutes(-30), endTime: null }
+    ])
+    await page.click("nav >> text=Agent timeline")
+    await page.getByRole("heading", { level: 1, name: "Agent timeline" }).waitFor()
+    const row = page.locator(".gantt-row[data-agent='ext-agent-7']")
+    await row.locator(".agent-label", { hasText: "ext-agent-7" }).waitFor()
+    assert.strictEqual(await row.locator(".unmapped").count(), 1)
+    await page.locator("#stream-state[data-state=live]").waitFor()
+
+    // a status pushed now arrives over the stream without a reload
+    await push("/external-systems/agent-statuses", [
+      { agentIdentifier: "ext-agent-7", activityIdentifier: "TALKING", startTime: minutes(-1), endTime: null }
+    ])
+    await row.locator(".gantt-seg[data-activity=TALKING]").waitFor({ timeout: 10_000 })
+    assert.strictEqual(await page.getAttribute("#stream-state", "data-events"), "1")
+    // LUNCH now ends where TALKING starts: still one ongoing segment
+    assert.strictEqual(await row.locator(".gantt-seg.ongoing").count(), 1)
+    await shot("06-timeline-live")
+
+    // map the agent: the unmapped list shows its segments; the timeline then shows the employee
+    await page.click("nav >> text=Mapping")
+    await page.selectOption("#mapping-integration", integrationId)
+    const unmapped = page.locator("tr[data-external-id='ext-agent-7']")
+    await unmapped.waitFor()
+    assert.strictEqual(await unmapped.locator("td.num").textContent(), "3")
+    await shot("07-mapping")
+    await unmapped.locator("input").fill("emp-007")
+    await unmapped.locator("button").click()
+    await unmapped.waitFor({ state: "detached" })
+    await page.click("nav >> text=Agent timeline")
+    await page.locator(".gantt-row[data-agent='ext-agent-7'] .agent-label", { hasText: "emp-007" }).waitFor()
+    assert.strictEqual(await page.locator(".gantt-row[data-agent='ext-agent-7'] .unmapped").count(), 0)
+    await shot("08-timeline-mapped")
+  })
+
+  it("runs the check, lists queues, and made no request outside the server", async () => {
+    await open(`#/integrations/${encodeURIComponent(integrationId)}`)
+    await page.click("button:has-text('Check')")
+    await page.locator(".report").waitFor()
+    assert.match((await page.locator(".report h3").textContent()) ?? "", /everything is ok/)
+    await shot("09-check")
+    await page.click("nav >> text=Queues and workloads")
+    await page.locator("table.list >> text=FD-1").waitFor()
+    await page.fill("#workload-name", "Reception")
+    await page.click("button:has-text('Create workload')")
+    const workload = page.locator("form.workload", { hasText: "Reception" })
+    await workload.locator("label", { hasText: "Front desk" }).locator("input").check()
+    await workload.locator("button").click()
+    await page.locator("table.list td", { hasText: "Reception" }).waitFor()
+    await shot("10-queues")
+    assert.deepStrictEqual(external, [])
+    assert.deepStrictEqual(pageErrors, [])
+  })
+})
