@@ -10,6 +10,7 @@
  * Needs chromium: `bash scripts/ensure-chromium.sh` installs it (or set ACD_BRIDGE_CHROMIUM).
  * Needs the built console: `pnpm build`.
  */
+/// <reference lib="dom" />
 import { Server } from "@acd-bridge/server"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as Context from "effect/Context"

@@ -51,7 +51,8 @@ const Chart = ({ rows, length }: { readonly rows: ReadonlyArray<IntervalRow>; re
             rows.flatMap((r, i) => (r.start.slice(14, 16) === "00" && Number(r.start.slice(11, 13)) % hoursPerTick === 0 ? [i] : [])),
           values: (_u, splits) => splits.map((s) => labels[s]?.slice(0, 5) ?? "")
         },
-        { scale: "count", label: "Contacts", stroke: colors.axis, grid: { stroke: colors.grid } },
+        // contacts are whole numbers: no ticks between them
+        { scale: "count", label: "Contacts", stroke: colors.axis, grid: { stroke: colors.grid }, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000] },
         { scale: "aht", side: 1, label: "AHT (seconds)", stroke: colors.aht, grid: { show: false } }
       ],
       series: [
@@ -81,7 +82,7 @@ const Chart = ({ rows, length }: { readonly rows: ReadonlyArray<IntervalRow>; re
           width: 2,
           spanGaps: false,
           value: (_u, v) => (v === null ? "—" : v.toFixed(1)),
-          points: { show: true, size: 4, fill: colors.aht }
+          points: { show: true, size: 6, fill: colors.aht }
         }
       ]
     }

@@ -21,8 +21,9 @@ import type {
 } from "../types.js"
 import { Badge, ErrorText, Heading, Notice, useLoad } from "../ui.js"
 
-export const cadence = (schedule: Schedule): string =>
-  schedule.type === "realtime" ? "realtime" : `every ${schedule.everyMinutes} min`
+/** How often it imports: pushed integrations get data as the source sends it, whatever their schedule says. */
+export const cadence = (schedule: Schedule, connector: Connector | undefined): string =>
+  connector?.push === true ? "pushed" : schedule.type === "realtime" ? "realtime" : `every ${schedule.everyMinutes} min`
 
 const healthOf = (id: string) => api.get<IntegrationHealth>(`/v1/integrations/${encodeURIComponent(id)}/health`)
 
@@ -40,7 +41,8 @@ const HealthSummary = ({ health }: { readonly health: IntegrationHealth | undefi
   return <span class="warn">{health.stalled ? "stalled; " : ""}{health.warnings.length} warning{health.warnings.length > 1 ? "s" : ""}</span>
 }
 
-const List = ({ integrations, healths }: {
+const List = ({ integrations, healths, connectors }: {
+  readonly connectors: ReadonlyArray<Connector>
   readonly integrations: ReadonlyArray<Integration>
   readonly healths: Readonly<Record<string, IntegrationHealth>>
 }) => (
@@ -67,7 +69,7 @@ const List = ({ integrations, healths }: {
             <td>{i.connector}</td>
             <td><StatusBadge integration={i} /></td>
             <td>{i.deliveryMode}</td>
-            <td>{cadence(i.schedule)}</td>
+            <td>{cadence(i.schedule, connectors.find((c) => c.key === i.connector))}</td>
             <td>{i.status === "deleted" ? "—" : lagText(health)}</td>
             <td>{health?.lastRun ? dateTime(health.lastRun.startedAt) : "—"}</td>
             <td>{i.status === "deleted" ? "—" : <HealthSummary health={health} />}</td>
@@ -129,7 +131,11 @@ const Runs = ({ runs }: { readonly runs: ReadonlyArray<ImportRun> }) =>
     </table>
   )
 
-const Detail = ({ id, onChanged }: { readonly id: string; readonly onChanged: () => void }) => {
+const Detail = ({ id, connectors, onChanged }: {
+  readonly id: string
+  readonly connectors: ReadonlyArray<Connector>
+  readonly onChanged: () => void
+}) => {
   const path = `/v1/integrations/${encodeURIComponent(id)}`
   const integration = useLoad(() => api.get<Integration>(path), [path])
   const health = useLoad(() => healthOf(id), [path])
@@ -169,7 +175,7 @@ const Detail = ({ id, onChanged }: { readonly id: string; readonly onChanged: ()
         <dt>Delivery mode</dt>
         <dd>{i.deliveryMode}</dd>
         <dt>Cadence</dt>
-        <dd>{cadence(i.schedule)}</dd>
+        <dd>{cadence(i.schedule, connectors.find((c) => c.key === i.connector))}</dd>
         <dt>Time zone</dt>
         <dd>{i.timezone}</dd>
         <dt>Data</dt>
@@ -411,7 +417,7 @@ export const IntegrationsPage = ({ connectors, selected }: {
       <Heading>Integrations</Heading>
       <ErrorText error={list.error} />
       {list.data === undefined ? <p>Loading…</p> : list.data.length === 0 ? <p>No integrations yet.</p> : (
-        <List integrations={list.data} healths={healths} />
+        <List integrations={list.data} healths={healths} connectors={connectors} />
       )}
       <div class="actions">
         <button type="button" aria-expanded={creating} onClick={() => setCreating(!creating)}>
@@ -433,7 +439,7 @@ export const IntegrationsPage = ({ connectors, selected }: {
           />
         )
         : null}
-      {selected === undefined ? null : <Detail key={selected} id={selected} onChanged={() => void list.reload()} />}
+      {selected === undefined ? null : <Detail key={selected} id={selected} connectors={connectors} onChanged={() => void list.reload()} />}
     </>
   )
 }

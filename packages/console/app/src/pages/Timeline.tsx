@@ -60,6 +60,7 @@ export const TimelinePage = () => {
   const [lastEvent, setLastEvent] = useState<AgentStatus | null>(null)
   const [events, setEvents] = useState(0)
   const [now, setNow] = useState(Date.now())
+  const [whole, setWhole] = useState(false)
   const allZones = useMemo(zones, [])
   const bounds = dayBounds(day, zone)
   const received = useRef<Array<AgentStatus>>([])
@@ -107,15 +108,25 @@ export const TimelinePage = () => {
     return () => clearInterval(timer)
   }, [])
 
-  const span = bounds.end - bounds.start
   const visible = statuses.filter((s) => {
     const start = Date.parse(s.startTime)
     const end = s.endTime === null ? Math.max(now, start) : Date.parse(s.endTime)
     return start < bounds.end && end > bounds.start
   })
+  // the hours shown: the whole day, or the full hours around what there is (at least two)
+  const H = 3_600_000
+  const earliest = Math.min(...visible.map((s) => Date.parse(s.startTime)))
+  const latest = Math.max(...visible.map((s) => (s.endTime === null ? Math.max(now, Date.parse(s.startTime)) : Date.parse(s.endTime))))
+  const fromHour = whole || visible.length === 0 ? 0 : Math.max(0, Math.floor((earliest - bounds.start) / H))
+  const dayHours = Math.round((bounds.end - bounds.start) / H)
+  const toHour = whole || visible.length === 0 ? dayHours : Math.min(dayHours, Math.max(fromHour + 2, Math.ceil((latest - bounds.start) / H)))
+  const windowStart = bounds.start + fromHour * H
+  const windowEnd = Math.min(bounds.end, bounds.start + toHour * H)
+  const span = windowEnd - windowStart
   const agents = [...new Set(visible.map((s) => `${s.integrationId}\u0000${s.agentIdentifier}`))].sort()
   const hours: Array<number> = []
-  for (let t = bounds.start; t < bounds.end; t += 3_600_000) hours.push(t)
+  for (let t = windowStart; t < windowEnd; t += H) hours.push(t)
+  const labelEvery = hours.length <= 12 ? 1 : hours.length <= 24 ? 2 : 3
   const activities = [...new Set(visible.map(activityOf))].sort()
 
   return (
@@ -142,6 +153,12 @@ export const TimelinePage = () => {
             {allZones.map((z) => <option key={z} value={z}>{z}</option>)}
           </select>
         </div>
+        <div class="field">
+          <label class="inline">
+            <input type="checkbox" checked={whole} onChange={(e) => setWhole(e.currentTarget.checked)} />
+            Show the whole day
+          </label>
+        </div>
       </form>
       <p class="live" role="status" aria-live="polite" id="stream-state" data-state={stream} data-events={events}>
         <span class={`dot dot-${stream}`} aria-hidden="true" />
@@ -149,13 +166,17 @@ export const TimelinePage = () => {
         {lastEvent === null ? "" : `: last status ${agentOf(lastEvent)} ${activityOf(lastEvent)} at ${clock(Date.parse(lastEvent.startTime), zone)}`}
       </p>
       {agents.length === 0 ? <p>No agent statuses on {day}.</p> : (
-        <div class="gantt" role="table" aria-label={`Agent statuses on ${day} in ${zone} (${hours.length} hours)`}>
+        <div
+          class="gantt"
+          role="table"
+          aria-label={`Agent statuses on ${day} in ${zone}, ${clock(windowStart, zone)} to ${clock(windowEnd, zone)} (the day has ${dayHours} hours)`}
+        >
           <div class="gantt-row gantt-head" role="row">
             <span class="gantt-agent" role="columnheader">Agent</span>
             <span class="gantt-track" role="columnheader" aria-label="Time of day">
               {hours.map((t) => (
-                <span key={t} class="gantt-hour" style={{ left: `${((t - bounds.start) / span) * 100}%` }}>
-                  {Math.round((t - bounds.start) / 3_600_000) % 3 === 0 ? clock(t, zone) : ""}
+                <span key={t} class="gantt-hour" style={{ left: `${((t - windowStart) / span) * 100}%` }}>
+                  {Math.round((t - windowStart) / H) % labelEvery === 0 ? clock(t, zone) : ""}
                 </span>
               ))}
             </span>
@@ -169,19 +190,19 @@ export const TimelinePage = () => {
               <div key={agentKey} class="gantt-row" role="row" data-agent={first.agentIdentifier}>
                 <span class="gantt-agent" role="rowheader">
                   <span class="agent-label">{agentOf(first)}</span>
-                  {mapped ? <span class="hint"> ({first.agentIdentifier})</span> : <span class="unmapped"> unmapped</span>}
+                  {mapped ? <span class="hint">{first.agentIdentifier}</span> : <span class="unmapped">unmapped</span>}
                 </span>
                 <span class="gantt-track" role="cell">
                   {own.map((s) => {
-                    const start = Math.max(Date.parse(s.startTime), bounds.start)
-                    const end = Math.min(s.endTime === null ? Math.max(now, start) : Date.parse(s.endTime), bounds.end)
+                    const start = Math.max(Date.parse(s.startTime), windowStart)
+                    const end = Math.min(s.endTime === null ? Math.max(now, start) : Date.parse(s.endTime), windowEnd)
                     const label = `${agentOf(s)}: ${activityOf(s)} ${clock(Date.parse(s.startTime), zone)}–${s.endTime === null ? "now" : clock(Date.parse(s.endTime), zone)}`
                     return (
                       <span
                         key={keyOf(s)}
                         class={`gantt-seg${s.endTime === null ? " ongoing" : ""}`}
                         style={{
-                          left: `${((start - bounds.start) / span) * 100}%`,
+                          left: `${((start - windowStart) / span) * 100}%`,
                           width: `${Math.max(((end - start) / span) * 100, 0.3)}%`,
                           background: colourOf(activityOf(s))
                         }}
