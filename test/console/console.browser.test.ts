@@ -11,7 +11,9 @@
  * Needs the built console: `pnpm build`.
  */
 /// <reference lib="dom" />
+import { Five9Simulator } from "@acd-bridge/five9/simulator"
 import { Server } from "@acd-bridge/server"
+import * as Scenario from "@acd-bridge/testkit/Scenario"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -20,7 +22,8 @@ import * as Layer from "effect/Layer"
 import * as LogLevel from "effect/LogLevel"
 import * as Redacted from "effect/Redacted"
 import * as Scope from "effect/Scope"
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -46,6 +49,10 @@ if (!existsSync(consoleIndex)) {
 const dir = mkdtempSync(join(tmpdir(), "acd-console-"))
 const scope = Effect.runSync(Scope.make())
 let url = ""
+let five9: Five9Simulator.Five9Simulator
+let scenario: Scenario.Scenario
+const HOUR = 3_600_000
+const thisHour = Math.floor(Date.now() / HOUR) * HOUR
 let browser: Browser
 let page: Page
 const external: Array<string> = []
@@ -53,6 +60,20 @@ const pageErrors: Array<string> = []
 
 beforeAll(async () => {
   mkdirSync(artifacts, { recursive: true })
+  // a Five9 with six hours of contacts, for an integration that imports a history
+  scenario = Scenario.generate({
+    seed: 5,
+    from: thisHour - 8 * HOUR,
+    to: thisHour - 2 * HOUR,
+    timezone: "UTC",
+    queues: [{ identifier: "SK Billing", name: "Billing", channel: "calls", dailyPeak: 8 }],
+    agents: 2,
+    openingHour: 0,
+    closingHour: 24
+  })
+  five9 = await Effect.runPromise(
+    Five9Simulator.make(scenario, { now: Date.now(), password: "five9-password" }).pipe(Scope.extend(scope))
+  )
   const server = Server.layer({
     tenantId: "acme",
     adminToken: Redacted.make(adminToken),
@@ -97,6 +118,33 @@ const open = (hash: string) =>
   }, hash)
 
 const shot = (name: string) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true })
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8")
+
+/**
+ * The WCAG 2 A and AA rules axe-core can check (labels, names, contrast, landmarks, ARIA) on
+ * the page as it is now; answers each violation with the elements it found.
+ */
+const violations = async (): Promise<ReadonlyArray<string>> => {
+  // evaluated over the DevTools protocol, which the page's CSP does not govern
+  await page.evaluate(axeSource)
+  return page.evaluate(async () => {
+    interface Axe {
+      run(
+        context: Document,
+        options: { runOnly: ReadonlyArray<string> }
+      ): Promise<{
+        passes: ReadonlyArray<unknown>
+        violations: ReadonlyArray<{ id: string; nodes: ReadonlyArray<{ target: ReadonlyArray<string> }> }>
+      }>
+    }
+    const axe = (window as unknown as { axe: Axe }).axe
+    const result = await axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] })
+    // a run that checked nothing would pass anything
+    if (result.passes.length < 5) return [`axe checked only ${result.passes.length} rules`]
+    return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)
+  })
+}
 
 interface Row {
   readonly start: string
@@ -215,6 +263,7 @@ describe("admin console in chromium", () => {
     assert.strictEqual(await page.getAttribute("#cfg-clientId", "type"), "text")
     assert.strictEqual(await page.locator("label[for=cfg-clientSecret]").count(), 1)
     await shot("01-create-form-vonage")
+    assert.deepStrictEqual(await violations(), [], "the create form")
     await page.selectOption("#new-connector", "api-push")
     await page.fill("#new-name", "Front desk push")
     await page.selectOption("#new-timezone", "Europe/Berlin")
@@ -261,6 +310,8 @@ describe("admin console in chromium", () => {
     assert.strictEqual(spring15.length, 92)
     assert.strictEqual(spring15.reduce((s, r) => s + r.offered, 0), 6)
     await shot("03-chart-spring-forward-15")
+    await page.click("summary:has-text('The figures as a table')")
+    assert.deepStrictEqual(await violations(), [], "the interval data page")
 
     await showDay("2026-10-25", "60")
     assert.strictEqual(await page.getAttribute("#day-summary", "data-hours"), "25")
@@ -318,6 +369,7 @@ describe("admin console in chromium", () => {
     // LUNCH now ends where TALKING starts: still one ongoing segment
     assert.strictEqual(await row.locator(".gantt-seg.ongoing").count(), 1)
     await shot("06-timeline-live")
+    assert.deepStrictEqual(await violations(), [], "the timeline")
 
     // map the agent: the unmapped list shows its segments; the timeline then shows the employee
     await page.click("nav >> text=Mapping")
@@ -326,6 +378,7 @@ describe("admin console in chromium", () => {
     await unmapped.waitFor()
     assert.strictEqual(await unmapped.locator("td.num").textContent(), "3")
     await shot("07-mapping")
+    assert.deepStrictEqual(await violations(), [], "the mapping page")
     await unmapped.locator("input").fill("emp-007")
     await unmapped.locator("button").click()
     await unmapped.waitFor({ state: "detached" })
@@ -335,12 +388,51 @@ describe("admin console in chromium", () => {
     await shot("08-timeline-mapped")
   })
 
+  it("creates a Five9 integration from the form: secrets stay password fields, its history import shows progress", async () => {
+    await open("#/integrations")
+    await page.click("button:has-text('New integration')")
+    await page.selectOption("#new-connector", "five9")
+    await page.fill("#new-name", "Five9 billing")
+    await page.selectOption("#new-timezone", "UTC")
+    await page.selectOption("#new-schedule", "15")
+    await page.fill("#new-history", "1")
+    // contacts only: the simulator has no login sessions report
+    await page.locator("label.inline", { hasText: "Agent statuses" }).locator("input").uncheck()
+    const config = five9.config()
+    await page.fill("#cfg-username", config.username)
+    assert.strictEqual(await page.getAttribute("#cfg-password", "type"), "password")
+    await page.fill("#cfg-password", String(config.password))
+    assert.strictEqual(await page.getAttribute("#cfg-baseUrl", "type"), "url")
+    await page.fill("#cfg-baseUrl", String(config.baseUrl))
+    await page.fill("#cfg-reportPollSeconds", "1")
+    await page.click("button:has-text('Create integration')")
+    await page.getByRole("heading", { level: 2, name: "Five9 billing" }).waitFor()
+    const id = decodeURIComponent(new URL(page.url()).hash.split("/")[2] ?? "")
+    const stored = await api<{ config: Record<string, unknown>; dataKinds: ReadonlyArray<string>; schedule: unknown }>(
+      "GET",
+      `/v1/integrations/${id}`
+    )
+    assert.deepStrictEqual(stored.dataKinds, ["contacts"])
+    assert.deepStrictEqual(stored.schedule, { type: "historical", everyMinutes: 15 })
+    assert.strictEqual(stored.config["password"], "<redacted>")
+    assert.strictEqual(stored.config["reportPollSeconds"], 1)
+    // the page reads the health again by itself: the history import finishes on it
+    await page.locator("label[for=progress-history-import]", { hasText: "(done)" }).waitFor({ timeout: 30_000 })
+    const progress = page.locator("#progress-history-import")
+    assert.strictEqual(await progress.getAttribute("value"), await progress.getAttribute("max"))
+    const health = await api<{ history: { windowsTotal: number } | null }>("GET", `/v1/integrations/${id}/health`)
+    assert.strictEqual(await progress.getAttribute("max"), String(health.history!.windowsTotal))
+    await page.locator("table.list caption", { hasText: "Recent import runs" }).waitFor()
+    await shot("11-five9-history")
+  })
+
   it("runs the check, lists queues, and made no request outside the server", async () => {
     await open(`#/integrations/${encodeURIComponent(integrationId)}`)
     await page.click("button:has-text('Check')")
     await page.locator(".report").waitFor()
     assert.match((await page.locator(".report h3").textContent()) ?? "", /everything is ok/)
     await shot("09-check")
+    assert.deepStrictEqual(await violations(), [], "an integration's page")
     await page.click("nav >> text=Queues and workloads")
     await page.locator("table.list >> text=FD-1").waitFor()
     await page.fill("#workload-name", "Reception")
@@ -350,6 +442,7 @@ describe("admin console in chromium", () => {
     await workload.locator("button").click()
     await page.locator("table.list td", { hasText: "Reception" }).waitFor()
     await shot("10-queues")
+    assert.deepStrictEqual(await violations(), [], "the queues page")
     assert.deepStrictEqual(external, [])
     assert.deepStrictEqual(pageErrors, [])
   })

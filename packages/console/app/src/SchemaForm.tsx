@@ -185,13 +185,19 @@ export const Field = (props: FieldProps): JSX.Element => {
       </fieldset>
     )
   }
-  if (schema.enum !== undefined) {
+  if (schema.enum !== undefined || schema.const !== undefined) {
+    const choices = schema.enum ?? [schema.const]
     return (
       <div class="field">
         <label for={id}>{labelText(label, required)}</label>
-        <select id={id} value={value === undefined ? "" : String(value)} onChange={(e) => onChange(e.currentTarget.value || undefined)}>
+        <select
+          id={id}
+          value={value === undefined ? "" : String(value)}
+          // the choice as the schema's own value (a number or false stays one)
+          onChange={(e) => onChange(choices.find((v) => String(v) === e.currentTarget.value))}
+        >
           {required ? null : <option value="">(default)</option>}
-          {schema.enum.map((v) => <option key={String(v)} value={String(v)}>{v === "\t" ? "tab" : String(v)}</option>)}
+          {choices.map((v) => <option key={String(v)} value={String(v)}>{v === "\t" ? "tab" : String(v)}</option>)}
         </select>
       </div>
     )

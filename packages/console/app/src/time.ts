@@ -67,8 +67,13 @@ export const dateTime = (iso: string | null, zone?: string): string =>
     ? "never"
     : new Intl.DateTimeFormat("en-GB", {
       ...(zone === undefined ? {} : { timeZone: zone }),
-      dateStyle: "medium",
-      timeStyle: "medium"
+      day: "numeric",
+      month: "short",
+      year: "numeric",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+      timeZoneName: "short"
     }).format(Date.parse(iso))
 
 /** A duration for people: `3 h 5 min`, `42 s`. */

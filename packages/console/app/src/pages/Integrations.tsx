@@ -146,6 +146,14 @@ const Detail = ({ id, connectors, onChanged }: {
   const [busy, setBusy] = useState(false)
   const keyRef = useRef<HTMLInputElement>(null)
   useEffect(() => keyRef.current?.select(), [apiKey])
+  // health moves on by itself (history windows, lag, failures): read it again every few seconds
+  useEffect(() => {
+    const timer = setInterval(() => {
+      void health.reload()
+      void runs.reload()
+    }, 5_000)
+    return () => clearInterval(timer)
+  }, [health.reload, runs.reload])
 
   const act = async (what: string, run: () => Promise<void>) => {
     setBusy(true)
@@ -193,7 +201,7 @@ const Detail = ({ id, connectors, onChanged }: {
             : "none yet"}
         </dd>
       </dl>
-      {i.failing === null ? null : <p class="warning" role="alert"><strong>Failing:</strong> {i.failing}</p>}
+      {(h?.failing ?? i.failing) === null ? null : <p class="warning" role="alert"><strong>Failing:</strong> {h?.failing ?? i.failing}</p>}
       {h?.stalled ? <p class="warning" role="alert"><strong>Stalled:</strong> runs read data but nothing new is imported.</p> : null}
       {h === undefined ? null : h.warnings.length === 0 ? null : (
         <ul class="warnings" aria-label="Warnings">
@@ -406,6 +414,10 @@ export const IntegrationsPage = ({ connectors, selected }: {
   const [healths, setHealths] = useState<Readonly<Record<string, IntegrationHealth>>>({})
   const [creating, setCreating] = useState(false)
   const [created, setCreated] = useState<string | null>(null)
+  useEffect(() => {
+    const timer = setInterval(() => void list.reload(), 15_000)
+    return () => clearInterval(timer)
+  }, [list.reload])
   useEffect(() => {
     const live = (list.data ?? []).filter((i) => i.status !== "deleted")
     void Promise.all(live.map((i) => healthOf(i.id).then((h) => [i.id, h] as const, () => null))).then((pairs) =>
