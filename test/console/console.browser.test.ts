@@ -126,8 +126,8 @@ const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/
  * the page as it is now; answers each violation with the elements it found.
  */
 const violations = async (): Promise<ReadonlyArray<string>> => {
-  // evaluated over the DevTools protocol, which the page's CSP does not govern
-  await page.evaluate(axeSource)
+  // evaluated over the DevTools protocol, which the page's CSP does not govern; once per page load
+  if (!(await page.evaluate(() => "axe" in window))) await page.evaluate(axeSource)
   return page.evaluate(async () => {
     interface Axe {
       run(
@@ -164,24 +164,28 @@ const tableRows = (): Promise<ReadonlyArray<{ start: string; offered: number; ha
     })))
 
 /**
- * The colour the chart drew at the middle of interval `index`'s offered bar (the left one of
- * the pair) at `fraction` of `value`'s height, read from the canvas: the plot area is where
- * uPlot's `.u-over` lies, the x range is [-0.5, n - 0.5] and the count scale [0, ceil(1.1 max)].
+ * The colours the chart drew at the middle of each interval's offered bar (the left one of
+ * the pair), half way up to `heights[i]`, read from the canvas in one go: the plot area is
+ * where uPlot's `.u-over` lies, the x range is [-0.5, n - 0.5] and the count scale
+ * [0, ceil(1.1 max)].
  */
-const barPixel = (index: number, n: number, value: number, max: number, fraction: number) =>
-  page.evaluate(([index, n, value, max, fraction]) => {
+const barPixels = (heights: ReadonlyArray<number>, max: number) =>
+  page.evaluate(([heights, max]) => {
     const canvas = document.querySelector<HTMLCanvasElement>(".chart canvas")!
     const over = document.querySelector<HTMLElement>(".chart .u-over")!
     const c = canvas.getBoundingClientRect()
     const o = over.getBoundingClientRect()
     const top = Math.max(1, Math.ceil(max * 1.1))
-    const slot = o.width / n
-    const x = o.left - c.left + (index + 0.5) * slot - 0.2 * slot
-    const y = o.top - c.top + o.height * (1 - (value * fraction) / top)
+    const slot = o.width / heights.length
     const ratio = canvas.width / c.width
-    const [r, g, b] = canvas.getContext("2d")!.getImageData(Math.round(x * ratio), Math.round(y * ratio), 1, 1).data
-    return `#${[r, g, b].map((v) => v!.toString(16).padStart(2, "0")).join("")}`
-  }, [index, n, value, max, fraction] as const)
+    const context = canvas.getContext("2d")!
+    return heights.map((value, index) => {
+      const x = o.left - c.left + (index + 0.5) * slot - 0.2 * slot
+      const y = o.top - c.top + o.height * (1 - (value * 0.5) / top)
+      const [r, g, b] = context.getImageData(Math.round(x * ratio), Math.round(y * ratio), 1, 1).data
+      return `#${[r, g, b].map((v) => v!.toString(16).padStart(2, "0")).join("")}`
+    })
+  }, [heights, max] as const)
 
 const offeredColour = "#1d5fbf"
 
@@ -214,8 +218,9 @@ const checkChart = async (queueId: string, day: string, next: string, length: st
     expected.map((r) => [r.start, r.offered, r.handled, r.ahtSeconds === null ? "—" : r.ahtSeconds.toFixed(1)])
   )
   const max = Math.max(...expected.map((r) => Math.max(r.offered, r.handled)))
+  const colours = await barPixels(expected.map((r) => Math.max(r.offered, 1)), max)
   for (const [i, row] of expected.entries()) {
-    const colour = await barPixel(i, expected.length, Math.max(row.offered, 1), max, 0.5)
+    const colour = colours[i]
     if (row.offered > 0) assert.strictEqual(colour, offeredColour, `the offered bar of ${row.start} (${row.offered})`)
     else assert.notStrictEqual(colour, offeredColour, `no offered bar at ${row.start}`)
   }
@@ -247,9 +252,12 @@ describe("admin console in chromium", () => {
     await page.fill("#token", "not-the-token")
     await page.click("button[type=submit]")
     await page.getByRole("alert").filter({ hasText: "not accepted" }).waitFor()
-    await page.fill("#token", adminToken)
-    await page.click("button[type=submit]")
+    // by keyboard: the token field has the focus, Enter signs in, and focus moves to the page's heading
+    await page.fill("#token", "")
+    await page.keyboard.type(adminToken)
+    await page.keyboard.press("Enter")
     await page.getByRole("heading", { level: 1, name: "Integrations" }).waitFor()
+    assert.strictEqual(await page.evaluate(() => document.activeElement?.textContent), "Integrations")
     assert.notInclude(page.url(), adminToken)
     const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie)
     assert.notInclude(stored, adminToken)
@@ -443,6 +451,14 @@ describe("admin console in chromium", () => {
     await page.locator("table.list td", { hasText: "Reception" }).waitFor()
     await shot("10-queues")
     assert.deepStrictEqual(await violations(), [], "the queues page")
+
+    // a personal access token signs in too
+    const pat = await api<{ token: string }>("POST", "/v1/access-tokens", { name: "console test" })
+    await page.click("button:has-text('Sign out')")
+    await page.fill("#token", pat.token)
+    await page.click("button[type=submit]")
+    await page.locator("table.list >> text=Front desk push").waitFor()
+
     assert.deepStrictEqual(external, [])
     assert.deepStrictEqual(pageErrors, [])
   })
