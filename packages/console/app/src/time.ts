@@ -45,10 +45,13 @@ const offsetMinutes = (instant: number, zone: string): number => {
 export const midnight = (date: string, zone: string): number => {
   const [y, m, d] = date.split("-").map(Number) as [number, number, number]
   const guess = Date.UTC(y, m - 1, d)
-  let t = guess - offsetMinutes(guess, zone) * 60_000
+  const first = guess - offsetMinutes(guess, zone) * 60_000
   // a second pass settles days whose midnight sits on the other side of a change
-  t = guess - offsetMinutes(t, zone) * 60_000
-  return t
+  const second = guess - offsetMinutes(first, zone) * 60_000
+  // where the clocks skip midnight (America/Santiago) the second pass lands on the day before:
+  // the day starts at the earliest candidate that is on it
+  const onDay = [first, second].filter((t) => dateIn(t, zone) === date)
+  return onDay.length === 0 ? second : Math.min(...onDay)
 }
 
 /** [start, end) of `date` in `zone` as instants: 23, 24 or 25 hours long. */

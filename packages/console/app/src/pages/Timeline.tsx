@@ -8,35 +8,10 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks"
 import * as api from "../api.js"
 import { openStatusStream, type StreamState } from "../sse.js"
+import { applyStatus, keyOf } from "../statuses.js"
 import { browserZone, clock, dateIn, dayBounds, zones } from "../time.js"
 import type { AgentStatus, Integration } from "../types.js"
 import { ErrorText, Heading, useLoad } from "../ui.js"
-
-const keyOf = (s: AgentStatus) => `${s.integrationId}\u0000${s.agentIdentifier}\u0000${s.startTime}`
-
-/** `statuses` with `next` applied: it replaces what it overlaps of the same agent's statuses. */
-export const applyStatus = (statuses: ReadonlyArray<AgentStatus>, next: AgentStatus): ReadonlyArray<AgentStatus> => {
-  const start = Date.parse(next.startTime)
-  const end = next.endTime === null ? Infinity : Date.parse(next.endTime)
-  const out: Array<AgentStatus> = []
-  for (const s of statuses) {
-    if (keyOf(s) === keyOf(next)) continue
-    if (s.integrationId !== next.integrationId || s.agentIdentifier !== next.agentIdentifier) {
-      out.push(s)
-      continue
-    }
-    const sStart = Date.parse(s.startTime)
-    const sEnd = s.endTime === null ? Infinity : Date.parse(s.endTime)
-    if (sEnd <= start || sStart >= end) {
-      out.push(s)
-      continue
-    }
-    if (sStart < start) out.push({ ...s, endTime: next.startTime })
-    if (sEnd > end) out.push({ ...s, startTime: next.endTime!, endTime: s.endTime })
-  }
-  out.push(next)
-  return out
-}
 
 // colours with at least 4.5:1 against white text
 const palette = ["#1d5fbf", "#1e7a34", "#a34700", "#7b3fa0", "#b0224a", "#00707a", "#5c5c00", "#4a4a4a"]
