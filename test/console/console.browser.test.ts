@@ -231,6 +231,7 @@ describe("admin console in chromium", () => {
   let integrationId = ""
   let apiKey = ""
   let queueId = ""
+  let five9Id = ""
 
   const push = (path: string, data: ReadonlyArray<unknown>) =>
     api<{ accepted: number }>("POST", path, { data, meta: { integrationConfigurationId: integrationId } }, apiKey)
@@ -416,6 +417,7 @@ describe("admin console in chromium", () => {
     await page.click("button:has-text('Create integration')")
     await page.getByRole("heading", { level: 2, name: "Five9 billing" }).waitFor()
     const id = decodeURIComponent(new URL(page.url()).hash.split("/")[2] ?? "")
+    five9Id = id
     const stored = await api<{ config: Record<string, unknown>; dataKinds: ReadonlyArray<string>; schedule: unknown }>(
       "GET",
       `/v1/integrations/${id}`
@@ -434,7 +436,7 @@ describe("admin console in chromium", () => {
     await shot("11-five9-history")
   })
 
-  it("runs the check, lists queues, and made no request outside the server", async () => {
+  it("runs the check, groups queues, deletes, signs in with a personal access token, and made no request outside the server", async () => {
     await open(`#/integrations/${encodeURIComponent(integrationId)}`)
     await page.click("button:has-text('Check')")
     await page.locator(".report").waitFor()
@@ -451,6 +453,14 @@ describe("admin console in chromium", () => {
     await page.locator("table.list td", { hasText: "Reception" }).waitFor()
     await shot("10-queues")
     assert.deepStrictEqual(await violations(), [], "the queues page")
+
+    // delete asks first (the dialog is accepted here), then the integration shows as deleted
+    await open(`#/integrations/${encodeURIComponent(five9Id)}`)
+    await page.getByRole("heading", { level: 2, name: "Five9 billing" }).waitFor()
+    await page.click("button:has-text('Delete')")
+    await page.locator(".detail .badge-deleted").waitFor()
+    assert.strictEqual((await api<{ status: string }>("GET", `/v1/integrations/${five9Id}`)).status, "deleted")
+    assert.strictEqual(await page.locator(".detail button:has-text('Pause')").count(), 0)
 
     // a personal access token signs in too
     const pat = await api<{ token: string }>("POST", "/v1/access-tokens", { name: "console test" })
