@@ -397,7 +397,7 @@ describe("admin console in chromium", () => {
     await shot("08-timeline-mapped")
   })
 
-  it("creates a Five9 integration from the form: secrets stay password fields, its history import shows progress", async () => {
+  it("creates a Five9 integration from the form: secrets stay password fields, its history import shows progress, an edit keeps the secret", async () => {
     await open("#/integrations")
     await page.click("button:has-text('New integration')")
     await page.selectOption("#new-connector", "five9")
@@ -434,6 +434,25 @@ describe("admin console in chromium", () => {
     assert.strictEqual(await progress.getAttribute("max"), String(health.history!.windowsTotal))
     await page.locator("table.list caption", { hasText: "Recent import runs" }).waitFor()
     await shot("11-five9-history")
+
+    // change it: only what changed is sent, and a secret left empty keeps its stored value
+    await page.click(".detail button:has-text('Edit')")
+    await page.fill("#edit-name", "Five9 billing EU")
+    await page.selectOption("#edit-schedule", "30")
+    assert.strictEqual(await page.getAttribute("#edit-password", "type"), "password")
+    assert.strictEqual(await page.inputValue("#edit-password"), "")
+    await shot("12-five9-edit")
+    await page.click("button:has-text('Save changes')")
+    await page.locator(".notice.ok", { hasText: "Saved" }).or(page.locator(".create .error")).waitFor()
+    await shot("13-five9-saved")
+    await page.getByRole("heading", { level: 2, name: "Five9 billing EU" }).waitFor()
+    const changed = await api<{ name: string; schedule: unknown; config: Record<string, unknown> }>("GET", `/v1/integrations/${id}`)
+    assert.deepStrictEqual(changed.schedule, { type: "historical", everyMinutes: 30 })
+    assert.strictEqual(changed.config["username"], config.username)
+    assert.strictEqual(changed.config["password"], "<redacted>")
+    // the stored password still works: the connector's own check logs in with it
+    await page.click(".detail button:has-text('Check')")
+    await page.locator(".report h3", { hasText: "everything is ok" }).waitFor({ timeout: 20_000 })
   })
 
   it("runs the check, groups queues, deletes, signs in with a personal access token, and made no request outside the server", async () => {
@@ -456,7 +475,7 @@ describe("admin console in chromium", () => {
 
     // delete asks first (the dialog is accepted here), then the integration shows as deleted
     await open(`#/integrations/${encodeURIComponent(five9Id)}`)
-    await page.getByRole("heading", { level: 2, name: "Five9 billing" }).waitFor()
+    await page.getByRole("heading", { level: 2, name: "Five9 billing EU" }).waitFor()
     await page.click("button:has-text('Delete')")
     await page.locator(".detail .badge-deleted").waitFor()
     assert.strictEqual((await api<{ status: string }>("GET", `/v1/integrations/${five9Id}`)).status, "deleted")

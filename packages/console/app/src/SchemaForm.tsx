@@ -6,11 +6,15 @@
  * empty are left out of the config, so the connector's defaults apply. The server validates
  * the result and names the field it refuses.
  */
-import type { JSX } from "preact"
-import { useState } from "preact/hooks"
+import { createContext, type JSX } from "preact"
+import { useContext, useState } from "preact/hooks"
 import type { JsonSchema } from "./types.js"
 
 type Value = unknown
+
+// `prefix`: the ids of the fields start with it, so two forms on one page don't share ids;
+// `partial`: a change to a stored config, where no field is required (left empty: kept)
+const FormContext = createContext<{ readonly prefix: string; readonly partial: boolean }>({ prefix: "cfg", partial: false })
 type OnChange = (value: Value) => void
 
 const typeOf = (schema: JsonSchema): string | undefined =>
@@ -114,7 +118,7 @@ const ObjectFields = ({ schema, path, value, onChange }: Omit<FieldProps, "label
 const ChoiceField = ({ schema, path, label, required, value, onChange }: FieldProps) => {
   const choices = choicesOf(schema) ?? []
   const [chosen, setChosen] = useState(0)
-  const id = `cfg-${path}`
+  const id = `${useContext(FormContext).prefix}-${path}`
   const shape = choices[chosen]
   return (
     <fieldset class="group">
@@ -139,7 +143,7 @@ const ChoiceField = ({ schema, path, label, required, value, onChange }: FieldPr
 
 const JsonField = ({ schema, path, label, required, onChange }: FieldProps) => {
   const [error, setError] = useState<string | null>(null)
-  const id = `cfg-${path}`
+  const id = `${useContext(FormContext).prefix}-${path}`
   return (
     <div class="field">
       <label for={id}>{labelText(label, required)}</label>
@@ -172,9 +176,11 @@ const JsonField = ({ schema, path, label, required, onChange }: FieldProps) => {
 }
 
 /** One field of the form, by the kind of its schema. */
-export const Field = (props: FieldProps): JSX.Element => {
+export const Field = (given: FieldProps): JSX.Element => {
+  const partial = useContext(FormContext).partial
+  const props = partial ? { ...given, required: false } : given
   const { schema, path, label, required, value, onChange } = props
-  const id = `cfg-${path}`
+  const id = `${useContext(FormContext).prefix}-${path}`
   const hintId = `${id}-hint`
   if (choicesOf(schema) !== undefined) return <ChoiceField {...props} />
   if (isPlainObject(schema)) {
@@ -283,12 +289,34 @@ export const Field = (props: FieldProps): JSX.Element => {
 
 /** The config part of the create form. */
 export const SchemaForm = (
-  { schema, value, onChange }: { readonly schema: JsonSchema; readonly value: Value; readonly onChange: OnChange }
+  props: {
+    readonly schema: JsonSchema
+    readonly value: Value
+    readonly onChange: OnChange
+    /** what the fields' ids start with (default `cfg`: `cfg-password`) */
+    readonly idPrefix?: string
+    /** a change to a stored config: no field is required, an empty one keeps its value */
+    readonly partial?: boolean
+    readonly legend?: string
+  }
+): JSX.Element => (
+  <FormContext.Provider value={{ prefix: props.idPrefix ?? "cfg", partial: props.partial === true }}>
+    <Form {...props} />
+  </FormContext.Provider>
+)
+
+const Form = (
+  { schema, value, onChange, legend }: {
+    readonly schema: JsonSchema
+    readonly value: Value
+    readonly onChange: OnChange
+    readonly legend?: string
+  }
 ): JSX.Element => {
   if (isPlainObject(schema) || choicesOf(schema) !== undefined) {
     return (
       <fieldset class="group config">
-        <legend>Connector settings</legend>
+        <legend>{legend ?? "Connector settings"}</legend>
         {choicesOf(schema) !== undefined
           ? <ChoiceField schema={schema} path="config" label="Configuration" required value={value} onChange={onChange} />
           : <ObjectFields schema={schema} path="" value={value} onChange={onChange} />}

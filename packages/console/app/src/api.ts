@@ -38,11 +38,17 @@ export class ApiError extends Error {
 }
 
 /** Calls `method path` with an optional JSON body; answers the parsed JSON (null for 204). */
-export const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+export const call = async <T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {}
+): Promise<T> => {
   const response = await fetch(path, {
     method,
     headers: {
       accept: "application/json",
+      ...headers,
       ...authorization(),
       ...(body === undefined ? {} : { "content-type": "application/json" })
     },

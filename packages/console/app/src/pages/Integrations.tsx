@@ -131,6 +131,111 @@ const Runs = ({ runs }: { readonly runs: ReadonlyArray<ImportRun> }) =>
     </table>
   )
 
+const EditForm = ({ integration, connector, onSaved, onCancel }: {
+  readonly integration: Integration
+  readonly connector: Connector | undefined
+  readonly onSaved: (message: string) => void
+  readonly onCancel: () => void
+}) => {
+  const [name, setName] = useState(integration.name)
+  const current = integration.schedule.type === "realtime" ? "realtime" : String(integration.schedule.everyMinutes)
+  const [schedule, setSchedule] = useState(current)
+  const [timezone, setTimezone] = useState(integration.timezone)
+  const [historyDays, setHistoryDays] = useState(String(integration.historyDepthDays))
+  const [config, setConfig] = useState<unknown>(undefined)
+  const [error, setError] = useState<string | null>(null)
+  const [busy, setBusy] = useState(false)
+  const allZones = useMemo(zones, [])
+  const schedules: ReadonlyArray<readonly [string, string]> = connector === undefined || connector.push ? [] : [
+    ...(connector.pull ? [["15", "Every 15 minutes"], ["30", "Every 30 minutes"], ["60", "Every 60 minutes"]] as const : []),
+    ...(connector.realtime ? [["realtime", "Realtime"]] as const : [])
+  ]
+  return (
+    <form
+      class="create"
+      aria-labelledby="edit-title"
+      onSubmit={async (e) => {
+        e.preventDefault()
+        setBusy(true)
+        setError(null)
+        // only what changed: config is a merge patch, so a secret left empty keeps its stored value
+        const patch = {
+          ...(name === integration.name ? {} : { name }),
+          ...(schedule === current ? {} : {
+            schedule: schedule === "realtime" ? { type: "realtime" } : { type: "historical", everyMinutes: Number(schedule) }
+          }),
+          ...(timezone === integration.timezone ? {} : { timezone }),
+          ...(historyDays === String(integration.historyDepthDays) || historyDays === "" ? {} : { historyDepthDays: Number(historyDays) }),
+          ...(prune(config) === undefined ? {} : { config: prune(config) })
+        }
+        if (Object.keys(patch).length === 0) {
+          setError("Nothing was changed")
+          setBusy(false)
+          return
+        }
+        try {
+          await api.call(
+            "PATCH",
+            `/v1/integrations/${encodeURIComponent(integration.id)}`,
+            patch,
+            integration.version === undefined ? {} : { "if-match": String(integration.version) }
+          )
+          onSaved(`Saved: ${Object.keys(patch).join(", ")}`)
+        } catch (err) {
+          setError(
+            err instanceof api.ApiError && err.status === 409
+              ? "The integration changed since this page read it: cancel, and edit it again"
+              : api.messageOf(err)
+          )
+        } finally {
+          setBusy(false)
+        }
+      }}
+    >
+      <h3 id="edit-title">Change {integration.name}</h3>
+      <div class="field">
+        <label for="edit-name">Name</label>
+        <input id="edit-name" required maxLength={200} value={name} onInput={(e) => setName(e.currentTarget.value)} />
+      </div>
+      {schedules.length === 0 ? null : (
+        <div class="field">
+          <label for="edit-schedule">Cadence</label>
+          <select id="edit-schedule" value={schedule} onChange={(e) => setSchedule(e.currentTarget.value)}>
+            {schedules.map(([v, label]) => <option key={v} value={v}>{label}</option>)}
+          </select>
+        </div>
+      )}
+      <div class="field">
+        <label for="edit-timezone">Source time zone</label>
+        <select id="edit-timezone" value={timezone} onChange={(e) => setTimezone(e.currentTarget.value)}>
+          {(allZones.includes(timezone) ? allZones : [timezone, ...allZones]).map((z) => <option key={z} value={z}>{z}</option>)}
+        </select>
+      </div>
+      {connector?.pull ? (
+        <div class="field">
+          <label for="edit-history">History depth in days</label>
+          <input id="edit-history" type="number" min={1} max={3660} step={1} value={historyDays} onInput={(e) => setHistoryDays(e.currentTarget.value)} />
+        </div>
+      ) : null}
+      {connector === undefined ? null : (
+        <SchemaForm
+          schema={connector.configSchema}
+          value={config}
+          onChange={setConfig}
+          idPrefix="edit"
+          partial
+          legend="Connector settings to change (fields left empty keep their stored value)"
+        />
+      )}
+      <ErrorText error={error} />
+      <div class="actions">
+        <button type="submit" disabled={busy}>Save changes</button>
+        <button type="button" class="secondary" onClick={onCancel}>Cancel</button>
+      </div>
+    </form>
+  )
+}
+
 const Detail = ({ id, connectors, onChanged }: {
   readonly id: string
   readonly connectors: ReadonlyArray<Connector>
@@ -144,6 +249,7 @@ const Detail = ({ id, connectors, onChanged }: {
   const [report, setReport] = useState<CheckReport | null>(null)
   const [apiKey, setApiKey] = useState<ApiKeyCreated | null>(null)
   const [busy, setBusy] = useState(false)
+  const [editing, setEditing] = useState(false)
   const keyRef = useRef<HTMLInputElement>(null)
   useEffect(() => keyRef.current?.select(), [apiKey])
   // health moves on by itself (history windows, lag, failures): read it again every few seconds
@@ -220,6 +326,7 @@ const Detail = ({ id, connectors, onChanged }: {
           {i.status === "paused"
             ? <button type="button" disabled={busy} onClick={() => act("Resumed: staged pushes are being applied", () => api.call("POST", `${path}/resume`))}>Resume</button>
             : <button type="button" disabled={busy} onClick={() => act("Paused: pushes are staged until resume", () => api.call("POST", `${path}/pause`))}>Pause</button>}
+          <button type="button" disabled={busy} aria-expanded={editing} onClick={() => setEditing(!editing)}>Edit</button>
           <button
             type="button"
             disabled={busy}
@@ -250,6 +357,19 @@ const Detail = ({ id, connectors, onChanged }: {
           </button>
         </div>
       )}
+      {editing && !deleted
+        ? (
+          <EditForm
+            integration={i}
+            connector={connectors.find((c) => c.key === i.connector)}
+            onCancel={() => setEditing(false)}
+            onSaved={(message) => {
+              setEditing(false)
+              void act(message, async () => {})
+            }}
+          />
+        )
+        : null}
       <Notice message={notice?.message ?? null} kind={notice?.kind ?? "ok"} />
       {apiKey === null ? null : (
         <div class="once" role="region" aria-labelledby="key-title">
