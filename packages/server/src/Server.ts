@@ -26,6 +26,7 @@
  */
 import type { ConnectorRegistry } from "@acd-bridge/core"
 import { Domain, Engine, type Errors, Retention, Scheduler, type Storage } from "@acd-bridge/core"
+import * as AdminConsole from "@acd-bridge/console"
 import { Authenticator, HttpAdapter, Metrics, type Security } from "@acd-bridge/http"
 import * as HttpServer from "@effect/platform/HttpServer"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
@@ -74,6 +75,8 @@ export interface Options<E = never> {
    * `link`: it leaves them to an on-premise link agent.
    */
   readonly onPremise?: ServerConfig.OnPremise | undefined
+  /** Serve the admin console at `/admin` (default `true`; `@acd-bridge/console`). */
+  readonly adminConsole?: boolean | undefined
 }
 
 /**
@@ -139,8 +142,10 @@ export const layer = <E = never>(
       (options.adminToken === undefined
         ? Layer.fail(new MissingAuthenticator())
         : Authenticator.layer({ adminToken: options.adminToken, tenantId: options.tenantId }))
+  // the console's routes join the API's router (one router per layer build), so they are
+  // provided to the adapter like its handlers
   const server = HttpAdapter.layer({ accessLog: LogLevel.Info, ...options.http }).pipe(
-    Layer.provide(authenticator),
+    Layer.provide(options.adminConsole === false ? authenticator : Layer.merge(authenticator, AdminConsole.layer())),
     Layer.provideMerge(core)
   )
   const withRetention = options.retention === false ? server : Layer.merge(server, Retention.layer(options.retention))
@@ -363,7 +368,8 @@ const announce = (started: Started, title: string) =>
       `  tenant: ${settings.tenant}`,
       `  connectors: ${started.connectors.map((c) => c.key).join(", ")}`,
       `  scheduler: ${scheduler}`,
-      `  API description: ${started.baseUrl}/openapi.json`
+      `  API description: ${started.baseUrl}/openapi.json`,
+      `  admin console: ${started.baseUrl}/admin`
     ].join("\n"))
   })
 
