@@ -149,6 +149,8 @@ export const make = (deps: Deps): Failures => {
           return retry
         case "IntegrationDeleted":
         case "IntegrationNotFound":
+        // another node took the integration over
+        case "LeaseLost":
           return stop
       }
     })
