@@ -1,6 +1,6 @@
 /**
  * Three built servers on one PostgreSQL database (ACD_BRIDGE_CLUSTER=true), 30 integrations
- * pulling from the testkit's fake source (every request takes 1.5 s, so windows are in flight
+ * pulling from the testkit's fake source (every request takes 1 s, so windows are in flight
  * when a node goes away). One node is SIGKILLed: its integrations move to the live nodes within
  * the lease bound. Another is frozen with SIGSTOP past its lease and resumed with SIGCONT: it
  * commits nothing under the epochs it held. In the end every integration's store equals what
@@ -27,8 +27,8 @@ declare module "vitest" {
 const N = 30
 const TTL_MS = 3_000
 const RENEW_MS = 500
-const LATENCY_MS = 1_500
-const HISTORY_DAYS = 4
+const LATENCY_MS = 1_000
+const HISTORY_DAYS = 3
 const plugin = fileURLToPath(new URL("./fixtures/fake-plugin.mjs", import.meta.url))
 
 const baseUrl = process.env["ACD_BRIDGE_TEST_PG_URL"] ?? inject("acdBridgeTestPgUrl")
@@ -152,7 +152,7 @@ describe("three servers on one PostgreSQL database", () => {
     }, 20_000, "the leases to spread over the three nodes")
     assert.deepStrictEqual(spread, { a: share, b: share, c: share })
 
-    // windows are in flight (each read takes 1.5 s)
+    // windows are in flight (each read takes a second)
     await sleep(2_000)
 
     // SIGKILL c: its integrations move to a and b within the lease bound
@@ -166,8 +166,10 @@ describe("three servers on one PostgreSQL database", () => {
         : undefined
     }, 15_000, "c's integrations to move")
     const failoverMs = Date.now() - killedAt
+    console.info(`cluster test: c's ${ofC.length} integrations moved ${failoverMs} ms after SIGKILL`)
     // the bound: the lease's time to live, one renewal round, and the polling of this test
-    assert.isAtMost(failoverMs, TTL_MS + 2 * RENEW_MS + 1_500, `failover took ${failoverMs} ms`)
+    // (generous for a loaded 2-core machine; the lease expires after 3 s)
+    assert.isAtMost(failoverMs, TTL_MS + 5_000, `failover took ${failoverMs} ms`)
     nodes.c = undefined
 
     // SIGSTOP b past its lease: a takes over everything b held, under new epochs
@@ -186,12 +188,14 @@ describe("three servers on one PostgreSQL database", () => {
     await sleep(500)
     const mark = b.output().length
     b.child.kill("SIGCONT")
+    const resumedAt = Date.now()
 
     // everything imported: every history done
     await waitFor(async () => {
       for (const id of ids) if (!historyDone(await cursorsOf(id))) return undefined
       return true
     }, 60_000, "every history import to finish")
+    console.info(`cluster test: every history imported ${Date.now() - resumedAt} ms after SIGCONT`)
     // b rejoined: it takes work again, under new epochs only
     await sleep(1_000)
 
@@ -269,5 +273,23 @@ describe("three servers on one PostgreSQL database", () => {
       }
       assert.deepStrictEqual(Object.fromEntries(stored), Object.fromEntries(expected), `integration ${id}`)
     }
+
+    // a change made on one node takes effect on the owner within seconds: a deeper history,
+    // patched on a, re-plans the history of an integration b runs (which otherwise waits for
+    // its next interval, up to 15 minutes away)
+    const onB = (await leases()).find((r) => r.node_id === "b" && r.live)
+    assert.isDefined(onB, "b holds integrations again after it rejoined")
+    const target = onB!.integration_id
+    const fromBefore = (await cursorsOf(target)).get("backfill.history.from")!
+    const patchedAt = Date.now()
+    const patched = await api(a, "PATCH", `/v1/integrations/${target}`, { historyDepthDays: HISTORY_DAYS + 1 })
+    assert.strictEqual(patched.status, 200, JSON.stringify(patched.body))
+    await waitFor(async () => {
+      const c = await cursorsOf(target)
+      return c.get("backfill.history.from") === fromBefore - 86_400_000 ? true : undefined
+    }, 15_000, "the owner to re-plan the deeper history")
+    const tookMs = Date.now() - patchedAt
+    console.info(`cluster test: a PATCH on a took effect on b after ${tookMs} ms`)
+    assert.isAtMost(tookMs, 5_000)
   }, 150_000)
 })
