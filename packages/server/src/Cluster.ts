@@ -31,7 +31,7 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
-import * as Redacted from "effect/Redacted"
+import type * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
@@ -199,23 +199,30 @@ export const layer = (
         // take free and expired leases up to this node's share
         const share = Math.ceil(wanted.length / live)
         if (next.size < share) {
-          const taken = yield* sql<LeaseRow>`WITH free AS (
-              SELECT integration_id FROM acd_bridge_leases
-              WHERE node_id IS NULL OR expires_at < now()
+          // The fence moves before the lease row does, while the row is locked: a holder that
+          // lost its lease (frozen, cut off) is refused from the moment anyone could act on the
+          // takeover, and its commit in flight, holding the cursor lock, finishes first.
+          const taken = yield* sql.withTransaction(Effect.gen(function*() {
+            const free = yield* sql<LeaseRow>`SELECT integration_id, epoch FROM acd_bridge_leases
+              WHERE node_id IS NULL OR expires_at < clock_timestamp()
               ORDER BY expires_at, integration_id
               LIMIT ${share - next.size}
-              FOR UPDATE SKIP LOCKED
-            )
-            UPDATE acd_bridge_leases AS l
-            SET node_id = ${nodeId}, epoch = l.epoch + 1, expires_at = now() + interval '${ms(ttlMs)}'
-            FROM free WHERE l.integration_id = free.integration_id
-            RETURNING l.integration_id, l.epoch`
-          for (const row of taken) {
-            const epoch = Number(row.epoch)
-            if (yield* fence(row.integration_id as Domain.IntegrationId, epoch)) {
-              next.set(row.integration_id, epoch)
-              yield* Effect.logInfo("lease taken").pipe(Effect.annotateLogs({ integrationId: row.integration_id, epoch }))
+              FOR UPDATE SKIP LOCKED`
+            const fenced: Array<{ readonly id: string; readonly epoch: number }> = []
+            for (const row of free) {
+              const epoch = Number(row.epoch) + 1
+              if (yield* fence(row.integration_id as Domain.IntegrationId, epoch)) fenced.push({ id: row.integration_id, epoch })
             }
+            if (fenced.length > 0) {
+              yield* sql`UPDATE acd_bridge_leases
+                SET node_id = ${nodeId}, epoch = epoch + 1, expires_at = clock_timestamp() + interval '${ms(ttlMs)}'
+                WHERE integration_id IN ${sql.in(fenced.map((f) => f.id))}`
+            }
+            return fenced
+          }))
+          for (const { epoch, id } of taken) {
+            next.set(id, epoch)
+            yield* Effect.logInfo("lease taken").pipe(Effect.annotateLogs({ integrationId: id, epoch }))
           }
         } else if (next.size > share && live > 1) {
           // give back what is over the share, so the other nodes can take it

@@ -7,11 +7,13 @@
  * the source holds, exactly, and every history window was committed once, never by two nodes.
  */
 import * as Reactivity from "@effect/experimental/Reactivity"
+import * as SqlClient from "@effect/sql/SqlClient"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import { FakeSource } from "@acd-bridge/testkit"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
 import { randomUUID } from "node:crypto"
 import { fileURLToPath } from "node:url"
@@ -39,13 +41,25 @@ const url = (() => {
   return u.toString()
 })()
 
-/** Runs SQL on a database of the test server (one connection, closed after). */
-const query = <T = Record<string, unknown>>(on: string, text: string, params: ReadonlyArray<unknown> = []) =>
+/** Runs SQL on the test server's own database (one connection, closed after): create and drop. */
+const admin = (text: string) =>
   Effect.runPromise(
     Effect.scoped(Effect.gen(function*() {
-      const sql = yield* PgClient.make({ url: Redacted.make(on), maxConnections: 1 })
-      return (yield* sql.unsafe(text, params as Array<unknown>)) as unknown as ReadonlyArray<T>
+      const sql = yield* PgClient.make({ url: Redacted.make(baseUrl), maxConnections: 1 })
+      yield* sql.unsafe(text)
     })).pipe(Effect.provide(Reactivity.layer))
+  )
+
+/** One small pool on the cluster's database for the whole file (opened after it is created). */
+let pool: ManagedRuntime.ManagedRuntime<SqlClient.SqlClient, unknown> | undefined
+
+const query = <T = Record<string, unknown>>(text: string, params: ReadonlyArray<unknown> = []) =>
+  pool!.runPromise(
+    Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(text, params as Array<unknown>)) as Effect.Effect<
+      ReadonlyArray<T>,
+      unknown,
+      SqlClient.SqlClient
+    >
   )
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -66,7 +80,8 @@ const start = (nodeId: "a" | "b" | "c") =>
   })
 
 beforeAll(async () => {
-  await query(baseUrl, `CREATE DATABASE ${database}`)
+  await admin(`CREATE DATABASE ${database}`)
+  pool = ManagedRuntime.make(PgClient.layer({ url: Redacted.make(url), maxConnections: 2 }))
   // the first node creates the schema; the others start together
   nodes.a = await start("a")
   const [b, c] = await Promise.all([start("b"), start("c")])
@@ -82,7 +97,8 @@ afterAll(async () => {
     }
   }
   killAll()
-  await query(baseUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
+  await pool?.dispose()
+  await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
 })
 
 interface Lease {
@@ -93,13 +109,22 @@ interface Lease {
 }
 
 const leases = () =>
-  query<Lease>(url, `SELECT integration_id, node_id, epoch::text AS epoch, expires_at > now() AS live FROM acd_bridge_leases`)
+  query<Lease>(`SELECT integration_id, node_id, epoch::text AS epoch, expires_at > now() AS live FROM acd_bridge_leases`)
 
-const cursorsOf = async (id: string) =>
-  new Map(
-    (await query<{ stream: string; value: string }>(url, `SELECT stream, value::text AS value FROM cursors WHERE integration_id = $1`, [id]))
-      .map((r) => [r.stream, Number(r.value)])
-  )
+/** Every integration's cursors, in one query. */
+const allCursors = async () => {
+  const all = new Map<string, Map<string, number>>()
+  for (const r of await query<{ integration_id: string; stream: string; value: string }>(
+    `SELECT integration_id, stream, value::text AS value FROM cursors`
+  )) {
+    const one = all.get(r.integration_id) ?? new Map<string, number>()
+    one.set(r.stream, Number(r.value))
+    all.set(r.integration_id, one)
+  }
+  return all
+}
+
+const cursorsOf = async (id: string) => (await allCursors()).get(id) ?? new Map<string, number>()
 
 const historyDone = (c: Map<string, number>) => {
   const from = c.get("backfill.history.from")
@@ -192,8 +217,8 @@ describe("three servers on one PostgreSQL database", () => {
 
     // everything imported: every history done
     await waitFor(async () => {
-      for (const id of ids) if (!historyDone(await cursorsOf(id))) return undefined
-      return true
+      const all = await allCursors()
+      return ids.every((id) => historyDone(all.get(id) ?? new Map())) ? true : undefined
     }, 60_000, "every history import to finish")
     console.info(`cluster test: every history imported ${Date.now() - resumedAt} ms after SIGCONT`)
     // b rejoined: it takes work again, under new epochs only
@@ -218,7 +243,6 @@ describe("three servers on one PostgreSQL database", () => {
     // import runs: every history window committed exactly once; no integration's successful
     // runs overlap in time (never two nodes at once)
     const runs = await query<{ integration_id: string; kind: string; window_start: string | null; started_at: string; duration_ms: string }>(
-      url,
       `SELECT integration_id, kind, window_start::text, started_at::text, duration_ms::text FROM import_runs WHERE error IS NULL`
     )
     const historyWindows = new Map<string, number>()
@@ -254,9 +278,10 @@ describe("three servers on one PostgreSQL database", () => {
       }
       return expected
     }
+    const cursorsAtEnd = await allCursors()
     for (const id of ids) {
       // the history range, whole hours (the history is planned on interval boundaries)
-      const c = await cursorsOf(id)
+      const c = cursorsAtEnd.get(id)!
       const from = Math.ceil(c.get("backfill.history.from")! / 3_600_000) * 3_600_000
       const to = Math.floor(c.get("backfill.history.cutoff")! / 3_600_000) * 3_600_000
       const expected = await truthOf(from, to)

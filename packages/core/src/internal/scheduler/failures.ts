@@ -149,8 +149,8 @@ export const make = (deps: Deps): Failures => {
           return retry
         case "IntegrationDeleted":
         case "IntegrationNotFound":
-        // another node took the integration over
         case "LeaseLost":
+          // deleted, or another node took the integration over
           return stop
       }
     })

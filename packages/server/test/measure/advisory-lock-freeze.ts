@@ -7,7 +7,7 @@
  * and tries the lock from another session every second for `WAIT_S` (default 40, past the
  * 35 s default `shardLockExpiration`), then SIGKILLs the child and times the release.
  *
- *   ACD_BRIDGE_TEST_PG_URL=postgres://… node --import tsx packages/server/scripts/advisory-lock-freeze.ts
+ *   ACD_BRIDGE_TEST_PG_URL=postgres://… node --import tsx packages/server/test/measure/advisory-lock-freeze.ts
  */
 import * as Reactivity from "@effect/experimental/Reactivity"
 import * as PgClient from "@effect/sql-pg/PgClient"
