@@ -129,6 +129,9 @@ export const layer = (
 
       /** integration → the epoch this node holds, once its `lease` cursor holds it too */
       const held = yield* Ref.make<ReadonlyMap<string, number>>(new Map())
+      /** integrations whose lease row this node made sure of, and deleted ones whose row it removed */
+      const rowsMade = new Set<string>()
+      const deletedSeen = new Set<string>()
       /** integration → `version` last seen, to tell this node's fibers about changes made elsewhere */
       const versions = new Map<string, number>()
       const changes = yield* PubSub.unbounded<void>()
@@ -177,12 +180,23 @@ export const layer = (
           if (yield* leased(integration)) wanted.push(integration)
           else if (integration.status === "deleted") gone.push(integration.id)
         }
-        if (wanted.length > 0) {
+        // a lease row for each integration this node has not seen yet (in chunks: bounded statements)
+        const unseen = wanted.filter((i) => !rowsMade.has(i.id))
+        for (let at = 0; at < unseen.length; at += 1_000) {
+          const chunk = unseen.slice(at, at + 1_000)
           yield* sql`INSERT INTO acd_bridge_leases ${
-            sql.insert(wanted.map((i) => ({ integration_id: i.id, node_id: null, epoch: 0, expires_at: new Date(0) })))
+            sql.insert(chunk.map((i) => ({ integration_id: i.id, node_id: null, epoch: 0, expires_at: new Date(0) })))
           } ON CONFLICT (integration_id) DO NOTHING`
+          for (const i of chunk) rowsMade.add(i.id)
         }
-        if (gone.length > 0) yield* sql`DELETE FROM acd_bridge_leases WHERE integration_id IN ${sql.in(gone)}`
+        const goneRows = gone.filter((id) => rowsMade.has(id) || !deletedSeen.has(id))
+        if (goneRows.length > 0) {
+          yield* sql`DELETE FROM acd_bridge_leases WHERE integration_id IN ${sql.in(goneRows)}`
+          for (const id of goneRows) {
+            rowsMade.delete(id)
+            deletedSeen.add(id)
+          }
+        }
 
         // renew: what this node still holds (a lease taken over is no longer this node's)
         const renewed = yield* sql<LeaseRow>`UPDATE acd_bridge_leases SET expires_at = now() + interval '${ms(ttlMs)}'
