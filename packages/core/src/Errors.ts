@@ -264,3 +264,24 @@ export class StorageError extends Schema.TaggedError<StorageError>()("StorageErr
     return `Storage failed during ${this.operation}: ${this.reason}`
   }
 }
+
+/**
+ * A commit fenced by a lease found the lease moved on: another node took the integration over
+ * (this node's lease expired while it was paused or cut off). Nothing was applied.
+ *
+ * @since 0.3.0 @category errors
+ */
+export class LeaseLost extends Schema.TaggedError<LeaseLost>()("LeaseLost", {
+  integrationId: IntegrationId,
+  stream: Schema.String,
+  /** the epoch this node holds */
+  held: Schema.Number,
+  /** the epoch the store holds, or null when it holds none */
+  current: Schema.NullOr(Schema.Number)
+}) {
+  override get message() {
+    return `Integration ${this.integrationId} is held by lease epoch ${
+      this.current ?? "none"
+    }, not ${this.held} (another node took it over); nothing was applied`
+  }
+}

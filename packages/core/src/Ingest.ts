@@ -134,6 +134,8 @@ export interface WindowImport {
   /** replace the integration's data in [from, to) (epoch ms) */
   readonly window?: { readonly from: number; readonly to: number } | undefined
   readonly watermark?: { readonly stream: string; readonly value: number } | undefined
+  /** commit only while this lease epoch holds (`IngestRequest.fence`) */
+  readonly fence?: { readonly stream: string; readonly epoch: number } | undefined
   readonly rejected?: number | undefined
   /** the rejected records, kept on the run (the first 1,000) */
   readonly problems?: ReadonlyArray<Problem> | undefined
@@ -258,7 +260,10 @@ export class Ingest extends Effect.Service<Ingest>()("@acd-bridge/core/Ingest", 
           stagingLimit,
           now: started,
           run: describeRun(integration.id, "push", { started, read: accepted, applied: accepted, rejected: 0 })
-        })
+        }).pipe(
+          // a push carries no fence (any node accepts pushes), so no lease can refuse it
+          Effect.catchTag("LeaseLost", (error) => Effect.die(error))
+        )
         if (outcome._tag === "Applied") {
           yield* statuses.publish(integration.tenantId, integration.id, batch.statuses)
         }
@@ -294,6 +299,7 @@ export class Ingest extends Effect.Service<Ingest>()("@acd-bridge/core/Ingest", 
         mode: "pull",
         replaceWindow: input.window,
         watermark: input.watermark,
+        fence: input.fence,
         stagingLimit,
         now: started,
         run: summary === undefined ? undefined : describeRun(input.integration.id, input.kind, summary)

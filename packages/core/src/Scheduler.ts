@@ -43,6 +43,7 @@ import type * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import { ConnectorRegistry } from "./ConnectorRegistry.js"
 import type {
   DeliveryMode,
@@ -65,6 +66,7 @@ import * as Realtime from "./internal/scheduler/realtime.js"
 import * as Retry from "./internal/scheduler/retry.js"
 import * as Running from "./internal/scheduler/running.js"
 import * as Supervisor from "./internal/scheduler/supervisor.js"
+import { everything, Ownership } from "./Ownership.js"
 import { Storage } from "./Storage.js"
 
 // ---------------------------------------------------------------------------
@@ -329,7 +331,8 @@ const make = Effect.gen(function*() {
     options: yield* SchedulerOptions,
     storage: yield* Storage,
     registry: yield* ConnectorRegistry,
-    ingest: yield* Ingest
+    ingest: yield* Ingest,
+    ownership: Option.getOrElse(yield* Effect.serviceOption(Ownership), () => everything)
   }
   const running = yield* Running.make
   const progress = yield* Progress.make

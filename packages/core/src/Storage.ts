@@ -38,6 +38,7 @@ import type {
   IntegrationDeleted,
   IntegrationNotActive,
   IntegrationNotFound,
+  LeaseLost,
   StagingFull,
   StorageError,
   VersionConflict
@@ -69,6 +70,12 @@ export interface IngestRequest {
   readonly replaceWindow?: { readonly from: number; readonly to: number } | undefined
   /** Committed in the same unit of work as the data it covers. */
   readonly watermark?: { readonly stream: string; readonly value: number } | undefined
+  /**
+   * Applies only while the cursor `stream` holds `epoch` (a lease, see `Ownership`): checked
+   * under the integration's exclusive cursor lock in the same unit of work, so a lease taken
+   * over before the commit fails it with `LeaseLost` and nothing is applied.
+   */
+  readonly fence?: { readonly stream: string; readonly epoch: number } | undefined
   /**
    * A repeat of `key` whose record is younger than `ttlMs` returns the first outcome
    * (as `Replayed`) and applies nothing; with another `requestHash` it fails with
@@ -376,7 +383,13 @@ export interface StorageShape {
       request: IngestRequest
     ) => Effect.Effect<
       IngestOutcome,
-      StorageError | IntegrationNotFound | IntegrationDeleted | IntegrationNotActive | StagingFull | IdempotencyKeyReused
+      | StorageError
+      | IntegrationNotFound
+      | IntegrationDeleted
+      | IntegrationNotActive
+      | StagingFull
+      | IdempotencyKeyReused
+      | LeaseLost
     >
     readonly intervalStats: (query: IntervalStatQuery) => Effect.Effect<ReadonlyArray<IntervalStat>, StorageError>
     /** Ordered by integration, agent, start. */

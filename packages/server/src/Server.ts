@@ -43,6 +43,7 @@ import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
+import * as Cluster from "./Cluster.js"
 import * as Connectors from "./Connectors.js"
 import * as Database from "./Database.js"
 import * as Logging from "./Logging.js"
@@ -77,6 +78,13 @@ export interface Options<E = never> {
   readonly onPremise?: ServerConfig.OnPremise | undefined
   /** Serve the admin console at `/admin` (default `true`; `@acd-bridge/console`). */
   readonly adminConsole?: boolean | undefined
+  /**
+   * Several servers on one PostgreSQL database (`Cluster`): the scheduler runs only the
+   * integrations whose lease this node holds, and fences its commits with the lease.
+   */
+  readonly cluster?:
+    | Omit<Cluster.Options, "tenants" | "deliveryModes"> & { readonly url: Redacted.Redacted<string> }
+    | undefined
 }
 
 /**
@@ -122,17 +130,24 @@ export const layer = <E = never>(
   options: Options<E>
 ): Layer.Layer<
   Services,
-  E | HttpServerError.ServeError | HttpAdapter.InsecureListen | MissingAuthenticator | Authenticator.InvalidAdminToken,
+  E | HttpServerError.ServeError | HttpAdapter.InsecureListen | MissingAuthenticator | Authenticator.InvalidAdminToken | Errors.StorageError,
   Storage.Storage
 > => {
   const engine = Engine.layer.pipe(Layer.provideMerge(Connectors.registryLayer(options.connectors)))
   const tenants = [...new Set([options.tenantId, ...(options.tenants ?? [])])].map((t) => Domain.TenantId.make(t))
   // the scheduler is given to the HTTP adapter too: its re-import route and pause/resume use it
+  const scheduler = Scheduler.layer({ ...options.scheduler, tenants, deliveryModes: deliveryModes(options.onPremise) })
   const core = options.scheduler === false
     ? engine
-    : Scheduler.layer({ ...options.scheduler, tenants, deliveryModes: deliveryModes(options.onPremise) }).pipe(
-      Layer.provideMerge(engine)
-    )
+    : (options.cluster === undefined
+      ? scheduler
+      : scheduler.pipe(Layer.provide(
+        Cluster.layerPg(options.cluster.url, {
+          ...options.cluster,
+          tenants,
+          deliveryModes: deliveryModes(options.onPremise)
+        })
+      ))).pipe(Layer.provideMerge(engine))
   const authenticator: Layer.Layer<
     Authenticator.Authenticator,
     E | MissingAuthenticator | Authenticator.InvalidAdminToken,
@@ -252,6 +267,10 @@ export const serve = (
     const program = Effect.gen(function*() {
       const config = yield* settingsOrError
       const database = yield* Database.parse(config.databaseUrl)
+      const cluster = yield* Cluster.config
+      if (Option.isSome(cluster) && database._tag !== "Postgres") {
+        return yield* new SettingError({ reason: "ACD_BRIDGE_CLUSTER=true needs a PostgreSQL ACD_BRIDGE_DATABASE_URL" })
+      }
       const plugins = yield* Connectors.load(config.plugins)
       const connectors = [...Connectors.builtins, ...plugins]
       const generated = Option.isNone(config.adminToken)
@@ -269,6 +288,14 @@ export const serve = (
         adminToken,
         onPremise: config.onPremise,
         scheduler: config.scheduler ? { pollInterval: config.pollInterval } : false,
+        cluster: Option.isSome(cluster) && database._tag === "Postgres"
+          ? {
+            url: database.url,
+            nodeId: cluster.value.nodeId,
+            leaseTtl: cluster.value.leaseTtl,
+            renewEvery: Option.getOrUndefined(cluster.value.renewEvery)
+          }
+          : undefined,
         retention: retentionOf(config),
         http: {
           port: config.port,

@@ -94,6 +94,31 @@ export const variables: ReadonlyArray<Variable> = [
     group: "serve"
   },
   {
+    name: "ACD_BRIDGE_CLUSTER",
+    default: "false",
+    description:
+      "true: several servers share one PostgreSQL database; each integration's schedule runs on the node holding its lease (docs/operations/scaling.md)",
+    group: "serve"
+  },
+  {
+    name: "ACD_BRIDGE_NODE_ID",
+    default: "(host name:process id)",
+    description: "this node's name in the lease tables (with ACD_BRIDGE_CLUSTER)",
+    group: "serve"
+  },
+  {
+    name: "ACD_BRIDGE_LEASE_TTL",
+    default: "15 seconds",
+    description: "how long a lease lasts unrenewed: a dead node's integrations move within about this plus a renewal",
+    group: "serve"
+  },
+  {
+    name: "ACD_BRIDGE_LEASE_RENEW",
+    default: "(a third of ACD_BRIDGE_LEASE_TTL)",
+    description: "how often a node renews, takes and gives back leases",
+    group: "serve"
+  },
+  {
     name: "ACD_BRIDGE_RETAIN_RUNS",
     default: "90 days",
     description: "import runs older than this are pruned (each integration keeps its newest ACD_BRIDGE_RETAIN_RUNS_KEEP); interval data and agent statuses are kept",

@@ -5,6 +5,7 @@
  */
 export * as AdminClient from "./AdminClient.js"
 export * as Cli from "./Cli.js"
+export * as Cluster from "./Cluster.js"
 export * as Connectors from "./Connectors.js"
 export * as Database from "./Database.js"
 export * as Logging from "./Logging.js"

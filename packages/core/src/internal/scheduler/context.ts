@@ -19,10 +19,12 @@ import type {
   IntegrationNotActive,
   IntegrationNotFound,
   InvalidRecord,
+  LeaseLost,
   StagingFull,
   StorageError
 } from "../../Errors.js"
 import type { Ingest } from "../../Ingest.js"
+import type { Fence, OwnershipShape } from "../../Ownership.js"
 import type { ResolvedOptions, Task } from "../../Scheduler.js"
 import type { StorageShape } from "../../Storage.js"
 import type * as Plan from "../schedulePlan.js"
@@ -33,6 +35,8 @@ export interface Deps {
   readonly storage: StorageShape
   readonly registry: ConnectorRegistry["Type"]
   readonly ingest: Ingest
+  /** which integrations this node runs (every one, unless a cluster host says otherwise) */
+  readonly ownership: OwnershipShape
 }
 
 /** A defect in one line: an error's name and message, or the value as JSON where it has one. */
@@ -73,6 +77,7 @@ export type WindowError =
   | InvalidRecord
   | StagingFull
   | IdempotencyKeyReused
+  | LeaseLost
 
 /** What an integration's fiber does after one step. */
 export type Outcome =
@@ -124,6 +129,8 @@ export interface Life {
   resumed: boolean
   /** `updatedAt` of the integration at the last step: a change (pause, resume, config) is a restart */
   seen: number | undefined
+  /** the lease this node holds on the integration, checked by every commit (none on a single node) */
+  fence: Fence | undefined
 }
 
 export const toUtc = (ms: number): DateTime.Utc => DateTime.unsafeMake(ms)

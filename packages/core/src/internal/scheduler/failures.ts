@@ -149,6 +149,8 @@ export const make = (deps: Deps): Failures => {
           return retry
         case "IntegrationDeleted":
         case "IntegrationNotFound":
+        case "LeaseLost":
+          // deleted, or another node took the integration over
           return stop
       }
     })

@@ -13,6 +13,7 @@ import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type { Configured, Registered } from "../../ConnectorRegistry.js"
 import type { Integration } from "../../Domain.js"
+import type { Fence } from "../../Ownership.js"
 import { batchSize } from "../../Domain.js"
 import type { StorageError } from "../../Errors.js"
 import * as Plan from "../schedulePlan.js"
@@ -42,7 +43,8 @@ export const make = (deps: Deps, progress: Progress, failures: Failures): Histor
     configured: Configured,
     step: Run,
     window: Plan.PlannedWindow,
-    snapshot: ReadonlyMap<string, number>
+    snapshot: ReadonlyMap<string, number>,
+    fence: Fence | undefined
   ) =>
     Effect.gen(function*() {
       const pull = Option.getOrThrow(configured.pull)
@@ -71,15 +73,24 @@ export const make = (deps: Deps, progress: Progress, failures: Failures): Histor
           kind: step.kind,
           window: { from: window.from, to: window.to },
           watermark: window.watermark,
+          fence,
           rejected
         })
         return Option.some(yield* storage.cursors.list(integration.id))
       })).pipe(Effect.either)
+      if (Either.isLeft(committed) && committed.left._tag === "LeaseLost") {
+        // another node owns the window now and reads it itself: nothing to record here
+        yield* Effect.logWarning(`window not committed: ${committed.left.message}`)
+        return { _tag: "Lost" } as const
+      }
       if (Either.isLeft(committed)) {
         yield* failures.record(integration, step.kind, started, collected.read, window, committed.left)
         return { _tag: "Failed", error: committed.left, read: collected.read } as const
       }
       if (Option.isNone(committed.right)) return { _tag: "Moved" } as const
+      yield* Effect.logDebug("window committed").pipe(
+        Effect.annotateLogs({ from: toUtc(window.from).toJSON(), to: toUtc(window.to).toJSON(), epoch: fence?.epoch ?? null })
+      )
       return {
         _tag: "Committed",
         cursors: committed.right.value,
@@ -108,7 +119,8 @@ export const make = (deps: Deps, progress: Progress, failures: Failures): Histor
     configured: Configured,
     timing: Plan.Timing,
     step: Run,
-    cursors: ReadonlyMap<string, number>
+    cursors: ReadonlyMap<string, number>,
+    fence: Fence | undefined
   ) =>
     Effect.gen(function*() {
       let snapshot = cursors
@@ -119,8 +131,9 @@ export const make = (deps: Deps, progress: Progress, failures: Failures): Histor
           const fresh = yield* storage.integrations.get(integration.id)
           if (Option.isNone(fresh) || fresh.value.status !== "active") return retry
         }
-        const result = yield* importWindow(integration, handle, configured, step, window, snapshot)
+        const result = yield* importWindow(integration, handle, configured, step, window, snapshot, fence)
         if (result._tag === "Moved") return retry
+        if (result._tag === "Lost") return stop
         if (result._tag === "Failed") {
           return yield* failures.onFailure(integration, timing, result.error, result.read, step.task)
         }
@@ -156,12 +169,15 @@ export const make = (deps: Deps, progress: Progress, failures: Failures): Histor
     integration: Integration,
     handle: Handle,
     step: Extract<Plan.Step, { _tag: "Write" }>,
-    cursors: ReadonlyMap<string, number>
+    cursors: ReadonlyMap<string, number>,
+    fence: Fence | undefined
   ) =>
     Effect.gen(function*() {
       // one compare-and-set: the plan is written only if no cursor moved since it was read
+      // (and, on a cluster, only while the lease holds the epoch this node holds)
+      const expected = fence === undefined ? cursors : new Map(cursors).set(fence.stream, fence.epoch)
       const written = yield* handle.lock.withPermits(1)(
-        storage.cursors.commit(integration.id, { expected: cursors, writes: step.writes })
+        storage.cursors.commit(integration.id, { expected, writes: step.writes })
       )
       if (!written) return
       const at = (s: string) => toUtc(step.writes.find(([k]) => k === s)?.[1] ?? 0).toJSON()
@@ -189,6 +205,12 @@ export const make = (deps: Deps, progress: Progress, failures: Failures): Histor
       if (timing === undefined || Option.isNone(configured.pull)) return stop
       const now = yield* Clock.currentTimeMillis
       const cursors = yield* storage.cursors.list(integration.id)
+      const fence = life.fence
+      if (fence !== undefined && cursors.get(fence.stream) !== fence.epoch) {
+        // taken over: the node that holds the lease now runs it
+        yield* Effect.logWarning(`lease lost: epoch ${cursors.get(fence.stream) ?? "none"} is not ${fence.epoch}`)
+        return stop
+      }
       const step = Plan.plan(cursors, now, historyDays(integration, registered), timing, life.resumed)
       if ((step._tag === "Write" && step.reason === "gap") || (step._tag === "Run" && step.task === "incremental")) {
         life.resumed = false
@@ -197,10 +219,10 @@ export const make = (deps: Deps, progress: Progress, failures: Failures): Histor
         case "Idle":
           return { _tag: "Wait", until: step.until, wakeable: true } as const
         case "Write":
-          yield* write(integration, handle, step, cursors)
+          yield* write(integration, handle, step, cursors, life.fence)
           return retry
         case "Run":
-          return yield* runWindows(integration, handle, configured, timing, step, cursors)
+          return yield* runWindows(integration, handle, configured, timing, step, cursors, life.fence)
       }
     })
 }

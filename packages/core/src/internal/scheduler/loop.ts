@@ -31,12 +31,16 @@ export const make = (
   historical: HistoricalStep,
   realtime: RealtimeStep
 ): (id: IntegrationId) => Effect.Effect<void> => {
-  const { options, registry, storage } = deps
+  const { options, ownership, registry, storage } = deps
   const schedule = Retry.backoffSchedule(options)
   const backoffAfterFailure: Outcome = { _tag: "Backoff" }
 
   const step = (id: IntegrationId, handle: Handle, life: Life): Effect.Effect<Outcome, StorageError> =>
     Effect.gen(function*() {
+      // another node holds it (or nobody may): this fiber ends; the supervisor starts it again if it comes back
+      const owned = yield* ownership.owns(id)
+      if (Option.isNone(owned)) return stop
+      life.fence = owned.value
       const found = yield* storage.integrations.get(id)
       if (Option.isNone(found) || found.value.status === "deleted") return stop
       const integration = found.value
@@ -64,14 +68,14 @@ export const make = (
       }
       return integration.schedule.type === "historical"
         ? yield* historical(integration, handle, registered.right, configured.right, life)
-        : yield* realtime(integration, handle, configured.right)
+        : yield* realtime(integration, handle, configured.right, life)
     })
 
   return (id) =>
     Effect.gen(function*() {
       const handle = running.handleOf(id)
       // a schedule that starts treats what it missed (the engine was down) as a gap
-      const life: Life = { resumed: true, seen: undefined }
+      const life: Life = { resumed: true, seen: undefined, fence: undefined }
       const backoff = yield* Retry.makeBackoff(schedule)
       while (true) {
         handle.woken = false

@@ -19,7 +19,7 @@ import type { Integration } from "../../Domain.js"
 import { batchSize } from "../../Domain.js"
 import type { StorageError } from "../../Errors.js"
 import * as Plan from "../schedulePlan.js"
-import type { Deps, Handle, Outcome } from "./context.js"
+import type { Deps, Handle, Life, Outcome } from "./context.js"
 import { Defect, retry, stop } from "./context.js"
 import type { Failures } from "./failures.js"
 import type { Progress } from "./progress.js"
@@ -29,13 +29,14 @@ import { addBatch, emptyCollected, fitWindow } from "./windows.js"
 export type RealtimeStep = (
   integration: Integration,
   handle: Handle,
-  configured: Configured
+  configured: Configured,
+  life: Life
 ) => Effect.Effect<Outcome, StorageError>
 
 export const make = (deps: Deps, running: Running, progress: Progress, failures: Failures): RealtimeStep => {
   const { ingest, options, storage } = deps
 
-  return (integration, handle, configured) =>
+  return (integration, handle, configured, life) =>
     Effect.gen(function*() {
       if (Option.isNone(configured.realtime)) return stop
       const open = configured.realtime.value
@@ -60,7 +61,8 @@ export const make = (deps: Deps, running: Running, progress: Progress, failures:
             integration,
             batch,
             kind: "realtime",
-            watermark: last === undefined ? undefined : { stream: Plan.streams.realtime, value: last }
+            watermark: last === undefined ? undefined : { stream: Plan.streams.realtime, value: last },
+            fence: life.fence
           })
           // the first batch applied after failures ends the streak (and its failing mark)
           if (applied === 0) {
@@ -120,6 +122,11 @@ export const make = (deps: Deps, running: Running, progress: Progress, failures:
         return { _tag: "Backoff", reset: applied > 0 } as const
       }
       const error = outcome.left
+      if (error._tag === "LeaseLost") {
+        // another node owns the stream now
+        yield* Effect.logWarning(`realtime batch not committed: ${error.message}`)
+        return stop
+      }
       if (error._tag !== "IntegrationNotActive") {
         yield* failures.record(integration, "realtime", started, read - applied, undefined, error)
       }

@@ -11,6 +11,7 @@ import * as Either from "effect/Either"
 import * as FiberMap from "effect/FiberMap"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import type { Integration, IntegrationId, TenantId } from "../../Domain.js"
 import type { StorageError } from "../../Errors.js"
 import type { Deps } from "./context.js"
@@ -33,7 +34,7 @@ export const make = (
   loop: (id: IntegrationId) => Effect.Effect<void>
 ): Effect.Effect<Supervisor, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const { options, registry, storage } = deps
+    const { options, ownership, registry, storage } = deps
     const fibers = yield* FiberMap.make<IntegrationId>()
     const runFiber = yield* FiberMap.runtime(fibers)<never>()
     const watched = new Set<TenantId>(options.tenants)
@@ -57,6 +58,7 @@ export const make = (
       Effect.gen(function*() {
         if (!(yield* schedulable(integration))) return
         if (FiberMap.unsafeHas(fibers, integration.id)) return
+        if (Option.isNone(yield* ownership.owns(integration.id))) return
         yield* running.setState(integration.id, { _tag: "Busy" })
         runFiber(
           integration.id,
@@ -73,18 +75,40 @@ export const make = (
         )
       })
 
+    /** Starts what this node runs; stops the fibers of integrations another node took over. */
+    const reconcile = (integration: Integration) =>
+      Effect.gen(function*() {
+        if (FiberMap.unsafeHas(fibers, integration.id) && Option.isNone(yield* ownership.owns(integration.id))) {
+          yield* FiberMap.remove(fibers, integration.id)
+          return
+        }
+        yield* ensure(integration)
+      })
+
     const discover = (tenantId: TenantId) =>
-      Effect.flatMap(storage.integrations.list(tenantId), (list) => Effect.forEach(list, ensure, { discard: true }))
+      Effect.flatMap(storage.integrations.list(tenantId), (list) => Effect.forEach(list, reconcile, { discard: true }))
+
+    const discoverAll = Effect.forEach(Array.from(watched), (tenantId) =>
+      discover(tenantId).pipe(
+        Effect.catchAll((error) => Effect.logWarning(`could not list integrations: ${error.message}`)),
+        Effect.annotateLogs({ tenantId })
+      ), { discard: true })
+
+    // a cluster's ownership changed: start and stop fibers now, not at the next poll
+    yield* ownership.changes.pipe(
+      Stream.runForEach(() => Effect.suspend(() => discoverAll)),
+      Effect.forkScoped
+    )
+    // another node changed an integration this node runs: its fiber looks again now
+    yield* ownership.changed.pipe(
+      Stream.runForEach((id) => FiberMap.unsafeHas(fibers, id) ? running.signal(id) : Effect.void),
+      Effect.forkScoped
+    )
 
     yield* Effect.forkScoped(
       Effect.gen(function*() {
         while (true) {
-          for (const tenantId of Array.from(watched)) {
-            yield* discover(tenantId).pipe(
-              Effect.catchAll((error) => Effect.logWarning(`could not list integrations: ${error.message}`)),
-              Effect.annotateLogs({ tenantId })
-            )
-          }
+          yield* discoverAll
           yield* Effect.sleep(Duration.millis(options.pollIntervalMs))
         }
       }).pipe(Effect.withLogSpan("scheduler"))

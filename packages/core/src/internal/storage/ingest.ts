@@ -6,7 +6,7 @@
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { batchSize } from "../../Domain.js"
-import { IdempotencyKeyReused, IntegrationDeleted, IntegrationNotActive } from "../../Errors.js"
+import { IdempotencyKeyReused, IntegrationDeleted, IntegrationNotActive, LeaseLost } from "../../Errors.js"
 import type { IngestOutcome, IngestRequest } from "../../Storage.js"
 import type { StorageDriverShape } from "../../StorageDriver.js"
 import type * as ApplyBatch from "./applyBatch.js"
@@ -25,6 +25,19 @@ export const make = (
     const integration = yield* integrations.find(request.integrationId, "share")
     if (integration.status === "deleted") {
       return yield* new IntegrationDeleted({ integrationId: integration.id })
+    }
+    if (request.fence) {
+      // exclusive: a takeover's move of the lease waits for this unit of work, or this one sees it
+      yield* driver.lock("cursors", integration.id, "exclusive")
+      const current = yield* driver.cursors.get(integration.id, request.fence.stream)
+      if (Option.getOrNull(current) !== request.fence.epoch) {
+        return yield* new LeaseLost({
+          integrationId: integration.id,
+          stream: request.fence.stream,
+          held: request.fence.epoch,
+          current: Option.getOrNull(current)
+        })
+      }
     }
     const accepted = batchSize(request.batch)
     const idempotency = request.idempotency
