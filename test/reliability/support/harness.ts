@@ -196,7 +196,8 @@ export const call = async <T = unknown>(
     response = await fetch(`${url}${path}`, {
       method,
       headers,
-      ...(body === undefined ? {} : { body }),
+      // undici takes a Uint8Array body; the DOM-style BodyInit in these typings does not list it
+      ...(body === undefined ? {} : { body: body as unknown as BodyInit }),
       ...(options.signal === undefined ? {} : { signal: options.signal })
     })
   } catch (error) {
