@@ -12,7 +12,7 @@ import type { TenantId } from "../../Domain.js"
 import type { BackfillProgress, Health, Task } from "../../Scheduler.js"
 import * as Plan from "../schedulePlan.js"
 import type { Deps } from "./context.js"
-import { timingOf, toUtc } from "./context.js"
+import { timingOf, toUtc, viaLink } from "./context.js"
 import type { Operator } from "./operator.js"
 import * as Retry from "./retry.js"
 import type { Running } from "./running.js"
@@ -80,6 +80,22 @@ export const make = (deps: Deps, running: Running, supervisor: Supervisor, opera
           })`
         )
       }
+      let waitingForLink: number | null = null
+      if (deps.links !== undefined && viaLink(deps, integration) && integration.status === "active") {
+        const open = yield* deps.links.openTask(integration.id)
+        if (Option.isSome(open)) {
+          const task = open.value
+          if (task.state === "pending") waitingForLink = task.updatedAt
+          else if (task.leaseUntil !== null && task.leaseUntil <= now) waitingForLink = task.leaseUntil
+        }
+        if (waitingForLink !== null) {
+          warnings.push(
+            `waiting for a link: a window has been offered since ${
+              DateTime.formatIso(toUtc(waitingForLink))
+            } and no link holds it (is a link of this tenant running, with this integration in its configuration?)`
+          )
+        }
+      }
       if (integration.status === "active" && timing && completeUntil !== undefined && lagMs !== null) {
         const threshold = Math.max(options.stallAfterMs, 2 * timing.cadence * 60_000 + timing.settleMs)
         if (lagMs > threshold) {
@@ -143,6 +159,7 @@ export const make = (deps: Deps, running: Running, supervisor: Supervisor, opera
         gap: rangeProgress(Plan.gapNames),
         reimport: rangeProgress(Plan.reimportNames),
         realtimePosition: cursors.get(Plan.streams.realtime) ?? null,
+        waitingForLink: waitingForLink === null ? null : toUtc(waitingForLink),
         lastRun: runs[0] ?? null
       } satisfies Health
     }
