@@ -14,6 +14,7 @@ import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as OpenApi from "@effect/platform/OpenApi"
 import * as Schema from "effect/Schema"
 import * as Struct from "effect/Struct"
+import { LinkAgentGroup, LinksGroup } from "./LinkApi.js"
 import * as Problem from "./Problem.js"
 import { AdminAuthentication, PushAuthentication } from "./Security.js"
 
@@ -421,6 +422,8 @@ export class Api extends HttpApi.make("acd-bridge")
   .add(IntervalsGroup)
   .add(AgentStatusesGroup)
   .add(HealthGroup)
+  .add(LinksGroup)
+  .add(LinkAgentGroup)
   .addError(Problem.BadRequest)
   .addError(Problem.TooManyRequests)
   .addError(Problem.InternalError)

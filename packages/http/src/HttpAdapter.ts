@@ -29,6 +29,7 @@ import { isIP } from "node:net"
 import { Api } from "./Api.js"
 import type { Authenticator } from "./Authenticator.js"
 import * as handlers from "./internal/handlers.js"
+import * as linkHandlers from "./internal/linkHandlers.js"
 import * as Limits from "./internal/limits.js"
 import * as middleware from "./internal/middleware.js"
 import * as Security from "./Security.js"
@@ -187,7 +188,7 @@ export class InsecureListen extends Data.TaggedError("InsecureListen")<{ readonl
  *
  * @since 0.1.0 @category models
  */
-export type Requirements = Authenticator | handlers.Requirements
+export type Requirements = Authenticator | handlers.Requirements | linkHandlers.Requirements
 
 /**
  * True for `localhost`, 127.0.0.0/8 and `::1`.
@@ -219,7 +220,8 @@ export const layerApi = (options: ApiOptions = {}): Layer.Layer<HttpApi.Api, nev
       timestamps: options.timestampWindow ?? {},
       keepAliveMs: Duration.toMillis(options.keepAlive ?? "15 seconds")
     })),
-    Layer.provide(Security.layer),
+    Layer.provide(linkHandlers.layer()),
+    Layer.provide(Layer.merge(Security.layer, linkHandlers.security)),
     Layer.provideMerge(HttpApiBuilder.middleware(middleware.make({
       maxBodyBytes,
       accessLog: options.accessLog ?? LogLevel.Debug

@@ -6,5 +6,6 @@
 export * as Api from "./Api.js"
 export * as Authenticator from "./Authenticator.js"
 export * as HttpAdapter from "./HttpAdapter.js"
+export * as LinkApi from "./LinkApi.js"
 export * as Problem from "./Problem.js"
 export * as Security from "./Security.js"
