@@ -53,16 +53,25 @@ const makeSource = Effect.gen(function*() {
     key: "sql",
     displayName: "customer database (test)",
     deliveryModes: ["on-premise"],
-    dataKinds: ["contacts"],
+    dataKinds: ["contacts", "agentStatuses"],
     configSchema: Schema.Struct({ dsn: Schema.String }),
-    pull: (_config, window) =>
+    pull: (config, window) =>
       Stream.fromEffect(Effect.gen(function*() {
         yield* Deferred.succeed(reading, undefined)
         yield* Deferred.await(gate)
+        const from = DateTime.toEpochMillis(window.from)
         return {
-          contacts: truth(DateTime.toEpochMillis(window.from), DateTime.toEpochMillis(window.to)),
+          contacts: truth(from, DateTime.toEpochMillis(window.to)),
           aggregates: [],
-          statuses: []
+          // a database with a broken row: a status that ends before it starts
+          statuses: config.dsn === "broken"
+            ? [{
+              agentIdentifier: "a-1",
+              activityIdentifier: "BREAK",
+              start: DateTime.unsafeMake(from + 600_000),
+              end: DateTime.unsafeMake(from + 300_000)
+            }]
+            : []
         }
       }))
   })
@@ -181,6 +190,62 @@ describe("acd-link agent", () => {
       assert.strictEqual(rows.reduce((n, r) => n + r.offered, 0), 192)
       assert.strictEqual(rows.reduce((n, r) => n + r.handled, 0), 96)
       assert.strictEqual(rows.reduce((n, r) => n + r.handlingSeconds, 0), 96 * 100)
+    } finally {
+      await Effect.runPromise(Fiber.interrupt(agent))
+      await outbox.dispose()
+      await engine.dispose()
+    }
+  }, 120_000)
+
+  it("a result the engine refuses (422) is parked with its reason; the other integration's windows still flow", async () => {
+    const source = await Effect.runPromise(makeSource)
+    await Effect.runPromise(Deferred.succeed(source.gate, undefined))
+    const port = await freePort()
+    const engine = await startEngine(join(dir, "engine-422.sqlite"), port, source.connector)
+    const link = await call<{ id: string; token: string }>(port, "POST", "/v1/links", { name: "site" })
+    const create = (name: string) =>
+      call<{ id: string }>(port, "POST", "/v1/integrations", {
+        name,
+        connector: "sql",
+        deliveryMode: "on-premise",
+        historyDepthDays: 1,
+        config: {}
+      })
+    const broken = await create("Broken DB")
+    const healthy = await create("Healthy DB")
+    const config: LinkConfig = {
+      engine: { url: `http://127.0.0.1:${port}`, token: Redacted.make(link.token) },
+      outbox: join(dir, "outbox-422.sqlite"),
+      wait: 1,
+      partSize: 1_000,
+      integrations: [
+        { id: broken.id, connector: "sql", config: { dsn: "broken" } },
+        { id: healthy.id, connector: "sql", config: { dsn: "fine" } }
+      ]
+    }
+    const agent = Effect.runFork(Agent.run(config).pipe(Effect.provide(Layer.mergeAll(
+      Outbox.layer(config.outbox),
+      ConnectorRegistry.layer(source.connector),
+      FetchHttpClient.layer,
+      Logger.minimumLogLevel(LogLevel.Error)
+    ))))
+    const outbox = ManagedRuntime.make(Outbox.layer(config.outbox))
+    try {
+      const runsOf = (id: string) =>
+        call<ReadonlyArray<{ kind: string; applied: number; error: string | null }>>(port, "GET", `/v1/integrations/${id}/runs`)
+      assert.isTrue(await until(async () => (await runsOf(healthy.id)).some((r) => r.applied === 192), 30_000))
+      assert.isTrue(
+        await until(() => outbox.runPromise(Effect.flatMap(Outbox.Outbox, (o) => o.parked)).then((p) => p.length === 1), 30_000)
+      )
+      const parked = await outbox.runPromise(Effect.flatMap(Outbox.Outbox, (o) => o.parked))
+      assert.strictEqual(parked[0]?.integrationId, broken.id)
+      assert.include(parked[0]?.reason ?? "", "422")
+      assert.include(parked[0]?.reason ?? "", "endTime")
+      assert.strictEqual(await outbox.runPromise(Effect.flatMap(Outbox.Outbox, (o) => o.depth)), 0)
+      // the refusal is the broken integration's run error; nothing of it was applied
+      const runs = await runsOf(broken.id)
+      assert.isTrue(runs.length >= 1 && runs.every((r) => r.applied === 0))
+      assert.include(runs[0]?.error ?? "", "endTime")
     } finally {
       await Effect.runPromise(Fiber.interrupt(agent))
       await outbox.dispose()
