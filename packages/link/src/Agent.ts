@@ -212,11 +212,12 @@ const runTask = (client: Client, config: LinkConfig, leaseMs: number, task: Task
     const pull = configured.right.pull
     if (pull._tag === "None") return yield* Effect.ignore(client.release(task))
     const renewing = Effect.ignore(client.renew(task)).pipe(
-      Effect.repeat(Schedule.spaced(Duration.millis(Math.max(1_000, Math.floor(leaseMs / 3))))),
-      Effect.delay(Duration.millis(Math.max(1_000, Math.floor(leaseMs / 3))))
+      Effect.repeat(Schedule.spaced(Duration.millis(Math.max(500, Math.floor(leaseMs / 3))))),
+      Effect.delay(Duration.millis(Math.max(500, Math.floor(leaseMs / 3))))
     )
     const read = yield* Stream.runCollect(pull.value({ from: task.window.from, to: task.window.to })).pipe(
-      Effect.raceFirst(Effect.never.pipe(Effect.zipLeft(renewing))),
+      // the renewals run until the read ends
+      Effect.raceFirst(Effect.zipRight(renewing, Effect.never)),
       Effect.either
     )
     if (Either.isLeft(read)) {

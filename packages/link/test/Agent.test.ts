@@ -1,4 +1,4 @@
-import { Connector, ConnectorRegistry, Domain, Engine, LinkModel, Scheduler } from "@acd-bridge/core"
+import { Connector, ConnectorRegistry, Domain, Engine, LinkModel, LinkTasks, Scheduler } from "@acd-bridge/core"
 import { Authenticator, HttpAdapter } from "@acd-bridge/http"
 import { SqlStorage } from "@acd-bridge/sql-storage"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
@@ -91,11 +91,16 @@ const freePort = () =>
   })
 
 /** The engine (server, SQLite store, scheduler in link mode) on a fixed port, so it can be stopped and started again. */
-const startEngine = async (file: string, port: number, connector: SourceConnector) => {
+const startEngine = async (file: string, port: number, connector: SourceConnector, lease = "60 seconds") => {
   const registry = ConnectorRegistry.layer(connector)
   const core = Engine.layer.pipe(
     Layer.provideMerge(
-      Layer.mergeAll(SqlStorage.layerSqlite({ filename: file }), registry, LinkModel.layerOnPremise("link"))
+      Layer.mergeAll(
+        SqlStorage.layerSqlite({ filename: file }),
+        registry,
+        LinkModel.layerOnPremise("link"),
+        LinkTasks.layerOptions({ lease })
+      )
     )
   )
   const engine = Layer.merge(core, Scheduler.layer({ tenants: [tenantId], pollInterval: "100 millis" }).pipe(Layer.provide(core)))
@@ -249,6 +254,51 @@ describe("acd-link agent", () => {
     } finally {
       await Effect.runPromise(Fiber.interrupt(agent))
       await outbox.dispose()
+      await engine.dispose()
+    }
+  }, 120_000)
+
+  it("a slow read keeps its lease: renewals stop another link from taking the window", async () => {
+    const source = await Effect.runPromise(makeSource)
+    const port = await freePort()
+    const engine = await startEngine(join(dir, "engine-renew.sqlite"), port, source.connector, "2 seconds")
+    const link = await call<{ id: string; token: string }>(port, "POST", "/v1/links", { name: "reader" })
+    const other = await call<{ id: string; token: string }>(port, "POST", "/v1/links", { name: "other" })
+    const integration = await call<{ id: string }>(port, "POST", "/v1/integrations", {
+      name: "Slow DB",
+      connector: "sql",
+      deliveryMode: "on-premise",
+      historyDepthDays: 1,
+      config: {}
+    })
+    const config: LinkConfig = {
+      engine: { url: `http://127.0.0.1:${port}`, token: Redacted.make(link.token) },
+      outbox: join(dir, "outbox-renew.sqlite"),
+      wait: 1,
+      partSize: 1_000,
+      integrations: [{ id: integration.id, connector: "sql", config: { dsn: "slow" } }]
+    }
+    const agent = Effect.runFork(Agent.run(config).pipe(Effect.provide(Layer.mergeAll(
+      Outbox.layer(config.outbox),
+      ConnectorRegistry.layer(source.connector),
+      FetchHttpClient.layer,
+      Logger.minimumLogLevel(LogLevel.Error)
+    ))))
+    try {
+      await Effect.runPromise(Deferred.await(source.reading))
+      // three lease times pass while the source is read; the other link polls all along
+      const until = Date.now() + 6_000
+      while (Date.now() < until) {
+        const response = await fetch(`http://127.0.0.1:${port}/v1/link/tasks?wait=0&integrations=${integration.id}`, {
+          headers: { authorization: `Bearer ${other.token}`, [LinkModel.protocolHeader]: "1" }
+        })
+        const body = (await response.json()) as { tasks: ReadonlyArray<unknown> }
+        assert.deepStrictEqual(body.tasks, [])
+        await new Promise((r) => setTimeout(r, 300))
+      }
+      await Effect.runPromise(Deferred.succeed(source.gate, undefined))
+    } finally {
+      await Effect.runPromise(Fiber.interrupt(agent))
       await engine.dispose()
     }
   }, 120_000)
