@@ -5,6 +5,7 @@ import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpServer from "@effect/platform/HttpServer"
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import * as DateTime from "effect/DateTime"
+import type * as Duration from "effect/Duration"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -91,7 +92,12 @@ const freePort = () =>
   })
 
 /** The engine (server, SQLite store, scheduler in link mode) on a fixed port, so it can be stopped and started again. */
-const startEngine = async (file: string, port: number, connector: SourceConnector, lease = "60 seconds") => {
+const startEngine = async (
+  file: string,
+  port: number,
+  connector: SourceConnector,
+  lease: Duration.DurationInput = "60 seconds"
+) => {
   const registry = ConnectorRegistry.layer(connector)
   const core = Engine.layer.pipe(
     Layer.provideMerge(
