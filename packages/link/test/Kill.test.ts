@@ -86,8 +86,10 @@ describe("acd-link processes", () => {
         timezone: "UTC",
         config: {}
       })
+      const linkIds = new Map<string, string>()
       const configFor = async (name: string) => {
-        const link = await call<{ token: string }>("POST", "/v1/links", { name })
+        const link = await call<{ id: string; token: string }>("POST", "/v1/links", { name })
+        linkIds.set(name, link.id)
         const file = join(dir, `${name}.yaml`)
         writeFileSync(file, JSON.stringify({
           engine: { url: `http://127.0.0.1:${port}`, token: link.token },
@@ -124,7 +126,14 @@ describe("acd-link processes", () => {
         // halfway, a second link joins: it takes over what the dead one held once the lease runs out
         if (i === 5) steady = runLink(steadyConfig)
         const child = runLink(flaky)
-        await new Promise((r) => setTimeout(r, 2_000 + Math.random() * 5_000))
+        // killed while it holds a lease (reading, keeping or uploading a window), at a random point
+        const holding = Date.now() + 30_000
+        while (Date.now() < holding) {
+          const open = await runtime.runPromise(Effect.flatMap(Storage.Storage, (s) => s.linkTasks.open(tenantId)))
+          if (open.some((t) => t.state === "leased" && t.leasedBy === linkIds.get("flaky"))) break
+          await new Promise((r) => setTimeout(r, 50))
+        }
+        await new Promise((r) => setTimeout(r, Math.random() * 400))
         child.kill("SIGKILL")
         await new Promise((r) => child.once("exit", r))
       }
