@@ -38,6 +38,10 @@ export type UserId = typeof UserId.Type
 export const ImportRunId = Schema.NonEmptyTrimmedString.pipe(Schema.brand("@acd-bridge/ImportRunId"))
 /** @since 0.1.0 @category ids */
 export type ImportRunId = typeof ImportRunId.Type
+/** An on-premise `link` agent registered in a tenant. @since 0.3.0 @category ids */
+export const LinkId = Schema.NonEmptyTrimmedString.pipe(Schema.brand("@acd-bridge/LinkId"))
+/** @since 0.3.0 @category ids */
+export type LinkId = typeof LinkId.Type
 
 // ---------------------------------------------------------------------------
 // enumerations
@@ -117,7 +121,12 @@ export class Integration extends Schema.Class<Integration>("@acd-bridge/Integrat
    * delete); 0 when created. A change made on what a caller read earlier names the version it
    * read, and the store applies it only if the integration is still at that version.
    */
-  version: Schema.optionalWith(Schema.Int.pipe(Schema.nonNegative()), { default: () => 0 })
+  version: Schema.optionalWith(Schema.Int.pipe(Schema.nonNegative()), { default: () => 0 }),
+  /**
+   * On-premise integrations read by a `link` agent: the link that serves it, or null for any
+   * link of the tenant that holds its configuration (see `Links`).
+   */
+  linkId: Schema.optionalWith(Schema.NullOr(LinkId), { default: () => null })
 }) {}
 
 /** @since 0.1.0 @category models */

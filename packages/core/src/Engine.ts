@@ -11,6 +11,8 @@ import { Ingest } from "./Ingest.js"
 import { Integrations } from "./Integrations.js"
 import { Intervals } from "./Intervals.js"
 import { KeyMaterial } from "./KeyMaterial.js"
+import { Links } from "./Links.js"
+import { LinkTasks } from "./LinkTasks.js"
 import { Lifecycle } from "./Lifecycle.js"
 import { Mappings } from "./Mappings.js"
 import { Queues } from "./Queues.js"
@@ -28,8 +30,13 @@ export const layer = Layer.mergeAll(
   Ingest.Default,
   Intervals.Default,
   ApiKeys.Default,
-  AccessTokens.Default
-).pipe(Layer.provideMerge(Layer.mergeAll(AgentStatuses.Default, KeyMaterial.Default)))
+  AccessTokens.Default,
+  Links.Default
+).pipe(
+  // the link tasks need `Ingest` (their results go through it)
+  Layer.provideMerge(LinkTasks.Default.pipe(Layer.provideMerge(Ingest.Default))),
+  Layer.provideMerge(Layer.mergeAll(AgentStatuses.Default, KeyMaterial.Default))
+)
 
 /** Every service `layer` provides. @since 0.1.0 @category models */
 export type Services = Layer.Layer.Success<typeof layer>

@@ -11,7 +11,7 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { ConnectorRegistry } from "./ConnectorRegistry.js"
 import type { Registered } from "./ConnectorRegistry.js"
-import { DataKind, DeliveryMode, Integration, IntegrationId, Schedule } from "./Domain.js"
+import { DataKind, DeliveryMode, Integration, IntegrationId, LinkId, Schedule } from "./Domain.js"
 import type { TenantId } from "./Domain.js"
 import type { CheckReport } from "./Connector.js"
 import {
@@ -22,6 +22,7 @@ import {
   VersionConflict
 } from "./Errors.js"
 import { KeyMaterial } from "./KeyMaterial.js"
+import { OnPremise } from "./LinkModel.js"
 import { Storage } from "./Storage.js"
 
 /**
@@ -37,7 +38,12 @@ export const CreateIntegration = Schema.Struct({
   timezone: Schema.optional(Schema.String),
   dataKinds: Schema.optional(Schema.Array(DataKind).pipe(Schema.minItems(1))),
   config: Schema.optional(Schema.Unknown),
-  historyDepthDays: Schema.optional(Schema.Int.pipe(Schema.between(1, 3660)))
+  historyDepthDays: Schema.optional(Schema.Int.pipe(Schema.between(1, 3660))),
+  /**
+   * On-premise integrations read by `link` agents: the link that serves it (default: any link
+   * of the tenant whose configuration holds it).
+   */
+  linkId: Schema.optional(Schema.NonEmptyTrimmedString)
 })
 /** @since 0.1.0 @category models */
 export type CreateIntegration = typeof CreateIntegration.Type
@@ -80,6 +86,30 @@ export class Integrations extends Effect.Service<Integrations>()("@acd-bridge/co
     const storage = yield* Storage
     const registry = yield* ConnectorRegistry
     const keys = yield* KeyMaterial
+    const onPremise = yield* OnPremise
+
+    /**
+     * Whether the connector validates the config here: not for on-premise integrations read by
+     * links, whose connection config (and its secrets) lives in the link's own configuration.
+     */
+    const configuredHere = (deliveryMode: DeliveryMode) => !(deliveryMode === "on-premise" && onPremise === "link")
+
+    /** The tenant's link named by `linkId`, for an on-premise integration. */
+    const checkLink = (tenantId: TenantId, deliveryMode: DeliveryMode, linkId: string | undefined) =>
+      Effect.gen(function*() {
+        if (linkId === undefined) return null
+        if (deliveryMode !== "on-premise") {
+          return yield* new InvalidRequest({ field: "linkId", reason: "only on-premise integrations are served by a link" })
+        }
+        const link = yield* storage.links.get(LinkId.make(linkId))
+        if (Option.isNone(link) || link.value.tenantId !== tenantId) {
+          return yield* new InvalidRequest({ field: "linkId", reason: `no link ${linkId} in this tenant` })
+        }
+        if (link.value.revokedAt !== null) {
+          return yield* new InvalidRequest({ field: "linkId", reason: `link ${linkId} is revoked` })
+        }
+        return link.value.id
+      })
 
     // pushed data arrives as it happens; pulled data is read every quarter-hour
     const defaultSchedule = (connector: Registered): Schedule =>
@@ -136,7 +166,8 @@ export class Integrations extends Effect.Service<Integrations>()("@acd-bridge/co
       }
       const timezone = yield* validateTimezone("timezone", input.timezone ?? "UTC")
       const schedule = yield* validateSchedule(connector, input.schedule ?? defaultSchedule(connector))
-      yield* connector.configure(input.config ?? {})
+      if (configuredHere(deliveryMode)) yield* connector.configure(input.config ?? {})
+      const linkId = yield* checkLink(tenantId, deliveryMode, input.linkId)
       const existing = yield* storage.integrations.list(tenantId)
       const warnings = existing.some((i) => i.status !== "deleted" && i.name === input.name)
         ? [`Another integration is already named "${input.name}"; names need not be unique, but may confuse`]
@@ -157,7 +188,8 @@ export class Integrations extends Effect.Service<Integrations>()("@acd-bridge/co
         failing: null,
         createdAt: now,
         updatedAt: now,
-        deletedAt: null
+        deletedAt: null,
+        linkId
       })
       yield* storage.integrations.insert(integration)
       yield* Effect.annotateCurrentSpan({ integrationId: integration.id, connector: connector.key })
@@ -218,7 +250,7 @@ export class Integrations extends Effect.Service<Integrations>()("@acd-bridge/co
           let config: unknown = undefined
           if (input.config !== undefined) {
             config = yield* connector.mergeConfig(integration.config, input.config)
-            yield* connector.configure(config)
+            if (configuredHere(integration.deliveryMode)) yield* connector.configure(config)
           }
           return yield* storage.integrations.update(
             integration.id,
@@ -242,7 +274,7 @@ export class Integrations extends Effect.Service<Integrations>()("@acd-bridge/co
       function*(tenantId: TenantId, id: string, config: unknown) {
         const integration = yield* get(tenantId, id)
         const connector = yield* registry.get(integration.connector)
-        yield* connector.configure(config)
+        if (configuredHere(integration.deliveryMode)) yield* connector.configure(config)
         // only the config and the failing mark change: a pause made meanwhile is kept
         return yield* storage.integrations.setConfig(integration.id, config, yield* Clock.currentTimeMillis)
       }

@@ -54,6 +54,8 @@ import type {
   TenantId
 } from "./Domain.js"
 import { Ingest } from "./Ingest.js"
+import { isOpen, OnPremise } from "./LinkModel.js"
+import { LinkTasks } from "./LinkTasks.js"
 import * as Plan from "./internal/schedulePlan.js"
 import type { Deps } from "./internal/scheduler/context.js"
 import * as Failures from "./internal/scheduler/failures.js"
@@ -306,6 +308,11 @@ export interface Health {
   readonly gap: BackfillProgress | null
   readonly reimport: BackfillProgress | null
   readonly realtimePosition: number | null
+  /**
+   * On-premise integrations read by links: since when a planned window has waited for a link
+   * to lease it (null while a link holds it or nothing is offered)
+   */
+  readonly waitingForLinkSince: DateTime.Utc | null
   readonly lastRun: ImportRun | null
   /** the newest run that failed, when it is newer than the last success */
   readonly lastError: { readonly at: DateTime.Utc; readonly kind: ImportRunKind; readonly message: string } | null
@@ -326,22 +333,43 @@ export interface ReimportRange {
 // the service
 // ---------------------------------------------------------------------------
 
+/**
+ * The link tasks, when on-premise integrations are read by links (`LinkModel.layerOnPremise("link")`);
+ * `LinkTasks` is in `Engine.layer`.
+ */
+const linksOf = Effect.gen(function*() {
+  if ((yield* OnPremise) !== "link") return undefined
+  const links = yield* Effect.serviceOption(LinkTasks)
+  if (links._tag === "None") {
+    return yield* Effect.dieMessage("on-premise mode \"link\" needs the LinkTasks service (in Engine.layer)")
+  }
+  return links.value
+})
+
 const make = Effect.gen(function*() {
   const deps: Deps = {
     options: yield* SchedulerOptions,
     storage: yield* Storage,
     registry: yield* ConnectorRegistry,
     ingest: yield* Ingest,
-    ownership: Option.getOrElse(yield* Effect.serviceOption(Ownership), () => everything)
+    ownership: Option.getOrElse(yield* Effect.serviceOption(Ownership), () => everything),
+    links: yield* linksOf
   }
-  const running = yield* Running.make
+  const links = deps.links
+  const running = yield* Running.make(
+    links === undefined ? undefined : (taskId) =>
+      deps.storage.linkTasks.get(taskId).pipe(
+        Effect.map((task) => task._tag === "Some" && isOpen(task.value)),
+        Effect.orElseSucceed(() => false)
+      )
+  )
   const progress = yield* Progress.make
   const failures = Failures.make(deps)
   const loop = Loop.make(
     deps,
     running,
     failures,
-    Historical.make(deps, progress, failures),
+    Historical.make(deps, running, progress, failures),
     Realtime.make(deps, running, progress, failures)
   )
   const supervisor = yield* Supervisor.make(deps, running, loop)

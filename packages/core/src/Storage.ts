@@ -44,6 +44,7 @@ import type {
   VersionConflict
 } from "./Errors.js"
 import * as internal from "./internal/storage/make.js"
+import type { LinksPort, LinkTasksPort } from "./LinkStorage.js"
 import type { StorageDriverShape } from "./StorageDriver.js"
 import { layerMemory as driverMemory, StorageDriver } from "./StorageDriver.js"
 
@@ -397,6 +398,10 @@ export interface StorageShape {
     readonly agentCounts: (id: IntegrationId) => Effect.Effect<ReadonlyArray<IdentifierCount>, StorageError>
     readonly activityCounts: (id: IntegrationId) => Effect.Effect<ReadonlyArray<IdentifierCount>, StorageError>
   }
+  /** Registered on-premise links (see `LinkStorage`). */
+  readonly links: LinksPort
+  /** Tasks offered to links: offer, lease, fail, commit (see `LinkStorage`). */
+  readonly linkTasks: LinkTasksPort
 }
 
 /**

@@ -48,6 +48,7 @@ import type {
   WorkloadId
 } from "./Domain.js"
 import type { StorageError } from "./Errors.js"
+import type { LinksDriver, LinkTasksDriver } from "./LinkStorage.js"
 import type { IdentifierCount, IntervalStatQuery, SegmentQuery, StorageShape } from "./Storage.js"
 import * as internal from "./internal/memoryDriver.js"
 
@@ -344,6 +345,11 @@ export interface StorageDriverShape {
     /** Deletes at most `limit` records (of any integration) written at or before `before`; how many. */
     readonly prune: (before: number, limit: number) => Effect.Effect<number, StorageError>
   }
+
+  /** Registered on-premise links (see `LinkStorage`). */
+  readonly links: LinksDriver
+  /** Tasks offered to links and the parts of their results (see `LinkStorage`). */
+  readonly linkTasks: LinkTasksDriver
 }
 
 /**

@@ -14,6 +14,7 @@ import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as OpenApi from "@effect/platform/OpenApi"
 import * as Schema from "effect/Schema"
 import * as Struct from "effect/Struct"
+import { LinkAgentGroup, LinksGroup } from "./LinkApi.js"
 import * as Problem from "./Problem.js"
 import { AdminAuthentication, MetricsAuthentication, PushAuthentication } from "./Security.js"
 
@@ -176,6 +177,9 @@ export const IntegrationHealthView = Schema.Struct({
   waitingForLink: Schema.Boolean.annotations({
     description: "An on-premise integration this engine leaves to a link agent next to the source: nothing imports " +
       "it until a link serves it (a warning says so too)"
+  }),
+  waitingForLinkSince: Schema.NullOr(Instant).annotations({
+    description: "Where links serve on-premise integrations: since when a planned window has waited for a link to lease it"
   }),
   watermark: Schema.NullOr(Instant).annotations({ description: "The committed incremental watermark" }),
   completeUntil: Schema.NullOr(Instant).annotations({
@@ -751,6 +755,8 @@ export class Api extends HttpApi.make("acd-bridge")
   .add(AgentStatusesGroup)
   .add(HealthGroup)
   .add(MetricsGroup)
+  .add(LinksGroup)
+  .add(LinkAgentGroup)
   .addError(Problem.BadRequest)
   .addError(Problem.TooManyRequests)
   .addError(Problem.InternalError)

@@ -30,6 +30,7 @@ import { isIP } from "node:net"
 import { Api } from "./Api.js"
 import type { Authenticator } from "./Authenticator.js"
 import * as handlers from "./internal/handlers.js"
+import * as linkHandlers from "./internal/linkHandlers.js"
 import * as Limits from "./internal/limits.js"
 import * as middleware from "./internal/middleware.js"
 import * as Metrics from "./Metrics.js"
@@ -200,7 +201,7 @@ export class InsecureListen extends Data.TaggedError("InsecureListen")<{ readonl
  *
  * @since 0.1.0 @category models
  */
-export type Requirements = Authenticator | handlers.Requirements
+export type Requirements = Authenticator | handlers.Requirements | linkHandlers.Requirements
 
 /**
  * True for `localhost`, 127.0.0.0/8 and `::1`.
@@ -239,7 +240,8 @@ export const layerApi = (options: ApiOptions = {}): Layer.Layer<HttpApi.Api, nev
         checkTimeoutMs: Duration.toMillis(options.checkTimeout ?? "30 seconds"),
         retryMs: 3_000
       })),
-      Layer.provide(Layer.merge(Security.layer, Security.layerMetrics(options.metrics))),
+      Layer.provide(linkHandlers.layer()),
+      Layer.provide(Layer.mergeAll(Security.layer, Security.layerMetrics(options.metrics), linkHandlers.security)),
       Layer.provideMerge(HttpApiBuilder.middleware(middleware.make({
         maxBodyBytes,
         accessLog: options.accessLog ?? LogLevel.Info,

@@ -106,6 +106,12 @@ export class ServiceUnavailable extends Schema.Class<ServiceUnavailable>("Servic
   annotations(503, "The engine can't reach its store")
 ) {}
 
+/** 426: a link speaks a protocol version this engine can't serve. @since 0.3.0 @category problems */
+export class UpgradeRequired extends Schema.Class<UpgradeRequired>("UpgradeRequired")(
+  { ...fields, status: Schema.Literal(426) },
+  annotations(426, "The link speaks a protocol this engine can't serve; the detail says which side to upgrade")
+) {}
+
 /** Every problem. @since 0.1.0 @category models */
 export type Problem =
   | BadRequest
@@ -120,13 +126,15 @@ export type Problem =
   | TooManyRequests
   | InternalError
   | ServiceUnavailable
+  | UpgradeRequired
 
 /** @since 0.1.0 @category guards */
 export const isProblem = (u: unknown): u is Problem =>
   u instanceof BadRequest || u instanceof Unauthorized || u instanceof Forbidden || u instanceof NotFound ||
   u instanceof Conflict || u instanceof Gone || u instanceof PayloadTooLarge || u instanceof UnsupportedMediaType ||
   u instanceof UnprocessableEntity ||
-  u instanceof TooManyRequests || u instanceof InternalError || u instanceof ServiceUnavailable
+  u instanceof TooManyRequests || u instanceof InternalError || u instanceof ServiceUnavailable ||
+  u instanceof UpgradeRequired
 
 const kebab = (tag: string) => tag.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase()
 

@@ -200,7 +200,7 @@ describe("migrations", () => {
         Effect.provide(SqlStorage.layer.pipe(Layer.provideMerge(sqliteClient(filename))))
       )
       yield* Effect.gen(function*() {
-        assert.deepStrictEqual(yield* appliedMigrations, [1, 2, 3, 4, 5])
+        assert.deepStrictEqual(yield* appliedMigrations, [1, 2, 3, 4, 5, 6])
         const sql = yield* SqlClient.SqlClient
         const indexes = yield* sql<{ readonly name: string }>`SELECT name FROM sqlite_master WHERE type = 'index'`
         assert.includeMembers(indexes.map((i) => i.name), [
@@ -228,7 +228,7 @@ describe("migrations", () => {
 
       yield* checkMigrated.pipe(Effect.provide(SqlStorage.layerPg({ url })))
       yield* Effect.gen(function*() {
-        assert.deepStrictEqual(yield* appliedMigrations, [1, 2, 3, 4, 5])
+        assert.deepStrictEqual(yield* appliedMigrations, [1, 2, 3, 4, 5, 6])
         const sql = yield* SqlClient.SqlClient
         const indexes = yield* sql<{ readonly indexname: string }>`SELECT indexname FROM pg_indexes`
         assert.includeMembers(indexes.map((i) => i.indexname), [

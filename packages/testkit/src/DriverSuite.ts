@@ -17,7 +17,7 @@
  *
  * @since 0.2.0
  */
-import { Domain, StorageDriver } from "@acd-bridge/core"
+import { Domain, LinkModel, StorageDriver } from "@acd-bridge/core"
 import { assert, describe, layer as layerTest } from "@effect/vitest"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
@@ -25,7 +25,7 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import type * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import { at, integration, sameValue, T0, unique } from "./internal/storageFixtures.js"
+import { at, integration, link, linkTask, sameValue, T0, unique } from "./internal/storageFixtures.js"
 
 const Q = 900_000
 
@@ -435,6 +435,47 @@ export const suite = <E>(name: string, layer: Layer.Layer<StorageDriver.StorageD
             Option.map(yield* d.apiKeys.findByHash(key.hash), (k) => k.revokedAt),
             Option.some(at(T0 + 5))
           )
+        }))
+
+      it.effect("link tasks: insert once, compare-and-set on the epoch, open and per-state lists in insertion order, undone with the unit", () =>
+        Effect.gen(function*() {
+          const d = yield* driver
+          const i = yield* setup({ deliveryMode: "on-premise" })
+          const l = link(i.tenantId)
+          yield* d.links.insert(l)
+          sameValue(yield* d.links.get(l.id), Option.some(l))
+          const tasks = [linkTask(i), linkTask(i), linkTask(i)]
+          for (const t of tasks) yield* d.linkTasks.insert(t)
+          assert.strictEqual(yield* Effect.flip(d.linkTasks.insert(tasks[0]!)).pipe(Effect.map((e) => e._tag)), "StorageError")
+          const leased = new LinkModel.LinkTask({ ...tasks[1]!, state: "leased", epoch: 1, leaseId: "l", leasedBy: l.id })
+          assert.isTrue(yield* d.linkTasks.update(leased, 0))
+          // a stale epoch writes nothing
+          assert.isFalse(yield* d.linkTasks.update(new LinkModel.LinkTask({ ...tasks[1]!, epoch: 9 }), 0))
+          sameValue(yield* d.linkTasks.get(leased.id), Option.some(leased))
+          const done = new LinkModel.LinkTask({ ...tasks[0]!, state: "committed", epoch: 1, finishedAt: T0 + 1 })
+          assert.isTrue(yield* d.linkTasks.update(done, 0))
+          sameValue((yield* d.linkTasks.open(i.tenantId)).map((t) => t.id), [tasks[1]!.id, tasks[2]!.id])
+          sameValue((yield* d.linkTasks.ofIntegration(i.id, ["committed"])).map((t) => t.id), [tasks[0]!.id])
+          sameValue((yield* d.linkTasks.ofIntegration(i.id, [])).length, 0)
+
+          // a failed unit of work undoes the task's change and its parts
+          const failed = yield* Effect.exit(d.transaction(Effect.gen(function*() {
+            yield* d.linkTasks.update(new LinkModel.LinkTask({ ...tasks[2]!, state: "withdrawn", epoch: 1 }), 0)
+            yield* d.linkTasks.putPart(tasks[2]!.id, "r", { n: 0, records: 1, body: "x" })
+            return yield* Effect.fail("boom")
+          })))
+          assert.isTrue(Exit.isFailure(failed))
+          sameValue(yield* d.linkTasks.get(tasks[2]!.id), Option.some(tasks[2]))
+          sameValue(yield* d.linkTasks.parts(tasks[2]!.id, "r"), [])
+          yield* d.linkTasks.putPart(tasks[2]!.id, "r", { n: 1, records: 2, body: "b" })
+          yield* d.linkTasks.putPart(tasks[2]!.id, "r", { n: 0, records: 1, body: "a" })
+          assert.strictEqual((yield* d.linkTasks.parts(tasks[2]!.id, "r")).length, 2)
+          yield* d.linkTasks.clearParts(tasks[2]!.id)
+          sameValue(yield* d.linkTasks.parts(tasks[2]!.id, "r"), [])
+          // prune drops tasks finished before the bound only
+          yield* d.linkTasks.prune(T0 + 2)
+          assert.isTrue(Option.isNone(yield* d.linkTasks.get(tasks[0]!.id)))
+          assert.isTrue(Option.isSome(yield* d.linkTasks.get(tasks[1]!.id)))
         }))
     })
   })

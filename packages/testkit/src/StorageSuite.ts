@@ -15,7 +15,7 @@
  *
  * @since 0.1.0
  */
-import { Domain, Storage } from "@acd-bridge/core"
+import { Domain, LinkModel, Storage } from "@acd-bridge/core"
 import { assert, describe, layer as layerTest } from "@effect/vitest"
 import * as Clock from "effect/Clock"
 import * as DateTime from "effect/DateTime"
@@ -23,7 +23,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import { at, integration, sameValue, T0, unique } from "./internal/storageFixtures.js"
+import { at, integration, link, linkTask, sameValue, T0, unique } from "./internal/storageFixtures.js"
 
 // ---------------------------------------------------------------------------
 // fixtures
@@ -1492,6 +1492,128 @@ export const suite = <E>(name: string, layer: Layer.Layer<Storage.Storage, E>): 
           sameValue(yield* s.integrations.list(stranger), [])
           assert.strictEqual((yield* s.data.intervalStats({ tenantId: i.tenantId, ...range })).length, 1)
           assert.strictEqual((yield* s.data.segments({ tenantId: i.tenantId, ...range })).length, 1)
+        }))
+
+      // -----------------------------------------------------------------------
+      // links and link tasks
+      // -----------------------------------------------------------------------
+
+      it.effect("links: stored with their hash, found by it, listed per tenant, touched, revoked once", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const i = yield* setup()
+          const a = link(i.tenantId, { name: "A" })
+          const b = link(i.tenantId, { name: "B" })
+          const other = link(Domain.TenantId.make(unique("tenant")))
+          for (const l of [a, b, other]) yield* s.links.insert(l)
+          assert.strictEqual(yield* failureTag(s.links.insert(a)), "StorageError")
+          sameValue(yield* s.links.get(a.id), Option.some(a))
+          sameValue(Option.map(yield* s.links.findByHash(b.hash), (l) => l.id), Option.some(b.id))
+          sameValue((yield* s.links.list(i.tenantId)).map((l) => l.id), [a.id, b.id])
+          yield* s.links.touch(a.id, { at: T0 + 5, agentVersion: "1.0.0", protocol: 1, serves: [i.id] })
+          yield* s.links.revoke(a.id, T0 + 10)
+          yield* s.links.revoke(a.id, T0 + 20)
+          const stored = Option.getOrThrow(yield* s.links.get(a.id))
+          sameValue(
+            [stored.lastSeenAt, stored.agentVersion, stored.protocol, stored.serves, stored.revokedAt],
+            [at(T0 + 5), "1.0.0", 1, [i.id], at(T0 + 10)]
+          )
+        }))
+
+      it.effect("link tasks: a commit replaces the window, commits the watermark, the run and the task mark at once", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const i = yield* setup({ deliveryMode: "on-premise" })
+          const from = ms("2026-03-02T09:00:00Z")
+          const to = ms("2026-03-02T10:00:00Z")
+          yield* s.data.ingest(request(i, batch({ contacts: [contact("2026-03-02T09:10:00Z")] }), { mode: "pull" }))
+          const task = linkTask(i, { windowFrom: from, windowTo: to, watermarkValue: to, epoch: 3, state: "leased" })
+          yield* s.linkTasks.insert(task)
+          assert.strictEqual(yield* failureTag(s.linkTasks.insert(task)), "StorageError")
+          yield* s.linkTasks.putPart(task.id, "r", { n: 1, records: 1, body: "b" })
+          yield* s.linkTasks.putPart(task.id, "r", { n: 0, records: 2, body: "a" })
+          yield* s.linkTasks.putPart(task.id, "r", { n: 0, records: 1, body: "a2" })
+          yield* s.linkTasks.putPart(task.id, "other", { n: 0, records: 9, body: "x" })
+          sameValue(yield* s.linkTasks.parts(task.id, "r"), [{ n: 0, records: 1, body: "a2" }, { n: 1, records: 1, body: "b" }])
+
+          const commit = (epoch: number, contacts: ReadonlyArray<Domain.ContactEvent>) =>
+            s.linkTasks.commit({
+              taskId: task.id,
+              epoch,
+              checkCursors: true,
+              counts: { read: contacts.length, rejected: 0 },
+              now: T0 + 1,
+              ingest: request(i, batch({ contacts }), {
+                mode: "pull",
+                replaceWindow: { from, to },
+                watermark: { stream: "incremental", value: to },
+                run: ingestRun(i, T0 + 1, { kind: "pull", read: contacts.length, applied: contacts.length })
+              })
+            })
+          const two = [contact("2026-03-02T09:20:00Z"), contact("2026-03-02T09:50:00Z")]
+          // another epoch than the stored one: nothing is applied
+          assert.strictEqual((yield* commit(2, two))._tag, "Changed")
+          sameValue((yield* totals(i)).offered, 1)
+          const done = yield* commit(3, two)
+          assert.strictEqual(done._tag, "Committed")
+          // replaced, not added
+          sameValue((yield* totals(i)).offered, 2)
+          sameValue(yield* s.cursors.get(i.id, "incremental"), Option.some(to))
+          const stored = Option.getOrThrow(yield* s.linkTasks.get(task.id))
+          sameValue([stored.state, stored.epoch, stored.answer?.applied, stored.answer?.outcome], ["committed", 4, 2, "applied"])
+          assert.strictEqual((yield* storedRuns(i)).length, 1)
+          // parts go with the end of the task; a repeated commit finds it changed
+          sameValue(yield* s.linkTasks.parts(task.id, "r"), [])
+          assert.strictEqual((yield* commit(3, two))._tag, "Changed")
+          sameValue((yield* totals(i)).offered, 2)
+        }))
+
+      it.effect("link tasks: moved cursors or a paused integration withdraw the task and apply nothing", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const i = yield* setup({ deliveryMode: "on-premise" })
+          yield* s.cursors.set(i.id, "incremental", T0)
+          const planned = linkTask(i, { snapshot: { incremental: T0 } })
+          const stale = linkTask(i, { snapshot: { incremental: T0 - 900_000 } })
+          yield* s.linkTasks.insert(planned)
+          yield* s.linkTasks.insert(stale)
+          const commit = (task: LinkModel.LinkTask) =>
+            s.linkTasks.commit({
+              taskId: task.id,
+              epoch: 0,
+              checkCursors: true,
+              counts: { read: 1, rejected: 0 },
+              now: T0 + 1,
+              ingest: request(i, batch({ contacts: [contact("2026-03-02T09:05:00Z")] }), {
+                mode: "pull",
+                replaceWindow: { from: T0, to: T0 + 900_000 },
+                watermark: { stream: "incremental", value: T0 + 900_000 },
+                run: ingestRun(i, T0 + 1, { kind: "pull" })
+              })
+            })
+          const moved = yield* commit(stale)
+          assert.strictEqual(moved._tag, "Withdrawn")
+          sameValue(Option.map(yield* s.linkTasks.get(stale.id), (t) => t.state), Option.some("withdrawn"))
+          yield* s.integrations.pause(i.id, T0 + 2)
+          assert.strictEqual((yield* commit(planned))._tag, "Withdrawn")
+          sameValue(yield* totals(i), {})
+          sameValue(yield* s.cursors.get(i.id, "incremental"), Option.some(T0))
+          sameValue(yield* storedRuns(i), [])
+          sameValue((yield* s.linkTasks.ofIntegration(i.id, ["pending", "leased"])).length, 0)
+
+          // a failure is recorded with its run, once
+          const failing = linkTask(i)
+          yield* s.linkTasks.insert(failing)
+          const failed = new LinkModel.LinkTask({ ...failing, state: "failed", epoch: 1, finishedAt: T0 + 3, error: "boom" })
+          const run = new Domain.ImportRun({ ...ingestRun(i, T0 + 3, { error: "boom" }), durationMs: 1 })
+          assert.isTrue(yield* s.linkTasks.fail(failed, 0, run))
+          assert.isFalse(yield* s.linkTasks.fail(failed, 0, run))
+          assert.strictEqual((yield* storedRuns(i)).length, 1)
+          // finished tasks are pruned after their keep time
+          yield* s.linkTasks.prune(T0 + 3)
+          assert.isTrue(Option.isSome(yield* s.linkTasks.get(failing.id)))
+          yield* s.linkTasks.prune(T0 + 4)
+          assert.isTrue(Option.isNone(yield* s.linkTasks.get(failing.id)))
         }))
     })
   })

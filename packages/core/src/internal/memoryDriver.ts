@@ -25,6 +25,7 @@ import type {
 import { AccessToken, ApiKey, ImportRun, Workload } from "../Domain.js"
 import { StorageError } from "../Errors.js"
 import { addMeasures, queueKey } from "../Plan.js"
+import * as MemoryLinks from "./memoryLinks.js"
 import type { IdempotencyRecord, StagedBatch, StorageDriverShape, StoredSegment } from "../StorageDriver.js"
 
 /** Appends to a map of arrays, creating the array. */
@@ -174,9 +175,13 @@ export const make: Effect.Effect<StorageDriverShape> = Effect.gen(function*() {
       for (const [k, v] of entries) set(m, k, v)
     })
 
+  const linkRows = MemoryLinks.make({ atomic, transaction, set, remove })
+
   const driver: StorageDriverShape = {
     transaction,
     lock: () => Effect.void,
+    links: linkRows.links,
+    linkTasks: linkRows.linkTasks,
 
     integrations: {
       insert: (i) =>

@@ -320,6 +320,7 @@ export const layer = (
               failing: integration.failing,
               scheduled: false,
               waitingForLink,
+              waitingForLinkSince: null,
               watermark: Option.getOrNull(Option.map(watermark, (ms) => DateTime.unsafeMake(ms))),
               completeUntil: Option.getOrNull(Option.map(watermark, (ms) => DateTime.unsafeMake(ms))),
               lagMs: Option.getOrNull(Option.map(watermark, (ms) => Math.max(0, now - ms))),

@@ -22,6 +22,7 @@ import * as Schedule from "effect/Schedule"
 import * as Dialect from "./dialect.js"
 import * as Integrations from "./integrations.js"
 import * as Keys from "./keys.js"
+import * as Links from "./links.js"
 import * as Mappings from "./mappings.js"
 import * as Migrations from "./migrations.js"
 import * as Queues from "./queues.js"
@@ -114,7 +115,9 @@ export const make = (options: Options = {}) =>
       stats: Stats.make(dialect),
       segments: Segments.make(dialect),
       staging: Staging.staging(dialect),
-      idempotency: Staging.idempotency(dialect)
+      idempotency: Staging.idempotency(dialect),
+      links: Links.links(dialect),
+      linkTasks: Links.linkTasks(dialect)
     }
     return driver
   })

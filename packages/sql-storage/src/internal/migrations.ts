@@ -235,6 +235,53 @@ const adminAndRetentionIndexes = statements(() => [
 ])
 
 /**
+ * 6: on-premise links and the tasks the engine offers them. An integration may name the link
+ * that serves it. A task is kept as its JSON (`LinkModel.LinkTask`) with the columns the
+ * queries select on; the parts of an uploaded result wait in `link_task_parts` until the
+ * commit.
+ */
+const links = statements((t) => [
+  `ALTER TABLE integrations ADD COLUMN link_id TEXT`,
+  `CREATE TABLE links (
+  seq ${t.seq},
+  id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  prefix TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  created_at ${t.int} NOT NULL,
+  revoked_at ${t.int},
+  last_seen_at ${t.int},
+  agent_version TEXT,
+  protocol ${t.int},
+  serves TEXT NOT NULL
+)`,
+  `CREATE INDEX links_hash ON links (hash)`,
+  `CREATE INDEX links_tenant ON links (tenant_id)`,
+  `CREATE TABLE link_tasks (
+  seq ${t.seq},
+  id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL,
+  integration_id TEXT NOT NULL REFERENCES integrations (id),
+  state TEXT NOT NULL,
+  epoch ${t.int} NOT NULL,
+  finished_at ${t.int},
+  body TEXT NOT NULL
+)`,
+  `CREATE INDEX link_tasks_tenant_state ON link_tasks (tenant_id, state)`,
+  `CREATE INDEX link_tasks_integration_state ON link_tasks (integration_id, state)`,
+  `CREATE INDEX link_tasks_finished ON link_tasks (finished_at)`,
+  `CREATE TABLE link_task_parts (
+  task_id TEXT NOT NULL,
+  result_id TEXT NOT NULL,
+  n ${t.int} NOT NULL,
+  records ${t.int} NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (task_id, result_id, n)
+)`
+])
+
+/**
  * Every migration, keyed `<id>_<name>` as `Migrator.fromRecord` expects.
  */
 export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = {
@@ -242,7 +289,8 @@ export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.S
   "0002_indexes_and_run_problems": indexesAndRunProblems,
   "0003_short_abandons_and_breakouts": shortAbandonsAndBreakouts,
   "0004_integration_version": integrationVersion,
-  "0005_admin_and_retention_indexes": adminAndRetentionIndexes
+  "0005_admin_and_retention_indexes": adminAndRetentionIndexes,
+  "0006_links": links
 }
 
 /** The id of the newest migration. */

@@ -59,6 +59,7 @@ export interface IntegrationRow {
   readonly updated_at: Num
   readonly deleted_at: Num | null
   readonly version: Num
+  readonly link_id: string | null
 }
 
 export const integrationColumns = [
@@ -77,7 +78,8 @@ export const integrationColumns = [
   "created_at",
   "updated_at",
   "deleted_at",
-  "version"
+  "version",
+  "link_id"
 ].join(", ")
 
 /**
@@ -100,7 +102,8 @@ export const integrationToRow = (i: Domain.Integration) => ({
   created_at: millis(i.createdAt),
   updated_at: millis(i.updatedAt),
   deleted_at: millisOrNull(i.deletedAt),
-  version: i.version
+  version: i.version,
+  link_id: i.linkId
 })
 
 const decodeIntegration = decode(Domain.Integration, "decode integration")
@@ -126,7 +129,8 @@ export const integrationFromRow = (row: IntegrationRow) =>
       createdAt: dateTime(row.created_at),
       updatedAt: dateTime(row.updated_at),
       deletedAt: dateTimeOrNull(row.deleted_at),
-      version: num(row.version)
+      version: num(row.version),
+      linkId: row.link_id
     })
   })
 

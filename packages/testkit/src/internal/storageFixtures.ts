@@ -4,7 +4,7 @@
  *
  * @internal
  */
-import { Domain } from "@acd-bridge/core"
+import { Domain, LinkModel } from "@acd-bridge/core"
 import { assert } from "@effect/vitest"
 import * as DateTime from "effect/DateTime"
 
@@ -52,3 +52,57 @@ export const plain = (value: unknown): unknown => {
 /** Deep equality of `plain` values. */
 export const sameValue = (actual: unknown, expected: unknown, message?: string) =>
   assert.deepStrictEqual(plain(actual), plain(expected), message)
+
+/** A registered link of the tenant. */
+export const link = (tenantId: Domain.TenantId, overrides: Partial<ConstructorParameters<typeof LinkModel.Link>[0]> = {}) =>
+  new LinkModel.Link({
+    id: Domain.LinkId.make(unique("link")),
+    tenantId,
+    name: "Site",
+    prefix: "acdl_abcdefg",
+    hash: unique("hash"),
+    createdAt: at(T0),
+    revokedAt: null,
+    lastSeenAt: null,
+    agentVersion: null,
+    protocol: null,
+    serves: [],
+    ...overrides
+  })
+
+/** A pending window task of the integration over [from, to). */
+export const linkTask = (
+  i: Domain.Integration,
+  overrides: Partial<ConstructorParameters<typeof LinkModel.LinkTask>[0]> = {}
+) =>
+  new LinkModel.LinkTask({
+    id: unique("task"),
+    tenantId: i.tenantId,
+    integrationId: i.id,
+    linkId: null,
+    connector: i.connector,
+    kind: "window",
+    runKind: "pull",
+    planTask: "incremental",
+    windowFrom: T0,
+    windowTo: T0 + 900_000,
+    watermarkStream: "incremental",
+    watermarkValue: T0 + 900_000,
+    snapshot: {},
+    progress: null,
+    file: null,
+    position: null,
+    state: "pending",
+    epoch: 0,
+    leaseId: null,
+    leasedBy: null,
+    leaseUntil: null,
+    attempts: 0,
+    createdAt: T0,
+    updatedAt: T0,
+    finishedAt: null,
+    answer: null,
+    error: null,
+    sourceError: null,
+    ...overrides
+  })

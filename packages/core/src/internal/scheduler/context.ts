@@ -25,6 +25,7 @@ import type {
 } from "../../Errors.js"
 import type { Ingest } from "../../Ingest.js"
 import type { Fence, OwnershipShape } from "../../Ownership.js"
+import type { LinkTasksShape } from "../../LinkTasks.js"
 import type { ResolvedOptions, Task } from "../../Scheduler.js"
 import type { StorageShape } from "../../Storage.js"
 import type * as Plan from "../schedulePlan.js"
@@ -37,7 +38,16 @@ export interface Deps {
   readonly ingest: Ingest
   /** which integrations this node runs (every one, unless a cluster host says otherwise) */
   readonly ownership: OwnershipShape
+  /**
+   * Set when on-premise integrations are read by `link` agents (`LinkModel.layerOnPremise("link")`):
+   * their windows are offered as tasks instead of being pulled here.
+   */
+  readonly links: LinkTasksShape | undefined
 }
+
+/** Whether the integration's windows go to a link as tasks instead of being pulled here. */
+export const viaLink = (deps: Deps, integration: Integration): boolean =>
+  deps.links !== undefined && integration.deliveryMode === "on-premise"
 
 /** A defect in one line: an error's name and message, or the value as JSON where it has one. */
 const describeDefect = (defect: unknown): string => {
@@ -112,6 +122,8 @@ export type FiberState =
   }
   /** a realtime stream is open and waiting for the source */
   | { readonly _tag: "Streaming" }
+  /** a window is offered to a link, waiting for a link to run it (idle: it waits for the outside) */
+  | { readonly _tag: "Linked"; readonly taskId: string }
 
 /** An integration's fiber as the rest of the scheduler reaches it. */
 export interface Handle {

@@ -12,7 +12,7 @@ import type { ImportRun, ImportRunKind, TenantId } from "../../Domain.js"
 import type { BackfillProgress, Health, Task } from "../../Scheduler.js"
 import * as Plan from "../schedulePlan.js"
 import type { Deps } from "./context.js"
-import { timingOf, toUtc } from "./context.js"
+import { timingOf, toUtc, viaLink } from "./context.js"
 import type { Operator } from "./operator.js"
 import * as Retry from "./retry.js"
 import type { Running } from "./running.js"
@@ -89,9 +89,9 @@ export const make = (deps: Deps, running: Running, supervisor: Supervisor, opera
       const rateLimited = waiting?.rateLimited !== undefined ? waiting : undefined
       const warnings: Array<string> = []
       let stalled = false
-      const waitingForLink = integration.status !== "deleted" && integration.deliveryMode === "on-premise" &&
-        !options.deliveryModes.includes("on-premise")
-      if (waitingForLink) warnings.push(waitingForLinkWarning)
+      const noLinkHere = deps.links === undefined && integration.status !== "deleted" &&
+        integration.deliveryMode === "on-premise" && !options.deliveryModes.includes("on-premise")
+      if (noLinkHere) warnings.push(waitingForLinkWarning)
       if (integration.failing !== null) warnings.push(`failing: ${integration.failing}`)
       else if (streak) {
         warnings.push(
@@ -106,6 +106,22 @@ export const make = (deps: Deps, running: Running, supervisor: Supervisor, opera
             taskNames[rateLimited.rateLimited]
           })`
         )
+      }
+      let linkWaitSince: number | null = null
+      if (deps.links !== undefined && viaLink(deps, integration) && integration.status === "active") {
+        const open = yield* deps.links.openTask(integration.id)
+        if (Option.isSome(open)) {
+          const task = open.value
+          if (task.state === "pending") linkWaitSince = task.updatedAt
+          else if (task.leaseUntil !== null && task.leaseUntil <= now) linkWaitSince = task.leaseUntil
+        }
+        if (linkWaitSince !== null) {
+          warnings.push(
+            `waiting for a link: a window has been offered since ${
+              DateTime.formatIso(toUtc(linkWaitSince))
+            } and no link holds it (is a link of this tenant running, with this integration in its configuration?)`
+          )
+        }
       }
       if (integration.status === "active" && timing && completeUntil !== undefined && lagMs !== null) {
         const threshold = Math.max(options.stallAfterMs, 2 * timing.cadence * 60_000 + timing.settleMs)
@@ -154,7 +170,8 @@ export const make = (deps: Deps, running: Running, supervisor: Supervisor, opera
         status: integration.status,
         failing: integration.failing,
         scheduled: supervisor.isScheduled(integration.id),
-        waitingForLink,
+        waitingForLink: noLinkHere || linkWaitSince !== null,
+        waitingForLinkSince: linkWaitSince === null ? null : toUtc(linkWaitSince),
         watermark: watermark === undefined ? null : toUtc(watermark),
         completeUntil: completeUntil === undefined ? null : toUtc(completeUntil),
         lagMs,

@@ -16,11 +16,15 @@ import type { Integration } from "../../Domain.js"
 import type { Fence } from "../../Ownership.js"
 import { batchSize } from "../../Domain.js"
 import type { StorageError } from "../../Errors.js"
+import { Transient } from "../../Connector.js"
+import { isOpen } from "../../LinkModel.js"
+import type { LinkTasksShape } from "../../LinkTasks.js"
 import * as Plan from "../schedulePlan.js"
-import type { Deps, Handle, Life, Outcome } from "./context.js"
-import { again, Defect, historyDays, retry, stop, timingOf, toUtc } from "./context.js"
+import type { Deps, Handle, Life, Outcome, WindowError } from "./context.js"
+import { again, Defect, historyDays, retry, stop, timingOf, toUtc, viaLink } from "./context.js"
 import type { Failures } from "./failures.js"
 import type { Progress } from "./progress.js"
+import type { Running } from "./running.js"
 import { addBatch, emptyCollected, fitWindow, sameCursors } from "./windows.js"
 
 type Run = Extract<Plan.Step, { _tag: "Run" }>
@@ -29,12 +33,88 @@ export type HistoricalStep = (
   integration: Integration,
   handle: Handle,
   registered: Registered,
-  configured: Configured,
+  /** undefined: the integration is read by a link (see `viaLink`) */
+  configured: Configured | undefined,
   life: Life
 ) => Effect.Effect<Outcome, StorageError>
 
-export const make = (deps: Deps, progress: Progress, failures: Failures): HistoricalStep => {
+type WindowResult =
+  | { readonly _tag: "Failed"; readonly error: WindowError; readonly read: number }
+  | { readonly _tag: "Moved" }
+  | {
+    readonly _tag: "Committed"
+    readonly cursors: ReadonlyMap<string, number>
+    readonly read: number
+    readonly applied: number
+    readonly rejected: number
+  }
+
+export const make = (deps: Deps, running: Running, progress: Progress, failures: Failures): HistoricalStep => {
   const { ingest, storage } = deps
+
+  /**
+   * Offers the window to the integration's link and waits until the task ends: a link's
+   * commit applied it (data, watermark and run in one unit of work, as a local pull would), a
+   * link reported a failure (recorded with its run; handled like the same failure here), or
+   * it was withdrawn (the cursors moved, the integration stopped). While it waits the fiber
+   * counts as idle, and a pause or delete withdraws the task at once.
+   */
+  const linkWindow = (
+    links: LinkTasksShape,
+    integration: Integration,
+    step: Run,
+    index: number,
+    window: Plan.PlannedWindow,
+    snapshot: ReadonlyMap<string, number>
+  ): Effect.Effect<WindowResult, StorageError> =>
+    Effect.gen(function*() {
+      let task = yield* links.offerWindow(integration, {
+        runKind: step.kind,
+        planTask: step.task,
+        from: window.from,
+        to: window.to,
+        watermark: window.watermark,
+        snapshot,
+        progress: step.task === "incremental"
+          ? { windowsDone: index, windowsTotal: step.windows.length }
+          : { windowsDone: step.windowsDone, windowsTotal: step.windowsTotal }
+      })
+      yield* running.setState(integration.id, { _tag: "Linked", taskId: task.id })
+      while (isOpen(task)) {
+        const changed = yield* links.awaitChange(task.id, task.epoch, deps.options.pollIntervalMs)
+        if (Option.isNone(changed)) return { _tag: "Moved" } as const
+        task = changed.value
+        if (!isOpen(task)) break
+        const fresh = yield* storage.integrations.get(integration.id)
+        if (Option.isNone(fresh) || fresh.value.status !== "active") {
+          // paused or deleted: no link gets the window; resume plans it again
+          yield* links.withdraw(task, `the integration is ${Option.isNone(fresh) ? "gone" : fresh.value.status}`)
+          return { _tag: "Moved" } as const
+        }
+      }
+      yield* running.setState(integration.id, { _tag: "Busy" })
+      switch (task.state) {
+        case "committed": {
+          const answer = task.answer
+          return {
+            _tag: "Committed",
+            cursors: yield* storage.cursors.list(integration.id),
+            read: answer?.read ?? 0,
+            applied: answer?.applied ?? 0,
+            rejected: answer?.rejected ?? 0
+          } as const
+        }
+        case "failed":
+          // the link's failure is recorded with its run already
+          return {
+            _tag: "Failed",
+            error: task.sourceError ?? new Transient({ reason: task.error ?? "the link failed to read the window" }),
+            read: 0
+          } as const
+        default:
+          return { _tag: "Moved" } as const
+      }
+    })
 
   /** Reads one window, fits it, and commits it with its watermark, unless the cursors moved. */
   const importWindow = (
@@ -45,7 +125,7 @@ export const make = (deps: Deps, progress: Progress, failures: Failures): Histor
     window: Plan.PlannedWindow,
     snapshot: ReadonlyMap<string, number>,
     fence: Fence | undefined
-  ) =>
+  ): Effect.Effect<WindowResult, StorageError> =>
     Effect.gen(function*() {
       const pull = Option.getOrThrow(configured.pull)
       const started = yield* Clock.currentTimeMillis
@@ -116,7 +196,7 @@ export const make = (deps: Deps, progress: Progress, failures: Failures): Histor
   const runWindows = (
     integration: Integration,
     handle: Handle,
-    configured: Configured,
+    configured: Configured | undefined,
     timing: Plan.Timing,
     step: Run,
     cursors: ReadonlyMap<string, number>,
@@ -131,7 +211,9 @@ export const make = (deps: Deps, progress: Progress, failures: Failures): Histor
           const fresh = yield* storage.integrations.get(integration.id)
           if (Option.isNone(fresh) || fresh.value.status !== "active") return retry
         }
-        const result = yield* importWindow(integration, handle, configured, step, window, snapshot, fence)
+        const result = configured === undefined
+          ? yield* linkWindow(deps.links!, integration, step, i, window, snapshot)
+          : yield* importWindow(integration, handle, configured, step, window, snapshot, fence)
         if (result._tag === "Moved") return retry
         if (result._tag === "Lost") return stop
         if (result._tag === "Failed") {
@@ -202,7 +284,8 @@ export const make = (deps: Deps, progress: Progress, failures: Failures): Histor
   return (integration, handle, registered, configured, life) =>
     Effect.gen(function*() {
       const timing = timingOf(deps.options, integration, registered)
-      if (timing === undefined || Option.isNone(configured.pull)) return stop
+      const linked = viaLink(deps, integration) && configured === undefined
+      if (timing === undefined || (!linked && (configured === undefined || Option.isNone(configured.pull)))) return stop
       const now = yield* Clock.currentTimeMillis
       const cursors = yield* storage.cursors.list(integration.id)
       const fence = life.fence

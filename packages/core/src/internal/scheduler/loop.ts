@@ -17,7 +17,7 @@ import * as Option from "effect/Option"
 import type { IntegrationId } from "../../Domain.js"
 import type { StorageError } from "../../Errors.js"
 import type { Deps, Handle, Life, Outcome } from "./context.js"
-import { Defect, retry, stop } from "./context.js"
+import { Defect, retry, stop, viaLink } from "./context.js"
 import type { Failures } from "./failures.js"
 import type { HistoricalStep } from "./historical.js"
 import type { RealtimeStep } from "./realtime.js"
@@ -60,6 +60,12 @@ export const make = (
       if (Either.isLeft(registered)) {
         yield* Effect.logWarning(registered.left.message)
         return idle
+      }
+      if (viaLink(deps, integration)) {
+        // the connection config is the link's: windows are planned here and run there
+        return integration.schedule.type === "historical"
+          ? yield* historical(integration, handle, registered.right, undefined, life)
+          : stop
       }
       const configured = registered.right.configure(integration.config)
       if (Either.isLeft(configured)) {

@@ -24,7 +24,13 @@ export interface Running {
   readonly awaitIdle: Effect.Effect<void>
 }
 
-export const make: Effect.Effect<Running> = Effect.gen(function*() {
+/**
+ * `taskOpen` tells whether a link task a fiber waits for is still open: a fiber waiting for a
+ * link is idle only while its task is (once a link committed it, the fiber has work to do).
+ */
+export const make = (
+  taskOpen: (taskId: string) => Effect.Effect<boolean> = () => Effect.succeed(false)
+): Effect.Effect<Running> => Effect.gen(function*() {
   const states = yield* SubscriptionRef.make<ReadonlyMap<IntegrationId, FiberState>>(new Map())
   const handles = new Map<IntegrationId, Handle>()
 
@@ -53,7 +59,10 @@ export const make: Effect.Effect<Running> = Effect.gen(function*() {
       handle.woken = true
       yield* SubscriptionRef.update(states, (current) => {
         const state = current.get(id)
-        if (state === undefined || state._tag === "Busy" || (state._tag === "Waiting" && !state.wakeable)) {
+        if (
+          state === undefined || state._tag === "Busy" || state._tag === "Linked" ||
+          (state._tag === "Waiting" && !state.wakeable)
+        ) {
           return current
         }
         return new Map(current).set(id, { _tag: "Busy" })
@@ -63,9 +72,14 @@ export const make: Effect.Effect<Running> = Effect.gen(function*() {
 
   const awaitIdle: Effect.Effect<void> = Effect.gen(function*() {
     const isIdle = (m: ReadonlyMap<IntegrationId, FiberState>, now: number) =>
-      Array.from(m.values()).every((s) => s._tag === "Streaming" || (s._tag === "Waiting" && s.until > now))
+      Effect.forEach(m.values(), (s) =>
+        s._tag === "Linked"
+          ? taskOpen(s.taskId)
+          : Effect.succeed(s._tag === "Streaming" || (s._tag === "Waiting" && s.until > now))).pipe(
+          Effect.map((idle) => idle.every(Boolean))
+        )
     yield* states.changes.pipe(
-      Stream.mapEffect((m) => Effect.map(Clock.currentTimeMillis, (now) => isIdle(m, now))),
+      Stream.mapEffect((m) => Effect.flatMap(Clock.currentTimeMillis, (now) => isIdle(m, now))),
       Stream.takeUntil((idle) => idle),
       Stream.runDrain
     )

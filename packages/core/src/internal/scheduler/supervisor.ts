@@ -15,6 +15,7 @@ import * as Stream from "effect/Stream"
 import type { Integration, IntegrationId, TenantId } from "../../Domain.js"
 import type { StorageError } from "../../Errors.js"
 import type { Deps } from "./context.js"
+import { viaLink } from "./context.js"
 import type { Running } from "./running.js"
 
 export interface Supervisor {
@@ -43,9 +44,12 @@ export const make = (
     const schedulable = (integration: Integration) =>
       Effect.gen(function*() {
         if (integration.status === "deleted") return false
-        if (!options.deliveryModes.includes(integration.deliveryMode)) return false
+        const linked = viaLink(deps, integration)
+        if (!linked && !options.deliveryModes.includes(integration.deliveryMode)) return false
         const registered = yield* Effect.option(registry.get(integration.connector))
         if (Option.isNone(registered)) return false
+        // the link holds the connection config: the engine plans the windows (realtime stays on the link)
+        if (linked) return integration.schedule.type === "historical"
         const configured = registered.value.configure(integration.config)
         // a config the connector refuses is scheduled, so that it is marked failing
         if (Either.isLeft(configured)) return true

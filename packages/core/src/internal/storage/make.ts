@@ -12,6 +12,7 @@ import type { StorageDriverShape } from "../../StorageDriver.js"
 import * as ApplyBatch from "./applyBatch.js"
 import * as Ingest from "./ingest.js"
 import * as Integrations from "./integrations.js"
+import * as Links from "./links.js"
 
 /** Names the port operation in a driver's `StorageError` (its reason and cause stay). */
 const named = (operation: string) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
@@ -41,6 +42,7 @@ export const make = (driver: StorageDriverShape, options: MakeOptions = {}): Eff
     const apply = ApplyBatch.make(driver, newId)
     const integrations = Integrations.make(driver, apply)
     const ingest = Ingest.make(driver, apply, integrations)
+    const links = Links.make(driver, ingest)
     const tx = driver.transaction
 
     const cursorsEqual = (a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>) => {
@@ -192,6 +194,32 @@ export const make = (driver: StorageDriverShape, options: MakeOptions = {}): Eff
           ),
         agentCounts: (id) => counts(id, "agent"),
         activityCounts: (id) => counts(id, "activity")
+      },
+      links: {
+        insert: (link) => driver.links.insert(link).pipe(operation("links.insert")),
+        get: (id) => driver.links.get(id).pipe(named("links.get")),
+        findByHash: (hash) => driver.links.findByHash(hash).pipe(named("links.findByHash")),
+        list: (tenantId) => driver.links.list(tenantId).pipe(named("links.list")),
+        touch: (id, seen) => driver.links.touch(id, seen).pipe(operation("links.touch")),
+        revoke: (id, at) => driver.links.revoke(id, at).pipe(operation("links.revoke"))
+      },
+      linkTasks: {
+        insert: (task) => driver.linkTasks.insert(task).pipe(operation("linkTasks.insert")),
+        get: (id) => driver.linkTasks.get(id).pipe(named("linkTasks.get")),
+        open: (tenantId) => driver.linkTasks.open(tenantId).pipe(named("linkTasks.open")),
+        ofIntegration: (id, states) => driver.linkTasks.ofIntegration(id, states).pipe(named("linkTasks.ofIntegration")),
+        update: (task, epoch) => driver.linkTasks.update(task, epoch).pipe(operation("linkTasks.update")),
+        prune: (before) => tx(driver.linkTasks.prune(before)).pipe(operation("linkTasks.prune")),
+        putPart: (taskId, resultId, part) =>
+          driver.linkTasks.putPart(taskId, resultId, part).pipe(operation("linkTasks.putPart")),
+        parts: (taskId, resultId) =>
+          driver.linkTasks.parts(taskId, resultId).pipe(
+            Effect.map((parts) => [...parts].sort((a, b) => a.n - b.n)),
+            named("linkTasks.parts")
+          ),
+        fail: (task, epoch, run) => links.fail(task, epoch, run).pipe(operation("linkTasks.fail")),
+        finish: (task, epoch) => links.finish(task, epoch).pipe(operation("linkTasks.finish")),
+        commit: (request) => links.commit(request).pipe(operation("linkTasks.commit"))
       }
     }
     return shape

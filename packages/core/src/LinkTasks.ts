@@ -1,0 +1,761 @@
+/**
+ * The work the engine gives `link` agents, and what it does with their results. The engine
+ * stays the only scheduler and cursor store: for an on-premise integration in `link` mode the
+ * scheduler offers each planned window as a task (`offerWindow`) and waits for its end
+ * (`awaitEnd`) where it would have called `pull`; a link long-polls (`lease`), holds the task
+ * for `leaseMs` (renewed with `renew`), uploads the result in parts (`putPart`) and commits it
+ * (`commit`), which applies it through the same storage rules as a local pull: the window
+ * replaced and its watermark committed in one unit of work, the task marked committed in the
+ * same unit, so a repeated commit changes nothing and answers the first answer. A lease that
+ * runs out returns the task to the queue, so another link takes it over.
+ *
+ * Files (csv drop folders) go the other way: the link offers a file it found (`offerFile`)
+ * and commits its rows like a window, without a window to replace (the file ledger stays on
+ * the link). Realtime sources stream up through a realtime task (`realtime`): each batch is
+ * applied at once and reaches subscribers within a second.
+ *
+ * Every operation of a link checks that the task belongs to the link's tenant (another
+ * tenant's task is `TaskNotFound`) and that the link may serve its integration.
+ *
+ * @since 0.3.0
+ */
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as PubSub from "effect/PubSub"
+import * as Queue from "effect/Queue"
+import * as Schema from "effect/Schema"
+import { InvalidData } from "./Connector.js"
+import type { Batch, ImportRunKind, Integration, Problem, TenantId } from "./Domain.js"
+import { batchSize, BatchJson, ImportRun, ImportRunId, IntegrationId } from "./Domain.js"
+import { Forbidden, IntegrationNotFound, InvalidRequest } from "./Errors.js"
+import { Ingest, validate } from "./Ingest.js"
+import { addBatch, emptyCollected, fitWindow, sameCursors } from "./internal/scheduler/windows.js"
+import { KeyMaterial } from "./KeyMaterial.js"
+import type { Link, SourceError, TaskAnswer } from "./LinkModel.js"
+import { isLeasable, isOpen, LeaseLost, LinkTask, ResultIncomplete, TaskGone, TaskNotFound } from "./LinkModel.js"
+import type { IngestRun } from "./Storage.js"
+import { Storage } from "./Storage.js"
+
+// ---------------------------------------------------------------------------
+// options
+// ---------------------------------------------------------------------------
+
+/**
+ * How tasks are handed out. Every field has a default.
+ *
+ * @since 0.3.0 @category models
+ */
+export interface Options {
+  /** How long a lease holds without a renewal (default 60 seconds). */
+  readonly lease?: Duration.DurationInput | undefined
+  /** Longest long poll (default 60 seconds). */
+  readonly maxWait?: Duration.DurationInput | undefined
+  /** How often waiting callers look at storage again, for work from other engine processes (default 1 second). */
+  readonly poll?: Duration.DurationInput | undefined
+  /** Finished tasks (and the answers repeated commits get) are kept this long (default 7 days). */
+  readonly keepFinished?: Duration.DurationInput | undefined
+  /** Health warns "waiting for a link" when a task waits this long for a lease (default 2 minutes). */
+  readonly waitingWarning?: Duration.DurationInput | undefined
+}
+
+/** @since 0.3.0 @category models */
+export interface ResolvedOptions {
+  readonly leaseMs: number
+  readonly maxWaitMs: number
+  readonly pollMs: number
+  readonly keepFinishedMs: number
+  readonly waitingWarningMs: number
+}
+
+const millis = (d: Duration.DurationInput | undefined, fallback: number) =>
+  d === undefined ? fallback : Math.max(1, Duration.toMillis(Duration.decode(d)))
+
+/** @since 0.3.0 @category constructors */
+export const resolveOptions = (options: Options = {}): ResolvedOptions => ({
+  leaseMs: millis(options.lease, 60_000),
+  maxWaitMs: millis(options.maxWait, 60_000),
+  pollMs: millis(options.poll, 1_000),
+  keepFinishedMs: millis(options.keepFinished, 7 * 86_400_000),
+  waitingWarningMs: millis(options.waitingWarning, 120_000)
+})
+
+/**
+ * `LinkTasks`' options, read when its layer is built. `layerOptions` sets them.
+ *
+ * @since 0.3.0 @category tags
+ */
+export class LinkTasksOptions extends Context.Reference<LinkTasksOptions>()("@acd-bridge/core/LinkTasksOptions", {
+  defaultValue: (): ResolvedOptions => resolveOptions()
+}) {}
+
+/** @since 0.3.0 @category layers */
+export const layerOptions = (options: Options): Layer.Layer<LinkTasksOptions> =>
+  Layer.sync(LinkTasksOptions, () => resolveOptions(options))
+
+// ---------------------------------------------------------------------------
+// models
+// ---------------------------------------------------------------------------
+
+/**
+ * A window the scheduler offers.
+ *
+ * @since 0.3.0 @category models
+ */
+export interface WindowOffer {
+  readonly runKind: ImportRunKind
+  readonly planTask: "incremental" | "history" | "gap" | "reimport"
+  readonly from: number
+  readonly to: number
+  readonly watermark?: { readonly stream: string; readonly value: number } | undefined
+  /** the planner's cursors the window was planned from */
+  readonly snapshot: ReadonlyMap<string, number>
+  readonly progress?: { readonly windowsDone: number; readonly windowsTotal: number } | undefined
+}
+
+/**
+ * A leased task with what the link needs to run it: the integration's non-secret settings.
+ *
+ * @since 0.3.0 @category models
+ */
+export interface Leased {
+  readonly task: LinkTask
+  readonly integration: Integration
+}
+
+/**
+ * What a link asks when it polls.
+ *
+ * @since 0.3.0 @category models
+ */
+export interface LeaseRequest {
+  /** the integrations its configuration holds */
+  readonly serves: ReadonlyArray<IntegrationId>
+  /** most tasks to take (default 1) */
+  readonly max?: number | undefined
+  /** how long to wait for work, in ms (0: answer at once) */
+  readonly waitMs?: number | undefined
+}
+
+/**
+ * A commit of an uploaded result.
+ *
+ * @since 0.3.0 @category models
+ */
+export interface CommitInput {
+  /** the upload's id, as the parts named it */
+  readonly resultId: string
+  /** how many parts (numbered 0 … parts − 1) */
+  readonly parts: number
+  /** records in all parts */
+  readonly records: number
+  /** records the link read and rejected itself (a file's bad rows), with the first of their problems */
+  readonly rejected?: number | undefined
+  readonly problems?: ReadonlyArray<Problem> | undefined
+}
+
+/** Signals between callers in this process: a task changed (or was offered). */
+interface Signal {
+  readonly tenantId: TenantId
+  readonly taskId: string
+}
+
+/** The errors of a link's requests about a task. */
+export type TaskError = TaskNotFound | TaskGone | LeaseLost | Forbidden
+
+const decodeBatch = Schema.decodeUnknown(BatchJson)
+
+// ---------------------------------------------------------------------------
+// the service
+// ---------------------------------------------------------------------------
+
+const make = Effect.gen(function*() {
+  const storage = yield* Storage
+  const ingest = yield* Ingest
+  const keys = yield* KeyMaterial
+  const options = yield* LinkTasksOptions
+  const hub = yield* PubSub.sliding<Signal>(10_000)
+  const signal = (task: LinkTask) => Effect.asVoid(PubSub.publish(hub, { tenantId: task.tenantId, taskId: task.id }))
+
+  const now = Clock.currentTimeMillis
+
+  // finished tasks are kept for repeated commits, then pruned: at most hourly, when work is
+  // offered (no fiber of its own, so the service needs no scope and tests with `TestClock` none)
+  let prunedAt = Number.NEGATIVE_INFINITY
+  const pruneNow = Effect.gen(function*() {
+    const at = yield* now
+    if (at - prunedAt < 3_600_000) return
+    prunedAt = at
+    yield* storage.linkTasks.prune(at - options.keepFinishedMs).pipe(
+      Effect.catchAll((error) => Effect.logWarning(`could not prune finished link tasks: ${error.message}`))
+    )
+  })
+
+
+  const describeRun = (
+    task: LinkTask,
+    started: number,
+    counts: { read: number; applied: number; rejected: number },
+    error: string | null,
+    problems: ReadonlyArray<Problem> = []
+  ): IngestRun => ({
+    id: ImportRunId.make(keys.uuid()),
+    integrationId: task.integrationId,
+    kind: task.runKind,
+    windowStart: task.windowFrom === null ? null : DateTime.unsafeMake(task.windowFrom),
+    windowEnd: task.windowTo === null ? null : DateTime.unsafeMake(task.windowTo),
+    read: counts.read,
+    applied: counts.applied,
+    rejected: counts.rejected,
+    startedAt: DateTime.unsafeMake(started),
+    error,
+    problems: problems.slice(0, 1_000)
+  })
+
+  const integrationOf = (id: IntegrationId) =>
+    Effect.flatMap(storage.integrations.get(id), Option.match({
+      onNone: () => Effect.fail(new IntegrationNotFound({ integrationId: id })),
+      onSome: Effect.succeed
+    }))
+
+  /** Whether the link may serve the integration: its tenant, on-premise, and its link or any. */
+  const mayServe = (link: Link, integration: Integration) =>
+    integration.tenantId === link.tenantId && integration.deliveryMode === "on-premise" &&
+    (integration.linkId === null || integration.linkId === link.id)
+
+  /** The task of the link's tenant that the link may serve, or `TaskNotFound` / `Forbidden`. */
+  const taskOf = (link: Link, taskId: string) =>
+    Effect.gen(function*() {
+      const found = yield* storage.linkTasks.get(taskId)
+      if (Option.isNone(found) || found.value.tenantId !== link.tenantId) return yield* new TaskNotFound({ taskId })
+      const task = found.value
+      if (task.linkId !== null && task.linkId !== link.id) {
+        return yield* new Forbidden({ reason: `Task ${taskId} is for another link of this tenant` })
+      }
+      return task
+    })
+
+  const gone = (task: LinkTask) =>
+    new TaskGone({ taskId: task.id, state: task.state, reason: task.error ?? `the task is ${task.state}` })
+
+  // -------------------------------------------------------------------------
+  // the scheduler's side
+  // -------------------------------------------------------------------------
+
+  /** A new task, signalled to long polls. */
+  const insert = (task: LinkTask) => Effect.zipRight(storage.linkTasks.insert(task), signal(task))
+
+  /** Ends an open task without a result (a new plan superseded it, the integration stopped). */
+  const withdraw = Effect.fn("LinkTasks.withdraw")(function*(task: LinkTask, reason: string) {
+    const at = yield* now
+    const next = new LinkTask({
+      ...task,
+      state: "withdrawn",
+      epoch: task.epoch + 1,
+      leaseId: null,
+      leaseUntil: null,
+      updatedAt: at,
+      finishedAt: at,
+      error: reason
+    })
+    const written = yield* storage.linkTasks.finish(next, task.epoch)
+    if (written) yield* signal(next)
+    return written
+  })
+
+  /** Withdraws every open task of the integration (of one kind, when given). */
+  const withdrawOpen = Effect.fn("LinkTasks.withdrawOpen")(
+    function*(integrationId: IntegrationId, reason: string, kind?: LinkTask["kind"]) {
+      for (const task of yield* storage.linkTasks.ofIntegration(integrationId, ["pending", "leased"])) {
+        if (kind === undefined || task.kind === kind) yield* withdraw(task, reason)
+      }
+    }
+  )
+
+  const baseTask = (integration: Integration, at: number) => ({
+    id: keys.uuid(),
+    tenantId: integration.tenantId,
+    integrationId: integration.id,
+    linkId: integration.linkId,
+    connector: integration.connector,
+    state: "pending" as const,
+    epoch: 0,
+    leaseId: null,
+    leasedBy: null,
+    leaseUntil: null,
+    attempts: 0,
+    createdAt: at,
+    updatedAt: at,
+    finishedAt: null,
+    answer: null,
+    error: null,
+    sourceError: null,
+    file: null,
+    position: null,
+    progress: null,
+    windowFrom: null,
+    windowTo: null,
+    watermarkStream: null,
+    watermarkValue: null,
+    planTask: null,
+    snapshot: {}
+  })
+
+  /**
+   * Offers a planned window, or finds the open task that offers it already (a restarted engine
+   * plans the same window again and finds the task it offered before, lease and all). Other
+   * open window tasks of the integration were planned from cursors that no longer hold: they
+   * are withdrawn.
+   */
+  const offerWindow = Effect.fn("LinkTasks.offerWindow")(function*(integration: Integration, offer: WindowOffer) {
+    yield* pruneNow
+    const at = yield* now
+    let found: LinkTask | undefined
+    for (const task of yield* storage.linkTasks.ofIntegration(integration.id, ["pending", "leased"])) {
+      if (task.kind !== "window") continue
+      const same = found === undefined && task.windowFrom === offer.from && task.windowTo === offer.to &&
+        task.runKind === offer.runKind && task.watermarkStream === (offer.watermark?.stream ?? null) &&
+        task.watermarkValue === (offer.watermark?.value ?? null) &&
+        sameCursors(new Map(Object.entries(task.snapshot)), offer.snapshot)
+      if (same) found = task
+      else yield* withdraw(task, "superseded: the scheduler planned another window")
+    }
+    if (found !== undefined) return found
+    const task = new LinkTask({
+      ...baseTask(integration, at),
+      kind: "window",
+      runKind: offer.runKind,
+      planTask: offer.planTask,
+      windowFrom: offer.from,
+      windowTo: offer.to,
+      watermarkStream: offer.watermark?.stream ?? null,
+      watermarkValue: offer.watermark?.value ?? null,
+      snapshot: Object.fromEntries(offer.snapshot),
+      progress: offer.progress ?? null
+    })
+    yield* insert(task)
+    return task
+  })
+
+  /** Offers the integration's realtime stream, or finds the open task that offers it. */
+  const offerRealtime = Effect.fn("LinkTasks.offerRealtime")(
+    function*(integration: Integration, position: number | null) {
+      const open = (yield* storage.linkTasks.ofIntegration(integration.id, ["pending", "leased"])).filter((t) =>
+        t.kind === "realtime"
+      )
+      if (open[0] !== undefined) return open[0]
+      const task = new LinkTask({
+        ...baseTask(integration, yield* now),
+        kind: "realtime",
+        runKind: "realtime",
+        position
+      })
+      yield* insert(task)
+      return task
+    }
+  )
+
+  /**
+   * Waits until the task changes from `seen` (another epoch) or `timeoutMs` passes; the
+   * task as it is then. Changes made by this process end the wait at once; changes made by
+   * another engine process are seen within `poll`.
+   */
+  const awaitChange = (taskId: string, seen: number, timeoutMs: number) =>
+    Effect.scoped(Effect.gen(function*() {
+      const queue = yield* PubSub.subscribe(hub)
+      const deadline = (yield* now) + timeoutMs
+      while (true) {
+        const task = yield* storage.linkTasks.get(taskId)
+        if (Option.isNone(task) || task.value.epoch !== seen) return task
+        const left = deadline - (yield* now)
+        if (left <= 0) return task
+        yield* Effect.raceFirst(
+          Queue.take(queue).pipe(Effect.repeat({ until: (s) => s.taskId === taskId })),
+          Effect.sleep(Duration.millis(Math.min(left, options.pollMs)))
+        )
+      }
+    }))
+
+  // -------------------------------------------------------------------------
+  // the link's side
+  // -------------------------------------------------------------------------
+
+  /** The integrations the link may serve: on-premise, its tenant's, not deleted, its own or any link's. */
+  const servable = Effect.fn("LinkTasks.servable")(function*(link: Link) {
+    const all = yield* storage.integrations.list(link.tenantId)
+    return all.filter((i) => i.status !== "deleted" && mayServe(link, i))
+  })
+
+  const tryLease = (link: Link, serves: ReadonlySet<string>, max: number) =>
+    Effect.gen(function*() {
+      const at = yield* now
+      const out: Array<Leased> = []
+      const integrations = new Map<string, Option.Option<Integration>>()
+      for (const task of yield* storage.linkTasks.open(link.tenantId)) {
+        if (out.length >= max) break
+        if (task.kind === "file" || !serves.has(task.integrationId) || !isLeasable(task, at)) continue
+        if (task.linkId !== null && task.linkId !== link.id) continue
+        let integration = integrations.get(task.integrationId)
+        if (integration === undefined) {
+          integration = yield* storage.integrations.get(task.integrationId)
+          integrations.set(task.integrationId, integration)
+        }
+        // a paused integration gets no work: its scheduler withdraws the task
+        if (Option.isNone(integration) || integration.value.status !== "active" || !mayServe(link, integration.value)) {
+          continue
+        }
+        const leased = new LinkTask({
+          ...task,
+          state: "leased",
+          epoch: task.epoch + 1,
+          leaseId: keys.uuid(),
+          leasedBy: link.id,
+          leaseUntil: at + options.leaseMs,
+          attempts: task.attempts + 1,
+          updatedAt: at
+        })
+        if (yield* storage.linkTasks.update(leased, task.epoch)) {
+          if (task.state === "leased") {
+            yield* Effect.logInfo("a lease ran out; another lease takes the task over").pipe(
+              Effect.annotateLogs({ taskId: task.id, from: task.leasedBy ?? "", to: link.id })
+            )
+          }
+          out.push({ task: leased, integration: integration.value })
+          yield* signal(leased)
+        }
+      }
+      return out
+    })
+
+  /**
+   * Leases up to `max` tasks of the integrations the link serves, waiting up to `waitMs` for
+   * one to be offered. Tasks of paused integrations are not handed out.
+   */
+  const lease = Effect.fn("LinkTasks.lease")(function*(link: Link, request: LeaseRequest) {
+    const serves = new Set<string>(request.serves)
+    const max = Math.max(1, Math.min(100, Math.floor(request.max ?? 1)))
+    const waitMs = Math.max(0, Math.min(options.maxWaitMs, request.waitMs ?? 0))
+    return yield* Effect.scoped(Effect.gen(function*() {
+      const queue = yield* PubSub.subscribe(hub)
+      const deadline = (yield* now) + waitMs
+      while (true) {
+        const got = yield* tryLease(link, serves, max)
+        const left = deadline - (yield* now)
+        if (got.length > 0 || left <= 0) return got
+        yield* Effect.raceFirst(
+          Queue.take(queue).pipe(Effect.repeat({ until: (s) => s.tenantId === link.tenantId })),
+          Effect.sleep(Duration.millis(Math.min(left, options.pollMs)))
+        )
+      }
+    }))
+  })
+
+  /** The task as the link holds it under `leaseId`: `LeaseLost` when another lease holds it, `TaskGone` when it ended. */
+  const held = (link: Link, taskId: string, leaseId: string) =>
+    Effect.gen(function*() {
+      const task = yield* taskOf(link, taskId)
+      if (!isOpen(task)) return yield* gone(task)
+      if (task.state !== "leased" || task.leaseId !== leaseId) return yield* new LeaseLost({ taskId })
+      return task
+    })
+
+  /** Extends the lease for another `leaseMs`. */
+  const renew = Effect.fn("LinkTasks.renew")(function*(link: Link, taskId: string, leaseId: string) {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const task = yield* held(link, taskId, leaseId)
+      const at = yield* now
+      const next = new LinkTask({ ...task, epoch: task.epoch + 1, leaseUntil: at + options.leaseMs, updatedAt: at })
+      if (yield* storage.linkTasks.update(next, task.epoch)) return next
+    }
+    return yield* new LeaseLost({ taskId })
+  })
+
+  /** Hands the lease back (a link shutting down): the task is pending again at once. */
+  const release = Effect.fn("LinkTasks.release")(function*(link: Link, taskId: string, leaseId: string) {
+    const task = yield* held(link, taskId, leaseId)
+    const at = yield* now
+    const next = new LinkTask({ ...task, state: "pending", epoch: task.epoch + 1, leaseId: null, leaseUntil: null, updatedAt: at })
+    if (yield* storage.linkTasks.update(next, task.epoch)) yield* signal(next)
+  })
+
+  /**
+   * Keeps one part of a result (its records as `Domain.BatchJson` text, checked by the
+   * caller). Uploading a part of a committed task changes nothing (the commit that follows
+   * answers the first answer).
+   */
+  const putPart = Effect.fn("LinkTasks.putPart")(
+    function*(link: Link, taskId: string, resultId: string, part: { n: number; records: number; body: string }) {
+      const task = yield* taskOf(link, taskId)
+      if (task.state === "committed") return
+      if (!isOpen(task)) return yield* gone(task)
+      yield* storage.linkTasks.putPart(taskId, resultId, part)
+    }
+  )
+
+  /** The uploaded parts as one batch, or why they don't add up. */
+  const assemble = (task: LinkTask, input: CommitInput) =>
+    Effect.gen(function*() {
+      const parts = yield* storage.linkTasks.parts(task.id, input.resultId)
+      const missing: Array<number> = []
+      for (let n = 0, i = 0; n < input.parts; n++) {
+        if (parts[i]?.n === n) i++
+        else missing.push(n)
+      }
+      if (missing.length > 0) {
+        return yield* new ResultIncomplete({
+          taskId: task.id,
+          reason: `part${missing.length === 1 ? "" : "s"} ${missing.slice(0, 10).join(", ")}${
+            missing.length > 10 ? ", …" : ""
+          } of ${input.parts} ${missing.length === 1 ? "is" : "are"} missing: upload ${
+            missing.length === 1 ? "it" : "them"
+          } and commit again`
+        })
+      }
+      const wanted = parts.filter((p) => p.n < input.parts)
+      const records = wanted.reduce((n, p) => n + p.records, 0)
+      if (records !== input.records) {
+        return yield* new ResultIncomplete({
+          taskId: task.id,
+          reason: `the parts hold ${records} records, the commit says ${input.records}`
+        })
+      }
+      const collected = emptyCollected()
+      for (const part of wanted) {
+        const batch = yield* Effect.try({
+          try: () => JSON.parse(part.body) as unknown,
+          catch: () => new InvalidRequest({ field: `parts.${part.n}`, reason: "is not JSON" })
+        }).pipe(
+          Effect.flatMap((json) =>
+            Effect.mapError(
+              decodeBatch(json),
+              (e) => new InvalidRequest({ field: `parts.${part.n}`, reason: e.message.split("\n")[0] ?? "is invalid" })
+            )
+          )
+        )
+        addBatch(collected, batch)
+      }
+      return collected
+    })
+
+  /** Marks the task failed with its run: the link's result was refused. */
+  const refuse = (task: LinkTask, started: number, read: number, error: SourceError) =>
+    Effect.gen(function*() {
+      const at = yield* now
+      const failed = new LinkTask({
+        ...task,
+        state: "failed",
+        epoch: task.epoch + 1,
+        leaseUntil: null,
+        updatedAt: at,
+        finishedAt: at,
+        error: error.message,
+        sourceError: error
+      })
+      const run = new ImportRun({
+        ...describeRun(task, started, { read, applied: 0, rejected: 0 }, error.message),
+        durationMs: Math.max(0, at - started)
+      })
+      const written = yield* storage.linkTasks.fail(failed, task.epoch, run)
+      if (written) yield* signal(failed)
+      return written
+    })
+
+  /**
+   * Applies the uploaded result: through `data.ingest`'s rules, the window replaced and its
+   * watermark committed with the task's mark in one unit of work (a file's rows are applied
+   * like a push: staged while paused). A repeated commit answers the first answer. A result
+   * with an invalid record fails the task (the scheduler treats it as invalid source data) and
+   * answers `InvalidRecord`.
+   */
+  const commit = Effect.fn("LinkTasks.commit")(function*(link: Link, taskId: string, input: CommitInput) {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const task = yield* taskOf(link, taskId)
+      if (task.state === "committed" && task.answer !== null) return task.answer
+      if (!isOpen(task)) return yield* gone(task)
+      const integration = yield* integrationOf(task.integrationId)
+      if (!mayServe(link, integration)) {
+        return yield* new Forbidden({ reason: `This link does not serve integration ${integration.id}` })
+      }
+      const started = yield* now
+      const collected = yield* assemble(task, input)
+      const linkRejected = Math.max(0, input.rejected ?? 0)
+      const window = task.kind === "window" && task.windowFrom !== null && task.windowTo !== null
+        ? { from: task.windowFrom, to: task.windowTo }
+        : undefined
+      const { batch, rejected: outside } = fitWindow(collected, window, integration.dataKinds)
+      const invalid = validate(batch)
+      const read = collected.read + linkRejected
+      if (Option.isSome(invalid)) {
+        const error = invalid.value
+        yield* refuse(task, started, read, new InvalidData({ record: `record ${error.index}`, reason: error.message }))
+        return yield* error
+      }
+      if (outside > 0) {
+        yield* Effect.logWarning(`the link returned ${outside} records outside the window; they were not imported`)
+      }
+      const rejected = outside + linkRejected
+      const applied = batchSize(batch)
+      const outcome = yield* storage.linkTasks.commit({
+        taskId,
+        epoch: task.epoch,
+        checkCursors: task.kind === "window",
+        counts: { read, rejected },
+        now: started,
+        ingest: {
+          integrationId: integration.id,
+          batch,
+          mode: task.kind === "file" ? "push" : "pull",
+          replaceWindow: window,
+          watermark: task.watermarkStream !== null && task.watermarkValue !== null
+            ? { stream: task.watermarkStream, value: task.watermarkValue }
+            : undefined,
+          stagingLimit: 1_000_000,
+          now: started,
+          run: describeRun(task, started, { read, applied, rejected }, null, input.problems)
+        }
+      })
+      switch (outcome._tag) {
+        case "Changed":
+          continue
+        case "Withdrawn":
+          yield* signal(outcome.task)
+          return yield* gone(outcome.task)
+        case "Committed": {
+          yield* signal(outcome.task)
+          yield* Effect.logDebug("link result committed").pipe(
+            Effect.annotateLogs({ taskId, integrationId: integration.id, applied })
+          )
+          return outcome.task.answer as TaskAnswer
+        }
+      }
+    }
+    return yield* new ResultIncomplete({ taskId, reason: "the task kept changing during the commit; commit again" })
+  })
+
+  /**
+   * Records the link's failure to read the source: the task fails with its run, and the
+   * scheduler treats the error like the same error of a local pull (backoff, rate limit,
+   * failing mark, next run). A repeated report changes nothing.
+   */
+  const fail = Effect.fn("LinkTasks.fail")(
+    function*(link: Link, taskId: string, error: SourceError, read: number) {
+      for (let attempt = 0; attempt < 10; attempt++) {
+        const task = yield* taskOf(link, taskId)
+        if (task.state === "failed") return
+        if (!isOpen(task)) return yield* gone(task)
+        if (yield* refuse(task, yield* now, Math.max(0, read), error)) return
+      }
+    }
+  )
+
+  /**
+   * A file the link found, as a task of its own that the link holds: its rows are uploaded
+   * and committed like a window's, applied without a window to replace. Offering the same
+   * `resultId` again finds the same task.
+   */
+  const offerFile = Effect.fn("LinkTasks.offerFile")(function*(
+    link: Link,
+    input: { readonly integrationId: string; readonly resultId: string; readonly name: string; readonly sha256: string }
+  ) {
+    const integration = yield* integrationOf(IntegrationId.make(input.integrationId))
+    if (integration.tenantId !== link.tenantId) {
+      return yield* new IntegrationNotFound({ integrationId: input.integrationId })
+    }
+    if (!mayServe(link, integration)) {
+      return yield* new Forbidden({ reason: `This link does not serve integration ${integration.id}` })
+    }
+    const id = `file-${integration.id}-${input.resultId}`
+    const existing = yield* storage.linkTasks.get(id)
+    if (Option.isSome(existing)) return existing.value
+    const at = yield* now
+    const task = new LinkTask({
+      ...baseTask(integration, at),
+      id,
+      linkId: link.id,
+      kind: "file",
+      runKind: "pull",
+      file: { name: input.name, sha256: input.sha256 },
+      state: "leased",
+      leaseId: keys.uuid(),
+      leasedBy: link.id,
+      leaseUntil: at + options.leaseMs,
+      attempts: 1
+    })
+    yield* storage.linkTasks.insert(task)
+    return task
+  })
+
+  /**
+   * Applies one realtime batch of a realtime task the link holds, with the source position
+   * after it, and publishes its statuses to subscribers. A paused or deleted integration ends
+   * the task (`TaskGone`).
+   */
+  const realtime = Effect.fn("LinkTasks.realtime")(
+    function*(link: Link, taskId: string, leaseId: string, input: { position?: number | undefined; batch: Batch }) {
+      const task = yield* held(link, taskId, leaseId)
+      if (task.kind !== "realtime") {
+        return yield* new InvalidRequest({ field: "taskId", reason: `task ${taskId} is a ${task.kind} task, not realtime` })
+      }
+      const integration = yield* integrationOf(task.integrationId)
+      const collected = emptyCollected()
+      addBatch(collected, input.batch)
+      const { batch } = fitWindow(collected, undefined, integration.dataKinds)
+      if (batchSize(batch) === 0 && input.position === undefined) return { applied: 0 }
+      const applied = yield* ingest.importWindow({
+        integration,
+        batch,
+        kind: "realtime",
+        watermark: input.position === undefined ? undefined : { stream: "realtime", value: input.position }
+      }).pipe(
+        Effect.catchTags({
+          IntegrationNotActive: () =>
+            Effect.zipRight(withdraw(task, "the integration is paused"), Effect.fail(gone(new LinkTask({ ...task, state: "withdrawn", error: "the integration is paused" })))),
+          IntegrationDeleted: () =>
+            Effect.zipRight(withdraw(task, "the integration was deleted"), Effect.fail(gone(new LinkTask({ ...task, state: "withdrawn", error: "the integration was deleted" }))))
+        })
+      )
+      return { applied: applied._tag === "Applied" ? applied.accepted : 0 }
+    }
+  )
+
+  /** The integration's open task, if any, for health. */
+  const openTask = (integrationId: IntegrationId) =>
+    Effect.map(storage.linkTasks.ofIntegration(integrationId, ["pending", "leased"]), (tasks) => Option.fromNullable(tasks[0]))
+
+  return {
+    options,
+    offerWindow,
+    offerRealtime,
+    withdraw,
+    withdrawOpen,
+    awaitChange,
+    servable,
+    mayServe,
+    lease,
+    renew,
+    release,
+    putPart,
+    commit,
+    fail,
+    offerFile,
+    realtime,
+    openTask
+  } as const
+})
+
+/**
+ * The task service. It needs `Storage`, `Ingest` and `KeyMaterial` (all in `Engine.layer`).
+ *
+ * @since 0.3.0 @category services
+ */
+export class LinkTasks extends Effect.Service<LinkTasks>()("@acd-bridge/core/LinkTasks", {
+  effect: make
+}) {}
+
+/** @since 0.3.0 @category models */
+export type LinkTasksShape = Effect.Effect.Success<typeof make>
+

@@ -1,0 +1,304 @@
+/**
+ * The agent's loop: upload what the outbox holds, lease tasks (long poll), run each window
+ * with the connector next to the source, keep the result in the outbox, upload it in parts and
+ * commit it, then drop it from the outbox. Leases are renewed while a window is read; a link
+ * that is stopped hands its lease back.
+ *
+ * Uploads retry with exponential backoff (jittered, capped) on network errors and 5xx; a 4xx
+ * parks the result with the engine's reason; 410 (the task ended: paused, re-planned) drops it.
+ *
+ * @since 0.3.0
+ */
+import { Connector, ConnectorRegistry, Domain, LinkModel } from "@acd-bridge/core"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Clock from "effect/Clock"
+import * as Data from "effect/Data"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import type { LinkConfig } from "./LinkConfig.js"
+import type { Entry } from "./Outbox.js"
+import { Outbox } from "./Outbox.js"
+
+/** The link's release, sent to the engine. @since 0.3.0 @category constants */
+export const version = "0.3.0"
+
+/**
+ * The engine could not be reached or failed (network error, 5xx): worth retrying.
+ *
+ * @since 0.3.0 @category errors
+ */
+export class EngineUnavailable extends Data.TaggedError("EngineUnavailable")<{ readonly reason: string }> {}
+
+/**
+ * The engine refused the request (4xx).
+ *
+ * @since 0.3.0 @category errors
+ */
+export class EngineRefused extends Data.TaggedError("EngineRefused")<{
+  readonly status: number
+  readonly detail: string
+}> {
+  override get message() {
+    return `the engine answered ${this.status}: ${this.detail}`
+  }
+}
+
+const TaskView = Schema.Struct({
+  taskId: Schema.String,
+  integrationId: Schema.String,
+  connector: Schema.String,
+  kind: Schema.String,
+  window: Schema.NullOr(Schema.Struct({ from: Schema.DateTimeUtc, to: Schema.DateTimeUtc })),
+  leaseId: Schema.String,
+  leaseUntil: Schema.DateTimeUtc
+})
+const LeaseAnswer = Schema.Struct({ protocol: Schema.Int, leaseMs: Schema.Int, tasks: Schema.Array(TaskView) })
+type TaskView = typeof TaskView.Type
+
+const encodeBatch = Schema.encodeSync(Domain.BatchJson)
+
+/**
+ * A client of the engine's link routes.
+ *
+ * @since 0.3.0 @category constructors
+ */
+export const makeClient = (config: LinkConfig) =>
+  Effect.gen(function*() {
+    const http = yield* HttpClient.HttpClient
+    const base = config.engine.url.replace(/\/+$/, "")
+    const withHeaders = (request: HttpClientRequest.HttpClientRequest) =>
+      request.pipe(
+        HttpClientRequest.bearerToken(Redacted.value(config.engine.token)),
+        HttpClientRequest.setHeader(LinkModel.protocolHeader, String(LinkModel.protocolVersion)),
+        HttpClientRequest.setHeader(LinkModel.agentVersionHeader, version)
+      )
+    /** Sends the request; the body as JSON on 2xx, `EngineRefused` on 4xx, `EngineUnavailable` otherwise. */
+    const send = (request: HttpClientRequest.HttpClientRequest) =>
+      http.execute(withHeaders(request)).pipe(
+        Effect.mapError((error) => new EngineUnavailable({ reason: error.message })),
+        Effect.flatMap((response) =>
+          Effect.flatMap(
+            Effect.orElseSucceed(response.text, () => ""),
+            (text): Effect.Effect<unknown, EngineUnavailable | EngineRefused> => {
+              const json = (() => {
+                try {
+                  return text === "" ? null : (JSON.parse(text) as unknown)
+                } catch {
+                  return text
+                }
+              })()
+              if (response.status >= 200 && response.status < 300) return Effect.succeed(json)
+              const detail = typeof json === "object" && json !== null && "detail" in json ? String(json.detail) : text
+              return response.status >= 400 && response.status < 500
+                ? Effect.fail(new EngineRefused({ status: response.status, detail }))
+                : Effect.fail(new EngineUnavailable({ reason: `${response.status}: ${detail}` }))
+            }
+          )
+        ),
+        Effect.scoped
+      )
+    const post = (path: string, body: unknown) =>
+      send(HttpClientRequest.post(`${base}${path}`).pipe(HttpClientRequest.bodyUnsafeJson(body)))
+    return {
+      lease: (waitSeconds: number, integrations: ReadonlyArray<string>) =>
+        send(HttpClientRequest.get(`${base}/v1/link/tasks`, {
+          urlParams: { wait: String(waitSeconds), max: "1", integrations: integrations.join(",") }
+        })).pipe(
+          Effect.flatMap((json) =>
+            Effect.mapError(
+              Schema.decodeUnknown(LeaseAnswer)(json),
+              (e) => new EngineUnavailable({ reason: `unreadable answer: ${e.message}` })
+            )
+          )
+        ),
+      renew: (task: TaskView) => post(`/v1/link/tasks/${task.taskId}/renew`, { leaseId: task.leaseId }),
+      release: (task: TaskView) => post(`/v1/link/tasks/${task.taskId}/release`, { leaseId: task.leaseId }),
+      fail: (task: TaskView, error: Connector.ConnectorError) =>
+        post(`/v1/link/tasks/${task.taskId}/fail`, {
+          error: {
+            _tag: error._tag,
+            reason: "reason" in error && error.reason !== undefined ? error.reason : error.message,
+            ...(error._tag === "RateLimited" ? { retryAfterMs: error.retryAfterMs } : {}),
+            ...(error._tag === "InvalidData" ? { record: error.record } : {})
+          }
+        }),
+      putPart: (taskId: string, resultId: string, n: number, body: string) =>
+        send(
+          HttpClientRequest.put(`${base}/v1/link/tasks/${taskId}/results/${resultId}/parts/${n}`).pipe(
+            HttpClientRequest.bodyText(body, "application/json")
+          )
+        ),
+      commit: (taskId: string, body: { resultId: string; parts: number; records: number }) =>
+        post(`/v1/link/tasks/${taskId}/commit`, body)
+    }
+  })
+
+/** @since 0.3.0 @category models */
+export type Client = Effect.Effect.Success<ReturnType<typeof makeClient>>
+
+/** Network errors and 5xx: retried with backoff, capped at a minute, for as long as it takes. */
+const retryUnavailable = Schedule.exponential("500 millis").pipe(
+  Schedule.union(Schedule.spaced("1 minute")),
+  Schedule.jittered,
+  Schedule.whileInput((e: EngineUnavailable | EngineRefused) => e._tag === "EngineUnavailable")
+)
+
+/**
+ * Uploads one outbox entry (parts, then commit) until the engine answers; removes it when the
+ * engine committed it (or the task ended), parks it on any other 4xx.
+ *
+ * @since 0.3.0 @category constructors
+ */
+export const upload = (client: Client, entry: Entry) =>
+  Effect.gen(function*() {
+    const outbox = yield* Outbox
+    const result = yield* Effect.either(
+      Effect.gen(function*() {
+        for (const [n, body] of entry.parts.entries()) yield* client.putPart(entry.taskId, entry.resultId, n, body)
+        return yield* client.commit(entry.taskId, {
+          resultId: entry.resultId,
+          parts: entry.parts.length,
+          records: entry.records
+        })
+      }).pipe(
+        Effect.tapError((e) =>
+          e._tag === "EngineUnavailable" ? Effect.logWarning(`upload failed, retrying: ${e.reason}`) : Effect.void
+        ),
+        Effect.retry(retryUnavailable)
+      )
+    )
+    if (Either.isRight(result)) {
+      yield* outbox.remove(entry.taskId)
+      yield* Effect.logInfo("result committed").pipe(Effect.annotateLogs({ taskId: entry.taskId, records: entry.records }))
+      return
+    }
+    const error = result.left
+    if (error._tag === "EngineRefused" && error.status === 410) {
+      yield* outbox.remove(entry.taskId)
+      yield* Effect.logInfo(`the task ended before its result arrived; dropped: ${error.detail}`)
+    } else {
+      yield* outbox.park(entry.taskId, error.message)
+      yield* Effect.logWarning(`result parked: ${error.message}`).pipe(Effect.annotateLogs({ taskId: entry.taskId }))
+    }
+  })
+
+/**
+ * Reads one leased window with the integration's connector, keeps the result in the outbox
+ * and uploads it. The lease is renewed every third of its time while the source is read.
+ */
+const runTask = (client: Client, config: LinkConfig, leaseMs: number, task: TaskView) =>
+  Effect.gen(function*() {
+    const outbox = yield* Outbox
+    const registry = yield* ConnectorRegistry.ConnectorRegistry
+    const entry = config.integrations.find((i) => i.id === task.integrationId)
+    if (entry === undefined || task.window === null) {
+      yield* Effect.ignore(client.release(task))
+      return
+    }
+    const registered = yield* registry.get(entry.connector).pipe(Effect.orDie)
+    const configured = registered.configure(entry.config)
+    if (Either.isLeft(configured)) {
+      yield* Effect.logError(`the configuration of integration ${entry.id} is invalid: ${configured.left.message}`)
+      yield* Effect.ignore(client.fail(task, new Connector.AuthFailed({ reason: configured.left.message })))
+      return
+    }
+    const pull = configured.right.pull
+    if (pull._tag === "None") return yield* Effect.ignore(client.release(task))
+    const renewing = Effect.ignore(client.renew(task)).pipe(
+      Effect.repeat(Schedule.spaced(Duration.millis(Math.max(500, Math.floor(leaseMs / 3))))),
+      Effect.delay(Duration.millis(Math.max(500, Math.floor(leaseMs / 3))))
+    )
+    const read = yield* Stream.runCollect(pull.value({ from: task.window.from, to: task.window.to })).pipe(
+      // the renewals run until the read ends
+      Effect.raceFirst(Effect.zipRight(renewing, Effect.never)),
+      Effect.either
+    )
+    if (Either.isLeft(read)) {
+      yield* Effect.logWarning(`reading the source failed: ${read.left.message}`)
+      yield* Effect.ignore(client.fail(task, read.left).pipe(Effect.retry(retryUnavailable)))
+      return
+    }
+    const batch: Domain.Batch = { contacts: [], aggregates: [], statuses: [] }
+    for (const b of read.right) {
+      ;(batch.contacts as Array<Domain.ContactEvent>).push(...b.contacts)
+      ;(batch.aggregates as Array<Domain.IntervalAggregate>).push(...b.aggregates)
+      ;(batch.statuses as Array<Domain.AgentStatus>).push(...b.statuses)
+    }
+    const parts: Array<string> = []
+    const size = config.partSize
+    const slice = <A>(items: ReadonlyArray<A>, i: number) => items.slice(i * size, (i + 1) * size)
+    const count = Math.max(
+      1,
+      Math.ceil(Math.max(batch.contacts.length, batch.aggregates.length, batch.statuses.length) / size)
+    )
+    for (let i = 0; i < count; i++) {
+      parts.push(JSON.stringify(encodeBatch({
+        contacts: slice(batch.contacts, i),
+        aggregates: slice(batch.aggregates, i),
+        statuses: slice(batch.statuses, i)
+      })))
+    }
+    const records = batch.contacts.length + batch.aggregates.length + batch.statuses.length
+    const at = yield* Clock.currentTimeMillis
+    // durable first: from here on the work survives an engine outage and a link restart
+    const kept = { taskId: task.taskId, integrationId: entry.id, resultId: task.leaseId, parts, records, createdAt: at }
+    yield* outbox.put(kept)
+    yield* Effect.logInfo("window read").pipe(
+      Effect.annotateLogs({
+        taskId: task.taskId,
+        integrationId: entry.id,
+        from: DateTime.formatIso(task.window.from),
+        to: DateTime.formatIso(task.window.to),
+        records
+      })
+    )
+    yield* upload(client, kept)
+  }).pipe(
+    // stopped while reading: hand the lease back so another link takes it at once
+    Effect.onInterrupt(() => Effect.ignore(client.release(task).pipe(Effect.timeout("5 seconds"))))
+  )
+
+/**
+ * Runs the link until interrupted: the outbox first, then lease, read, keep, upload.
+ *
+ * @since 0.3.0 @category constructors
+ */
+export const run = (config: LinkConfig) =>
+  Effect.gen(function*() {
+    const client = yield* makeClient(config)
+    const outbox = yield* Outbox
+    const integrations = config.integrations.map((i) => i.id)
+    yield* Effect.logInfo("link started").pipe(
+      Effect.annotateLogs({ engine: config.engine.url, integrations: integrations.join(","), version })
+    )
+    while (true) {
+      for (const entry of yield* outbox.ready) yield* upload(client, entry)
+      const leased = yield* client.lease(config.wait, integrations).pipe(
+        Effect.tapError((e) => Effect.logWarning(`could not ask the engine for work: ${e.message}`)),
+        Effect.retry(retryUnavailable),
+        Effect.catchTag("EngineRefused", (e) =>
+          Effect.zipRight(
+            Effect.logError(`the engine refused this link: ${e.message}`),
+            Effect.as(Effect.sleep("30 seconds"), { protocol: 1, leaseMs: 60_000, tasks: [] })
+          ))
+      )
+      for (const task of leased.tasks) yield* runTask(client, config, leased.leaseMs, task)
+    }
+  })
+
+/**
+ * What `acd-link status` shows: the outbox's depth and its parked results.
+ *
+ * @since 0.3.0 @category constructors
+ */
+export const status = Effect.gen(function*() {
+  const outbox = yield* Outbox
+  return { depth: yield* outbox.depth, parked: yield* outbox.parked }
+})

@@ -1,0 +1,4 @@
+import { defineConfig } from "tsup"
+import { options } from "../../tsup.base.js"
+
+export default defineConfig(options(["src/index.ts", "src/bin.ts"]))
