@@ -271,7 +271,7 @@ export class StorageError extends Schema.TaggedError<StorageError>()("StorageErr
  *
  * @since 0.3.0 @category errors
  */
-export class LeaseLost extends Schema.TaggedError<LeaseLost>()("LeaseLost", {
+export class OwnershipLost extends Schema.TaggedError<OwnershipLost>()("OwnershipLost", {
   integrationId: IntegrationId,
   stream: Schema.String,
   /** the epoch this node holds */

@@ -262,7 +262,7 @@ export class Ingest extends Effect.Service<Ingest>()("@acd-bridge/core/Ingest", 
           run: describeRun(integration.id, "push", { started, read: accepted, applied: accepted, rejected: 0 })
         }).pipe(
           // a push carries no fence (any node accepts pushes), so no lease can refuse it
-          Effect.catchTag("LeaseLost", (error) => Effect.die(error))
+          Effect.catchTag("OwnershipLost", (error) => Effect.die(error))
         )
         if (outcome._tag === "Applied") {
           yield* statuses.publish(integration.tenantId, integration.id, batch.statuses)

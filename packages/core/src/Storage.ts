@@ -38,7 +38,7 @@ import type {
   IntegrationDeleted,
   IntegrationNotActive,
   IntegrationNotFound,
-  LeaseLost,
+  OwnershipLost,
   StagingFull,
   StorageError,
   VersionConflict
@@ -74,7 +74,7 @@ export interface IngestRequest {
   /**
    * Applies only while the cursor `stream` holds `epoch` (a lease, see `Ownership`): checked
    * under the integration's exclusive cursor lock in the same unit of work, so a lease taken
-   * over before the commit fails it with `LeaseLost` and nothing is applied.
+   * over before the commit fails it with `OwnershipLost` and nothing is applied.
    */
   readonly fence?: { readonly stream: string; readonly epoch: number } | undefined
   /**
@@ -390,7 +390,7 @@ export interface StorageShape {
       | IntegrationNotActive
       | StagingFull
       | IdempotencyKeyReused
-      | LeaseLost
+      | OwnershipLost
     >
     readonly intervalStats: (query: IntervalStatQuery) => Effect.Effect<ReadonlyArray<IntervalStat>, StorageError>
     /** Ordered by integration, agent, start. */

@@ -56,7 +56,7 @@ const makeOwnership = Effect.gen(function*() {
 })
 
 describe("Ownership: a window commit is fenced by the lease epoch", () => {
-  it.scoped("a commit with a stale epoch fails with LeaseLost and applies nothing; the current epoch applies", () =>
+  it.scoped("a commit with a stale epoch fails with OwnershipLost and applies nothing; the current epoch applies", () =>
     Effect.gen(function*() {
       const source = yield* makeSource()
       return yield* Effect.gen(function*() {
@@ -77,8 +77,8 @@ describe("Ownership: a window commit is fenced by the lease epoch", () => {
           watermark: { stream: "incremental", value: window.to },
           fence: { stream: Ownership.fenceStream, epoch: 1 }
         }))
-        assert.strictEqual(stale._tag, "LeaseLost")
-        if (stale._tag === "LeaseLost") assert.deepStrictEqual([stale.held, stale.current], [1, 2])
+        assert.strictEqual(stale._tag, "OwnershipLost")
+        if (stale._tag === "OwnershipLost") assert.deepStrictEqual([stale.held, stale.current], [1, 2])
         assert.deepStrictEqual(yield* stored(storage, integration), before)
         assert.strictEqual((yield* runs(integration.id)).length, 0)
         assert.isTrue(Option.isNone(yield* storage.cursors.get(integration.id, "incremental")))

@@ -19,7 +19,7 @@ import type {
   IntegrationNotActive,
   IntegrationNotFound,
   InvalidRecord,
-  LeaseLost,
+  OwnershipLost,
   StagingFull,
   StorageError
 } from "../../Errors.js"
@@ -87,7 +87,7 @@ export type WindowError =
   | InvalidRecord
   | StagingFull
   | IdempotencyKeyReused
-  | LeaseLost
+  | OwnershipLost
 
 /** What an integration's fiber does after one step. */
 export type Outcome =

@@ -149,7 +149,7 @@ export const make = (deps: Deps): Failures => {
           return retry
         case "IntegrationDeleted":
         case "IntegrationNotFound":
-        case "LeaseLost":
+        case "OwnershipLost":
           // deleted, or another node took the integration over
           return stop
       }

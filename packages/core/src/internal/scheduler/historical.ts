@@ -41,6 +41,7 @@ export type HistoricalStep = (
 type WindowResult =
   | { readonly _tag: "Failed"; readonly error: WindowError; readonly read: number }
   | { readonly _tag: "Moved" }
+  | { readonly _tag: "Lost" }
   | {
     readonly _tag: "Committed"
     readonly cursors: ReadonlyMap<string, number>
@@ -158,7 +159,7 @@ export const make = (deps: Deps, running: Running, progress: Progress, failures:
         })
         return Option.some(yield* storage.cursors.list(integration.id))
       })).pipe(Effect.either)
-      if (Either.isLeft(committed) && committed.left._tag === "LeaseLost") {
+      if (Either.isLeft(committed) && committed.left._tag === "OwnershipLost") {
         // another node owns the window now and reads it itself: nothing to record here
         yield* Effect.logWarning(`window not committed: ${committed.left.message}`)
         return { _tag: "Lost" } as const

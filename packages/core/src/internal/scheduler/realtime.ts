@@ -122,7 +122,7 @@ export const make = (deps: Deps, running: Running, progress: Progress, failures:
         return { _tag: "Backoff", reset: applied > 0 } as const
       }
       const error = outcome.left
-      if (error._tag === "LeaseLost") {
+      if (error._tag === "OwnershipLost") {
         // another node owns the stream now
         yield* Effect.logWarning(`realtime batch not committed: ${error.message}`)
         return stop

@@ -6,7 +6,7 @@
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { batchSize } from "../../Domain.js"
-import { IdempotencyKeyReused, IntegrationDeleted, IntegrationNotActive, LeaseLost } from "../../Errors.js"
+import { IdempotencyKeyReused, IntegrationDeleted, IntegrationNotActive, OwnershipLost } from "../../Errors.js"
 import type { IngestOutcome, IngestRequest } from "../../Storage.js"
 import type { StorageDriverShape } from "../../StorageDriver.js"
 import type * as ApplyBatch from "./applyBatch.js"
@@ -31,7 +31,7 @@ export const make = (
       yield* driver.lock("cursors", integration.id, "exclusive")
       const current = yield* driver.cursors.get(integration.id, request.fence.stream)
       if (Option.getOrNull(current) !== request.fence.epoch) {
-        return yield* new LeaseLost({
+        return yield* new OwnershipLost({
           integrationId: integration.id,
           stream: request.fence.stream,
           held: request.fence.epoch,

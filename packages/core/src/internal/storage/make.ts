@@ -219,7 +219,12 @@ export const make = (driver: StorageDriverShape, options: MakeOptions = {}): Eff
           ),
         fail: (task, epoch, run) => links.fail(task, epoch, run).pipe(operation("linkTasks.fail")),
         finish: (task, epoch) => links.finish(task, epoch).pipe(operation("linkTasks.finish")),
-        commit: (request) => links.commit(request).pipe(operation("linkTasks.commit"))
+        commit: (request) =>
+          links.commit(request).pipe(
+            // a link's commit carries no node fence (links lease tasks, not integrations), so it can't lose one
+            Effect.catchTag("OwnershipLost", (error) => Effect.die(error)),
+            operation("linkTasks.commit")
+          )
       }
     }
     return shape
