@@ -294,7 +294,7 @@ export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.S
 }
 
 /** The id of the newest migration. */
-export const latest = 5
+export const latest = 6
 
 const migrator = Migrator.make({})
 
