@@ -37,22 +37,73 @@ const statRow = (integration: Domain.Integration, r: StorageDriver.StatRow) => (
   ...measureValues(r.measures)
 })
 
-export const make = ({ sql }: Dialect): StorageDriver.StorageDriverShape["stats"] => {
-  const addMeasures = sql.literal(
-    Rows.measureColumns.map(([, c]) => `${c} = interval_stats.${c} + excluded.${c}`).join(", ")
+/** The columns of a written row, in the order `pushValues` lists their values. */
+const writtenColumns = [
+  "queue_id",
+  "channel",
+  "start_ms",
+  "integration_id",
+  "tenant_id",
+  "length_minutes",
+  ...Rows.measureColumns.map(([, c]) => c)
+] as const
+
+/** A row's values in `writtenColumns` order, appended to `out`. */
+const pushValues = (out: Array<string | number>, integration: Domain.Integration, r: StorageDriver.StatRow) => {
+  const m = r.measures
+  out.push(
+    r.queueId,
+    r.channel,
+    r.start,
+    integration.id,
+    integration.tenantId,
+    r.lengthMinutes,
+    m.offered,
+    m.handled,
+    m.handlingMs,
+    m.unhandledMs,
+    m.talkMs,
+    m.holdMs,
+    m.afterCallWorkMs,
+    m.waitMs,
+    m.abandoned,
+    m.shortAbandoned,
+    m.breakout,
+    m.answeredInThreshold
   )
+}
+
+export const make = ({ isPg, sql }: Dialect): StorageDriver.StorageDriverShape["stats"] => {
+  const addMeasures = Rows.measureColumns.map(([, c]) => `${c} = interval_stats.${c} + excluded.${c}`).join(", ")
+  // The additive upsert of every push, as SQL texts made once per row count (the counts are
+  // powers of two, see `batches.ts`) and run with a flat parameter list: building the statement
+  // through the SQL template for each call (placeholders and bindings of up to 2,304 values)
+  // cost more than SQLite's work on it.
+  const addTexts = new Map<number, string>()
+  const addText = (rows: number) => {
+    let text = addTexts.get(rows)
+    if (text === undefined) {
+      const width = writtenColumns.length
+      const tuples = Array.from({ length: rows }, (_, r) =>
+        `(${
+          Array.from({ length: width }, (_, c) => (isPg ? `$${r * width + c + 1}` : "?")).join(", ")
+        })`).join(", ")
+      text = `INSERT INTO interval_stats (${writtenColumns.join(", ")}) VALUES ${tuples}
+        ON CONFLICT (queue_id, channel, start_ms) DO UPDATE SET ${addMeasures}`
+      addTexts.set(rows, text)
+    }
+    return text
+  }
   const replaceMeasures = sql.literal(
     ["length_minutes", ...Rows.measureColumns.map(([, c]) => c)].map((c) => `${c} = excluded.${c}`).join(", ")
   )
   return {
     add: (integration, rows) =>
-      Effect.forEach(
-        chunks(rows),
-        (chunk) =>
-          sql`INSERT INTO interval_stats ${sql.insert(chunk.map((r) => statRow(integration, r)))}
-            ON CONFLICT (queue_id, channel, start_ms) DO UPDATE SET ${addMeasures}`,
-        { discard: true }
-      ).pipe(edge("stats.add")),
+      Effect.forEach(chunks(rows), (chunk) => {
+        const values: Array<string | number> = []
+        for (const r of chunk) pushValues(values, integration, r)
+        return sql.unsafe(addText(chunk.length), values)
+      }, { discard: true }).pipe(edge("stats.add")),
     replace: (integration, ranges, rows) =>
       Effect.gen(function*() {
         for (const chunk of chunks(ranges, 64)) {
