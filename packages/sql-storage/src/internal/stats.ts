@@ -2,7 +2,8 @@
  * Interval rows, keyed (queue, channel, start): additive upserts for contacts, delete-and-write
  * for aggregates and re-imported windows, and the interval query.
  */
-import type { Domain, Storage, StorageDriver } from "@acd-bridge/core"
+import { Domain } from "@acd-bridge/core"
+import type { Storage, StorageDriver } from "@acd-bridge/core"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
 import type { Dialect } from "./dialect.js"
@@ -73,6 +74,100 @@ const pushValues = (out: Array<string | number>, integration: Domain.Integration
   )
 }
 
+/** Every channel: a query names them so that it reads by the key (queue, channel, start). */
+const channels: ReadonlyArray<Domain.Channel> = Domain.Channel.literals
+
+const sumColumns = Rows.measureColumns.map(([, c]) => `SUM(${c}) AS ${c}`).join(", ")
+
+/** A whole number for SQL text (the pieces are computed, never taken from a request as text). */
+const int = (n: number): string => {
+  if (!Number.isSafeInteger(n)) throw new Error(`not a whole number: ${n}`)
+  return String(n)
+}
+
+/**
+ * The interval of each row as SQL (see `Storage.IntervalSumQuery`): per piece of the zone's
+ * offsets, the last local multiple of the length at or before the row's start, never before
+ * the piece's own start.
+ */
+const bucketExpression = (q: Storage.IntervalSumQuery, isPg: boolean): string => {
+  const lengthMs = q.lengthMinutes * 60_000
+  const quarter = "(start_ms - ((start_ms % 900000) + 900000) % 900000)"
+  if (q.lengthMinutes === 15) return quarter
+  const greatest = isPg ? "GREATEST" : "MAX"
+  const aligned = (p: Storage.OffsetPiece) =>
+    `${quarter} - ((((${quarter} + ${int(p.offsetMs)}) % ${lengthMs}) + ${lengthMs}) % ${lengthMs})`
+  // an offset change is a boundary; the first piece's start is only where the list begins
+  const piece = (p: Storage.OffsetPiece, i: number) => i === 0 ? aligned(p) : `${greatest}(${int(p.start)}, ${aligned(p)})`
+  const [first, ...rest] = q.pieces
+  if (rest.length === 0) return piece(first!, 0)
+  return `CASE ${rest.map((p, i) => `WHEN start_ms < ${int(p.start)} THEN ${piece(q.pieces[i]!, i)}`).join(" ")} ELSE ${
+    piece(q.pieces[q.pieces.length - 1]!, q.pieces.length - 1)
+  } END`
+}
+
+/**
+ * The interval sum as one statement: the rows read by their key (the queues and every channel,
+ * a range of starts), grouped by queue, channel and interval in the database, ordered by
+ * interval, queue, channel. Returned as plain numbers (SUM is text on PostgreSQL).
+ */
+export const intervalSumsStatement = (q: Storage.IntervalSumQuery, isPg: boolean) => {
+  const params: Array<string | number> = []
+  const p = (value: string | number) => {
+    params.push(value)
+    return isPg ? `$${params.length}` : "?"
+  }
+  const lengthMs = q.lengthMinutes * 60_000
+  // placeholders in the order of the text (SQLite's are positional). With the queues named,
+  // the rows are read by the key (queue, channel, start): SQLite's planner would otherwise pick
+  // the (tenant, start) index and read every queue's rows in the range, so there the tenant and
+  // integration are mere filters (`+column` keeps a term off any index)
+  const filter = !isPg && q.queueIds !== undefined ? "+" : ""
+  const tenant = ` ${filter}tenant_id = ${p(q.tenantId)}`
+  const integration = q.integrationId === undefined ? "" : ` AND ${filter}integration_id = ${p(q.integrationId)}`
+  const queues = q.queueIds === undefined
+    ? ""
+    : isPg
+    ? ` AND queue_id IN (SELECT jsonb_array_elements_text(${p(JSON.stringify(q.queueIds))}::jsonb))`
+    : ` AND queue_id IN (SELECT value FROM json_each(${p(JSON.stringify(q.queueIds))}))`
+  const starts = ` AND start_ms >= ${p(q.from)} AND start_ms < ${p(q.to + lengthMs)}`
+  const buckets = `bucket >= ${p(q.from)} AND bucket < ${p(q.to)}`
+  const text = `SELECT queue_id, channel, bucket, ${sumColumns} FROM (
+      SELECT queue_id, channel, ${bucketExpression(q, isPg)} AS bucket, ${Rows.measureColumns.map(([, c]) => c).join(", ")}
+      FROM interval_stats
+      WHERE${tenant}${integration}${queues}
+        AND channel IN (${channels.map((c) => `'${c}'`).join(", ")})${starts}
+    ) AS rows_in_range
+    WHERE ${buckets}
+    GROUP BY queue_id, channel, bucket
+    ORDER BY bucket, queue_id, channel`
+  return { text, params }
+}
+
+/** A summed row as the driver returns it. */
+type SumRow = { readonly queue_id: string; readonly channel: string; readonly bucket: Rows.Num } & Record<
+  string,
+  Rows.Num
+>
+
+const sumFromRow = (row: SumRow): Storage.IntervalSum => ({
+  queueId: row.queue_id as Domain.QueueId,
+  channel: row.channel as Domain.Channel,
+  start: Rows.num(row.bucket),
+  offered: Rows.num(row["offered"]!),
+  handled: Rows.num(row["handled"]!),
+  handlingMs: Rows.num(row["handling_ms"]!),
+  unhandledMs: Rows.num(row["unhandled_ms"]!),
+  talkMs: Rows.num(row["talk_ms"]!),
+  holdMs: Rows.num(row["hold_ms"]!),
+  afterCallWorkMs: Rows.num(row["after_call_work_ms"]!),
+  waitMs: Rows.num(row["wait_ms"]!),
+  abandoned: Rows.num(row["abandoned"]!),
+  shortAbandoned: Rows.num(row["short_abandoned"]!),
+  breakout: Rows.num(row["breakout"]!),
+  answeredInThreshold: Rows.num(row["answered_in_threshold"]!)
+})
+
 export const make = ({ isPg, sql }: Dialect): StorageDriver.StorageDriverShape["stats"] => {
   const addMeasures = Rows.measureColumns.map(([, c]) => `${c} = interval_stats.${c} + excluded.${c}`).join(", ")
   // The additive upsert of every push, as SQL texts made once per row count (the counts are
@@ -125,6 +220,11 @@ export const make = ({ isPg, sql }: Dialect): StorageDriver.StorageDriverShape["
         Effect.asVoid,
         edge("stats.clearWindow")
       ),
+    sum: (q) => {
+      const { params, text } = intervalSumsStatement(q, isPg)
+      // the store's own rows, written through its checks: read as they are, without decoding each
+      return sql.unsafe<SumRow>(text, params).pipe(Effect.map((rows) => rows.map(sumFromRow)), edge("stats.sum"))
+    },
     query: (q) =>
       intervalStatsStatement(sql, q).pipe(
         Effect.flatMap((rows) => Effect.forEach(rows, Rows.intervalStatFromRow)),
