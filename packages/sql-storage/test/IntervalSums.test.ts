@@ -75,7 +75,15 @@ const answers = Effect.gen(function*() {
             timezone,
             fill
           })
-          out.push(rows.map((r) => ({ ...r, queueId: byIdentity(r.queueId) })))
+          // queues with the same identifier and name in both integrations tie in the answer's
+          // order and are told apart by their ids, which differ per store: compare in one order
+          const key = (r: { readonly start: string; readonly queueId: string; readonly channel: string }) =>
+            `${r.start}|${r.queueId}|${r.channel}`
+          out.push(
+            rows.map((r) => ({ ...r, queueId: byIdentity(r.queueId) })).sort((a, b) =>
+              key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0
+            )
+          )
         }
       }
     }
