@@ -20,8 +20,9 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { performance } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
+import { atMost, report, size } from "./_lib.js"
 
-const BATCHES = Number(process.env["BENCH_SHAPE_BATCHES"] ?? 1_500)
+const BATCHES = size("BENCH_SHAPE_BATCHES", 1_500, 40)
 const T0 = Date.UTC(2026, 0, 5)
 const QUARTER = 900_000
 
@@ -96,11 +97,18 @@ if (phase === "varied" || phase === "baseline") {
     const line = child.stdout.split("\n").find((l) => l.startsWith("RESULT "))
     if (child.status !== 0 || line === undefined) throw new Error(`${side} failed: ${child.stderr.slice(-2000)}`)
     const r = JSON.parse(line.slice(7)) as { rows: number; seconds: number; peakMb: number }
-    process.stdout.write(
+    process.stderr.write(
       `${side.padEnd(9)} ${BATCHES} batches, ${r.rows.toLocaleString("en")} rows  ${r.seconds.toFixed(1)} s  peak RSS ${r.peakMb} MB\n`
     )
     return r
   })
   const [base, varied] = sides as [typeof sides[0], typeof sides[0]]
-  process.stdout.write(`peak RSS varied / same-size batches: ${(varied.peakMb / base.peakMb).toFixed(2)}× (target ≤ 1.2)\n`)
+  report([{
+    name: "SQLite statement shapes: peak RSS, varied / same-size batches",
+    unit: "MB",
+    engine: varied.peakMb,
+    baseline: base.peakMb,
+    target: atMost(1.2),
+    note: `${BATCHES} batches of 1–500 rows against the same number of 250-row batches`
+  }])
 }

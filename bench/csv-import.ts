@@ -32,8 +32,9 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { performance } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
+import { atLeast, below, report, size } from "./_lib.js"
 
-const MB = Number(process.env["BENCH_CSV_MB"] ?? 1024)
+const MB = size("BENCH_CSV_MB", 1024, 4)
 const TZ = process.env["BENCH_CSV_TZ"] ?? "UTC"
 const CHUNK = 5_000
 const QUEUES = 20
@@ -274,9 +275,9 @@ if (phase === "baseline" || phase === "engine") {
     const csv = path.join(inbox, "contacts.csv")
     const generatedAt = performance.now()
     const rows = await generate(csv, MB * 1024 * 1024)
-    const size = fs.statSync(csv).size
-    process.stdout.write(
-      `generated ${(size / 1024 / 1024).toFixed(0)} MB, ${rows.toLocaleString("en")} contact rows in ${
+    const bytes = fs.statSync(csv).size
+    process.stderr.write(
+      `generated ${(bytes / 1024 / 1024).toFixed(0)} MB, ${rows.toLocaleString("en")} contact rows in ${
         ((performance.now() - generatedAt) / 1000).toFixed(1)
       } s\n`
     )
@@ -301,17 +302,31 @@ if (phase === "baseline" || phase === "engine") {
     }
     const [base, ours] = results as [Result, Result]
     for (const r of results) {
-      process.stdout.write(
+      process.stderr.write(
         `${r.name.padEnd(48)} ${r.seconds.toFixed(1).padStart(7)} s  ${
           Math.round(r.records / r.seconds).toLocaleString("en").padStart(10)
         } records/s  peak RSS ${String(r.peakRssMb).padStart(4)} MB (${r.startRssMb} MB at start)\n`
       )
     }
-    process.stdout.write(
-      `engine/baseline throughput: ${((ours.records / ours.seconds) / (base.records / base.seconds)).toFixed(2)}×; engine peak RSS ${
-        ours.peakRssMb <= 200 ? "within" : "ABOVE"
-      } the 200 MB target\n`
-    )
+    const note = `${(bytes / 1024 / 1024).toFixed(0)} MB, ${rows.toLocaleString("en")} contact rows`
+    report([
+      {
+        name: "CSV file end to end",
+        unit: "records/s",
+        engine: ours.records / ours.seconds,
+        baseline: base.records / base.seconds,
+        target: atLeast(0.8),
+        note
+      },
+      {
+        name: "CSV file end to end: peak RSS",
+        unit: "MB",
+        engine: ours.peakRssMb,
+        baseline: base.peakRssMb,
+        target: below(200, "engine"),
+        note
+      }
+    ])
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true })
   }

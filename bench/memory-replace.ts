@@ -12,9 +12,10 @@ import { Domain, Storage } from "@acd-bridge/core"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import { performance } from "node:perf_hooks"
+import { atMost, report, size } from "./_lib.js"
 
-const OTHERS = Number(process.env["BENCH_OTHERS"] ?? 1_000)
-const REPLACES = Number(process.env["BENCH_REPLACES"] ?? 30)
+const OTHERS = size("BENCH_OTHERS", 1_000, 100)
+const REPLACES = size("BENCH_REPLACES", 30, 10)
 const T0 = Date.parse("2026-01-05T00:00:00Z")
 const QUARTER = 900_000
 const DAY = 96 * QUARTER
@@ -120,12 +121,20 @@ const main = Effect.gen(function*() {
   yield* measure(10)
   const alone = yield* measure(0)
   const beside = yield* measure(OTHERS)
-  process.stdout.write(
+  process.stderr.write(
     `memory-replace: one day re-imported into one integration (${REPLACES} times), memory store\n` +
       `  alone:                          ${alone.toFixed(2).padStart(9)} ms per replace\n` +
       `  beside ${String(OTHERS).padEnd(5)} other integrations: ${beside.toFixed(2).padStart(9)} ms per replace\n` +
       `  ratio beside / alone: ${(beside / alone).toFixed(2)}\n`
   )
+  report([{
+    name: "memory store: window replace beside other integrations",
+    unit: "ms/replace",
+    engine: beside,
+    baseline: alone,
+    target: atMost(2),
+    note: `one day re-imported ${REPLACES} times, beside ${OTHERS} other integrations vs alone`
+  }])
 })
 
 Effect.runPromise(main)

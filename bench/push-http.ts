@@ -16,8 +16,9 @@
  * with the size limit and strictly (UTF-8, nesting, duplicate keys), `JSON.parse`, `meta`,
  * one read of the integration, the records checked by the predicate compiled from their
  * schema, timestamps, `Ingest.pushTo` (plan, one SQLite transaction: queues, pre-summed
- * quarter-hour upserts, import-run record). BENCH_IDEMPOTENCY=1 sends an Idempotency-Key with
- * every request (hash + idempotency record).
+ * quarter-hour upserts, import-run record). Each size runs without and with an Idempotency-Key on
+ * every request (hash + idempotency record); BENCH_IDEMPOTENCY=0|1 runs one of them. Rows: records/s,
+ * p99, server CPU per 1,000 records, and the server RSS (idle, peak, growth per record).
  *
  * BENCH_ONLY=engine|baseline runs one server; BENCH_PROFILE=<dir> runs the servers under
  * `node --cpu-prof` and writes their profiles there.
@@ -28,12 +29,19 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { performance } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
+import type { Row } from "./_lib.js"
+import { atLeast, atMost, percentile, report, rssMbOf, size } from "./_lib.js"
 
-const RECORDS = Number(process.env["BENCH_RECORDS"] ?? 200_000)
-const BATCH = Number(process.env["BENCH_BATCH"] ?? 1_000)
-const CLIENTS = Number(process.env["BENCH_CLIENTS"] ?? 4)
-const IDEMPOTENCY = process.env["BENCH_IDEMPOTENCY"] === "1"
-const WARMUP = Number(process.env["BENCH_WARMUP"] ?? 20)
+const RECORDS = size("BENCH_RECORDS", 200_000, 20_000)
+const BATCH = size("BENCH_BATCH", 1_000, 1_000)
+const CLIENTS = size("BENCH_CLIENTS", 4, 4)
+/** BENCH_IDEMPOTENCY=1: only with an Idempotency-Key, 0: only without; unset: both */
+const IDEMPOTENCY_MODES = process.env["BENCH_IDEMPOTENCY"] === "1"
+  ? [true]
+  : process.env["BENCH_IDEMPOTENCY"] === "0"
+  ? [false]
+  : [false, true]
+const WARMUP = size("BENCH_WARMUP", 20, 10)
 /** BENCH_PROFILE=<dir>: run each server under `node --cpu-prof`, writing its profile there */
 const PROFILE = process.env["BENCH_PROFILE"]
 /** BENCH_ONLY=engine|baseline: run one server only (e.g. to profile it) */
@@ -139,6 +147,9 @@ const serveBaseline = async (dir: string) => {
 // ---------------------------------------------------------------------------
 
 interface Started {
+  readonly pid: number | undefined
+  /** RSS once listening, before any request, MB */
+  readonly rssIdle: number
   readonly port: number
   readonly apiKey: string
   readonly integrationId: string
@@ -171,8 +182,10 @@ const startServer = (kind: "engine" | "baseline", dir: string): Promise<Started>
       const line = out.split("\n").find((l) => l.startsWith("{"))
       if (line !== undefined && out.includes("\n")) {
         const info = JSON.parse(line) as { port: number; apiKey: string; integrationId: string }
-        resolve({
+        void rssMbOf(child.pid).then((rssIdle) => resolve({
           ...info,
+          pid: child.pid,
+          rssIdle: rssIdle ?? 0,
           cpuMs: () => cpuMsOf(child.pid),
           stop: () =>
             new Promise((done) => {
@@ -180,7 +193,7 @@ const startServer = (kind: "engine" | "baseline", dir: string): Promise<Started>
               // SIGTERM lets a profiled server write its profile (it exits on SIGTERM)
               child.kill(PROFILE === undefined ? "SIGKILL" : "SIGTERM")
             })
-        })
+        }))
       }
     })
     child.on("exit", (code) => reject(new Error(`${kind} server exited (${code}): ${out}`)))
@@ -209,15 +222,12 @@ const bodies = (integrationId: string): Array<string> => {
   return out
 }
 
-const percentile = (sorted: ReadonlyArray<number>, p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
-
-const drive = async (server: Started) => {
+const drive = async (server: Started, idempotency: boolean) => {
   const url = `http://127.0.0.1:${server.port}/external-systems/contact-events`
   const headers = (i: number): Record<string, string> => ({
     authorization: `Bearer ${server.apiKey}`,
     "content-type": "application/json",
-    ...(IDEMPOTENCY ? { "idempotency-key": `bench-${i}` } : {})
+    ...(idempotency ? { "idempotency-key": `bench-${i}` } : {})
   })
   const send = async (body: string, i: number) => {
     const response = await fetch(url, { method: "POST", headers: headers(i), body })
@@ -237,6 +247,13 @@ const drive = async (server: Started) => {
   const all = bodies(server.integrationId)
   const latencies: Array<number> = []
   let next = 0
+  const rssWarm = (await rssMbOf(server.pid)) ?? 0
+  let rssPeak = rssWarm
+  const sampler = setInterval(() => {
+    void rssMbOf(server.pid).then((mb) => {
+      rssPeak = Math.max(rssPeak, mb ?? 0)
+    })
+  }, 50)
   const started = performance.now()
   const cpuBefore = server.cpuMs()
   await Promise.all(Array.from({ length: CLIENTS }, async () => {
@@ -249,8 +266,13 @@ const drive = async (server: Started) => {
   }))
   const seconds = (performance.now() - started) / 1000
   const cpuAfter = server.cpuMs()
+  clearInterval(sampler)
+  const rssAfter = (await rssMbOf(server.pid)) ?? 0
   latencies.sort((a, b) => a - b)
   return {
+    rssIdle: server.rssIdle,
+    rssPeak: Math.max(rssPeak, rssAfter),
+    rssGrowth: rssAfter - rssWarm,
     recordsPerSecond: RECORDS / seconds,
     seconds,
     p50: percentile(latencies, 50),
@@ -260,40 +282,63 @@ const drive = async (server: Started) => {
   }
 }
 
+type Result = Awaited<ReturnType<typeof drive>>
+
 const main = async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "acd-bridge-push-http-"))
+  const rows: Array<Row> = []
+  const note = `${RECORDS.toLocaleString("en")} records, batches of ${BATCH}, ${CLIENTS} clients`
   try {
-    process.stdout.write(
-      `push over HTTP into SQLite: ${RECORDS.toLocaleString("en")} records, batches of ${BATCH}, ${CLIENTS} clients` +
-        `${IDEMPOTENCY ? ", Idempotency-Key on every request" : ""} (${os.cpus().length} CPUs, Node ${process.version})\n`
-    )
-    const results: Record<string, Awaited<ReturnType<typeof drive>>> = {}
-    for (const kind of ["baseline", "engine"] as const) {
-      if (ONLY !== undefined && ONLY !== kind) continue
-      const server = await startServer(kind, dir)
-      try {
-        results[kind] = await drive(server)
-      } finally {
-        await server.stop()
+    for (const idempotency of IDEMPOTENCY_MODES) {
+      process.stderr.write(
+        `push over HTTP into SQLite: ${note}${idempotency ? ", Idempotency-Key on every request" : ""} ` +
+          `(${os.cpus().length} CPUs, Node ${process.version})\n`
+      )
+      const results: Record<string, Result> = {}
+      // fresh database files for each mode
+      const modeDir = path.join(dir, idempotency ? "idempotency" : "plain")
+      fs.mkdirSync(modeDir)
+      for (const kind of ["baseline", "engine"] as const) {
+        if (ONLY !== undefined && ONLY !== kind) continue
+        const server = await startServer(kind, modeDir)
+        try {
+          results[kind] = await drive(server, idempotency)
+        } finally {
+          await server.stop()
+        }
+      }
+      const line = (name: string, r: Result) =>
+        `${name.padEnd(44)} ${Math.round(r.recordsPerSecond).toLocaleString("en").padStart(10)} rec/s   ` +
+        `p50 ${r.p50.toFixed(1).padStart(7)} ms   p99 ${r.p99.toFixed(1).padStart(7)} ms` +
+        (r.cpuMsPer1000 === undefined ? "" : `   server CPU ${r.cpuMsPer1000.toFixed(1).padStart(5)} ms / 1,000 records`) +
+        `   RSS idle ${r.rssIdle.toFixed(0)} MB, peak ${r.rssPeak.toFixed(0)} MB`
+      const baseline = results["baseline"]
+      const engine = results["engine"]
+      if (baseline) process.stderr.write(`${line("baseline: node:http + JSON.parse + raw inserts", baseline)}\n`)
+      if (engine) process.stderr.write(`${line("engine: HttpAdapter + api-push + SqlStorage", engine)}\n`)
+      if (baseline === undefined || engine === undefined) continue
+      const suffix = idempotency ? ", Idempotency-Key" : ""
+      rows.push(
+        { name: `push HTTP → SQLite${suffix}`, unit: "records/s", engine: engine.recordsPerSecond, baseline: baseline.recordsPerSecond, target: atLeast(0.5), note },
+        { name: `push HTTP → SQLite${suffix}: p99 latency`, unit: "ms", engine: engine.p99, baseline: baseline.p99, target: atMost(3), note },
+        { name: `push HTTP → SQLite${suffix}: server CPU`, unit: "ms/1k records", engine: engine.cpuMsPer1000 ?? 0, baseline: baseline.cpuMsPer1000 ?? null, target: null, note: "CPU time of the server process per 1,000 records (steadier than wall time on a shared machine)" }
+      )
+      if (!idempotency) {
+        rows.push(
+          { name: "memory: server RSS idle", unit: "MB", engine: engine.rssIdle, baseline: baseline.rssIdle, target: null, note: "once listening, before any request" },
+          { name: "memory: server RSS peak under push load", unit: "MB", engine: engine.rssPeak, baseline: baseline.rssPeak, target: null, note },
+          {
+            name: "memory: RSS growth per 1M pushed records",
+            unit: "MB",
+            engine: (engine.rssGrowth * 1_000_000) / RECORDS,
+            baseline: null,
+            target: atMost(64, "engine"),
+            note: `RSS after the run minus after the warm-up, scaled to 1M records (${note})`
+          }
+        )
       }
     }
-    const row = (name: string, r: Awaited<ReturnType<typeof drive>>) =>
-      `${name.padEnd(44)} ${Math.round(r.recordsPerSecond).toLocaleString("en").padStart(10)} rec/s   ` +
-      `p50 ${r.p50.toFixed(1).padStart(7)} ms   p99 ${r.p99.toFixed(1).padStart(7)} ms` +
-      (r.cpuMsPer1000 === undefined ? "" : `   server CPU ${r.cpuMsPer1000.toFixed(1).padStart(5)} ms / 1,000 records`)
-    const baseline = results["baseline"]
-    const engine = results["engine"]
-    if (baseline) process.stdout.write(`${row("baseline: node:http + JSON.parse + raw inserts", baseline)}\n`)
-    if (engine) process.stdout.write(`${row("engine: HttpAdapter + api-push + SqlStorage", engine)}\n`)
-    if (baseline === undefined || engine === undefined) return
-    const ratio = engine.recordsPerSecond / baseline.recordsPerSecond
-    const p99Ratio = engine.p99 / baseline.p99
-    process.stdout.write(
-      `ratio engine/baseline: ${ratio.toFixed(2)} records/s (target >= 0.5), ${p99Ratio.toFixed(2)} p99 (target <= 3)\n`
-    )
-    process.stdout.write(
-      `${JSON.stringify({ bench: "push-http", records: RECORDS, batch: BATCH, clients: CLIENTS, idempotency: IDEMPOTENCY, baseline, engine, ratio, p99Ratio })}\n`
-    )
+    report(rows)
   } finally {
     fs.rmSync(dir, { recursive: true, force: true })
   }

@@ -11,7 +11,7 @@ import * as Bucketing from "./Bucketing.js"
 import type { Channel, IntegrationId, IntervalMinutes, Measures, Queue, QueueId, TenantId } from "./Domain.js"
 import { emptyMeasures } from "./Domain.js"
 import { InvalidRequest } from "./Errors.js"
-import { addMeasures } from "./Plan.js"
+import * as IntervalSums from "./internal/intervalSums.js"
 import { Storage } from "./Storage.js"
 
 /** @since 0.1.0 @category models */
@@ -94,11 +94,8 @@ interface Sum {
   readonly queueId: QueueId
   readonly channel: Channel
   readonly start: number
-  measures: Measures
+  readonly measures: Measures
 }
-
-/** Longest interval: stored rows that start up to this long after `to` may still belong to an interval before it. */
-const maxLengthMs = 60 * 60_000
 
 /**
  * @since 0.1.0 @category services
@@ -115,27 +112,29 @@ export class Intervals extends Effect.Service<Intervals>()("@acd-bridge/core/Int
       const from = DateTime.toEpochMillis(q.from)
       const to = DateTime.toEpochMillis(q.to)
       if (to <= from) return yield* new InvalidRequest({ field: "to", reason: "to must be after from" })
-      const queues = new Map<string, Queue>(
-        (yield* storage.queues.list({ tenantId, integrationId: q.integrationId })).map((x) => [x.id, x])
-      )
-      const stats = yield* storage.data.intervalStats({
+      const listed = yield* storage.queues.list({ tenantId, integrationId: q.integrationId })
+      const queues = new Map<string, Queue>(listed.map((x) => [x.id, x]))
+      const scope = listed.filter((x) => q.queueId === undefined || x.id === q.queueId)
+      // summed in the store, over the queues in scope (which lets it read them by its key)
+      const summed = yield* storage.data.intervalSums({
         tenantId,
         integrationId: q.integrationId,
-        queueIds: q.queueId ? [q.queueId] : undefined,
+        queueIds: q.queueId !== undefined ? [q.queueId] : scope.map((x) => x.id),
         from,
-        to: to + maxLengthMs
+        to,
+        lengthMinutes: q.length,
+        pieces: IntervalSums.pieces(from, to + q.length * 60_000, zone)
       })
       const sums = new Map<string, Sum>()
-      for (const row of stats) {
-        const start = Bucketing.intervalStart(row.start, q.length, zone)
-        if (start < from || start >= to) continue
-        const key = `${row.queueId}|${row.channel}|${start}`
-        const sum = sums.get(key)
-        if (sum) sum.measures = addMeasures(sum.measures, row)
-        else sums.set(key, { queueId: row.queueId, channel: row.channel, start, measures: addMeasures(emptyMeasures, row) })
+      for (const row of summed) {
+        sums.set(`${row.queueId}|${row.channel}|${row.start}`, {
+          queueId: row.queueId,
+          channel: row.channel,
+          start: row.start,
+          measures: row
+        })
       }
       if (q.fill === "zero") {
-        const scope = Array.from(queues.values()).filter((x) => q.queueId === undefined || x.id === q.queueId)
         const channels = new Map<QueueId, Set<Channel>>()
         for (const x of scope) channels.set(x.id, new Set([x.channel]))
         for (const s of sums.values()) channels.get(s.queueId)?.add(s.channel)
@@ -148,16 +147,22 @@ export class Intervals extends Effect.Service<Intervals>()("@acd-bridge/core/Int
           }
         }
       }
-      const found: Array<{ readonly queue: Queue; readonly sum: Sum }> = []
+      // queues in answer order once (identifier, then name, as people read them), so rows sort by numbers
+      const rank = new Map<string, number>(
+        [...listed]
+          .sort((a, b) =>
+            a.identifier.localeCompare(b.identifier) || a.name.localeCompare(b.name) ||
+            (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+          )
+          .map((x, i) => [x.id, i])
+      )
+      const found: Array<{ readonly queue: Queue; readonly rank: number; readonly sum: Sum }> = []
       for (const sum of sums.values()) {
         const queue = queues.get(sum.queueId)
-        if (queue) found.push({ queue, sum })
+        if (queue) found.push({ queue, rank: rank.get(queue.id)!, sum })
       }
       // order by the epoch start, not the formatted label: labels in other offsets don't sort as text
-      found.sort((a, b) =>
-        a.sum.start - b.sum.start || a.queue.identifier.localeCompare(b.queue.identifier) ||
-        a.queue.name.localeCompare(b.queue.name) || a.sum.channel.localeCompare(b.sum.channel)
-      )
+      found.sort((a, b) => a.sum.start - b.sum.start || a.rank - b.rank || a.sum.channel.localeCompare(b.sum.channel))
       return found.map(({ queue, sum }): IntervalRow =>
         toRow(queue, sum.channel, sum.start, Bucketing.intervalEnd(sum.start, q.length, zone), zone, sum.measures)
       )

@@ -23,10 +23,13 @@ import type {
   AgentSegment,
   ApiKey,
   Batch,
+  Channel,
   ImportRun,
   Integration,
   IntegrationId,
+  IntervalMinutes,
   IntervalStat,
+  Measures,
   Queue,
   QueueId,
   TenantId,
@@ -173,6 +176,48 @@ export interface IntervalStatQuery {
   /** rows whose start is in [from, to), epoch ms */
   readonly from: number
   readonly to: number
+}
+
+/**
+ * From `start` (epoch ms, a quarter-hour) until the next piece, the reporting zone's UTC
+ * offset is `offsetMs` (rounded to a quarter-hour): what an interval query needs to know of
+ * the zone (see `IntervalSumQuery`).
+ *
+ * @since 0.3.0 @category models
+ */
+export interface OffsetPiece {
+  readonly start: number
+  readonly offsetMs: number
+}
+
+/**
+ * Stored rows summed into the intervals of a reporting zone. A stored row starting at `s`
+ * belongs to the piece with the greatest `start <= s` (the first piece when none), and to the
+ * interval starting at `s - mod(s + piece.offsetMs, lengthMinutes · 60,000)` (the last local
+ * multiple of the length at or before `s`), or at `piece.start` when that is later and the
+ * piece is not the first (an offset change is a boundary; the first piece's start is only
+ * where the list begins).
+ * Intervals starting in [from, to) are summed, from the rows starting in
+ * [from, to + lengthMinutes · 60,000) of the tenant (and of the integration and queues, when
+ * given). `Intervals` builds the pieces from the zone (`Bucketing`'s boundaries).
+ *
+ * @since 0.3.0 @category models
+ */
+export interface IntervalSumQuery extends IntervalStatQuery {
+  readonly lengthMinutes: IntervalMinutes
+  /** ordered by `start`, the first at or before `from` */
+  readonly pieces: ReadonlyArray<OffsetPiece>
+}
+
+/**
+ * One interval of one queue and channel: its start (epoch ms) and its rows' measures summed.
+ *
+ * @since 0.3.0 @category models
+ */
+export interface IntervalSum extends Measures {
+  readonly queueId: QueueId
+  readonly channel: Channel
+  readonly start: number
 }
 
 /** @since 0.1.0 @category models */
@@ -393,6 +438,11 @@ export interface StorageShape {
       | OwnershipLost
     >
     readonly intervalStats: (query: IntervalStatQuery) => Effect.Effect<ReadonlyArray<IntervalStat>, StorageError>
+    /**
+     * Rows summed into intervals (see `IntervalSumQuery`), ordered by start, queue id, channel.
+     * A driver with `stats.sum` sums in the database; otherwise the rows are read and summed here.
+     */
+    readonly intervalSums: (query: IntervalSumQuery) => Effect.Effect<ReadonlyArray<IntervalSum>, StorageError>
     /** Ordered by integration, agent, start. */
     readonly segments: (query: SegmentQuery) => Effect.Effect<ReadonlyArray<AgentSegment>, StorageError>
     readonly agentCounts: (id: IntegrationId) => Effect.Effect<ReadonlyArray<IdentifierCount>, StorageError>

@@ -49,7 +49,14 @@ import type {
 } from "./Domain.js"
 import type { StorageError } from "./Errors.js"
 import type { LinksDriver, LinkTasksDriver } from "./LinkStorage.js"
-import type { IdentifierCount, IntervalStatQuery, SegmentQuery, StorageShape } from "./Storage.js"
+import type {
+  IdentifierCount,
+  IntervalStatQuery,
+  IntervalSum,
+  IntervalSumQuery,
+  SegmentQuery,
+  StorageShape
+} from "./Storage.js"
 import * as internal from "./internal/memoryDriver.js"
 
 /**
@@ -287,6 +294,12 @@ export interface StorageDriverShape {
     readonly clearWindow: (id: IntegrationId, from: number, to: number) => Effect.Effect<void, StorageError>
     /** Rows as `IntervalStatQuery` says (`queueIds`, when given, is never empty). */
     readonly query: (query: IntervalStatQuery) => Effect.Effect<ReadonlyArray<IntervalStat>, StorageError>
+    /**
+     * Optional: rows summed into intervals in the database, as `IntervalSumQuery` says, ordered
+     * by start, queue id, channel (`queueIds`, when given, is never empty). Without it
+     * `Storage.make` reads the rows with `query` and sums them itself, with the same result.
+     */
+    readonly sum?: ((query: IntervalSumQuery) => Effect.Effect<ReadonlyArray<IntervalSum>, StorageError>) | undefined
   }
 
   readonly segments: {

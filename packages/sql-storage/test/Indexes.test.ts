@@ -7,7 +7,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { SqlStorage } from "../src/index.js"
 import { segmentsStatement } from "../src/internal/segments.js"
-import { intervalStatsStatement } from "../src/internal/stats.js"
+import { intervalStatsStatement, intervalSumsStatement } from "../src/internal/stats.js"
 import { freshPgDatabase, pgClient, sqliteClient, tempSqliteFile } from "./utils.js"
 import { integrationRow } from "./fixtures/integration.js"
 
@@ -89,13 +89,24 @@ describe("indexes", () => {
           intervalQuery(sql, { tenantId, from: query.from, to: query.to })
         )
         const segments = yield* explain("EXPLAIN QUERY PLAN", segmentsStatement(sql, segmentQuery))
-        return { intervals, byTenant, segments }
+        // one queue of the tenant: read by the key, not every queue's rows through (tenant, start)
+        const [queue] = yield* (yield* Storage.Storage).queues.list({ tenantId })
+        const sums = intervalSumsStatement({
+          ...query,
+          queueIds: [queue!.id],
+          lengthMinutes: 60,
+          pieces: [{ start: query.from, offsetMs: 3_600_000 }]
+        }, false)
+        const sumPlan = (yield* sql.unsafe<Record<string, unknown>>(`EXPLAIN QUERY PLAN ${sums.text}`, sums.params))
+          .map((r) => Object.values(r).map(String).join(" ")).join("\n")
+        return { intervals, byTenant, segments, sums: sumPlan }
       }).pipe(Effect.provide(SqlStorage.layer.pipe(Layer.provideMerge(sqliteClient(filename)))))
       assert.match(plans.intervals, /SEARCH interval_stats USING INDEX interval_stats_(integration|tenant)_start/)
       assert.notMatch(plans.intervals, /SCAN interval_stats/)
       assert.match(plans.byTenant, /SEARCH interval_stats USING INDEX interval_stats_tenant_start/)
       assert.match(plans.segments, /SEARCH agent_segments USING INDEX agent_segments_/)
       assert.notMatch(plans.segments, /SCAN agent_segments/)
+      assert.match(plans.sums, /SEARCH interval_stats USING INDEX sqlite_autoindex_interval_stats_1 \(queue_id=\? AND channel=\? AND start_ms>\? AND start_ms<\?\)/)
     }))
 
   it.scoped("PostgreSQL: the interval and segment queries use an index", () =>

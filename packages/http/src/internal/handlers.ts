@@ -49,7 +49,7 @@ export interface Options {
   readonly maxBodyBytes: number
   /** deepest nesting of arrays and objects in a JSON body */
   readonly maxJsonDepth: number
-  /** longest [from, to) of an interval query */
+  /** longest [from, to) of an interval query at 15 minutes (twice that at 30, four times at 60) */
   readonly maxIntervalRangeDays: number
   /** most rows of an interval answer */
   readonly maxIntervalRows: number
@@ -501,8 +501,10 @@ export const layer = (
             : yield* problems(queues.get(principal.tenantId, urlParams.queueId))
           const timezone = urlParams.timezone ?? integration?.timezone ?? "UTC"
           const zone = yield* zoneOf(timezone)
-          const { from, to } = yield* rangeOf(urlParams, zone, options.maxIntervalRangeDays)
           const length = urlParams.length === "30" ? 30 : urlParams.length === "60" ? 60 : 15
+          // the longest range grows with the length (as many intervals per queue at any length):
+          // 400 days of quarter-hours, 800 of half-hours, 1,600 of hours by default
+          const { from, to } = yield* rangeOf(urlParams, zone, options.maxIntervalRangeDays * (length / 15))
           const inScope = queue !== undefined
             ? [queue]
             : (yield* problems(queues.list(principal.tenantId, integration?.id))).map((view) => view.queue)

@@ -99,9 +99,22 @@ export const answer = <E>(
         { contentType: "application/json" }
       )
     })
-    // small, or possibly over the limit (rows with data only, more queue-intervals than allowed): at once
-    if (most <= sliceRows || most > max) return yield* whole
+    // small: at once
+    if (most <= sliceRows) return yield* whole
     const slices = slicesOf(request, Math.max(1, Math.floor(sliceRows / Math.max(1, scope))))
+    if (most > max) {
+      // possibly over the limit (rows with data only, more queue-intervals than allowed): the
+      // rows are counted slice by slice first, keeping none, so a refusal costs flat memory too
+      let rows = 0
+      for (const slice of slices) rows += (yield* request.query(slice.from, slice.to, "none")).length
+      if (rows > max) {
+        return yield* overLimit(
+          `the answer would hold ${rows.toLocaleString("en")} rows, over the limit of ` +
+            `${max.toLocaleString("en")} rows per answer: ask for a narrower range or for one queue (queueId=…), ` +
+            "and page through the rest"
+        )
+      }
+    }
     if (request.fill === "zero") {
       // a queue with data in another channel than its own gets zero rows in that channel over
       // the whole range: only a query of the whole range knows

@@ -73,7 +73,10 @@ export const make = (options: Options = {}) =>
       yield* Effect.all([
         sql.unsafe(`PRAGMA busy_timeout = ${busy}`),
         sql.unsafe("PRAGMA foreign_keys = ON"),
-        sql.unsafe(`PRAGMA synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`)
+        sql.unsafe(`PRAGMA synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`),
+        // planner statistics where they are missing or stale (bounded work: SQLite's advice for
+        // long-lived connections), so queries pick their indexes from the data's real shape
+        sql.unsafe("PRAGMA optimize = 0x10002")
       ], { discard: true }).pipe(Dialect.edge("start"))
     }
 

@@ -16,8 +16,16 @@ const queueRow = (q: Domain.Queue, bool: Dialect["bool"]) => ({
   created_at: Rows.millis(q.createdAt)
 })
 
-export const make = ({ bool, sql }: Dialect): StorageDriver.StorageDriverShape["queues"] => {
+export const make = ({ bool, isPg, sql }: Dialect): StorageDriver.StorageDriverShape["queues"] => {
   const columns = sql.literal(Rows.queueColumns)
+  // Every batch looks its queues up: one statement whatever their number (the identifiers as
+  // one JSON parameter), and the flag written as the literal of the partial identity index's
+  // WHERE so the planner may use that index (a bound parameter doesn't prove it).
+  const findOwnText = isPg
+    ? `SELECT id, identifier, name FROM queues WHERE integration_id = $1 AND created_by_integration = true
+        AND identifier IN (SELECT jsonb_array_elements_text($2::jsonb))`
+    : `SELECT id, identifier, name FROM queues WHERE integration_id = ? AND created_by_integration = 1
+        AND identifier IN (SELECT value FROM json_each(?))`
   return {
     insert: (queue) =>
       sql`INSERT INTO queues ${sql.insert(queueRow(queue, bool))}
@@ -41,15 +49,17 @@ export const make = ({ bool, sql }: Dialect): StorageDriver.StorageDriverShape["
       ),
     delete: (id) => sql`DELETE FROM queues WHERE id = ${id}`.pipe(Effect.asVoid, edge("queues.delete")),
     findOwn: (integrationId, identifiers) =>
-      Effect.forEach(chunks(identifiers), (chunk) =>
-        sql<{ readonly id: string; readonly identifier: string; readonly name: string }>`SELECT id, identifier, name
-          FROM queues WHERE integration_id = ${integrationId} AND created_by_integration = ${bool(true)}
-          AND identifier IN ${sql.in(chunk)}`).pipe(
-        Effect.map((results) =>
-          results.flat().map((row) => ({ id: Domain.QueueId.make(row.id), identifier: row.identifier, name: row.name }))
+      identifiers.length === 0
+        ? Effect.succeed([])
+        : sql.unsafe<{ readonly id: string; readonly identifier: string; readonly name: string }>(
+          findOwnText,
+          [integrationId, JSON.stringify(identifiers)]
+        ).pipe(
+          Effect.map((rows) =>
+            rows.map((row) => ({ id: Domain.QueueId.make(row.id), identifier: row.identifier, name: row.name }))
+          ),
+          edge("queues.findOwn")
         ),
-        edge("queues.findOwn")
-      ),
     insertOwn: (queues) =>
       Effect.gen(function*() {
         const inserted = new Set<Domain.QueueId>()

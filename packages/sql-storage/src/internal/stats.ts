@@ -2,7 +2,8 @@
  * Interval rows, keyed (queue, channel, start): additive upserts for contacts, delete-and-write
  * for aggregates and re-imported windows, and the interval query.
  */
-import type { Domain, Storage, StorageDriver } from "@acd-bridge/core"
+import { Domain } from "@acd-bridge/core"
+import type { Storage, StorageDriver } from "@acd-bridge/core"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
 import type { Dialect } from "./dialect.js"
@@ -37,22 +38,167 @@ const statRow = (integration: Domain.Integration, r: StorageDriver.StatRow) => (
   ...measureValues(r.measures)
 })
 
-export const make = ({ sql }: Dialect): StorageDriver.StorageDriverShape["stats"] => {
-  const addMeasures = sql.literal(
-    Rows.measureColumns.map(([, c]) => `${c} = interval_stats.${c} + excluded.${c}`).join(", ")
+/** The columns of a written row, in the order `pushValues` lists their values. */
+const writtenColumns = [
+  "queue_id",
+  "channel",
+  "start_ms",
+  "integration_id",
+  "tenant_id",
+  "length_minutes",
+  ...Rows.measureColumns.map(([, c]) => c)
+] as const
+
+/** A row's values in `writtenColumns` order, appended to `out`. */
+const pushValues = (out: Array<string | number>, integration: Domain.Integration, r: StorageDriver.StatRow) => {
+  const m = r.measures
+  out.push(
+    r.queueId,
+    r.channel,
+    r.start,
+    integration.id,
+    integration.tenantId,
+    r.lengthMinutes,
+    m.offered,
+    m.handled,
+    m.handlingMs,
+    m.unhandledMs,
+    m.talkMs,
+    m.holdMs,
+    m.afterCallWorkMs,
+    m.waitMs,
+    m.abandoned,
+    m.shortAbandoned,
+    m.breakout,
+    m.answeredInThreshold
   )
+}
+
+/** Every channel: a query names them so that it reads by the key (queue, channel, start). */
+const channels: ReadonlyArray<Domain.Channel> = Domain.Channel.literals
+
+const sumColumns = Rows.measureColumns.map(([, c]) => `SUM(${c}) AS ${c}`).join(", ")
+
+/** A whole number for SQL text (the pieces are computed, never taken from a request as text). */
+const int = (n: number): string => {
+  if (!Number.isSafeInteger(n)) throw new Error(`not a whole number: ${n}`)
+  return String(n)
+}
+
+/**
+ * The interval of each row as SQL (see `Storage.IntervalSumQuery`): per piece of the zone's
+ * offsets, the last local multiple of the length at or before the row's start, never before
+ * the piece's own start.
+ */
+const bucketExpression = (q: Storage.IntervalSumQuery, isPg: boolean): string => {
+  const lengthMs = q.lengthMinutes * 60_000
+  const quarter = "(start_ms - ((start_ms % 900000) + 900000) % 900000)"
+  if (q.lengthMinutes === 15) return quarter
+  const greatest = isPg ? "GREATEST" : "MAX"
+  const aligned = (p: Storage.OffsetPiece) =>
+    `${quarter} - ((((${quarter} + ${int(p.offsetMs)}) % ${lengthMs}) + ${lengthMs}) % ${lengthMs})`
+  // an offset change is a boundary; the first piece's start is only where the list begins
+  const piece = (p: Storage.OffsetPiece, i: number) => i === 0 ? aligned(p) : `${greatest}(${int(p.start)}, ${aligned(p)})`
+  const [first, ...rest] = q.pieces
+  if (rest.length === 0) return piece(first!, 0)
+  return `CASE ${rest.map((p, i) => `WHEN start_ms < ${int(p.start)} THEN ${piece(q.pieces[i]!, i)}`).join(" ")} ELSE ${
+    piece(q.pieces[q.pieces.length - 1]!, q.pieces.length - 1)
+  } END`
+}
+
+/**
+ * The interval sum as one statement: the rows read by their key (the queues and every channel,
+ * a range of starts), grouped by queue, channel and interval in the database, ordered by
+ * interval, queue, channel. Returned as plain numbers (SUM is text on PostgreSQL).
+ */
+export const intervalSumsStatement = (q: Storage.IntervalSumQuery, isPg: boolean) => {
+  const params: Array<string | number> = []
+  const p = (value: string | number) => {
+    params.push(value)
+    return isPg ? `$${params.length}` : "?"
+  }
+  const lengthMs = q.lengthMinutes * 60_000
+  // placeholders in the order of the text (SQLite's are positional). With the queues named,
+  // the rows are read by the key (queue, channel, start): SQLite's planner would otherwise pick
+  // the (tenant, start) index and read every queue's rows in the range, so there the tenant and
+  // integration are mere filters (`+column` keeps a term off any index)
+  const filter = !isPg && q.queueIds !== undefined ? "+" : ""
+  const tenant = ` ${filter}tenant_id = ${p(q.tenantId)}`
+  const integration = q.integrationId === undefined ? "" : ` AND ${filter}integration_id = ${p(q.integrationId)}`
+  const queues = q.queueIds === undefined
+    ? ""
+    : isPg
+    ? ` AND queue_id IN (SELECT jsonb_array_elements_text(${p(JSON.stringify(q.queueIds))}::jsonb))`
+    : ` AND queue_id IN (SELECT value FROM json_each(${p(JSON.stringify(q.queueIds))}))`
+  const starts = ` AND start_ms >= ${p(q.from)} AND start_ms < ${p(q.to + lengthMs)}`
+  const buckets = `bucket >= ${p(q.from)} AND bucket < ${p(q.to)}`
+  const text = `SELECT queue_id, channel, bucket, ${sumColumns} FROM (
+      SELECT queue_id, channel, ${bucketExpression(q, isPg)} AS bucket, ${Rows.measureColumns.map(([, c]) => c).join(", ")}
+      FROM interval_stats
+      WHERE${tenant}${integration}${queues}
+        AND channel IN (${channels.map((c) => `'${c}'`).join(", ")})${starts}
+    ) AS rows_in_range
+    WHERE ${buckets}
+    GROUP BY queue_id, channel, bucket
+    ORDER BY bucket, queue_id, channel`
+  return { text, params }
+}
+
+/** A summed row as the driver returns it. */
+type SumRow = { readonly queue_id: string; readonly channel: string; readonly bucket: Rows.Num } & Record<
+  string,
+  Rows.Num
+>
+
+const sumFromRow = (row: SumRow): Storage.IntervalSum => ({
+  queueId: row.queue_id as Domain.QueueId,
+  channel: row.channel as Domain.Channel,
+  start: Rows.num(row.bucket),
+  offered: Rows.num(row["offered"]!),
+  handled: Rows.num(row["handled"]!),
+  handlingMs: Rows.num(row["handling_ms"]!),
+  unhandledMs: Rows.num(row["unhandled_ms"]!),
+  talkMs: Rows.num(row["talk_ms"]!),
+  holdMs: Rows.num(row["hold_ms"]!),
+  afterCallWorkMs: Rows.num(row["after_call_work_ms"]!),
+  waitMs: Rows.num(row["wait_ms"]!),
+  abandoned: Rows.num(row["abandoned"]!),
+  shortAbandoned: Rows.num(row["short_abandoned"]!),
+  breakout: Rows.num(row["breakout"]!),
+  answeredInThreshold: Rows.num(row["answered_in_threshold"]!)
+})
+
+export const make = ({ isPg, sql }: Dialect): StorageDriver.StorageDriverShape["stats"] => {
+  const addMeasures = Rows.measureColumns.map(([, c]) => `${c} = interval_stats.${c} + excluded.${c}`).join(", ")
+  // The additive upsert of every push, as SQL texts made once per row count (the counts are
+  // powers of two, see `batches.ts`) and run with a flat parameter list: building the statement
+  // through the SQL template for each call (placeholders and bindings of up to 2,304 values)
+  // cost more than SQLite's work on it.
+  const addTexts = new Map<number, string>()
+  const addText = (rows: number) => {
+    let text = addTexts.get(rows)
+    if (text === undefined) {
+      const width = writtenColumns.length
+      const tuples = Array.from({ length: rows }, (_, r) =>
+        `(${
+          Array.from({ length: width }, (_, c) => (isPg ? `$${r * width + c + 1}` : "?")).join(", ")
+        })`).join(", ")
+      text = `INSERT INTO interval_stats (${writtenColumns.join(", ")}) VALUES ${tuples}
+        ON CONFLICT (queue_id, channel, start_ms) DO UPDATE SET ${addMeasures}`
+      addTexts.set(rows, text)
+    }
+    return text
+  }
   const replaceMeasures = sql.literal(
     ["length_minutes", ...Rows.measureColumns.map(([, c]) => c)].map((c) => `${c} = excluded.${c}`).join(", ")
   )
   return {
     add: (integration, rows) =>
-      Effect.forEach(
-        chunks(rows),
-        (chunk) =>
-          sql`INSERT INTO interval_stats ${sql.insert(chunk.map((r) => statRow(integration, r)))}
-            ON CONFLICT (queue_id, channel, start_ms) DO UPDATE SET ${addMeasures}`,
-        { discard: true }
-      ).pipe(edge("stats.add")),
+      Effect.forEach(chunks(rows), (chunk) => {
+        const values: Array<string | number> = []
+        for (const r of chunk) pushValues(values, integration, r)
+        return sql.unsafe(addText(chunk.length), values)
+      }, { discard: true }).pipe(edge("stats.add")),
     replace: (integration, ranges, rows) =>
       Effect.gen(function*() {
         for (const chunk of chunks(ranges, 64)) {
@@ -74,6 +220,11 @@ export const make = ({ sql }: Dialect): StorageDriver.StorageDriverShape["stats"
         Effect.asVoid,
         edge("stats.clearWindow")
       ),
+    sum: (q) => {
+      const { params, text } = intervalSumsStatement(q, isPg)
+      // the store's own rows, written through its checks: read as they are, without decoding each
+      return sql.unsafe<SumRow>(text, params).pipe(Effect.map((rows) => rows.map(sumFromRow)), edge("stats.sum"))
+    },
     query: (q) =>
       intervalStatsStatement(sql, q).pipe(
         Effect.flatMap((rows) => Effect.forEach(rows, Rows.intervalStatFromRow)),

@@ -9,6 +9,7 @@ import type { IntegrationId } from "../../Domain.js"
 import { StorageError } from "../../Errors.js"
 import type { MakeOptions, StorageShape } from "../../Storage.js"
 import type { StorageDriverShape } from "../../StorageDriver.js"
+import * as IntervalSums from "../intervalSums.js"
 import * as ApplyBatch from "./applyBatch.js"
 import * as Ingest from "./ingest.js"
 import * as Integrations from "./integrations.js"
@@ -182,6 +183,13 @@ export const make = (driver: StorageDriverShape, options: MakeOptions = {}): Eff
               ),
               named("data.intervalStats")
             ),
+        intervalSums: (q) => {
+          if (q.queueIds !== undefined && q.queueIds.length === 0) return Effect.succeed([])
+          const sum = driver.stats.sum
+          return (sum === undefined
+            ? Effect.map(driver.stats.query(IntervalSums.rowRange(q)), (rows) => IntervalSums.sum(q, rows))
+            : sum(q)).pipe(named("data.intervalSums"))
+        },
         segments: (q) =>
           driver.segments.query(q).pipe(
             Effect.map((rows) =>

@@ -1,0 +1,47 @@
+/**
+ * Every row `pnpm bench` produces, by bench file: the runner reports (and the CI test fails on)
+ * a row that a bench it ran did not produce.
+ */
+export interface ExpectedRow {
+  readonly bench: string
+  readonly name: string
+}
+
+const rowsOf = (bench: string, names: ReadonlyArray<string>): Array<ExpectedRow> => names.map((name) => ({ bench, name }))
+
+export const expectedRows: ReadonlyArray<ExpectedRow> = [
+  ...rowsOf("bucketing", ["bucketing: contacts → 15-min intervals, DST zone"]),
+  ...rowsOf("segments", ["segments: statuses → segments → 15-min intervals"]),
+  ...rowsOf("ingest-sqlite", ["ingest → SQLite vs raw pre-summed upserts", "ingest → SQLite vs raw per-record upserts"]),
+  ...rowsOf("ingest-pg", ["ingest → PostgreSQL vs raw pg multi-row upserts"]),
+  ...rowsOf("push-http", [
+    "push HTTP → SQLite",
+    "push HTTP → SQLite: p99 latency",
+    "push HTTP → SQLite: server CPU",
+    "push HTTP → SQLite, Idempotency-Key",
+    "push HTTP → SQLite, Idempotency-Key: p99 latency",
+    "push HTTP → SQLite, Idempotency-Key: server CPU",
+    "memory: server RSS idle",
+    "memory: server RSS peak under push load",
+    "memory: RSS growth per 1M pushed records"
+  ]),
+  ...rowsOf("csv-import", ["CSV file end to end", "CSV file end to end: peak RSS"]),
+  ...rowsOf("realtime", [
+    "realtime: push → SSE p99 at 20 statuses/s",
+    "realtime: push → SSE p50 at 20 statuses/s",
+    "realtime: requests refused at 20 statuses/s",
+    "realtime: push → SSE p99 at 1,000 statuses/s",
+    "realtime: push → SSE p50 at 1,000 statuses/s",
+    "realtime: requests refused at 1,000 statuses/s"
+  ]),
+  ...rowsOf("query", [
+    "query: one queue, a month at 15 min: p99",
+    "query: one queue, a year at 60 min (DST zone): p99",
+    "query: all queues, a year at 60 min: p99",
+    "query: all queues, whole range at 60 min: time",
+    "query: all queues, whole range at 60 min: server peak RSS",
+    "query: answer bytes per row"
+  ]),
+  ...rowsOf("batch-shapes", ["SQLite statement shapes: peak RSS, varied / same-size batches"]),
+  ...rowsOf("memory-replace", ["memory store: window replace beside other integrations"])
+]
