@@ -185,6 +185,7 @@ export const LinksGroup = HttpApiGroup.make("links")
   .addError(Problem.UnprocessableEntity)
   .middleware(AdminAuthentication)
   .annotate(OpenApi.Title, "Links")
+  .annotate(OpenApi.Description, "On-premise link agents of the tenant: create (token shown once), list with last seen and what they serve, revoke.")
 
 /** The routes a link agent calls. @since 0.3.0 @category api */
 export const LinkAgentGroup = HttpApiGroup.make("linkAgent")
@@ -238,3 +239,4 @@ export const LinkAgentGroup = HttpApiGroup.make("linkAgent")
   .addError(Problem.UnprocessableEntity)
   .middleware(LinkAuthentication)
   .annotate(OpenApi.Title, "Link agent")
+  .annotate(OpenApi.Description, "What a link agent calls with its link token: lease tasks (long poll), renew or release a lease, upload a result in parts and commit it, or report a failure.")
