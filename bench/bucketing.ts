@@ -4,14 +4,14 @@
  * summed per queue and quarter-hour.
  *
  * - engine: `Bucketing.parseTimestamp` (the zone's rules, a repeated hour read as the earlier
- *   instant), the records as `ContactEvent`s and `Plan.plan` per 10,000 (what the CSV importer
+ *   instant), the records as `ContactEvent`s and `BatchPlan.plan` per 10,000 (what the CSV importer
  *   and the push API do before storing), its rows summed;
  * - baseline: a hand-written loop: the digits read by char codes, the offset from a table of
  *   the zone's changes made once with `Intl`, the quarter by arithmetic, sums in a `Map`.
  *
  * BENCH_BUCKET_RECORDS (default 10,000,000; `--quick` 200,000) records, one every 3.1 s.
  */
-import { Bucketing, Plan } from "@acd-bridge/core"
+import { Bucketing, BatchPlan } from "@acd-bridge/core"
 import type { Domain } from "@acd-bridge/core"
 import * as DateTime from "effect/DateTime"
 import * as Either from "effect/Either"
@@ -48,7 +48,7 @@ const engine = () => {
   const sums = new Map<string, number>()
   let chunk: Array<Domain.ContactEvent> = []
   const flush = () => {
-    for (const row of Plan.plan({ contacts: chunk, aggregates: [], statuses: [] }).contactRows) {
+    for (const row of BatchPlan.plan({ contacts: chunk, aggregates: [], statuses: [] }).contactRows) {
       const key = `${row.queue.identifier}|${row.start}`
       sums.set(key, (sums.get(key) ?? 0) + row.measures.offered)
     }

@@ -13,7 +13,7 @@ target="${1:?usage: deploy/install.sh <target-dir>}"
 packs="$(mktemp -d)"
 trap 'rm -rf "$packs"' EXIT
 
-for p in core sql-storage api-push http csv sql five9 vonage genesys-engage server; do
+for p in core sql-storage api-push http csv sql-source five9 vonage genesys-engage server; do
   [ -f "$here/packages/$p/dist/index.js" ] || { echo "packages/$p is not built: run pnpm build" >&2; exit 1; }
   (cd "$here/packages/$p" && pnpm pack --pack-destination "$packs" >/dev/null)
 done

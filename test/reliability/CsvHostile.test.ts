@@ -5,7 +5,7 @@
  * quoting. Every row is imported verbatim or refused with its line named, and a refused row
  * leaves nothing of itself behind: the store equals exactly the rows that were applied.
  *
- * The sql connector's hostile-content cases live in `packages/sql/test/HostileContent.test.ts`.
+ * The sql connector's hostile-content cases live in `packages/sql-source/test/HostileContent.test.ts`.
  */
 import { ConnectorRegistry, Domain, Engine, Integrations, Storage } from "@acd-bridge/core"
 import { CsvConnector, CsvImporter } from "@acd-bridge/csv"

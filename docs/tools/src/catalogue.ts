@@ -25,8 +25,8 @@ export const catalogue: Readonly<Record<string, CatalogueEntry>> = {
     unverified: "Nothing vendor-side: the layout is configured per integration."
   },
   sql: {
-    packageName: "@acd-bridge/sql",
-    readme: "packages/sql/README.md",
+    packageName: "@acd-bridge/sql-source",
+    readme: "packages/sql-source/README.md",
     summary: "A read-only query against a customer database (PostgreSQL, MySQL, SQL Server, SQLite), guarded against writes.",
     unverified: "Nothing vendor-side: the customer writes the query; the guard refuses writes and side-effecting functions."
   },

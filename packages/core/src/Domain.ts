@@ -390,13 +390,13 @@ export type ImportRunKind = typeof ImportRunKind.Type
  *
  * @since 0.1.0 @category models
  */
-export const Problem = Schema.Struct({
+export const RejectedRecord = Schema.Struct({
   record: Schema.String,
   field: Schema.NullOr(Schema.String),
   reason: Schema.String
 })
 /** @since 0.1.0 @category models */
-export type Problem = typeof Problem.Type
+export type RejectedRecord = typeof RejectedRecord.Type
 
 /**
  * The record of one import: the integration's health is read from these.
@@ -416,5 +416,5 @@ export class ImportRun extends Schema.Class<ImportRun>("@acd-bridge/ImportRun")(
   durationMs: NonNegativeInt,
   error: Schema.NullOr(Schema.String),
   /** rejected records (at most the first 1,000 are kept) */
-  problems: Schema.optionalWith(Schema.Array(Problem), { default: () => [] })
+  problems: Schema.optionalWith(Schema.Array(RejectedRecord), { default: () => [] })
 }) {}

@@ -14,11 +14,11 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { AgentStatuses } from "./AgentStatuses.js"
 import { batchSize, ImportRun, ImportRunId, IntegrationId } from "./Domain.js"
-import type { Batch, ImportRunKind, Integration, Problem } from "./Domain.js"
+import type { Batch, ImportRunKind, Integration, RejectedRecord } from "./Domain.js"
 import { Forbidden, IntegrationNotFound, InvalidRecord } from "./Errors.js"
 import { KeyMaterial } from "./KeyMaterial.js"
 import type { Principal } from "./Principal.js"
-import type { IngestOutcome, IngestRun } from "./Storage.js"
+import type { IngestOutcome, ImportRunDraft } from "./Storage.js"
 import { Storage } from "./Storage.js"
 
 /** Idempotency records are honoured this long. @since 0.1.0 @category constants */
@@ -138,7 +138,7 @@ export interface WindowImport {
   readonly fence?: { readonly stream: string; readonly epoch: number } | undefined
   readonly rejected?: number | undefined
   /** the rejected records, kept on the run (the first 1,000) */
-  readonly problems?: ReadonlyArray<Problem> | undefined
+  readonly problems?: ReadonlyArray<RejectedRecord> | undefined
   /**
    * `false`: don't record a run for this call, because the caller records one run for several
    * calls (a file applied in chunks, each with the file's progress as watermark).
@@ -150,7 +150,7 @@ export interface WindowImport {
    * with its last call, in that call's unit of work, so the run exists exactly when the last
    * part was applied.
    */
-  readonly runSummary?: RunSummary | undefined
+  readonly runSummary?: ImportRunSummary | undefined
 }
 
 /**
@@ -158,7 +158,7 @@ export interface WindowImport {
  *
  * @since 0.1.0 @category models
  */
-export interface RunSummary {
+export interface ImportRunSummary {
   /** when the run started, epoch ms (the store measures the duration up to its write) */
   readonly started: number
   readonly read: number
@@ -167,7 +167,7 @@ export interface RunSummary {
   readonly window?: { readonly from: number; readonly to: number } | undefined
   readonly error?: string | null | undefined
   /** the first 1,000 are kept */
-  readonly problems?: ReadonlyArray<Problem> | undefined
+  readonly problems?: ReadonlyArray<RejectedRecord> | undefined
 }
 
 /**
@@ -181,7 +181,7 @@ export class Ingest extends Effect.Service<Ingest>()("@acd-bridge/core/Ingest", 
     const { stagingLimit } = yield* IngestOptions
 
     /** A run without its duration: the store measures that when it writes it with the data. */
-    const describeRun = (integrationId: IntegrationId, kind: ImportRunKind, summary: RunSummary): IngestRun => ({
+    const describeRun = (integrationId: IntegrationId, kind: ImportRunKind, summary: ImportRunSummary): ImportRunDraft => ({
       id: ImportRunId.make(keys.uuid()),
       integrationId,
       kind,
@@ -206,7 +206,7 @@ export class Ingest extends Effect.Service<Ingest>()("@acd-bridge/core/Ingest", 
       counts: { read: number; applied: number; rejected: number },
       window: { from: number; to: number } | undefined,
       error: string | null,
-      problems: ReadonlyArray<Problem> = []
+      problems: ReadonlyArray<RejectedRecord> = []
     ) =>
       Effect.flatMap(Clock.currentTimeMillis, (finished) =>
         storage.runs.insert(
@@ -289,7 +289,7 @@ export class Ingest extends Effect.Service<Ingest>()("@acd-bridge/core/Ingest", 
       const applied = batchSize(input.batch)
       const rejected = input.rejected ?? 0
       // the caller's summary of a multi-call source, or this call's own run unless it records none
-      const summary: RunSummary | undefined = input.runSummary ??
+      const summary: ImportRunSummary | undefined = input.runSummary ??
         (input.recordRun === false
           ? undefined
           : { started, read: applied + rejected, applied, rejected, window: input.window, problems: input.problems })

@@ -30,7 +30,7 @@ import * as PubSub from "effect/PubSub"
 import * as Queue from "effect/Queue"
 import * as Schema from "effect/Schema"
 import { InvalidData } from "./Connector.js"
-import type { Batch, ImportRunKind, Integration, Problem, TenantId } from "./Domain.js"
+import type { Batch, ImportRunKind, Integration, RejectedRecord, TenantId } from "./Domain.js"
 import { batchSize, BatchJson, ImportRun, ImportRunId, IntegrationId } from "./Domain.js"
 import { Forbidden, IntegrationNotFound, InvalidRequest } from "./Errors.js"
 import { Ingest, validate } from "./Ingest.js"
@@ -38,7 +38,7 @@ import { addBatch, emptyCollected, fitWindow, sameCursors } from "./internal/sch
 import { KeyMaterial } from "./KeyMaterial.js"
 import type { Link, SourceError, TaskAnswer } from "./LinkModel.js"
 import { isLeasable, isOpen, LeaseLost, LinkTask, ResultIncomplete, TaskGone, TaskNotFound } from "./LinkModel.js"
-import type { IngestRun } from "./Storage.js"
+import type { ImportRunDraft } from "./Storage.js"
 import { Storage } from "./Storage.js"
 
 // ---------------------------------------------------------------------------
@@ -155,7 +155,7 @@ export interface CommitInput {
   readonly records: number
   /** records the link read and rejected itself (a file's bad rows), with the first of their problems */
   readonly rejected?: number | undefined
-  readonly problems?: ReadonlyArray<Problem> | undefined
+  readonly problems?: ReadonlyArray<RejectedRecord> | undefined
 }
 
 /** Signals between callers in this process: a task changed (or was offered). */
@@ -201,8 +201,8 @@ const make = Effect.gen(function*() {
     started: number,
     counts: { read: number; applied: number; rejected: number },
     error: string | null,
-    problems: ReadonlyArray<Problem> = []
-  ): IngestRun => ({
+    problems: ReadonlyArray<RejectedRecord> = []
+  ): ImportRunDraft => ({
     id: ImportRunId.make(keys.uuid()),
     integrationId: task.integrationId,
     kind: task.runKind,

@@ -106,7 +106,7 @@ export interface IngestRequest {
    * and the writes, but not the commit's flush to disk, which can't be known inside the unit
    * of work it ends. A run id that is already stored fails the whole unit of work.
    */
-  readonly run?: IngestRun | undefined
+  readonly run?: ImportRunDraft | undefined
 }
 
 /**
@@ -115,7 +115,7 @@ export interface IngestRequest {
  *
  * @since 0.1.0 @category models
  */
-export type IngestRun = Omit<ImportRun, "durationMs">
+export type ImportRunDraft = Omit<ImportRun, "durationMs">
 
 /**
  * The import run of a resume as `integrations.resume` takes it: its id and start. The rest
@@ -124,7 +124,7 @@ export type IngestRun = Omit<ImportRun, "durationMs">
  *
  * @since 0.1.0 @category models
  */
-export type ResumeRun = Pick<ImportRun, "id" | "startedAt">
+export type ImportRunStart = Pick<ImportRun, "id" | "startedAt">
 
 /**
  * @since 0.1.0 @category models
@@ -276,7 +276,7 @@ export interface StorageShape {
     readonly resume: (
       id: IntegrationId,
       at: number,
-      run?: ResumeRun | undefined
+      run?: ImportRunStart | undefined
     ) => Effect.Effect<
       { readonly integration: Integration; readonly applied: number; readonly createdQueues: ReadonlyArray<Queue> },
       StorageError | IntegrationNotFound | IntegrationDeleted

@@ -137,7 +137,7 @@ describe("Ingest: the run is written with the data", () => {
       const started = from + 3_600_000
       yield* ingest.importWindow({ integration, batch: contacts(3), kind: "pull", recordRun: false })
       yield* TestClock.adjust("90 seconds")
-      const summary: Ingest.RunSummary = {
+      const summary: Ingest.ImportRunSummary = {
         started,
         read: 10,
         applied: 9,

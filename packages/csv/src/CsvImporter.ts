@@ -165,7 +165,7 @@ export class CsvImporter extends Effect.Service<CsvImporter>()("@acd-bridge/csv/
     /** per integration: the files seen at the last poll, with size and mtime */
     const seen = new Map<string, Map<string, Files.FileStat>>()
 
-    const summaryOf = (started: number, tally: Tally, error: string | null): Ingest.RunSummary => ({
+    const summaryOf = (started: number, tally: Tally, error: string | null): Ingest.ImportRunSummary => ({
       started,
       read: tally.read,
       applied: tally.applied,
@@ -241,7 +241,7 @@ export class CsvImporter extends Effect.Service<CsvImporter>()("@acd-bridge/csv/
           ...moved
         })
 
-        const mark = (value: number, runSummary?: Ingest.RunSummary) =>
+        const mark = (value: number, runSummary?: Ingest.ImportRunSummary) =>
           ingest.importWindow({
             integration,
             batch: Domain.emptyBatch,

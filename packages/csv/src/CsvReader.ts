@@ -175,7 +175,7 @@ export const summarize = (
  *
  * @since 0.1.0 @category conversions
  */
-export const toCoreProblem = (p: CsvProblem): Domain.Problem => ({
+export const toCoreProblem = (p: CsvProblem): Domain.RejectedRecord => ({
   record: p.line === null ? p.file : `${p.file}:${p.line}`,
   field: p.column,
   reason: p.reason

@@ -140,7 +140,7 @@ export const RunView = Schema.Struct({
   windowStart: Schema.NullOr(Instant),
   windowEnd: Schema.NullOr(Instant),
   startedAt: Instant,
-  problems: Schema.Array(Domain.Problem)
+  problems: Schema.Array(Domain.RejectedRecord)
 }).annotations({ identifier: "ImportRun" })
 
 const BackfillProgressView = Schema.Struct({

@@ -6,7 +6,7 @@
  */
 import { CsvConnector } from "@acd-bridge/csv"
 import { GenesysEngage } from "@acd-bridge/genesys-engage"
-import { SqlConnector } from "@acd-bridge/sql"
+import { SqlConnector } from "@acd-bridge/sql-source"
 import { ConnectorRegistry } from "@acd-bridge/core"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"

@@ -6,7 +6,7 @@
  */
 import { ConnectorRegistry, Domain, Engine, LinkModel, LinkTasks, Scheduler, Storage } from "@acd-bridge/core"
 import { Authenticator, HttpAdapter } from "@acd-bridge/http"
-import { SqlConnector } from "@acd-bridge/sql"
+import { SqlConnector } from "@acd-bridge/sql-source"
 import { SqlStorage } from "@acd-bridge/sql-storage"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import * as SqlClient from "@effect/sql/SqlClient"

@@ -43,7 +43,7 @@
  *
  * @since 0.1.0
  */
-import { Bucketing, ConnectorRegistry, Domain, Plan } from "@acd-bridge/core"
+import { Bucketing, ConnectorRegistry, Domain, BatchPlan } from "@acd-bridge/core"
 import type { Connector } from "@acd-bridge/core"
 import { assert, describe, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
@@ -226,10 +226,10 @@ export const countsOf = (batch: Pick<Domain.Batch, "contacts" | "aggregates">): 
     m: Domain.Measures
   ) => {
     const k = JSON.stringify([queue.queueIdentifier, queue.queueName, queue.channel, iso(Bucketing.quarterKey(at))])
-    out.set(k, Plan.addMeasures(out.get(k) ?? Domain.emptyMeasures, m))
+    out.set(k, BatchPlan.addMeasures(out.get(k) ?? Domain.emptyMeasures, m))
   }
-  for (const c of batch.contacts) add(c, DateTime.toEpochMillis(c.timestamp), Plan.contactMeasures(c))
-  for (const a of batch.aggregates) add(a, DateTime.toEpochMillis(a.start), Plan.pickMeasures(a))
+  for (const c of batch.contacts) add(c, DateTime.toEpochMillis(c.timestamp), BatchPlan.contactMeasures(c))
+  for (const a of batch.aggregates) add(a, DateTime.toEpochMillis(a.start), BatchPlan.pickMeasures(a))
   return out
 }
 

@@ -96,8 +96,8 @@ const store = Storage.Storage
 const ingestRun = (
   i: Domain.Integration,
   startedAt: number,
-  overrides: Partial<Storage.IngestRun> = {}
-): Storage.IngestRun => ({
+  overrides: Partial<Storage.ImportRunDraft> = {}
+): Storage.ImportRunDraft => ({
   id: Domain.ImportRunId.make(unique("run")),
   integrationId: i.id,
   kind: "push",

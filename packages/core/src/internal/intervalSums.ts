@@ -10,7 +10,7 @@ import type { IntervalStatQuery, IntervalSum, IntervalSumQuery, OffsetPiece } fr
 import * as Bucketing from "../Bucketing.js"
 import type { IntervalMinutes, IntervalStat } from "../Domain.js"
 import { emptyMeasures } from "../Domain.js"
-import { addMeasures } from "../Plan.js"
+import { addMeasures } from "../BatchPlan.js"
 
 const QUARTER = Bucketing.QUARTER_MS
 const DAY = 86_400_000

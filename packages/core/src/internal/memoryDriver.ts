@@ -24,7 +24,7 @@ import type {
 } from "../Domain.js"
 import { AccessToken, ApiKey, ImportRun, Workload } from "../Domain.js"
 import { StorageError } from "../Errors.js"
-import { addMeasures, queueKey } from "../Plan.js"
+import { addMeasures, queueKey } from "../BatchPlan.js"
 import * as MemoryLinks from "./memoryLinks.js"
 import type { IdempotencyRecord, StagedBatch, StorageDriverShape, StoredSegment } from "../StorageDriver.js"
 
@@ -115,7 +115,7 @@ export const make: Effect.Effect<StorageDriverShape> = Effect.gen(function*() {
   const integrationsByTenant = new Map<TenantId, Set<IntegrationId>>()
   const queues = new Map<QueueId, Queue>()
   const queuesByTenant = new Map<TenantId, Set<QueueId>>()
-  /** integration → queue identity (`Plan.queueKey`) → id, for the queues it created */
+  /** integration → queue identity (`BatchPlan.queueKey`) → id, for the queues it created */
   const ownQueues = new Map<IntegrationId, Map<string, QueueId>>()
   const workloads = new Map<WorkloadId, Workload>()
   const agentMappings = new Map<IntegrationId, Map<string, string>>()

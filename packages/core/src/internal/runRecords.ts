@@ -9,11 +9,11 @@ import * as Effect from "effect/Effect"
 import type { IntegrationId } from "../Domain.js"
 import { ImportRun } from "../Domain.js"
 import { StorageError } from "../Errors.js"
-import type { IngestRun, ResumeRun } from "../Storage.js"
+import type { ImportRunDraft, ImportRunStart } from "../Storage.js"
 import type { StorageDriverShape } from "../StorageDriver.js"
 
 /** @internal */
-export const resumeRunRecord = (integrationId: IntegrationId, run: ResumeRun, applied: number): IngestRun => ({
+export const resumeRunRecord = (integrationId: IntegrationId, run: ImportRunStart, applied: number): ImportRunDraft => ({
   id: run.id,
   integrationId,
   kind: "resume",
@@ -28,7 +28,7 @@ export const resumeRunRecord = (integrationId: IntegrationId, run: ResumeRun, ap
 })
 
 /** Writes `run` with its duration measured now. @internal */
-export const insertMeasured = (driver: StorageDriverShape, run: IngestRun): Effect.Effect<void, StorageError> =>
+export const insertMeasured = (driver: StorageDriverShape, run: ImportRunDraft): Effect.Effect<void, StorageError> =>
   Effect.flatMap(Clock.currentTimeMillis, (written) =>
     Effect.flatMap(
       Effect.try({

@@ -1,5 +1,5 @@
 /**
- * Applying a batch's plan (`Plan.plan`) through a driver's primitives, inside the caller's
+ * Applying a batch's plan (`BatchPlan.plan`) through a driver's primitives, inside the caller's
  * transaction: queues found or created, aggregates replacing their intervals, contacts added,
  * statuses folded with `Segments.apply`, and a re-import's window cleared first. Every store
  * applies a batch through this one function.
@@ -9,7 +9,7 @@ import * as Effect from "effect/Effect"
 import type { AgentSegment, Batch, Integration, QueueId } from "../../Domain.js"
 import { Queue, QueueId as QueueIdSchema } from "../../Domain.js"
 import { StorageError } from "../../Errors.js"
-import * as Plan from "../../Plan.js"
+import * as BatchPlan from "../../BatchPlan.js"
 import * as Segments from "../../Segments.js"
 import type { StatRange, StatRow, StorageDriverShape, StoredSegment } from "../../StorageDriver.js"
 
@@ -82,18 +82,18 @@ export const make = (driver: StorageDriverShape, newId: () => string) => {
       : driver.segments.write(integration, deletes, inserts)
   }
 
-  /** Finds or creates the batch's queues; their ids by `Plan.queueKey`, and the ones created. */
-  const resolveQueues = (integration: Integration, refs: ReadonlyArray<Plan.QueueRef>, now: number) =>
+  /** Finds or creates the batch's queues; their ids by `BatchPlan.queueKey`, and the ones created. */
+  const resolveQueues = (integration: Integration, refs: ReadonlyArray<BatchPlan.QueueRef>, now: number) =>
     Effect.gen(function*() {
       const ids = new Map<string, QueueId>()
       const created: Array<Queue> = []
       if (refs.length === 0) return { ids, created }
       const lookup = (identifiers: ReadonlyArray<string>) =>
         Effect.map(driver.queues.findOwn(integration.id, identifiers), (rows) => {
-          for (const row of rows) ids.set(Plan.queueKey(row.identifier, row.name), row.id)
+          for (const row of rows) ids.set(BatchPlan.queueKey(row.identifier, row.name), row.id)
         })
       yield* lookup(Array.from(new Set(refs.map((r) => r.identifier))))
-      const missing = refs.filter((r) => !ids.has(Plan.queueKey(r.identifier, r.name)))
+      const missing = refs.filter((r) => !ids.has(BatchPlan.queueKey(r.identifier, r.name)))
       if (missing.length === 0) return { ids, created }
 
       const queues = missing.map((ref) =>
@@ -114,14 +114,14 @@ export const make = (driver: StorageDriverShape, newId: () => string) => {
       for (const q of queues) {
         if (inserted.has(q.id)) {
           created.push(q)
-          ids.set(Plan.queueKey(q.identifier, q.name), q.id)
+          ids.set(BatchPlan.queueKey(q.identifier, q.name), q.id)
         }
       }
       if (created.length < queues.length) {
         // another transaction created some of them first: use theirs
         yield* lookup(Array.from(new Set(queues.filter((q) => !inserted.has(q.id)).map((q) => q.identifier))))
       }
-      const unresolved = refs.find((r) => !ids.has(Plan.queueKey(r.identifier, r.name)))
+      const unresolved = refs.find((r) => !ids.has(BatchPlan.queueKey(r.identifier, r.name)))
       if (unresolved) {
         return yield* new StorageError({
           operation: "resolve queues",
@@ -131,13 +131,13 @@ export const make = (driver: StorageDriverShape, newId: () => string) => {
       return { ids, created }
     })
 
-  const queueIdOf = (ids: ReadonlyMap<string, QueueId>, ref: Plan.QueueRef): QueueId =>
-    ids.get(Plan.queueKey(ref.identifier, ref.name))!
+  const queueIdOf = (ids: ReadonlyMap<string, QueueId>, ref: BatchPlan.QueueRef): QueueId =>
+    ids.get(BatchPlan.queueKey(ref.identifier, ref.name))!
 
   /** Aggregates replace the row at their start and every finer row inside their interval. */
   const applyAggregates = (
     integration: Integration,
-    rows: ReadonlyArray<Plan.AggregateRow>,
+    rows: ReadonlyArray<BatchPlan.AggregateRow>,
     ids: ReadonlyMap<string, QueueId>
   ) => {
     if (rows.length === 0) return Effect.void
@@ -169,7 +169,7 @@ export const make = (driver: StorageDriverShape, newId: () => string) => {
   /** Contact rows (summed per queue, channel and quarter by the plan) add to what is stored. */
   const applyContacts = (
     integration: Integration,
-    rows: ReadonlyArray<Plan.ContactRow>,
+    rows: ReadonlyArray<BatchPlan.ContactRow>,
     ids: ReadonlyMap<string, QueueId>
   ) => {
     if (rows.length === 0) return Effect.void
@@ -184,7 +184,7 @@ export const make = (driver: StorageDriverShape, newId: () => string) => {
   }
 
   /** Applies the batch's statuses per agent with `Segments.apply`, in batch order. */
-  const applyStatuses = (integration: Integration, statuses: ReadonlyMap<string, ReadonlyArray<Plan.StatusRow>>) =>
+  const applyStatuses = (integration: Integration, statuses: ReadonlyMap<string, ReadonlyArray<BatchPlan.StatusRow>>) =>
     Effect.gen(function*() {
       if (statuses.size === 0) return 0
       const agents = Array.from(statuses.keys()).sort()
@@ -244,7 +244,7 @@ export const make = (driver: StorageDriverShape, newId: () => string) => {
     replaceWindow?: Window | undefined
   ): Effect.Effect<Applied, StorageError> =>
     Effect.gen(function*() {
-      const p = Plan.plan(batch)
+      const p = BatchPlan.plan(batch)
       if (replaceWindow) yield* clearWindow(integration, replaceWindow)
       const { created, ids } = yield* resolveQueues(integration, p.queues, now)
       yield* applyAggregates(integration, p.aggregateRows, ids)

@@ -11,7 +11,7 @@ import * as Option from "effect/Option"
 import type { IntegrationId, Queue } from "../../Domain.js"
 import { batchSize, Integration } from "../../Domain.js"
 import { IntegrationDeleted, IntegrationNotFound, StorageError, VersionConflict } from "../../Errors.js"
-import type { IntegrationSettings, ResumeRun } from "../../Storage.js"
+import type { IntegrationSettings, ImportRunStart } from "../../Storage.js"
 import type { RowLock, StorageDriverShape } from "../../StorageDriver.js"
 import type * as ApplyBatch from "./applyBatch.js"
 import { insertMeasured, resumeRunRecord } from "../runRecords.js"
@@ -145,7 +145,7 @@ export const make = (
       })
     )
 
-  const resume = (id: IntegrationId, at: number, run?: ResumeRun | undefined) =>
+  const resume = (id: IntegrationId, at: number, run?: ImportRunStart | undefined) =>
     change(
       "integrations.resume",
       Effect.gen(function*() {

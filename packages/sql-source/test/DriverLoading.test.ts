@@ -1,6 +1,6 @@
 /**
  * A host pays in memory for every driver the package loads (tens of MB of RSS each), so each
- * source must load its own driver only. A fresh child process imports `@acd-bridge/sql`, reads
+ * source must load its own driver only. A fresh child process imports `@acd-bridge/sql-source`, reads
  * a window and reports which packages it loaded; a driver imported at the top of any module
  * would show up here for every source.
  */
