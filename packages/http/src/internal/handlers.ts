@@ -6,15 +6,15 @@ import { PushApi } from "@acd-bridge/api-push"
 import type { PushWire } from "@acd-bridge/api-push"
 import {
   AgentStatuses,
-  ApiKeys,
-  Bucketing,
+  type ApiKeys,
+  
   ConnectorRegistry,
   Domain,
-  Errors,
+  
   Integrations,
   Intervals,
-  Lifecycle,
-  Mappings,
+  type Lifecycle,
+  type Mappings,
   Queues,
   Scheduler,
   Storage,
@@ -30,13 +30,11 @@ import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Schema from "effect/Schema"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
-import { type AccessTokenView, Api, CreateAccessToken, IntegrationView, ReimportRange, SetQueues, StatusView } from "../Api.js"
+import { type AccessTokenView, Api, CreateAccessToken,   SetQueues } from "../Api.js"
 import * as Metrics from "../Metrics.js"
 import * as Problem from "../Problem.js"
 import { CurrentPrincipal, MetricsReader } from "../Security.js"
@@ -44,126 +42,11 @@ import type { AdminAuthentication, MetricsAuthentication, PushAuthentication } f
 import * as Body from "./body.js"
 import * as IntervalAnswer from "./intervalAnswer.js"
 import { Limits } from "./limits.js"
+import type { Options } from "./handlerSupport.js"
+import { encodeStatus, problems, queueView, rangeOf, workloadProblems, zoneOf } from "./handlerSupport.js"
+import { integrationsGroup } from "./integrationHandlers.js"
 
-export interface Options {
-  readonly maxBodyBytes: number
-  /** deepest nesting of arrays and objects in a JSON body */
-  readonly maxJsonDepth: number
-  /** longest [from, to) of an interval query at 15 minutes (twice that at 30, four times at 60) */
-  readonly maxIntervalRangeDays: number
-  /** most rows of an interval answer */
-  readonly maxIntervalRows: number
-  /** longest [from, to) of an agent-status query */
-  readonly maxStatusRangeDays: number
-  /** how far from now pushed timestamps may be */
-  readonly timestamps: PushWire.AcceptanceWindow
-  /** comment line sent on idle event streams */
-  readonly keepAliveMs: number
-  /** longest a connector's check may run */
-  readonly checkTimeoutMs: number
-  /** how soon an event-stream client should reconnect (the `retry:` field) */
-  readonly retryMs: number
-}
-
-const DAY_MS = 86_400_000
-
-const encodeStatus = Schema.encodeSync(StatusView)
-
-/**
- * Tells the host's scheduler (if it runs one) at once, so a pause stops at the next window
- * boundary and a resume starts importing the gap now rather than at its next poll.
- */
-const wake = (tenantId: Domain.TenantId, id: string) =>
-  Effect.flatMap(Effect.serviceOption(Scheduler.Scheduler), (scheduler) =>
-    Option.match(scheduler, {
-      onNone: () => Effect.void,
-      onSome: (s) => Effect.ignore(s.wake(tenantId, id))
-    }))
-
-/** Engine errors to problems; storage failures are logged here (the answer stays generic). */
-const problems = <A, E extends Problem.EngineError, R>(effect: Effect.Effect<A, E, R>) =>
-  effect.pipe(
-    Effect.tapError((error) =>
-      error._tag === "StorageError" ? Effect.logError("storage failed", error) : Effect.void
-    ),
-    Effect.mapError(Problem.fromError)
-  )
-
-const queueView = (view: Queues.QueueView) => ({ ...view.queue, workloadIds: view.workloadIds })
-
-/** Workload bodies name queues: one that doesn't exist is an invalid body (422), not a missing route. */
-const workloadProblems = <A, E extends Problem.EngineError, R>(effect: Effect.Effect<A, E, R>) =>
-  effect.pipe(
-    Effect.tapError((error) => error._tag === "StorageError" ? Effect.logError("storage failed", error) : Effect.void),
-    Effect.mapError((error) =>
-      error._tag === "QueueNotFound"
-        ? Problem.unprocessable(error.message, "queueIds")
-        : Problem.fromError(error as Exclude<E, Errors.QueueNotFound>)
-    )
-  )
-
-/** A query's time zone: 422 when it is not an IANA zone. */
-const zoneOf = (name: string) =>
-  Either.mapLeft(Bucketing.zone(name), (error) => Problem.unprocessable(error.message, "timezone"))
-
-/** A query's instant: ISO-8601, read in `zone` when it has no offset. 400 when unreadable. */
-const instantOf = (text: string, zone: DateTime.TimeZone, field: string) =>
-  Either.match(Bucketing.parseTimestamp(text, zone), {
-    onLeft: (error) => Either.left(Problem.badRequest(`${field}: ${error.message}`, field)),
-    onRight: (ms) => Either.right(DateTime.unsafeMake(ms))
-  })
-
-const rangeOf = (
-  params: { readonly from: string; readonly to: string },
-  zone: DateTime.TimeZone,
-  maxDays: number
-) =>
-  Effect.gen(function*() {
-    const from = yield* instantOf(params.from, zone, "from")
-    const to = yield* instantOf(params.to, zone, "to")
-    const span = DateTime.toEpochMillis(to) - DateTime.toEpochMillis(from)
-    if (span <= 0) return yield* Effect.fail(Problem.unprocessable("to: must be after from", "to"))
-    if (span > maxDays * DAY_MS) {
-      return yield* Effect.fail(
-        Problem.unprocessable(`to: [from, to) may span at most ${maxDays} days; query in parts`, "to")
-      )
-    }
-    return { from, to }
-  })
-
-/** A PATCH body: the settings, and the fields that can't change, to refuse them by name. */
-const PatchBody = Schema.Struct({
-  ...Integrations.UpdateIntegration.fields,
-  connector: Schema.optional(Schema.Unknown),
-  deliveryMode: Schema.optional(Schema.Unknown),
-  dataKinds: Schema.optional(Schema.Unknown),
-  status: Schema.optional(Schema.Unknown),
-  id: Schema.optional(Schema.Unknown)
-})
-
-const fixedFields: Record<string, string> = {
-  connector: "the connector can't change: create a new integration",
-  deliveryMode: "the delivery mode can't change: create a new integration",
-  dataKinds: "the data kinds can't change: create a new integration",
-  status: "the status changes with POST …/pause, …/resume and DELETE",
-  id: "the id can't change"
-}
-
-/** `If-Match: "3"` (or `W/"3"`, or `3`): the version a change was made on. */
-const versionOf = (header: string | undefined) => {
-  if (header === undefined) return Either.right(undefined)
-  const match = /^\s*(?:W\/)?"?(\d{1,15})"?\s*$/.exec(header)
-  return match === null
-    ? Either.left(Problem.badRequest(`If-Match: must be the integration's version as an ETag (e.g. "3"); got ${header}`, "if-match"))
-    : Either.right(Number(match[1]))
-}
-
-const encodeIntegration = Schema.encode(IntegrationView)
-
-/** The integration as JSON with its version as `ETag`, for a client's next `If-Match`. */
-const withEtag = (view: typeof IntegrationView.Type) =>
-  Effect.map(Effect.orDie(encodeIntegration(view)), (body) =>
-    HttpServerResponse.unsafeJson(body, { headers: { etag: `"${view.version}"` } }))
+export type { Options } from "./handlerSupport.js"
 
 /** The engine services the routes use. */
 export type Requirements =
@@ -200,180 +83,8 @@ export const layer = (
   never,
   Requirements | AdminAuthentication | PushAuthentication | MetricsAuthentication | Metrics.Metrics
 > => {
-  const IntegrationsLive = HttpApiBuilder.group(Api, "integrations", (handlers) =>
-    Effect.gen(function*() {
-      const integrations = yield* Integrations.Integrations
-      const lifecycle = yield* Lifecycle.Lifecycle
-      const apiKeys = yield* ApiKeys.ApiKeys
-      const mappings = yield* Mappings.Mappings
-      const storage = yield* Storage.Storage
-      const view = (integration: Domain.Integration) =>
-        Effect.map(integrations.redactedConfig(integration), (config) => ({ ...integration, config }))
-      const bodyOptions = { maxBodyBytes: options.maxBodyBytes, maxJsonDepth: options.maxJsonDepth }
-      return handlers
-        .handleRaw("create", ({ request }) =>
-          Effect.gen(function*() {
-            const principal = yield* CurrentPrincipal
-            const input = yield* Body.json(request, Integrations.CreateIntegration, bodyOptions)
-            const { integration, warnings } = yield* problems(integrations.create(principal.tenantId, input))
-            // a pull integration starts its first import now, not at the scheduler's next poll
-            yield* wake(principal.tenantId, integration.id)
-            return { ...(yield* view(integration)), warnings }
-          }))
-        .handle("list", () =>
-          Effect.gen(function*() {
-            const principal = yield* CurrentPrincipal
-            const all = yield* problems(integrations.list(principal.tenantId))
-            return yield* Effect.forEach(all, view)
-          }))
-        .handle("get", ({ path }) =>
-          Effect.gen(function*() {
-            const principal = yield* CurrentPrincipal
-            return yield* withEtag(yield* view(yield* problems(integrations.get(principal.tenantId, path.id))))
-          }))
-        .handleRaw("update", ({ headers, path, request }) =>
-          Effect.gen(function*() {
-            const principal = yield* CurrentPrincipal
-            const ifVersion = yield* versionOf(headers["if-match"])
-            const body = yield* Body.json(request, PatchBody, bodyOptions)
-            const fixed = Object.keys(fixedFields).find((key) => body[key as keyof typeof body] !== undefined)
-            if (fixed !== undefined) return yield* Effect.fail(Problem.unprocessable(`${fixed}: ${fixedFields[fixed]}`, fixed))
-            const { connector: _c, dataKinds: _k, deliveryMode: _d, id: _i, status: _s, ...settings } = body
-            const updated = yield* problems(integrations.update(principal.tenantId, path.id, settings, { ifVersion }))
-            // a new config or schedule takes effect now, not at the next poll
-            yield* wake(principal.tenantId, updated.id)
-            return yield* withEtag(yield* view(updated))
-          }))
-        .handle("check", ({ path }) =>
-          Effect.gen(function*() {
-            const principal = yield* CurrentPrincipal
-            return yield* problems(integrations.check(principal.tenantId, path.id)).pipe(
-              Effect.timeoutTo({
-                duration: options.checkTimeoutMs,
-                onSuccess: (report) => report,
-                onTimeout: () => ({
-                  ok: false,
-                  items: [{
-                    name: "check",
-                    ok: false,
-                    detail: `the check did not finish within ${Math.round(options.checkTimeoutMs / 1000)} s: ` +
-                      "the source may be unreachable (firewall, DNS, a host that does not answer)"
-                  }]
-                })
-              })
-            )
-          }))
-        .handle("createApiKey", ({ path }) =>
-          Effect.gen(function*() {
-            const principal = yield* CurrentPrincipal
-            const created = yield* problems(apiKeys.generate(principal.tenantId, path.id))
-            return { apiKey: created.apiKey, prefix: created.prefix }
-          }))
-        .handle("pause", ({ path }) =>
-          Effect.gen(function*() {
-            const principal = yield* CurrentPrincipal
-            const paused = yield* problems(lifecycle.pause(principal.tenantId, path.id))
-            yield* wake(principal.tenantId, path.id)
-            return yield* view(paused)
-          }))
-        .handle("resume", ({ path }) =>
-          Effect.gen(function*() {
-            const principal = yield* CurrentPrincipal
-            const resumed = yield* problems(lifecycle.resume(principal.tenantId, path.id))
-            yield* wake(principal.tenantId, path.id)
-            return yield* view(resumed)
-          }))
-        .handle("delete", ({ path }) =>
-          Effect.gen(function*() {
-            const principal = yield* CurrentPrincipal
-            yield* problems(lifecycle.delete(principal.tenantId, path.id))
-          }))
-        .handle("runs", ({ path, urlParams }) =>
-          Effect.gen(function*() {
-            const principal = yield* CurrentPrincipal
-            const integration = yield* problems(integrations.get(principal.tenantId, path.id))
-            return yield* problems(storage.runs.list(integration.id, urlParams.limit ?? 100))
-          }))
-        .handle("health", ({ path }) =>
-          Effect.gen(function*() {
-            const principal = yield* CurrentPrincipal
-            const scheduler = yield* Effect.serviceOption(Scheduler.Scheduler)
-            if (Option.isSome(scheduler)) return yield* problems(scheduler.value.health(principal.tenantId, path.id))
-            // an engine without a scheduler: what storage knows
-            const integration = yield* problems(integrations.get(principal.tenantId, path.id))
-            const runs = yield* problems(storage.runs.list(integration.id, 50))
-            const watermark = yield* problems(storage.cursors.get(integration.id, Scheduler.streams.incremental))
-            const now = yield* Clock.currentTimeMillis
-            const failed = runs.find((r) => r.error !== null)
-            const succeeded = runs.find((r) => r.error === null)
-            // nothing here runs on-premise integrations: a link agent would have to
-            const waitingForLink = integration.status !== "deleted" && integration.deliveryMode === "on-premise"
-            const warnings = [
-              ...(integration.failing === null ? [] : [`failing: ${integration.failing}`]),
-              ...(waitingForLink
-                ? ["waiting for a link: this engine runs no scheduler; a link agent next to the source runs on-premise integrations"]
-                : [])
-            ]
-            return {
-              integrationId: integration.id,
-              status: integration.status,
-              failing: integration.failing,
-              scheduled: false,
-              waitingForLink,
-              waitingForLinkSince: null,
-              watermark: Option.getOrNull(Option.map(watermark, (ms) => DateTime.unsafeMake(ms))),
-              completeUntil: Option.getOrNull(Option.map(watermark, (ms) => DateTime.unsafeMake(ms))),
-              lagMs: Option.getOrNull(Option.map(watermark, (ms) => Math.max(0, now - ms))),
-              stalled: false,
-              warnings,
-              retrying: null,
-              rateLimitedUntil: null,
-              history: null,
-              gap: null,
-              reimport: null,
-              realtimePosition: null,
-              lastRun: runs[0] ?? null,
-              lastError: failed !== undefined && (succeeded === undefined ||
-                  DateTime.toEpochMillis(failed.startedAt) >= DateTime.toEpochMillis(succeeded.startedAt))
-                ? { at: failed.startedAt, kind: failed.kind, message: failed.error! }
-                : null
-            }
-          }))
-        .handleRaw("reimport", ({ path, request }) =>
-          Effect.gen(function*() {
-            const principal = yield* CurrentPrincipal
-            const range = yield* Body.json(request, ReimportRange, bodyOptions)
-            // a push-only host runs no scheduler: say so instead of failing to build the adapter
-            const scheduler = yield* Effect.serviceOption(Scheduler.Scheduler)
-            if (Option.isNone(scheduler)) {
-              return yield* problems(Effect.fail(
-                new Errors.InvalidRequest({
-                  field: "integration",
-                  reason: "this engine runs no scheduler (the host did not provide core's Scheduler.layer to the HTTP " +
-                    "adapter), so it imports nothing in windows and can't re-import a range"
-                })
-              ))
-            }
-            return yield* problems(scheduler.value.reimport(principal.tenantId, path.id, range))
-          }))
-        .handleRaw("putAgentMappings", ({ path, request }) =>
-          Effect.gen(function*() {
-            const principal = yield* CurrentPrincipal
-            const body = yield* Body.json(request, Schema.Array(Domain.AgentMapping), bodyOptions)
-            return yield* problems(mappings.putAgents(principal.tenantId, path.id, body))
-          }))
-        .handleRaw("putActivityMappings", ({ path, request }) =>
-          Effect.gen(function*() {
-            const principal = yield* CurrentPrincipal
-            const body = yield* Body.json(request, Schema.Array(Domain.ActivityMapping), bodyOptions)
-            return yield* problems(mappings.putActivities(principal.tenantId, path.id, body))
-          }))
-        .handle("unmapped", ({ path }) =>
-          Effect.gen(function*() {
-            const principal = yield* CurrentPrincipal
-            return yield* problems(mappings.unmapped(principal.tenantId, path.id))
-          }))
-    }))
+
+  const IntegrationsLive = integrationsGroup(options)
 
   const ConnectorsLive = HttpApiBuilder.group(Api, "connectors", (handlers) =>
     Effect.gen(function*() {
