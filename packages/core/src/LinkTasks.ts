@@ -20,18 +20,15 @@
  * @since 0.3.0
  */
 import * as Clock from "effect/Clock"
-import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
 import * as Queue from "effect/Queue"
-import * as Schema from "effect/Schema"
 import { InvalidData } from "./Connector.js"
-import type { Batch, ImportRunKind, Integration, RejectedRecord, TenantId } from "./Domain.js"
-import { batchSize, BatchJson, ImportRun, ImportRunId, IntegrationId } from "./Domain.js"
+import type { Batch, Integration, RejectedRecord, TenantId } from "./Domain.js"
+import { batchSize, ImportRun, ImportRunId, IntegrationId } from "./Domain.js"
 import { Forbidden, IntegrationNotFound, InvalidRequest } from "./Errors.js"
 import { Ingest, validate } from "./Ingest.js"
 import { addBatch, emptyCollected, fitWindow, sameCursors } from "./internal/scheduler/windows.js"
@@ -40,123 +37,12 @@ import type { Link, SourceError, TaskAnswer } from "./LinkModel.js"
 import { isLeasable, isOpen, LeaseLost, LinkTask, ResultIncomplete, TaskGone, TaskNotFound } from "./LinkModel.js"
 import type { ImportRunDraft } from "./Storage.js"
 import { Storage } from "./Storage.js"
+import { LinkTasksOptions } from "./internal/linkTasks/model.js"
+import type { CommitInput, Leased, LeaseRequest, WindowOffer } from "./internal/linkTasks/model.js"
+import { assemble } from "./internal/linkTasks/assemble.js"
 
-// ---------------------------------------------------------------------------
-// options
-// ---------------------------------------------------------------------------
-
-/**
- * How tasks are handed out. Every field has a default.
- *
- * @since 0.3.0 @category models
- */
-export interface Options {
-  /** How long a lease holds without a renewal (default 60 seconds). */
-  readonly lease?: Duration.DurationInput | undefined
-  /** Longest long poll (default 60 seconds). */
-  readonly maxWait?: Duration.DurationInput | undefined
-  /** How often waiting callers look at storage again, for work from other engine processes (default 1 second). */
-  readonly poll?: Duration.DurationInput | undefined
-  /** Finished tasks (and the answers repeated commits get) are kept this long (default 7 days). */
-  readonly keepFinished?: Duration.DurationInput | undefined
-  /** Health warns "waiting for a link" when a task waits this long for a lease (default 2 minutes). */
-  readonly waitingWarning?: Duration.DurationInput | undefined
-}
-
-/** @since 0.3.0 @category models */
-export interface ResolvedOptions {
-  readonly leaseMs: number
-  readonly maxWaitMs: number
-  readonly pollMs: number
-  readonly keepFinishedMs: number
-  readonly waitingWarningMs: number
-}
-
-const millis = (d: Duration.DurationInput | undefined, fallback: number) =>
-  d === undefined ? fallback : Math.max(1, Duration.toMillis(Duration.decode(d)))
-
-/** @since 0.3.0 @category constructors */
-export const resolveOptions = (options: Options = {}): ResolvedOptions => ({
-  leaseMs: millis(options.lease, 60_000),
-  maxWaitMs: millis(options.maxWait, 60_000),
-  pollMs: millis(options.poll, 1_000),
-  keepFinishedMs: millis(options.keepFinished, 7 * 86_400_000),
-  waitingWarningMs: millis(options.waitingWarning, 120_000)
-})
-
-/**
- * `LinkTasks`' options, read when its layer is built. `layerOptions` sets them.
- *
- * @since 0.3.0 @category tags
- */
-export class LinkTasksOptions extends Context.Reference<LinkTasksOptions>()("@acd-bridge/core/LinkTasksOptions", {
-  defaultValue: (): ResolvedOptions => resolveOptions()
-}) {}
-
-/** @since 0.3.0 @category layers */
-export const layerOptions = (options: Options): Layer.Layer<LinkTasksOptions> =>
-  Layer.sync(LinkTasksOptions, () => resolveOptions(options))
-
-// ---------------------------------------------------------------------------
-// models
-// ---------------------------------------------------------------------------
-
-/**
- * A window the scheduler offers.
- *
- * @since 0.3.0 @category models
- */
-export interface WindowOffer {
-  readonly runKind: ImportRunKind
-  readonly planTask: "incremental" | "history" | "gap" | "reimport"
-  readonly from: number
-  readonly to: number
-  readonly watermark?: { readonly stream: string; readonly value: number } | undefined
-  /** the planner's cursors the window was planned from */
-  readonly snapshot: ReadonlyMap<string, number>
-  readonly progress?: { readonly windowsDone: number; readonly windowsTotal: number } | undefined
-}
-
-/**
- * A leased task with what the link needs to run it: the integration's non-secret settings.
- *
- * @since 0.3.0 @category models
- */
-export interface Leased {
-  readonly task: LinkTask
-  readonly integration: Integration
-}
-
-/**
- * What a link asks when it polls.
- *
- * @since 0.3.0 @category models
- */
-export interface LeaseRequest {
-  /** the integrations its configuration holds */
-  readonly serves: ReadonlyArray<IntegrationId>
-  /** most tasks to take (default 1) */
-  readonly max?: number | undefined
-  /** how long to wait for work, in ms (0: answer at once) */
-  readonly waitMs?: number | undefined
-}
-
-/**
- * A commit of an uploaded result.
- *
- * @since 0.3.0 @category models
- */
-export interface CommitInput {
-  /** the upload's id, as the parts named it */
-  readonly resultId: string
-  /** how many parts (numbered 0 … parts − 1) */
-  readonly parts: number
-  /** records in all parts */
-  readonly records: number
-  /** records the link read and rejected itself (a file's bad rows), with the first of their problems */
-  readonly rejected?: number | undefined
-  readonly problems?: ReadonlyArray<RejectedRecord> | undefined
-}
+export { resolveOptions, LinkTasksOptions, layerOptions } from "./internal/linkTasks/model.js"
+export type { Options, ResolvedOptions, WindowOffer, Leased, LeaseRequest, CommitInput } from "./internal/linkTasks/model.js"
 
 /** Signals between callers in this process: a task changed (or was offered). */
 interface Signal {
@@ -166,8 +52,6 @@ interface Signal {
 
 /** The errors of a link's requests about a task. */
 export type TaskError = TaskNotFound | TaskGone | LeaseLost | Forbidden
-
-const decodeBatch = Schema.decodeUnknown(BatchJson)
 
 // ---------------------------------------------------------------------------
 // the service
@@ -496,51 +380,6 @@ const make = Effect.gen(function*() {
     }
   )
 
-  /** The uploaded parts as one batch, or why they don't add up. */
-  const assemble = (task: LinkTask, input: CommitInput) =>
-    Effect.gen(function*() {
-      const parts = yield* storage.linkTasks.parts(task.id, input.resultId)
-      const missing: Array<number> = []
-      for (let n = 0, i = 0; n < input.parts; n++) {
-        if (parts[i]?.n === n) i++
-        else missing.push(n)
-      }
-      if (missing.length > 0) {
-        return yield* new ResultIncomplete({
-          taskId: task.id,
-          reason: `part${missing.length === 1 ? "" : "s"} ${missing.slice(0, 10).join(", ")}${
-            missing.length > 10 ? ", …" : ""
-          } of ${input.parts} ${missing.length === 1 ? "is" : "are"} missing: upload ${
-            missing.length === 1 ? "it" : "them"
-          } and commit again`
-        })
-      }
-      const wanted = parts.filter((p) => p.n < input.parts)
-      const records = wanted.reduce((n, p) => n + p.records, 0)
-      if (records !== input.records) {
-        return yield* new ResultIncomplete({
-          taskId: task.id,
-          reason: `the parts hold ${records} records, the commit says ${input.records}`
-        })
-      }
-      const collected = emptyCollected()
-      for (const part of wanted) {
-        const batch = yield* Effect.try({
-          try: () => JSON.parse(part.body) as unknown,
-          catch: () => new InvalidRequest({ field: `parts.${part.n}`, reason: "is not JSON" })
-        }).pipe(
-          Effect.flatMap((json) =>
-            Effect.mapError(
-              decodeBatch(json),
-              (e) => new InvalidRequest({ field: `parts.${part.n}`, reason: e.message.split("\n")[0] ?? "is invalid" })
-            )
-          )
-        )
-        addBatch(collected, batch)
-      }
-      return collected
-    })
-
   /** Marks the task failed with its run: the link's result was refused. */
   const refuse = (task: LinkTask, started: number, read: number, error: SourceError) =>
     Effect.gen(function*() {
@@ -581,7 +420,7 @@ const make = Effect.gen(function*() {
         return yield* new Forbidden({ reason: `This link does not serve integration ${integration.id}` })
       }
       const started = yield* now
-      const collected = yield* assemble(task, input)
+      const collected = yield* assemble(storage, task, input)
       const linkRejected = Math.max(0, input.rejected ?? 0)
       const window = task.kind === "window" && task.windowFrom !== null && task.windowTo !== null
         ? { from: task.windowFrom, to: task.windowTo }
