@@ -323,7 +323,14 @@ describe("authentication and isolation matrix", () => {
           // an API key is no admin credential (401) and pushes only into its own integration (403); the
           // admin token doesn't push (403); a user of A doesn't see B's integration (404); a body naming
           // B's queue names no queue of A (422)
-          const allowed = credential === "ownKey" ? [401, 403] : route.path.startsWith("/external-systems/") ? [403, 404] : [404, 422]
+          const allowed = credential === "ownKey" || cls === "link"
+            ? [401, 403]
+            : route.path.startsWith("/external-systems/")
+            ? [403, 404]
+            // a user's token is refused on the admin-token-only routes before anything is looked up
+            : cls === "adminTokenOnly" && credential === "ownTenantPat"
+            ? [403]
+            : [404, 422]
           assert.include(allowed, answer.status, detail)
         }
         assert.strictEqual(await snapshot(b), bBefore, `tenant B changed: ${detail}`)

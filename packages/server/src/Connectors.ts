@@ -144,6 +144,11 @@ export const registryLayer = (
   connectors: ReadonlyArray<ServerConnector> = builtins
 ): Layer.Layer<ConnectorRegistry.ConnectorRegistry> =>
   // a plugin's requirements are unknown at compile time; the contract (and the README) says a
-  // server connector needs at most an HttpClient, which is what is provided here
-  (ConnectorRegistry.layer(...connectors) as Layer.Layer<ConnectorRegistry.ConnectorRegistry, never, HttpClient.HttpClient>)
-    .pipe(Layer.provide(FetchHttpClient.layer))
+  // server connector needs at most an HttpClient, which is what is provided here, beside the
+  // vendor connectors' sessions (per set of credentials, living as long as the server)
+  (ConnectorRegistry.layer(...connectors) as Layer.Layer<
+    ConnectorRegistry.ConnectorRegistry,
+    never,
+    HttpClient.HttpClient | Five9.Sessions | Vonage.Sessions
+  >)
+    .pipe(Layer.provide(Layer.mergeAll(FetchHttpClient.layer, Five9.layer, Vonage.layer)))

@@ -31,7 +31,7 @@ export type Credential = typeof credentials[number]
  */
 export type Outcome = "ok" | 401 | 403 | 404 | "isolated"
 
-export type RouteClass = "public" | "admin" | "push"
+export type RouteClass = "public" | "admin" | "adminTokenOnly" | "link" | "push"
 
 /** DESIGN §2, §4 and docs/http-contract.md, "Authentication". */
 export const expected: Record<RouteClass, Record<Credential, Outcome>> = {
@@ -64,6 +64,36 @@ export const expected: Record<RouteClass, Record<Credential, Outcome>> = {
     ownTenantPat: "ok",
     adminToken: "ok"
   },
+  // personal access tokens are managed with the admin token only (DESIGN §2): a user's token,
+  // of this tenant or another, is authenticated but forbidden (403), and writes nothing
+  adminTokenOnly: {
+    none: 401,
+    malformed: 401,
+    wrongScheme: 401,
+    revokedKey: 401,
+    otherIntegrationKey: 401,
+    ownKey: 401,
+    deletedIntegrationKey: 401,
+    revokedPat: 401,
+    otherTenantPat: 403,
+    ownTenantPat: 403,
+    adminToken: "ok"
+  },
+  // the link agent's routes (/v1/link/*): only a link token opens them; none of these
+  // credentials is one, so every one is the same 401 (link tokens are tested in packages/http)
+  link: {
+    none: 401,
+    malformed: 401,
+    wrongScheme: 401,
+    revokedKey: 401,
+    otherIntegrationKey: 401,
+    ownKey: 401,
+    deletedIntegrationKey: 401,
+    revokedPat: 401,
+    otherTenantPat: 401,
+    ownTenantPat: 401,
+    adminToken: 401
+  },
   // push routes (into tenant A's integration): its API key or a PAT of tenant A; another
   // integration's key is 403; the admin token is 403 (docs/http-contract.md); a revoked key or
   // the key of a deleted integration is 401; another tenant's user doesn't see the integration (404)
@@ -85,7 +115,10 @@ export const expected: Record<RouteClass, Record<Credential, Outcome>> = {
 /** Routes whose class isn't their prefix's (`METHOD /path` as in the OpenAPI document). */
 export const routeClasses: Readonly<Record<string, RouteClass>> = {
   "GET /health": "public",
-  "GET /openapi.json": "public"
+  "GET /openapi.json": "public",
+  "POST /v1/access-tokens": "adminTokenOnly",
+  "GET /v1/access-tokens": "adminTokenOnly",
+  "DELETE /v1/access-tokens/{id}": "adminTokenOnly"
 }
 
 /** The class of a route: named above, else by its path. */
@@ -93,6 +126,7 @@ export const classOf = (method: string, path: string): RouteClass => {
   const named = routeClasses[`${method.toUpperCase()} ${path}`]
   if (named !== undefined) return named
   if (path.startsWith("/external-systems/")) return "push"
+  if (path.startsWith("/v1/link/")) return "link"
   // everything else is an admin route until it is named: a new route starts closed
   return "admin"
 }
