@@ -12,6 +12,10 @@ const rowsOf = (bench: string, names: ReadonlyArray<string>): Array<ExpectedRow>
 export const expectedRows: ReadonlyArray<ExpectedRow> = [
   ...rowsOf("bucketing", ["bucketing: contacts → 15-min intervals, DST zone"]),
   ...rowsOf("segments", ["segments: statuses → segments → 15-min intervals"]),
+  ...rowsOf("time-zones", [
+    "time zones: wall-clock timestamps read in a DST zone (Time.parseIso)",
+    "time zones: wall-clock timestamps read by DateTime.makeZoned per record"
+  ]),
   ...rowsOf("ingest-sqlite", ["ingest → SQLite vs raw pre-summed upserts", "ingest → SQLite vs raw per-record upserts"]),
   ...rowsOf("ingest-pg", ["ingest → PostgreSQL vs raw pg multi-row upserts"]),
   ...rowsOf("push-http", [

@@ -21,8 +21,9 @@ import * as DateTime from "effect/DateTime"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import { performance } from "node:perf_hooks"
+import { report, size } from "./_lib.js"
 
-const COUNT = Number(process.env["BENCH_TIMES"] ?? 1_000_000)
+const COUNT = size("BENCH_TIMES", 1_000_000, 100_000)
 const T0 = Date.parse("2026-03-01T00:00:00Z")
 const STEP_MS = 2_600
 const zone = Either.getOrThrow(Time.zone("Europe/Berlin"))
@@ -84,3 +85,23 @@ process.stdout.write(
     `DateTime.makeZoned/baseline: ${(direct.perSecond / baseline.perSecond).toFixed(3)}×; ` +
     `memoised/unmemoised: ${(engine.perSecond / direct.perSecond).toFixed(1)}×\n`
 )
+
+// the runner's rows: the engine's reader and the unmemoised one, each against Date.parse
+report([
+  {
+    name: "time zones: wall-clock timestamps read in a DST zone (Time.parseIso)",
+    unit: "timestamps/s",
+    engine: engine.perSecond,
+    baseline: baseline.perSecond,
+    target: null,
+    note: `${COUNT.toLocaleString("en-US")} timestamps in Europe/Berlin; baseline Date.parse as UTC`
+  },
+  {
+    name: "time zones: wall-clock timestamps read by DateTime.makeZoned per record",
+    unit: "timestamps/s",
+    engine: direct.perSecond,
+    baseline: baseline.perSecond,
+    target: null,
+    note: "what Time would cost without its memo tables"
+  }
+])
