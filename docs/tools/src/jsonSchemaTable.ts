@@ -1,6 +1,6 @@
 /**
  * A connector's config JSON Schema as a Markdown reference: one row per setting (dotted path),
- * with its type, whether it is required, its default, the allowed values and its description.
+ * with its type, whether it is required and, in its notes, its description, constraints and default.
  */
 type Json = Readonly<Record<string, unknown>>
 
@@ -9,8 +9,12 @@ export interface Row {
   readonly type: string
   readonly required: boolean
   readonly secret: boolean
+  /** the constraints, in words */
   readonly notes: ReadonlyArray<string>
+  /** what the setting means (the schema's `description` annotation), or "" */
   readonly description: string
+  /** the JSON of its default (the schema's `default`), or undefined when it has none */
+  readonly default: string | undefined
 }
 
 const isObject = (u: unknown): u is Json => typeof u === "object" && u !== null && !Array.isArray(u)
@@ -60,7 +64,6 @@ const constraintNotes = (s: Json): Array<string> => {
     else if (key === "minLength" && value === 1) notes.push("not empty")
     else notes.push(`${label} ${String(value)}`)
   }
-  if (s["default"] !== undefined) notes.push(`default \`${JSON.stringify(s["default"])}\``)
   return notes
 }
 
@@ -96,7 +99,8 @@ export const rows = (root: Json): ReadonlyArray<Row> => {
           required: required.has(name),
           secret: c["writeOnly"] === true,
           notes: constraintNotes(c),
-          description: describe(c)
+          description: describe(c),
+          default: c["default"] === undefined ? undefined : JSON.stringify(c["default"])
         })
         walk(c, path, depth + 1)
         const items = c["items"]
@@ -105,10 +109,11 @@ export const rows = (root: Json): ReadonlyArray<Row> => {
     }
   }
   walk(root, "", 0)
-  // a setting reachable through several union members is listed once
+  // a setting reachable through several union members is listed once, unless it means
+  // something else in another member (a count in one layout, a flag in the other)
   const seen = new Set<string>()
   return out.filter((r) => {
-    const key = `${r.path}|${r.type}`
+    const key = `${r.path}|${r.type}|${r.description}`
     if (seen.has(key)) return false
     seen.add(key)
     return true
@@ -124,8 +129,14 @@ export const table = (root: Json): string => {
     "| setting | type | required | notes |",
     "| --- | --- | --- | --- |",
     ...all.map((r) => {
-      const notes = [...(r.secret ? ["**secret** (write-only, never shown back)"] : []), ...r.notes, ...(r.description ? [r.description] : [])]
-      return `| \`${r.path}\` | ${r.type.includes("\\|") ? r.type : cell(r.type)} | ${r.required ? "yes" : "no"} | ${cell(notes.join("; "))} |`
+      // what it means first, then what it accepts, then what applies when it is left out
+      const facts = [
+        ...(r.secret ? ["**secret** (write-only, never shown back)"] : []),
+        ...r.notes,
+        ...(r.default === undefined ? [] : [`default: \`${r.default}\``])
+      ].join("; ")
+      const notes = [r.description, facts.charAt(0).toUpperCase() + facts.slice(1)].filter((part) => part !== "").join(" ")
+      return `| \`${r.path}\` | ${r.type.includes("\\|") ? r.type : cell(r.type)} | ${r.required ? "yes" : "no"} | ${cell(notes)} |`
     })
   ]
   return lines.join("\n") + "\n"

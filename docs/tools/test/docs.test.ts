@@ -8,7 +8,8 @@ import { fileURLToPath } from "node:url"
 import { blocks, checkIncludes } from "../src/codeblocks.js"
 import { files } from "../src/files.js"
 import * as HttpApiPage from "../src/httpApi.js"
-import { rows } from "../src/jsonSchemaTable.js"
+import { connectors } from "../src/connectors.js"
+import { rows, table } from "../src/jsonSchemaTable.js"
 import { lint } from "../src/lintOpenApi.js"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
@@ -43,6 +44,30 @@ describe("generated reference pages", () => {
     assert.strictEqual(byPath.get("paging")!.required, false)
     assert.strictEqual(byPath.get("paging.limit")!.type, "integer")
     assert.deepStrictEqual(byPath.get("paging.limit")!.notes, ["≥ 1", "≤ 5000"])
+  })
+})
+
+describe("configuration tables", () => {
+  it("say what a setting means first, then its constraints, then its default", () => {
+    const config = Schema.Struct({
+      pollSeconds: Schema.optionalWith(
+        Schema.Number.pipe(Schema.between(1, 60)).annotations({ jsonSchema: { minimum: 1, maximum: 60, description: "How often to poll, in seconds.", default: 20 } }),
+        { default: () => 20 }
+      ),
+      zone: Schema.optional(Schema.String)
+    })
+    const byPath = new Map(rows(ConnectorRegistry.configJsonSchema(config)).map((r) => [r.path, r]))
+    assert.strictEqual(byPath.get("pollSeconds")!.default, "20")
+    assert.strictEqual(byPath.get("zone")!.default, undefined)
+    const line = table(ConnectorRegistry.configJsonSchema(config)).split("\n").find((l) => l.startsWith("| `pollSeconds`"))
+    assert.strictEqual(line, "| `pollSeconds` | number | no | How often to poll, in seconds. ≥ 1; ≤ 60; default: `20` |")
+  })
+
+  it("describe every setting of every built-in connector (a setting added without a description fails here)", () => {
+    const undocumented = connectors.flatMap((c) =>
+      rows(ConnectorRegistry.configJsonSchema(c.configSchema)).filter((r) => r.description.trim() === "").map((r) => `${c.key}: ${r.path}`)
+    )
+    assert.deepStrictEqual(undocumented, [])
   })
 })
 

@@ -25,10 +25,17 @@ import * as Stream from "effect/Stream"
 
 // #region config
 export const AcmeConfig = Schema.Struct({
-  baseUrl: Schema.String.pipe(Schema.pattern(/^https:\/\/[^/]+$/, { message: () => "an https:// origin, no path" })),
-  token: Schema.Redacted(Schema.String.pipe(Schema.minLength(8))),
+  baseUrl: Schema.String.pipe(Schema.pattern(/^https:\/\/[^/]+$/, { message: () => "an https:// origin, no path" })).annotations({
+    description: "The origin of the Acme API, e.g. `https://acme.example` (https, no path)."
+  }),
+  token: Schema.Redacted(Schema.String.pipe(Schema.minLength(8))).annotations({
+    description: "The API token sent as a bearer token."
+  }),
   /** retries of a request on transient failures (a 5xx, a dropped connection) */
-  maxRetries: Schema.optionalWith(Schema.Int.pipe(Schema.between(0, 10)), { default: () => 3 })
+  maxRetries: Schema.optionalWith(Schema.Int.pipe(Schema.between(0, 10)), { default: () => 3 }).annotations({
+    description: "How often a request is retried on transient failures (a 5xx, a dropped connection).",
+    default: 3
+  })
 })
 type AcmeConfig = typeof AcmeConfig.Type
 // #endregion

@@ -24,7 +24,9 @@
  */
 import { Domain, Time } from "@acd-bridge/core"
 import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import * as AST from "effect/SchemaAST"
 import iconv from "iconv-lite"
 import { isValidFormat } from "./internal/timestamps.js"
 
@@ -41,6 +43,29 @@ export const Column = Schema.Union(
 export type Column = typeof Column.Type
 
 /**
+ * What a setting means, and its default, for the config's JSON Schema (`GET /v1/connectors`,
+ * the admin console's help text, the generated docs). Written into the `jsonSchema` annotation,
+ * merged with the one a filter carries (`minimum`…), rather than as a `description` annotation:
+ * effect words a failed filter's "Expected …" error with that, and errors should keep saying
+ * what is allowed.
+ */
+const describe = (description: string, value?: unknown) => <A, I>(schema: Schema.Schema<A, I>): Schema.Schema<A, I> =>
+  schema.annotations({
+    jsonSchema: {
+      ...Option.getOrElse(AST.getJSONSchemaAnnotation(schema.ast), () => ({})),
+      description,
+      ...(value === undefined ? {} : { default: value })
+    }
+  })
+
+/** An optional setting with its default, which the JSON Schema shows too. */
+const withDefault = <A, I>(schema: Schema.Schema<A, I>, value: NoInfer<A>, description: string) =>
+  Schema.optionalWith(schema.pipe(describe(description, value)), { default: () => value })
+
+/** A column setting and what the column holds. */
+const column = (description: string) => Column.pipe(describe(`${description} (a header name, or a 1-based column number).`))
+
+/**
  * Where a timestamp is: one column, or a date column and a time column (joined with a space
  * before `timestampFormat` is applied, so `DD.MM.YYYY HH:mm` reads `02.03.2026` + `09:15`).
  *
@@ -48,7 +73,10 @@ export type Column = typeof Column.Type
  */
 export const TimestampColumns = Schema.Union(
   Column,
-  Schema.Struct({ date: Column, time: Column })
+  Schema.Struct({
+    date: column("The column with the date"),
+    time: column("The column with the time of day; joined to the date with a space before `timestampFormat` applies")
+  })
 )
 /** @since 0.1.0 @category models */
 export type TimestampColumns = typeof TimestampColumns.Type
@@ -61,18 +89,26 @@ export type TimestampColumns = typeof TimestampColumns.Type
  */
 export const Source = Schema.Union(
   Schema.Struct({
-    folder: Schema.String.pipe(Schema.minLength(1)),
+    folder: Schema.String.pipe(Schema.minLength(1)).pipe(describe("The drop folder whose files are imported (a path on the server running the engine).")),
     /** file names to pick, `*` and `?` wildcards, case-insensitive; default `*.csv` */
-    pattern: Schema.optionalWith(Schema.String.pipe(Schema.minLength(1)), { default: () => "*.csv" }),
+    pattern: withDefault(
+      Schema.String.pipe(Schema.minLength(1)),
+      "*.csv",
+      "Which file names in the folder to import: `*` and `?` wildcards, case-insensitive."
+    ),
     /** where imported files go; default `<folder>/archive` */
-    archiveFolder: Schema.optional(Schema.String.pipe(Schema.minLength(1))),
+    archiveFolder: Schema.optional(
+      Schema.String.pipe(Schema.minLength(1)).pipe(describe("Where imported files are moved; by default `<folder>/archive`."))
+    ),
     /** where rejected files go; default `<folder>/failed` */
-    failedFolder: Schema.optional(Schema.String.pipe(Schema.minLength(1)))
+    failedFolder: Schema.optional(
+      Schema.String.pipe(Schema.minLength(1)).pipe(describe("Where rejected files are moved; by default `<folder>/failed`."))
+    )
   }),
   Schema.Struct({
-    files: Schema.Array(Schema.String.pipe(Schema.minLength(1))).pipe(Schema.minItems(1))
+    files: Schema.Array(Schema.String.pipe(Schema.minLength(1))).pipe(Schema.minItems(1)).pipe(describe("An explicit list of files to import (paths on the server running the engine); they are not moved."))
   })
-)
+).pipe(describe("Which files: a drop folder (`folder`, imported files move to `archive/`, rejected ones to `failed/`) or a list of `files`."))
 /** @since 0.1.0 @category models */
 export type Source = typeof Source.Type
 
@@ -98,40 +134,68 @@ const ChannelValues = Schema.Record({ key: Schema.String, value: Domain.Channel 
 const common = {
   source: Source,
   /** `auto` detects `,` `;` tab or `|` from the first lines */
-  delimiter: Schema.optionalWith(Schema.Literal(",", ";", "\t", "|", "auto"), { default: () => "auto" as const }),
+  delimiter: withDefault(
+    Schema.Literal(",", ";", "\t", "|", "auto"),
+    "auto",
+    "The field delimiter; `auto` detects `,` `;` tab or `|` from the first lines."
+  ),
   /** whether the first row names the columns */
-  header: Schema.optionalWith(Schema.Boolean, { default: () => true }),
+  header: withDefault(Schema.Boolean, true, "Whether the first row names the columns (without it, columns are numbers)."),
   /** `utf-8` (a BOM is skipped), `windows-1252`, or any encoding iconv-lite knows */
-  encoding: Schema.optionalWith(Encoding, { default: () => "utf-8" }),
+  encoding: withDefault(
+    Encoding,
+    "utf-8",
+    "The files' text encoding: `utf-8` (a BOM is skipped), `windows-1252`, or any encoding iconv-lite knows."
+  ),
   /** decimals are written `12,5` */
-  decimalComma: Schema.optionalWith(Schema.Boolean, { default: () => false }),
+  decimalComma: withDefault(Schema.Boolean, false, "Whether decimals are written with a comma (`12,5`)."),
   /** reject the whole file when any row is bad (default: import the good rows, report the bad) */
-  strict: Schema.optionalWith(Schema.Boolean, { default: () => false }),
+  strict: withDefault(
+    Schema.Boolean,
+    false,
+    "Reject the whole file when any row is bad; off, the good rows are imported and the bad ones reported."
+  ),
   /** zone of timestamps without an offset; default the integration's time zone (UTC in `pull`) */
-  timezone: Schema.optional(TimeZoneName),
+  timezone: Schema.optional(
+    TimeZoneName.pipe(describe("The IANA time zone of timestamps written without an offset; by default the integration's time zone (UTC in the connector's `pull`)."))
+  ),
   /** `iso`, `epoch-seconds`, `epoch-millis`, or a pattern such as `YYYY-MM-DD HH:mm:ss`, `DD.MM.YYYY HH:mm` */
-  timestampFormat: Schema.optionalWith(TimestampFormat, { default: () => "iso" }),
+  timestampFormat: withDefault(
+    TimestampFormat,
+    "iso",
+    "How timestamps are written: `iso`, `epoch-seconds`, `epoch-millis`, or a pattern such as `YYYY-MM-DD HH:mm:ss` or `DD.MM.YYYY HH:mm`."
+  ),
   /** how durations are written: decimal `seconds`, `hh:mm:ss`, or `ms` */
-  durationFormat: Schema.optionalWith(Schema.Literal("seconds", "hh:mm:ss", "ms"), {
-    default: () => "seconds" as const
-  }),
+  durationFormat: withDefault(
+    Schema.Literal("seconds", "hh:mm:ss", "ms"),
+    "seconds",
+    "How durations are written: decimal `seconds`, `hh:mm:ss`, or milliseconds (`ms`)."
+  ),
   /** records per batch (one transaction each, with the file's progress) */
-  chunkSize: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 100_000)), { default: () => 5_000 })
+  chunkSize: withDefault(
+    Schema.Int.pipe(Schema.between(1, 100_000)),
+    5_000,
+    "Records per batch; each batch is stored in one transaction with the file's progress."
+  )
 }
 
 const queueColumns = {
-  queueIdentifier: Column,
+  queueIdentifier: column("The column with the queue's identifier"),
   /** default: the queue identifier */
-  queueName: Schema.optional(Column),
+  queueName: Schema.optional(column("The column with the queue's display name; by default the identifier")),
   /** a column with the channel; or set the fixed `channel` */
-  channel: Schema.optional(Column)
+  channel: Schema.optional(column("The column with the channel (mapped by `channelValues`); or set the fixed `channel`"))
 }
 
 const channelFields = {
   /** the channel of every row (or of rows whose channel cell is empty) */
-  channel: Schema.optional(Domain.Channel),
+  channel: Schema.optional(
+    Domain.Channel.pipe(describe("The channel of every row, or of rows whose channel cell is empty. One of it and `columns.channel` is needed."))
+  ),
   /** source channel values to channels, e.g. `{ "Voice": "calls", "E-Mail": "emails" }` */
-  channelValues: Schema.optional(ChannelValues)
+  channelValues: Schema.optional(
+    ChannelValues.pipe(describe("Maps the channel column's values to channels, e.g. `{ \"Voice\": \"calls\", \"E-Mail\": \"emails\" }`."))
+  )
 }
 
 /**
@@ -141,27 +205,27 @@ const channelFields = {
  */
 export const ContactsLayout = Schema.Struct({
   ...common,
-  layout: Schema.Literal("contacts"),
+  layout: Schema.Literal("contacts").pipe(describe("`contacts`: one row per contact event (offered/handled flags, durations, the instant it counts at).")),
   ...channelFields,
   columns: Schema.Struct({
     ...queueColumns,
-    timestamp: TimestampColumns,
+    timestamp: TimestampColumns.pipe(describe("The column with the instant the contact counts at, or `{ date, time }` columns (a header name or a 1-based column number each).")),
     /** default: every row is offered */
-    offered: Schema.optional(Column),
-    handled: Column,
+    offered: Schema.optional(column("A flag column: whether the contact was offered; by default every row is offered")),
+    handled: column("A flag column: whether the contact was handled"),
     /** seconds of handling (default 0) */
-    duration: Schema.optional(Column),
-    talkTime: Schema.optional(Column),
-    holdTime: Schema.optional(Column),
-    afterCallWorkTime: Schema.optional(Column),
-    waitTime: Schema.optional(Column),
-    abandoned: Schema.optional(Column),
+    duration: Schema.optional(column("The contact's handling time, in `durationFormat`; by default 0")),
+    talkTime: Schema.optional(column("The talk time, in `durationFormat`")),
+    holdTime: Schema.optional(column("The hold time, in `durationFormat`")),
+    afterCallWorkTime: Schema.optional(column("The after-call work time, in `durationFormat`")),
+    waitTime: Schema.optional(column("The time in queue, in `durationFormat`")),
+    abandoned: Schema.optional(column("A flag column: whether the contact was abandoned")),
     /** an abandon within the source's short-abandon threshold (a flag; also an abandon) */
-    shortAbandoned: Schema.optional(Column),
+    shortAbandoned: Schema.optional(column("A flag column: an abandon within the source's short-abandon threshold (also an abandon)")),
     /** left the queue without an agent and without hanging up: routed elsewhere (a flag) */
-    breakout: Schema.optional(Column),
-    answeredInThreshold: Schema.optional(Column)
-  })
+    breakout: Schema.optional(column("A flag column: the contact left the queue without an agent and without hanging up (routed elsewhere)")),
+    answeredInThreshold: Schema.optional(column("A flag column: answered within the service level threshold"))
+  }).pipe(describe("Which column holds what, for the contacts layout."))
 })
 
 /**
@@ -172,29 +236,29 @@ export const ContactsLayout = Schema.Struct({
  */
 export const IntervalsLayout = Schema.Struct({
   ...common,
-  layout: Schema.Literal("intervals"),
+  layout: Schema.Literal("intervals").pipe(describe("`intervals`: one row per queue and interval, replacing that interval's figures when imported again.")),
   ...channelFields,
-  intervalMinutes: Schema.optionalWith(Domain.IntervalMinutes, { default: () => 15 as const }),
+  intervalMinutes: withDefault(Domain.IntervalMinutes, 15, "The length of the file's intervals, in minutes."),
   columns: Schema.Struct({
     ...queueColumns,
-    intervalStart: TimestampColumns,
-    offered: Column,
-    handled: Column,
+    intervalStart: TimestampColumns.pipe(describe("The column with the interval's start, or `{ date, time }` columns (a header name or a 1-based column number each).")),
+    offered: column("The number of contacts offered in the interval"),
+    handled: column("The number of contacts handled in the interval"),
     /** sum of the handling time of handled contacts */
-    handlingTime: Schema.optional(Column),
+    handlingTime: Schema.optional(column("The sum of the handling time of handled contacts, in `durationFormat`")),
     /** sum of the time of contacts not handled */
-    unhandledTime: Schema.optional(Column),
-    talkTime: Schema.optional(Column),
-    holdTime: Schema.optional(Column),
-    afterCallWorkTime: Schema.optional(Column),
-    waitTime: Schema.optional(Column),
-    abandoned: Schema.optional(Column),
+    unhandledTime: Schema.optional(column("The sum of the time of contacts not handled, in `durationFormat`")),
+    talkTime: Schema.optional(column("The sum of talk time, in `durationFormat`")),
+    holdTime: Schema.optional(column("The sum of hold time, in `durationFormat`")),
+    afterCallWorkTime: Schema.optional(column("The sum of after-call work time, in `durationFormat`")),
+    waitTime: Schema.optional(column("The sum of time in queue, in `durationFormat`")),
+    abandoned: Schema.optional(column("The number of contacts abandoned")),
     /** abandons within the source's short-abandon threshold (a subset of `abandoned`) */
-    shortAbandoned: Schema.optional(Column),
+    shortAbandoned: Schema.optional(column("The number of abandons within the source's short-abandon threshold (a subset of `abandoned`)")),
     /** contacts that left the queue without an agent and without hanging up (routed elsewhere) */
-    breakout: Schema.optional(Column),
-    answeredInThreshold: Schema.optional(Column)
-  })
+    breakout: Schema.optional(column("The number of contacts that left the queue without an agent and without hanging up (routed elsewhere)")),
+    answeredInThreshold: Schema.optional(column("The number of contacts answered within the service level threshold"))
+  }).pipe(describe("Which column holds what, for the intervals layout."))
 })
 
 /**
@@ -205,14 +269,16 @@ export const IntervalsLayout = Schema.Struct({
  */
 export const AgentStatusesLayout = Schema.Struct({
   ...common,
-  layout: Schema.Literal("agentStatuses"),
+  layout: Schema.Literal("agentStatuses").pipe(describe("`agentStatuses`: one row per agent status (an empty end is an open status).")),
   columns: Schema.Struct({
-    agentId: Column,
-    activityId: Column,
-    start: TimestampColumns,
-    end: Schema.optional(TimestampColumns),
-    duration: Schema.optional(Column)
-  })
+    agentId: column("The column with the agent's identifier"),
+    activityId: column("The column with the activity (status) identifier"),
+    start: TimestampColumns.pipe(describe("The column with the status's start, or `{ date, time }` columns (a header name or a 1-based column number each).")),
+    end: Schema.optional(
+      TimestampColumns.pipe(describe("The column with the status's end (empty: still open), or `{ date, time }` columns; this or `duration` is needed."))
+    ),
+    duration: Schema.optional(column("The status's duration, in `durationFormat`; this or `end` is needed"))
+  }).pipe(describe("Which column holds what, for the agent statuses layout."))
 })
 
 const columnRefs = (config: {

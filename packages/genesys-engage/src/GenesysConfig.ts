@@ -11,9 +11,31 @@
  */
 import { Domain } from "@acd-bridge/core"
 import * as ParseResult from "effect/ParseResult"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import * as AST from "effect/SchemaAST"
 
 const identifierPattern = /^[A-Za-z_][A-Za-z0-9_$]*$/
+
+/**
+ * What a setting means, and its default, for the config's JSON Schema (`GET /v1/connectors`,
+ * the admin console's help text, the generated docs). Written into the `jsonSchema` annotation,
+ * merged with the one a filter carries (`minimum`…), rather than as a `description` annotation:
+ * effect words a failed filter's "Expected …" error with that, and errors should keep saying
+ * what is allowed.
+ */
+const describe = (description: string, value?: unknown) => <A, I>(schema: Schema.Schema<A, I>): Schema.Schema<A, I> =>
+  schema.annotations({
+    jsonSchema: {
+      ...Option.getOrElse(AST.getJSONSchemaAnnotation(schema.ast), () => ({})),
+      description,
+      ...(value === undefined ? {} : { default: value })
+    }
+  })
+
+/** An optional setting with its default, which the JSON Schema shows too. */
+const withDefault = <A, I>(schema: Schema.Schema<A, I>, value: NoInfer<A>, description: string) =>
+  Schema.optionalWith(schema.pipe(describe(description, value)), { default: () => value })
 
 /**
  * A plain SQL identifier (letters, digits, `_`, `$`; not starting with a digit). Written
@@ -111,15 +133,23 @@ export const FileConnection = Schema.Struct({
  * union of the three would report every key of the other forms as unknown).
  */
 const ConnectionFields = Schema.Struct({
-  host: Schema.optional(Host),
-  port: Schema.optional(Port),
-  database: Schema.optional(Schema.NonEmptyTrimmedString),
-  user: Schema.optional(Schema.NonEmptyTrimmedString),
-  password: Schema.optional(Schema.Redacted(Schema.String)),
-  ssl: Schema.optional(Schema.Boolean),
-  url: Schema.optional(Schema.Redacted(PostgresUrl)),
-  filename: Schema.optional(Schema.NonEmptyTrimmedString)
-})
+  host: Schema.optional(Host.pipe(describe("PostgreSQL: the Info Mart server's host name or IP address."))),
+  port: Schema.optional(Port.pipe(describe("PostgreSQL: the server's port.", 5432))),
+  database: Schema.optional(
+    Schema.NonEmptyTrimmedString.pipe(describe("PostgreSQL: the Info Mart (ETL) database."))
+  ),
+  user: Schema.optional(
+    Schema.NonEmptyTrimmedString.pipe(describe("PostgreSQL: the database user; a read-only user is advised."))
+  ),
+  password: Schema.optional(Schema.Redacted(Schema.String).annotations({ description: "PostgreSQL: that user's password." })),
+  ssl: Schema.optional(Schema.Boolean.pipe(describe("PostgreSQL: connect with TLS.", false))),
+  url: Schema.optional(
+    Schema.Redacted(PostgresUrl).annotations({ description: "PostgreSQL, instead of host…password: a connection URL `postgres://user:password@host:5432/database`; the whole URL is a secret." })
+  ),
+  filename: Schema.optional(
+    Schema.NonEmptyTrimmedString.pipe(describe("SQLite (the simulator, demos): the database file with the Info Mart tables, opened read-only."))
+  )
+}).pipe(describe("Where the Info Mart is: host, port, database, user, password and ssl, or a url (PostgreSQL), or a filename (SQLite); exactly one form."))
 
 const serverKeys = ["host", "port", "database", "user", "password", "ssl"] as const
 
@@ -197,6 +227,9 @@ export type TableName = typeof TableName.Type
 
 const Columns = Schema.Array(Identifier)
 
+const measure = (value: ReadonlyArray<string>, description: string) =>
+  withDefault(Columns, value, `${description} Configurable because the RAA measure definitions are unverified.`)
+
 /**
  * Which `AG2_QUEUE_SUBHR` columns give each measure; several columns are added. The
  * defaults follow the mapping suggested for WFM (ENTERED, ACCEPTED, ABANDONED,
@@ -208,27 +241,34 @@ const Columns = Schema.Array(Identifier)
  * @since 0.1.0 @category models
  */
 export const AggregateMeasures = Schema.Struct({
-  offered: Schema.optionalWith(Columns, { default: () => ["ENTERED"] }),
-  handled: Schema.optionalWith(Columns, { default: () => ["ACCEPTED"] }),
-  abandoned: Schema.optionalWith(Columns, { default: () => ["ABANDONED"] }),
-  talkTime: Schema.optionalWith(Columns, { default: () => ["ENGAGE_TIME"] }),
-  holdTime: Schema.optionalWith(Columns, { default: () => ["HOLD_TIME"] }),
-  afterCallWorkTime: Schema.optionalWith(Columns, { default: () => ["WRAP_TIME"] }),
+  offered: measure(["ENTERED"], "The `AG2_QUEUE_SUBHR` columns summed for offered contacts."),
+  handled: measure(["ACCEPTED"], "The columns summed for handled contacts."),
+  abandoned: measure(["ABANDONED"], "The columns summed for abandoned contacts."),
+  talkTime: measure(["ENGAGE_TIME"], "The columns summed for talk time (seconds)."),
+  holdTime: measure(["HOLD_TIME"], "The columns summed for hold time (seconds)."),
+  afterCallWorkTime: measure(["WRAP_TIME"], "The columns summed for after-call work time (seconds)."),
   /**
    * abandons within RAA's short-abandon threshold (a subset of `abandoned`); when not set,
    * `ABANDONED_SHORT` if the view has it (`defaultOptionalMeasures`)
    */
-  shortAbandoned: Schema.optional(Columns),
+  shortAbandoned: Schema.optional(
+    Columns.pipe(describe("The columns summed for short abandons (a subset of `abandoned`); unset: `ABANDONED_SHORT` where the view has it, else 0."))
+  ),
   /**
    * visits that left the queue without an agent and without hanging up (overflow, routed
    * elsewhere); when not set, those of `CLEARED` and `ROUTED_OTHER` the view has
    */
-  breakout: Schema.optional(Columns),
+  breakout: Schema.optional(
+    Columns.pipe(describe("The columns summed for breakouts (left the queue without an agent and without hanging up); unset: those of `CLEARED` and `ROUTED_OTHER` the view has. Configurable because unverified."))
+  ),
   /** seconds waited by all visits (answered, abandoned, broken out) */
-  waitTime: Schema.optionalWith(Columns, { default: () => [] }),
+  waitTime: measure([], "The columns summed for the seconds waited by all visits; RAA has no standard column, so empty (0) unless mapped."),
   /** seconds waited by visits that were not handled (abandoned, broken out) */
-  unhandledTime: Schema.optionalWith(Columns, { default: () => [] })
-})
+  unhandledTime: measure(
+    [],
+    "The columns summed for the seconds waited by visits not handled; RAA has no standard column, so empty (0) unless mapped."
+  )
+}).pipe(describe("Aggregates source: which `AG2_QUEUE_SUBHR` columns give each measure (several are added; an empty list reads 0). Configurable because the RAA measure meanings are unverified: check them against the site's reports."))
 /** @since 0.1.0 @category models */
 export type AggregateMeasures = typeof AggregateMeasures.Type
 
@@ -258,28 +298,52 @@ export const defaultOptionalMeasures = {
  * @since 0.1.0 @category models
  */
 export const ContactsOptions = Schema.Struct({
-  source: Schema.optionalWith(Schema.Literal("aggregates", "facts", "none"), { default: () => "aggregates" as const }),
+  source: withDefault(
+    Schema.Literal("aggregates", "facts", "none"),
+    "aggregates",
+    "Where contacts come from: `aggregates` (the RAA 15-minute view `AG2_QUEUE_SUBHR`), `facts` (one contact per queue visit from `MEDIATION_SEGMENT_FACT`), or `none` (agent states only)."
+  ),
   /** `INTERACTION_TYPE.INTERACTION_TYPE_CODE` values counted (empty: all) */
-  interactionTypes: Schema.optionalWith(Schema.Array(Code), { default: () => ["INBOUND"] }),
+  interactionTypes: withDefault(
+    Schema.Array(Code),
+    ["INBOUND"],
+    "The `INTERACTION_TYPE_CODE` values counted; empty: all."
+  ),
   /** only these queues (`RESOURCE_.RESOURCE_NAME`); empty: all */
-  queues: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
+  queues: withDefault(Schema.Array(Schema.String), [], "Only these queues (`RESOURCE_.RESOURCE_NAME`); empty: all."),
   measures: Schema.optionalWith(AggregateMeasures, { default: () => Schema.decodeSync(AggregateMeasures)({}) }),
   /**
    * facts: how far a contact may reach from its start to the end of its last after-call work;
    * the connector reads this far after a window (legs of visits that entered in it) and
    * before it (interactions that started earlier, in the IVR)
    */
-  maxContactSpanHours: Schema.optionalWith(Schema.Number.pipe(Schema.between(0.25, 72)), { default: () => 4 }),
+  maxContactSpanHours: withDefault(
+    Schema.Number.pipe(Schema.between(0.25, 72)),
+    4,
+    "Facts source: the longest a contact lasts from its start to the end of its last after-call work, in hours; a window is read this far before and after. Configurable because the site's longest contact is unverified."
+  ),
   /**
    * facts: an abandon whose `MEDIATION_DURATION` is below this many seconds is a short abandon
    * (set it to the site's RAA short-abandon threshold; unverified default)
    */
-  shortAbandonSeconds: Schema.optionalWith(Schema.Int.pipe(Schema.between(0, 3600)), { default: () => 10 }),
+  shortAbandonSeconds: withDefault(
+    Schema.Int.pipe(Schema.between(0, 3600)),
+    10,
+    "Facts source: an abandon whose `MEDIATION_DURATION` is below this many seconds is a short abandon. Set it to the site's RAA short-abandon threshold: the default is unverified."
+  ),
   /** facts: `TECHNICAL_RESULT_CODE`s of a mediation segment that mean the caller hung up in the queue */
-  abandonedResults: Schema.optionalWith(Schema.Array(Code), { default: () => ["ABANDONED"] }),
+  abandonedResults: withDefault(
+    Schema.Array(Code),
+    ["ABANDONED"],
+    "Facts source: the `TECHNICAL_RESULT_CODE` values of a queue visit that mean the caller hung up in the queue; any other ended, unanswered visit is a breakout."
+  ),
   /** facts: `TECHNICAL_DESCRIPTOR.RESOURCE_ROLE`s of a consulted agent's leg (counted nowhere) */
-  consultRoles: Schema.optionalWith(Schema.Array(Code), { default: () => ["ReceivedConsult"] })
-})
+  consultRoles: withDefault(
+    Schema.Array(Code),
+    ["ReceivedConsult"],
+    "Facts source: the `TECHNICAL_DESCRIPTOR.RESOURCE_ROLE` values of a consulted agent's leg (counted nowhere)."
+  )
+}).pipe(describe("Where and how contacts are read; each field has its default."))
 /** @since 0.1.0 @category models */
 export type ContactsOptions = typeof ContactsOptions.Type
 
@@ -298,17 +362,33 @@ export type ContactsOptions = typeof ContactsOptions.Type
  * @since 0.1.0 @category models
  */
 export const AgentStatusOptions = Schema.Struct({
-  enabled: Schema.optionalWith(Schema.Boolean, { default: () => true }),
-  media: Schema.optionalWith(Code, { default: () => "VOICE" }),
-  reasons: Schema.optionalWith(Schema.Boolean, { default: () => true }),
-  activityFrom: Schema.optionalWith(Schema.Literal("STATE_NAME", "STATE_NAME_CODE"), {
-    default: () => "STATE_NAME" as const
-  }),
-  agentFrom: Schema.optionalWith(Schema.Literal("RESOURCE_NAME", "EMPLOYEE_ID"), {
-    default: () => "RESOURCE_NAME" as const
-  }),
-  maxStateHours: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 24 * 31)), { default: () => 24 })
-})
+  enabled: withDefault(Schema.Boolean, true, "Whether agent states are imported (from `SM_RES_STATE_FACT`)."),
+  media: withDefault(
+    Code,
+    "VOICE",
+    "The `MEDIA_TYPE.MEDIA_NAME_CODE` whose states are read: Info Mart keeps one state per agent and media, a WFM timeline needs one."
+  ),
+  reasons: withDefault(
+    Schema.Boolean,
+    true,
+    "Split states by their `SM_RES_STATE_REASON_FACT` reasons and name the activity `STATE:REASON` (e.g. `NotReady:Lunch`)."
+  ),
+  activityFrom: withDefault(
+    Schema.Literal("STATE_NAME", "STATE_NAME_CODE"),
+    "STATE_NAME",
+    "Which column names the state part of the activity."
+  ),
+  agentFrom: withDefault(
+    Schema.Literal("RESOURCE_NAME", "EMPLOYEE_ID"),
+    "RESOURCE_NAME",
+    "Which column identifies the agent: `RESOURCE_NAME` (their login) or `EMPLOYEE_ID` (the name where it is empty)."
+  ),
+  maxStateHours: withDefault(
+    Schema.Int.pipe(Schema.between(1, 24 * 31)),
+    24,
+    "Realtime only: how far back, in hours, the first poll after a reconnect resumes (a pull returns every state overlapping its window, whatever its age)."
+  )
+}).pipe(describe("Agent states from `SM_RES_STATE_FACT`; each field has its default."))
 /** @since 0.1.0 @category models */
 export type AgentStatusOptions = typeof AgentStatusOptions.Type
 
@@ -330,12 +410,14 @@ export const defaultChannels: Readonly<Record<string, Domain.Channel>> = {
  */
 export const GenesysConfig = Schema.Struct({
   /** `pg` (PostgreSQL Info Mart) or `sqlite` (the simulator) */
-  driver: Schema.Literal("pg", "sqlite"),
+  driver: Schema.Literal("pg", "sqlite").pipe(describe("`pg` (a PostgreSQL Info Mart) or `sqlite` (the simulator, demos).")),
   connection: Connection,
   /** the schema that holds the Info Mart tables (PostgreSQL); default: the user's search path */
-  schema: Schema.optional(Identifier),
+  schema: Schema.optional(
+    Identifier.pipe(describe("PostgreSQL: the schema that holds the Info Mart tables; by default the user's search path."))
+  ),
   /** other names for the standard tables (a view or synonym per table) */
-  tables: Schema.optionalWith(
+  tables: withDefault(
     Schema.Record({ key: Schema.String, value: Identifier }).pipe(
       Schema.filter((r) => {
         const unknown = Object.keys(r).filter((k) => !Schema.is(TableName)(k))
@@ -343,23 +425,40 @@ export const GenesysConfig = Schema.Struct({
           `unknown table ${unknown.join(", ")}; the tables are ${TableName.literals.join(", ")}`
       })
     ),
-    { default: () => ({}) }
+    {},
+    "Other names for the standard Info Mart tables (a view or synonym per table), e.g. `{\"AG2_QUEUE_SUBHR\": \"AG2_QUEUE_SUBHR_V\"}`. Configurable because site names vary."
   ),
   contacts: Schema.optionalWith(ContactsOptions, { default: () => Schema.decodeSync(ContactsOptions)({}) }),
   /** `MEDIA_TYPE.MEDIA_NAME_CODE` → channel; media not listed are not imported */
-  channels: Schema.optionalWith(Schema.Record({ key: Code, value: Domain.Channel }), {
-    default: () => ({ ...defaultChannels })
-  }),
+  channels: withDefault(
+    Schema.Record({ key: Code, value: Domain.Channel }),
+    { ...defaultChannels },
+    "Maps `MEDIA_TYPE.MEDIA_NAME_CODE` values to channels; media not listed are not imported. Configurable because the site's media codes are unverified."
+  ),
   agentStatuses: Schema.optionalWith(AgentStatusOptions, { default: () => Schema.decodeSync(AgentStatusOptions)({}) }),
   /** realtime: agent states are read every `pollSeconds` */
   realtime: Schema.optionalWith(
-    Schema.Struct({ pollSeconds: Schema.optionalWith(Schema.Number.pipe(Schema.between(1, 3600)), { default: () => 10 }) }),
+    Schema.Struct({
+      pollSeconds: withDefault(Schema.Number.pipe(Schema.between(1, 3600)), 10, "How often agent states are read, in seconds.")
+    }).pipe(describe("Realtime agent states, read by polling.")),
     { default: () => ({ pollSeconds: 10 }) }
   ),
   /** a pulled window is read in slices of this many hours, one batch per slice */
-  sliceHours: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 24 * 31)), { default: () => 24 }),
-  queryTimeoutSeconds: Schema.optionalWith(Schema.Number.pipe(Schema.between(1, 24 * 3600)), { default: () => 300 }),
-  connectTimeoutSeconds: Schema.optionalWith(Schema.Number.pipe(Schema.between(1, 600)), { default: () => 10 })
+  sliceHours: withDefault(
+    Schema.Int.pipe(Schema.between(1, 24 * 31)),
+    24,
+    "A pulled window is read in slices of this many hours, one batch per slice."
+  ),
+  queryTimeoutSeconds: withDefault(
+    Schema.Number.pipe(Schema.between(1, 24 * 3600)),
+    300,
+    "The server-side statement timeout, in seconds."
+  ),
+  connectTimeoutSeconds: withDefault(
+    Schema.Number.pipe(Schema.between(1, 600)),
+    10,
+    "The longest connecting to the database may take, in seconds."
+  )
 }).pipe(
   Schema.filter((c) => {
     const issues: Array<{ path: ReadonlyArray<PropertyKey>; message: string }> = []

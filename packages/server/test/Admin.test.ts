@@ -114,6 +114,44 @@ describe("acd-bridge against a running server", () => {
     assert.include(badConnector.stderr, "api-push")
   }, 120_000)
 
+  it("GET /v1/connectors: every setting of every built-in connector says what it means, and defaults are shown", async () => {
+    type Json = Readonly<Record<string, unknown>>
+    const isObject = (u: unknown): u is Json => typeof u === "object" && u !== null && !Array.isArray(u)
+    // effect's own words for its refinements ("a non empty string") don't count as a description
+    const generic = /^an? (non[ -]empty |positive |negative |non-negative |finite )?(string|number|integer|boolean|array)\b/
+    const settings = (schema: Json, path: string): ReadonlyArray<readonly [string, Json]> => {
+      const members = [schema, ...(Array.isArray(schema["anyOf"]) ? schema["anyOf"].filter(isObject) : [])]
+      return members.flatMap((member) => {
+        const properties = isObject(member["properties"]) ? member["properties"] : {}
+        const items = isObject(member["items"]) ? [...settings(member["items"], `${path}[]`)] : []
+        return [
+          ...items,
+          ...Object.entries(properties).filter((e): e is [string, Json] => isObject(e[1])).flatMap(([name, child]) => {
+            const at = path === "" ? name : `${path}.${name}`
+            return [[at, child] as const, ...settings(child, at)]
+          })
+        ]
+      })
+    }
+    const answer = await api<Array<{ key: string; configSchema: Json }>>(server, "GET", "/v1/connectors")
+    assert.strictEqual(answer.status, 200)
+    const builtins = ["api-push", "csv", "sql", "five9", "vonage", "genesys-engage"]
+    const listed = answer.body.filter((c) => builtins.includes(c.key))
+    assert.strictEqual(listed.length, builtins.length)
+    const undocumented = listed.flatMap((c) =>
+      settings(c.configSchema, "").filter(([, s]) => typeof s["description"] !== "string" || s["description"].trim() === "" || generic.test(s["description"]))
+        .map(([path]) => `${c.key}: ${path}`)
+    )
+    assert.deepStrictEqual(undocumented, [])
+    assert.isAbove(listed.flatMap((c) => settings(c.configSchema, "")).length, 150)
+    // a default applied when the setting is left out is served with it
+    const five9 = listed.find((c) => c.key === "five9")!.configSchema
+    const properties = five9["properties"] as Record<string, Json>
+    assert.strictEqual(properties["timezone"]!["default"], "America/Los_Angeles")
+    assert.strictEqual(properties["host"]!["default"], "api.five9.com")
+    assert.strictEqual(((properties["statistics"]!["properties"] as Record<string, Json>)["longPollSeconds"])!["default"], 20)
+  })
+
   it("a wrong Five9 password marks the integration failing; the right one, patched in, recovers it", async () => {
     const created = await cli([
       "integrations",

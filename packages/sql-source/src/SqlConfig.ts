@@ -8,6 +8,7 @@ import * as DateTime from "effect/DateTime"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import * as AST from "effect/SchemaAST"
 import type { Dialect } from "./Guard.js"
 import { prepare } from "./Guard.js"
 
@@ -24,19 +25,48 @@ export type Driver = typeof Driver.Type
 const Port = Schema.Int.pipe(Schema.between(1, 65535))
 
 /**
+ * What a setting means, and its default, for the config's JSON Schema (`GET /v1/connectors`,
+ * the admin console's help text, the generated docs). Written into the `jsonSchema` annotation,
+ * merged with the one a filter carries (`minimum`…), rather than as a `description` annotation:
+ * effect words a failed filter's "Expected …" error with that, and errors should keep saying
+ * what is allowed.
+ */
+const describe = (description: string, value?: unknown) => <A, I>(schema: Schema.Schema<A, I>): Schema.Schema<A, I> =>
+  schema.annotations({
+    jsonSchema: {
+      ...Option.getOrElse(AST.getJSONSchemaAnnotation(schema.ast), () => ({})),
+      description,
+      ...(value === undefined ? {} : { default: value })
+    }
+  })
+
+/** An optional setting with its default, which the JSON Schema shows too. */
+const withDefault = <A, I>(schema: Schema.Schema<A, I>, value: NoInfer<A>, description: string) =>
+  Schema.optionalWith(schema.pipe(describe(description, value)), { default: () => value })
+
+const ssl = Schema.optional(
+  Schema.Boolean.pipe(describe("Ask for TLS. Unset: no TLS, except SQL Server, which encrypts unless this is false."))
+)
+const trustServerCertificate = Schema.optional(
+  Schema.Boolean.pipe(describe("Accept a self-signed server certificate (SQL Server only); by default false."))
+)
+
+/**
  * A server reached by host and port. `ssl` asks for TLS (SQL Server encrypts unless it is
  * `false`); `trustServerCertificate` accepts a self-signed certificate (SQL Server only).
  *
  * @since 0.1.0 @category models
  */
 export const ServerConnection = Schema.Struct({
-  host: Schema.NonEmptyTrimmedString,
-  port: Schema.optional(Port),
-  database: Schema.NonEmptyTrimmedString,
-  user: Schema.NonEmptyTrimmedString,
-  password: Schema.Redacted(Schema.String),
-  ssl: Schema.optional(Schema.Boolean),
-  trustServerCertificate: Schema.optional(Schema.Boolean)
+  host: Schema.NonEmptyTrimmedString.pipe(describe("The database server's host name or address.")),
+  port: Schema.optional(
+    Port.pipe(describe("The server's port; by default the driver's (PostgreSQL 5432, MySQL 3306, SQL Server 1433)."))
+  ),
+  database: Schema.NonEmptyTrimmedString.pipe(describe("The database to read from.")),
+  user: Schema.NonEmptyTrimmedString.pipe(describe("The database user; a read-only user is advised.")),
+  password: Schema.Redacted(Schema.String).annotations({ description: "That user's password." }),
+  ssl,
+  trustServerCertificate
 })
 
 /**
@@ -46,18 +76,18 @@ export const ServerConnection = Schema.Struct({
  * @since 0.1.0 @category models
  */
 export const UrlConnection = Schema.Struct({
-  url: Schema.Redacted(Schema.String),
-  ssl: Schema.optional(Schema.Boolean),
-  trustServerCertificate: Schema.optional(Schema.Boolean)
+  url: Schema.Redacted(Schema.String).annotations({ description: "A connection URL (`postgres://user:pass@host:5432/db`, `mysql://…`, `sqlserver://…`); the whole URL is a secret." }),
+  ssl,
+  trustServerCertificate
 })
 
 /** A SQLite database file, opened read-only. @since 0.1.0 @category models */
 export const FileConnection = Schema.Struct({
-  filename: Schema.NonEmptyTrimmedString
+  filename: Schema.NonEmptyTrimmedString.pipe(describe("The SQLite database file (a path on the server running the engine), opened read-only."))
 })
 
 /** @since 0.1.0 @category models */
-export const Connection = Schema.Union(ServerConnection, UrlConnection, FileConnection)
+export const Connection = Schema.Union(ServerConnection, UrlConnection, FileConnection).pipe(describe("How to reach the database: host, database, user and password; or a `url`; or, for sqlite, a `filename`."))
 /** @since 0.1.0 @category models */
 export type Connection = typeof Connection.Type
 
@@ -74,15 +104,21 @@ const Query = Schema.String.pipe(
  * @since 0.1.0 @category models
  */
 export const ContactsQuery = Schema.Struct({
-  query: Query,
-  layout: Schema.optionalWith(Schema.Literal("contact", "interval"), { default: () => "contact" as const }),
-  intervalMinutes: Schema.optional(Schema.Literal(15, 30, 60))
-})
+  query: Query.pipe(describe("A read-only SELECT returning the contacts (see the README for its columns), with `:from` and `:to` for the window.")),
+  layout: withDefault(
+    Schema.Literal("contact", "interval"),
+    "contact",
+    "`contact`: one row per contact event; `interval`: one row per queue, channel and interval with counts and second sums."
+  ),
+  intervalMinutes: Schema.optional(
+    Schema.Literal(15, 30, 60).pipe(describe("The interval length in minutes for `layout: interval` when the query has no `interval_minutes` column."))
+  )
+}).pipe(describe("The contacts query; without it, no contacts are imported."))
 
 /** The agent statuses query. @since 0.1.0 @category models */
 export const AgentStatusesQuery = Schema.Struct({
-  query: Query
-})
+  query: Query.pipe(describe("A read-only SELECT returning agent statuses (see the README for its columns), with `:from` and `:to` for the window."))
+}).pipe(describe("The agent statuses query; without it, no agent statuses are imported."))
 
 /**
  * Realtime polling of agent statuses: the statuses query (or `query`) runs every
@@ -92,10 +128,16 @@ export const AgentStatusesQuery = Schema.Struct({
  * @since 0.1.0 @category models
  */
 export const RealtimeOptions = Schema.Struct({
-  query: Schema.optional(Query),
-  pollSeconds: Schema.optionalWith(Schema.Number.pipe(Schema.between(1, 3600)), { default: () => 10 }),
-  lookbackMinutes: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 7 * 24 * 60)), { default: () => 720 })
-})
+  query: Schema.optional(
+    Query.pipe(describe("The query polled for realtime agent statuses; by default the `agentStatuses` query."))
+  ),
+  pollSeconds: withDefault(Schema.Number.pipe(Schema.between(1, 3600)), 10, "How often the query runs, in seconds."),
+  lookbackMinutes: withDefault(
+    Schema.Int.pipe(Schema.between(1, 7 * 24 * 60)),
+    720,
+    "How far back each poll reads, in minutes; rows that changed since the previous poll are emitted."
+  )
+}).pipe(describe("Realtime polling of agent statuses; unset, no realtime."))
 
 /**
  * How `:from` and `:to` are passed: `format` (`iso`, `timestamp`, `epoch_seconds`,
@@ -105,42 +147,60 @@ export const RealtimeOptions = Schema.Struct({
  * @since 0.1.0 @category models
  */
 export const Parameters = Schema.Struct({
-  format: Schema.optionalWith(Schema.Literal("iso", "timestamp", "epoch_seconds", "epoch_millis"), {
-    default: () => "iso" as const
-  }),
-  timezone: Schema.optional(Schema.String)
-})
+  format: withDefault(
+    Schema.Literal("iso", "timestamp", "epoch_seconds", "epoch_millis"),
+    "iso",
+    "How `:from` and `:to` are passed: an ISO 8601 string, a timestamp without zone, or epoch seconds or milliseconds."
+  ),
+  timezone: Schema.optional(
+    Schema.String.pipe(describe("The IANA time zone `:from` and `:to` are written in for `iso` and `timestamp`; by default the connector's `timezone`."))
+  )
+}).pipe(describe("How the window bounds `:from` and `:to` are passed to the queries."))
 
 const isZone = (zone: string) => Option.isSome(DateTime.zoneMakeNamed(zone))
 const Zone = Schema.String.pipe(
-  Schema.filter((z) => isZone(z), { message: (issue) => `${JSON.stringify(issue.actual)} is not an IANA time zone` })
+  Schema.filter((z) => isZone(z), {
+    message: (issue) => `${JSON.stringify(issue.actual)} is not an IANA time zone`
+  })
 )
 
 const dialectOf = (driver: Driver): Dialect => driver
 
 const ConfigFields = Schema.Struct({
-  driver: Driver,
+  driver: Driver.pipe(describe("The database driver: `pg` (PostgreSQL), `mysql` (MySQL, MariaDB), `mssql` (SQL Server), `sqlite` (a SQLite file).")),
   connection: Connection,
   /** zone of source timestamps that carry no offset (IANA name) */
-  timezone: Schema.optionalWith(Zone, { default: () => "UTC" }),
+  timezone: withDefault(Zone, "UTC", "The IANA time zone of source timestamps that carry no offset."),
   parameters: Schema.optionalWith(Parameters, { default: () => ({ format: "iso" as const }) }),
   /** what a bare number in a timestamp column means */
-  numericTimestamps: Schema.optionalWith(Schema.Literal("epoch_seconds", "epoch_millis"), {
-    default: () => "epoch_seconds" as const
-  }),
+  numericTimestamps: withDefault(
+    Schema.Literal("epoch_seconds", "epoch_millis"),
+    "epoch_seconds",
+    "What a bare number in a timestamp column means: epoch seconds or epoch milliseconds."
+  ),
   contacts: Schema.optional(ContactsQuery),
   agentStatuses: Schema.optional(AgentStatusesQuery),
   realtime: Schema.optional(RealtimeOptions),
   /** the longest a query may run */
-  queryTimeoutSeconds: Schema.optionalWith(Schema.Number.pipe(Schema.between(1, 24 * 3600)), { default: () => 300 }),
-  connectTimeoutSeconds: Schema.optionalWith(Schema.Number.pipe(Schema.between(1, 600)), { default: () => 10 }),
+  queryTimeoutSeconds: withDefault(
+    Schema.Number.pipe(Schema.between(1, 24 * 3600)),
+    300,
+    "The longest a query may run, in seconds."
+  ),
+  connectTimeoutSeconds: withDefault(
+    Schema.Number.pipe(Schema.between(1, 600)),
+    10,
+    "The longest connecting to the database may take, in seconds."
+  ),
   /** records per emitted batch */
-  batchSize: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 100_000)), { default: () => 1000 }),
+  batchSize: withDefault(Schema.Int.pipe(Schema.between(1, 100_000)), 1000, "Records per emitted batch."),
   /**
    * run each query once per slice of this many minutes of the window (bounds what one
    * query returns; SQL Server, whose client buffers a whole result, defaults to 60)
    */
-  sliceMinutes: Schema.optional(Schema.Int.pipe(Schema.between(1, 7 * 24 * 60)))
+  sliceMinutes: Schema.optional(
+    Schema.Int.pipe(Schema.between(1, 7 * 24 * 60)).pipe(describe("Run each query once per slice of this many minutes of the window, to bound what one query returns. Unset: one query per window (SQL Server: 60, as its client buffers a whole result)."))
+  )
 })
 
 /**
