@@ -29,6 +29,7 @@ export const expectedRows: ReadonlyArray<ExpectedRow> = [
     "memory: server RSS peak under push load",
     "memory: RSS growth per 1M pushed records"
   ]),
+  ...rowsOf("push-pg", ["push HTTP → PostgreSQL", "push HTTP → PostgreSQL: p99 latency", "push HTTP → PostgreSQL: server CPU"]),
   ...rowsOf("csv-import", ["CSV file end to end", "CSV file end to end: peak RSS"]),
   ...rowsOf("realtime", [
     "realtime: push → SSE p99 at 20 statuses/s",

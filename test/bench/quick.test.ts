@@ -4,7 +4,7 @@
  * (it depends on the machine); `docs/performance.md` holds the measured table.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { spawnSync } from "node:child_process"
+import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -30,16 +30,24 @@ interface Result {
 }
 
 describe("bench --quick", () => {
-  it("runs every bench and writes every row of the manifest with its figures", () => {
+  // spawned, not spawnSync: a worker blocked for minutes misses vitest's RPC deadline
+  // ("Timeout calling onTaskUpdate") and the run fails although the test passed
+  const runBench = (args: ReadonlyArray<string>) =>
+    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, args, { cwd: path.join(root, "bench"), env: process.env })
+      let stdout = ""
+      let stderr = ""
+      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+      child.on("error", reject)
+      child.on("close", (status) => resolve({ status, stdout, stderr }))
+    })
+
+  it("runs every bench and writes every row of the manifest with its figures", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "acd-bridge-bench-test-"))
     try {
       const out = path.join(dir, "quick.json")
-      const run = spawnSync(process.execPath, ["--import", "tsx", path.join(root, "bench", "run.ts"), "--quick", `--out=${out}`], {
-        cwd: path.join(root, "bench"),
-        encoding: "utf8",
-        env: process.env,
-        maxBuffer: 1 << 26
-      })
+      const run = await runBench(["--import", "tsx", path.join(root, "bench", "run.ts"), "--quick", `--out=${out}`])
       assert.strictEqual(run.status, 0, `bench --quick failed:\n${run.stdout.slice(-3000)}\n${run.stderr.slice(-3000)}`)
       const result = JSON.parse(fs.readFileSync(out, "utf8")) as Result
       assert.strictEqual(result.mode, "quick")

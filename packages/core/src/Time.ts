@@ -20,15 +20,20 @@
  *
  * ## Built on `effect/DateTime`
  *
- * Zones are `DateTime.TimeZone` (`zoneMakeNamed`); offsets come from `DateTime.zonedOffset`,
- * and a wall clock is resolved with `DateTime.makeZoned(…, { adjustForTimeZone: true,
- * disambiguation })`, checked against the zone's offset at the result. Each of those costs an
- * `Intl.DateTimeFormat#formatToParts` round (about 5-11 µs), and the CSV import and the push
- * path read millions of timestamps, so both are memoised per zone: the offset per UTC hour
- * (with the exact millisecond of a change inside it) and the resolution per local hour (an
- * hour without a change has one offset throughout). `pnpm bench time-zones` measures the
- * difference (about 20× on a million Berlin wall-clock times, under load); the memo tables
- * hold at most 100,000 hours in all and are emptied when full.
+ * Zones are `DateTime.TimeZone` (`zoneMakeNamed`) and offsets come from `DateTime.zonedOffset`.
+ * Each offset costs an `Intl.DateTimeFormat#formatToParts` round (about 5-40 µs, more under
+ * load), and the CSV import and the push path read millions of timestamps, so offsets are
+ * memoised per zone and UTC day: the day's offset, or the exact millisecond it changes inside
+ * the day (two `Intl` rounds a day, and a search to the millisecond on the day of a change).
+ * A wall clock is resolved from those offsets (the offsets a day before and a day after it
+ * are the only candidates), and the resolution is memoised per local hour (an hour without a
+ * change has one offset throughout). `pnpm bench time-zones` measures the difference against
+ * `DateTime.makeZoned` per record; the memo tables hold at most 100,000 entries in all and are
+ * emptied when full.
+ *
+ * A day holds at most one offset change of a zone: in the tz database (2025) the closest two
+ * changes of any zone are four days apart (Africa/Freetown, 1939), and DST rules put months
+ * between them. Two changes less than a day apart would be missed.
  *
  * @since 0.3.0
  */
@@ -41,6 +46,7 @@ import * as Schema from "effect/Schema"
 
 const MINUTE_MS = 60_000
 const HOUR_MS = 3_600_000
+const DAY_MS = 86_400_000
 
 /**
  * An IANA time zone name that the runtime does not know.
@@ -93,7 +99,8 @@ export const zone = (name: string): Either.Either<DateTime.TimeZone, UnknownTime
 // ---------------------------------------------------------------------------------------------
 // memo tables, one pair per zone
 
-// the offset over one UTC hour, or the exact instant it changes inside it
+// the offset over one UTC day, or the exact instant it changes inside it (at most once a day,
+// see the module note)
 interface Shift {
   readonly at: number
   readonly before: number
@@ -101,24 +108,29 @@ interface Shift {
 }
 
 // the resolution of one local hour: its offset when it has one throughout, else null (a
-// change inside it: resolved minute by minute through DateTime)
+// change inside it: each wall clock resolved from the day offsets)
 type LocalHour = number | null
 
 interface Memo {
-  readonly utcHours: Map<number, number | Shift>
+  readonly zoneId: string
+  readonly utcDays: Map<number, number | Shift>
   readonly localHours: Map<number, LocalHour>
 }
 
 const CACHE_LIMIT = 100_000
 const memos = new Map<string, Memo>()
 let memoSize = 0
+// the zone of the previous call: a run of timestamps is almost always in one zone
+let lastMemo: Memo | undefined
 
 const memoOf = (zone: DateTime.TimeZone.Named): Memo => {
+  if (lastMemo !== undefined && lastMemo.zoneId === zone.id) return lastMemo
   let memo = memos.get(zone.id)
   if (memo === undefined) {
-    memo = { utcHours: new Map(), localHours: new Map() }
+    memo = { zoneId: zone.id, utcDays: new Map(), localHours: new Map() }
     memos.set(zone.id, memo)
   }
+  lastMemo = memo
   return memo
 }
 
@@ -127,6 +139,7 @@ const memoOf = (zone: DateTime.TimeZone.Named): Memo => {
 const reserve = (): void => {
   if (memoSize >= CACHE_LIMIT) {
     memos.clear()
+    lastMemo = undefined
     memoSize = 0
   }
   memoSize++
@@ -135,13 +148,13 @@ const reserve = (): void => {
 const intlOffset = (epochMs: number, zone: DateTime.TimeZone): number =>
   DateTime.zonedOffset(DateTime.unsafeMakeZoned(epochMs, { timeZone: zone }))
 
-const utcHourEntry = (hourStart: number, zone: DateTime.TimeZone): number | Shift => {
-  const before = intlOffset(hourStart, zone)
-  const after = intlOffset(hourStart + HOUR_MS - 1, zone)
+const utcDayEntry = (dayStart: number, zone: DateTime.TimeZone): number | Shift => {
+  const before = intlOffset(dayStart, zone)
+  const after = intlOffset(dayStart + DAY_MS - 1, zone)
   if (before === after) return before
   // tz transitions are on whole seconds but not always on quarters: search to the millisecond
-  let lo = hourStart
-  let hi = hourStart + HOUR_MS - 1
+  let lo = dayStart
+  let hi = dayStart + DAY_MS - 1
   while (hi - lo > 1) {
     const mid = lo + Math.floor((hi - lo) / 2)
     if (intlOffset(mid, zone) === before) lo = mid
@@ -158,12 +171,12 @@ const utcHourEntry = (hourStart: number, zone: DateTime.TimeZone): number | Shif
  */
 export const offsetMs = (epochMs: number, zone: DateTime.TimeZone): number => {
   if (zone._tag === "Offset") return zone.offset
-  const hour = Math.floor(epochMs / HOUR_MS)
-  let entry = memoOf(zone).utcHours.get(hour)
+  const day = Math.floor(epochMs / DAY_MS)
+  let entry = memoOf(zone).utcDays.get(day)
   if (entry === undefined) {
-    entry = utcHourEntry(hour * HOUR_MS, zone)
+    entry = utcDayEntry(day * DAY_MS, zone)
     reserve()
-    memoOf(zone).utcHours.set(hour, entry)
+    memoOf(zone).utcDays.set(day, entry)
   }
   return typeof entry === "number" ? entry : epochMs < entry.at ? entry.before : entry.after
 }
@@ -275,27 +288,47 @@ export type Resolution =
 
 const skipped: Resolution = { _tag: "Skipped" }
 
-const throughDateTime = (localMs: number, zone: DateTime.TimeZone): Resolution => {
-  const reading = (disambiguation: "earlier" | "later"): number | undefined => {
-    const zoned = DateTime.makeZoned(localMs, { timeZone: zone, adjustForTimeZone: true, disambiguation })
-    if (Option.isNone(zoned)) return undefined
-    const epochMs = DateTime.toEpochMillis(zoned.value)
-    // in a gap DateTime moves the wall clock (to the instant before or after the gap): not a reading of it
-    return toLocalMs(epochMs, zone) === localMs ? epochMs : undefined
+// Every offset a zone has is within ±24 hours and a day holds at most one change (module
+// note), so a wall clock's readings can only use the offsets a day before and a day after it
+// (read at the wall clock taken as UTC); each candidate counts when the zone has that offset
+// at the instant it gives.
+const fromOffsets = (localMs: number, zone: DateTime.TimeZone): Resolution => {
+  const before = offsetMs(localMs - DAY_MS, zone)
+  const after = offsetMs(localMs + DAY_MS, zone)
+  const earlier = localMs - before
+  if (before === after) return { _tag: "Unique", epochMs: earlier }
+  const later = localMs - after
+  const hasEarlier = offsetMs(earlier, zone) === before
+  const hasLater = offsetMs(later, zone) === after
+  if (hasEarlier && hasLater) {
+    return earlier < later ? { _tag: "Repeated", earlier, later } : { _tag: "Repeated", earlier: later, later: earlier }
   }
-  const earlier = reading("earlier")
-  const later = reading("later")
-  if (earlier === undefined) return later === undefined ? skipped : { _tag: "Unique", epochMs: later }
-  if (later === undefined || later === earlier) return { _tag: "Unique", epochMs: earlier }
-  return { _tag: "Repeated", earlier, later }
+  return hasEarlier
+    ? { _tag: "Unique", epochMs: earlier }
+    : hasLater
+    ? { _tag: "Unique", epochMs: later }
+    : skipped
 }
 
 const localHourEntry = (hour: number, zone: DateTime.TimeZone): LocalHour => {
-  const first = throughDateTime(hour * HOUR_MS, zone)
-  const last = throughDateTime(hour * HOUR_MS + HOUR_MS - 1, zone)
+  const first = fromOffsets(hour * HOUR_MS, zone)
+  const last = fromOffsets(hour * HOUR_MS + HOUR_MS - 1, zone)
   if (first._tag !== "Unique" || last._tag !== "Unique") return null
   const offset = hour * HOUR_MS - first.epochMs
   return hour * HOUR_MS + HOUR_MS - 1 - last.epochMs === offset ? offset : null
+}
+
+// the local hour's one offset, or undefined when a change falls inside it
+const hourOffset = (localMs: number, zone: DateTime.TimeZone.Named): number | null => {
+  const hour = Math.floor(localMs / HOUR_MS)
+  const memo = memoOf(zone)
+  let entry = memo.localHours.get(hour)
+  if (entry === undefined) {
+    entry = localHourEntry(hour, zone)
+    reserve()
+    memoOf(zone).localHours.set(hour, entry)
+  }
+  return entry
 }
 
 /**
@@ -306,14 +339,8 @@ const localHourEntry = (hour: number, zone: DateTime.TimeZone): LocalHour => {
  */
 export const resolve = (localMs: number, zone: DateTime.TimeZone): Resolution => {
   if (zone._tag === "Offset") return { _tag: "Unique", epochMs: localMs - zone.offset }
-  const hour = Math.floor(localMs / HOUR_MS)
-  let entry = memoOf(zone).localHours.get(hour)
-  if (entry === undefined) {
-    entry = localHourEntry(hour, zone)
-    reserve()
-    memoOf(zone).localHours.set(hour, entry)
-  }
-  return entry === null ? throughDateTime(localMs, zone) : { _tag: "Unique", epochMs: localMs - entry }
+  const offset = hourOffset(localMs, zone)
+  return offset === null ? fromOffsets(localMs, zone) : { _tag: "Unique", epochMs: localMs - offset }
 }
 
 /**
@@ -413,6 +440,11 @@ export interface IsoOptions {
  * @category parsing
  */
 export const readIso = (text: string, options?: IsoOptions): Either.Either<IsoReading, TimestampError> => {
+  if (scanIso(text)) return Either.right({ localMs: scannedLocalMs, offsetMs: scannedOffsetMs })
+  return readIsoByPattern(text, options)
+}
+
+const readIsoByPattern = (text: string, options?: IsoOptions): Either.Either<IsoReading, TimestampError> => {
   const m = (options?.lenient === true ? LENIENT : STRICT).exec(text)
   if (m === null) return Either.left(new TimestampError({ input: text, reason: "invalid-format" }))
   const localMs = localMsOf({
@@ -435,6 +467,88 @@ export const readIso = (text: string, options?: IsoOptions): Either.Either<IsoRe
   return Either.right({ localMs, offsetMs: (m[9] === "-" ? -1 : 1) * (hours * HOUR_MS + minutes * MINUTE_MS) })
 }
 
+// The scanner's answer, left in these two rather than in an object: the push path and the CSV
+// import read millions of timestamps, one after the other, on one thread.
+let scannedLocalMs = 0
+let scannedOffsetMs: number | undefined = undefined
+
+// two ASCII digits at i as a number, else -1 (past the end too: NaN fails both tests)
+const digits2 = (text: string, i: number): number => {
+  const a = text.charCodeAt(i) - 48
+  const b = text.charCodeAt(i + 1) - 48
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1
+}
+
+/**
+ * The common timestamps read by char codes, without the regular expression: exactly what
+ * `STRICT` accepts (which `LENIENT` accepts alike), with a calendar time of year 100 or later and
+ * an offset within ±23:59; the answer is in `scannedLocalMs`/`scannedOffsetMs`. Anything else
+ * (another shape, an error, years 0-99) answers false and takes the regular expression, so
+ * errors and lenient forms are read exactly as before.
+ */
+const scanIso = (text: string): boolean => {
+  const n = text.length
+  if (n < 16) return false
+  const century = digits2(text, 0)
+  const yy = digits2(text, 2)
+  const month = digits2(text, 5)
+  const day = digits2(text, 8)
+  const hours = digits2(text, 11)
+  const minutes = digits2(text, 14)
+  const sep = text.charCodeAt(10)
+  if (
+    century < 1 || yy < 0 || month < 1 || month > 12 || day < 1 || hours < 0 || hours > 23 || minutes < 0 ||
+    minutes > 59 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(13) !== 58 ||
+    (sep !== 84 && sep !== 116 && sep !== 32)
+  ) return false
+  const year = century * 100 + yy
+  if (day > daysInMonth(year, month)) return false
+  let i = 16
+  let seconds = 0
+  let millis = 0
+  if (i < n && text.charCodeAt(i) === 58) {
+    seconds = digits2(text, i + 1)
+    if (seconds < 0 || seconds > 59) return false
+    i += 3
+    const dot = text.charCodeAt(i)
+    if (i < n && (dot === 46 || dot === 44)) {
+      const from = ++i
+      while (i < n && i - from < 9) {
+        const c = text.charCodeAt(i) - 48
+        if (c < 0 || c > 9) break
+        if (i - from < 3) millis = millis * 10 + c
+        i++
+      }
+      if (i === from) return false
+      for (let k = i - from; k < 3; k++) millis *= 10
+    }
+  }
+  let offset: number | undefined = undefined
+  if (i < n) {
+    const c = text.charCodeAt(i)
+    if (c === 90 || c === 122) {
+      if (i + 1 !== n) return false
+      offset = 0
+    } else if (c === 43 || c === 45) {
+      const oh = digits2(text, i + 1)
+      if (oh < 0 || oh > 23) return false
+      i += 3
+      let om = 0
+      if (i < n) {
+        if (text.charCodeAt(i) === 58) i++
+        om = digits2(text, i)
+        if (om < 0 || om > 59) return false
+        i += 2
+      }
+      if (i !== n) return false
+      offset = (c === 45 ? -1 : 1) * (oh * HOUR_MS + om * MINUTE_MS)
+    } else return false
+  }
+  scannedLocalMs = Date.UTC(year, month - 1, day, hours, minutes, seconds, millis)
+  scannedOffsetMs = offset
+  return true
+}
+
 /**
  * Reads an ISO-8601 timestamp (see `readIso`) to UTC epoch milliseconds.
  *
@@ -450,14 +564,25 @@ export const parseIso = (
   text: string,
   zone: DateTime.TimeZone,
   options?: IsoOptions & { readonly repeated?: Repeated | undefined }
-): Either.Either<number, TimestampError> =>
-  Either.flatMap(
-    readIso(text, options),
+): Either.Either<number, TimestampError> => {
+  if (scanIso(text)) {
+    const localMs = scannedLocalMs
+    if (scannedOffsetMs !== undefined) return Either.right(localMs - scannedOffsetMs)
+    // the common case without building a resolution: an hour with one offset throughout
+    if (zone._tag === "Named") {
+      const offset = hourOffset(localMs, zone)
+      if (offset !== null) return Either.right(localMs - offset)
+    }
+    return pick(resolve(localMs, zone), text, zone, options?.repeated ?? "earlier")
+  }
+  return Either.flatMap(
+    readIsoByPattern(text, options),
     (reading) =>
       reading.offsetMs !== undefined
         ? Either.right(reading.localMs - reading.offsetMs)
         : pick(resolve(reading.localMs, zone), text, zone, options?.repeated ?? "earlier")
   )
+}
 
 const formatOffset = (offset: number): string => {
   const total = Math.round(Math.abs(offset) / 1000)

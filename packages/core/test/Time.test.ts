@@ -289,6 +289,86 @@ describe("Time against Intl", () => {
   })
 })
 
+// the reader as it was before it read common shapes by char codes: the two patterns alone
+const STRICT =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$/
+const LENIENT =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(?:([Zz]|UTC|GMT)|([+-])(\d{2})(?::?(\d{2}))?)?$/
+const patternReading = (text: string, lenient: boolean): { localMs: number; offsetMs: number | undefined } | string => {
+  const m = (lenient ? LENIENT : STRICT).exec(text)
+  if (m === null) return "invalid-format"
+  const localMs = Time.localMsOf({
+    year: Number(m[1]),
+    month: Number(m[2]),
+    day: Number(m[3]),
+    hours: m[4] === undefined ? 0 : Number(m[4]),
+    minutes: m[5] === undefined ? 0 : Number(m[5]),
+    seconds: m[6] === undefined ? 0 : Number(m[6]),
+    millis: m[7] === undefined ? 0 : Number(m[7].padEnd(3, "0").slice(0, 3))
+  })
+  if (localMs === undefined) return "calendar"
+  if (m[8] !== undefined) return { localMs, offsetMs: 0 }
+  if (m[9] === undefined) return { localMs, offsetMs: undefined }
+  const hours = Number(m[10])
+  const minutes = m[11] === undefined ? 0 : Number(m[11])
+  if (hours > 23 || minutes > 59) return "invalid-format"
+  return { localMs, offsetMs: (m[9] === "-" ? -1 : 1) * (hours * HOUR + minutes * MIN) }
+}
+
+describe("Time.readIso against the patterns", () => {
+  // timestamps of every shape the reader knows, many of them one character off
+  const piece = (values: ReadonlyArray<string>) => fc.constantFrom(...values)
+  const text = fc.tuple(
+    piece(["2026", "0099", "0100", "1999", "2400", "2100", "202", "20261"]),
+    piece(["-"]),
+    piece(["01", "02", "12", "13", "00", "1"]),
+    piece(["-", "/"]),
+    piece(["01", "28", "29", "30", "31", "32", "00"]),
+    piece(["T", "t", " ", "", "X", "  "]),
+    piece(["00", "09", "23", "24", "9", ""]),
+    piece([":", ""]),
+    piece(["00", "15", "59", "60", ""]),
+    piece([":00", ":59", ":60", ":5", "", ":"]),
+    piece(["", ".1", ".12", ".123", ".1234", ",5", ".123456789", ".1234567890", ".", ".x"]),
+    piece(["", "Z", "z", "UTC", "GMT", " UTC", " +01:00", "+01:00", "+0100", "+01", "-03:30", "+23:59", "+24:00", "+01:60", "+01:", "+1", "Zx", "+01:00x", "\n"])
+  ).map((parts) => parts.join(""))
+
+  it("property: reads every text as the patterns do, strict and lenient", () => {
+    fc.assert(
+      fc.property(text, fc.boolean(), (input, lenient) => {
+        const expected = patternReading(input, lenient)
+        const actual = Time.readIso(input, { lenient })
+        if (typeof expected === "string") {
+          assert.isTrue(Either.isLeft(actual), input)
+          if (Either.isLeft(actual)) assert.strictEqual(actual.left.calendar === true, expected === "calendar", input)
+        } else assert.deepStrictEqual(Either.getOrThrow(actual), expected, input)
+      }),
+      { numRuns: 5000 }
+    )
+  })
+
+  it("property: parseIso agrees with readIso then resolve", () => {
+    fc.assert(
+      fc.property(text, fc.constantFrom(...zoneNames), (input, name) => {
+        const zone = zoneOf(name)
+        const expected = Either.flatMap(Time.readIso(input), (r) => {
+          if (r.offsetMs !== undefined) return Either.right(r.localMs - r.offsetMs)
+          const resolution = Time.resolve(r.localMs, zone)
+          return resolution._tag === "Unique"
+            ? Either.right(resolution.epochMs)
+            : resolution._tag === "Repeated"
+            ? Either.right(resolution.earlier)
+            : Either.left("skipped")
+        })
+        const actual = Time.parseIso(input, zone)
+        assert.strictEqual(Either.isRight(actual), Either.isRight(expected), input)
+        if (Either.isRight(actual) && Either.isRight(expected)) assert.strictEqual(actual.right, expected.right, input)
+      }),
+      { numRuns: 2000 }
+    )
+  })
+})
+
 describe("Time examples", () => {
   const berlin = zoneOf("Europe/Berlin")
   const lordHowe = zoneOf("Australia/Lord_Howe")
