@@ -9,6 +9,7 @@ import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { AgentSegment, AgentStatus, IntegrationId, TenantId } from "./Domain.js"
 import type { StorageError } from "./Errors.js"
@@ -70,8 +71,11 @@ export interface StatusRelayShape {
   readonly run: string
   /** hands statuses accepted here to every process (this one too, through `received`) */
   readonly send: (tenantId: TenantId, statuses: ReadonlyArray<StatusView>) => Effect.Effect<void, StorageError>
-  /** every process's statuses from now on, in the relay's order */
-  readonly received: Stream.Stream<RelayedStatus>
+  /**
+   * Every process's statuses from now on, in the relay's order: subscribed when the effect
+   * completes, so nothing sent after that is missed.
+   */
+  readonly received: Effect.Effect<Stream.Stream<RelayedStatus>, never, Scope.Scope>
   /**
    * The tenant's statuses after `seq`, in order, at most `limit`; none when the relay no
    * longer keeps all of them (or there are more than `limit`).
@@ -183,7 +187,7 @@ export class AgentStatuses extends Effect.Service<AgentStatuses>()("@acd-bridge/
 
     if (relay !== undefined) {
       // every process's statuses, this one's too, enter the feed here in the relay's order
-      yield* relay.received.pipe(
+      yield* (yield* relay.received).pipe(
         Stream.runForEachChunk((chunk) => {
           // each tenant's statuses of the chunk in one step, in the relay's order
           const byTenant = new Map<TenantId, Array<RelayedStatus>>()
@@ -303,18 +307,20 @@ export class AgentStatuses extends Effect.Service<AgentStatuses>()("@acd-bridge/
           const seq = match === null ? undefined : Number(match[2])
           if (match === null || match[1] !== run || seq === undefined) {
             reset("the last event id is not from this run of the engine")
-          } else if (seq > current) {
-            if (relay === undefined) reset("the last event id is not from this run of the engine")
-            // seen on another node that is ahead of this one: go on after it
-            else from = seq
-          } else if (seq + 1 >= oldest) {
+          } else if (seq <= current && seq + 1 >= oldest) {
             for (const p of log?.ring ?? []) {
               if (p.seq > seq && wanted(p)) head.push({ _tag: "Status", id: idOf(p.seq), status: p.status })
             }
           } else if (relay === undefined) {
-            reset(`more than ${logSize} statuses were accepted since the last event id`)
+            reset(
+              seq > current
+                ? "the last event id is not from this run of the engine"
+                : `more than ${logSize} statuses were accepted since the last event id`
+            )
           } else {
-            // older than this process's log (it started later, or the log is full): the relay's
+            // not in this process's log (it started later, its log is full, or another node
+            // is ahead of it): the relay's rows after the id, and live ones after those (the
+            // subscription came first, so a row is in one or the other, or both: once)
             const missed = yield* relay.since(tenantId, seq, logSize).pipe(
               Effect.catchAll((error) =>
                 Effect.as(Effect.logWarning("agent statuses: the relay could not replay", error), Option.none())
@@ -323,8 +329,10 @@ export class AgentStatuses extends Effect.Service<AgentStatuses>()("@acd-bridge/
             if (Option.isNone(missed)) {
               reset(`more than ${logSize} statuses were accepted since the last event id`)
             } else {
+              from = seq
               for (const p of missed.value) {
-                if (p.seq <= current && wanted(p)) head.push({ _tag: "Status", id: idOf(p.seq), status: p.status })
+                from = Math.max(from, p.seq)
+                if (wanted(p)) head.push({ _tag: "Status", id: idOf(p.seq), status: p.status })
               }
             }
           }

@@ -189,7 +189,7 @@ export const layer = (
       return {
         run,
         send: (tenantId, statuses) => Queue.offerAll(outbox, statuses.map((s) => ({ tenantId, body: bodyOf(s) }))),
-        received: Stream.fromPubSub(received),
+        received: Effect.map(PubSub.subscribe(received), (queue) => Stream.fromQueue(queue)),
         since: (tenantId, seq, limit) =>
           Effect.gen(function*() {
             const [kept] = yield* sql<{ readonly seq: string | number | null }>`SELECT min(seq) AS seq FROM acd_bridge_status_feed`
