@@ -155,6 +155,8 @@ interface Started {
   readonly integrationId: string
   /** CPU time the server process has used so far, ms (user + system; undefined without /proc) */
   readonly cpuMs: () => number | undefined
+  /** the server's heap and RSS right after a full GC, MB */
+  readonly memory: () => Promise<{ readonly heapMb: number; readonly rssMb: number }>
   readonly stop: () => Promise<void>
 }
 
@@ -172,12 +174,23 @@ const cpuMsOf = (pid: number | undefined): number | undefined => {
 const startServer = (kind: "engine" | "baseline", dir: string): Promise<Started> =>
   new Promise((resolve, reject) => {
     const profile = PROFILE === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", PROFILE]
-    const child = spawn(process.execPath, [...profile, "--import", "tsx", fileURLToPath(import.meta.url), "serve", kind, dir], {
+    const child = spawn(process.execPath, [...profile, "--expose-gc", "--import", "tsx", fileURLToPath(import.meta.url), "serve", kind, dir], {
       cwd: here,
-      stdio: ["ignore", "pipe", "inherit"]
+      stdio: ["pipe", "pipe", "inherit"]
     })
     let out = ""
+    const probes: Array<(m: { heapMb: number; rssMb: number }) => void> = []
+    let lines = ""
     child.stdout.on("data", (chunk: Buffer) => {
+      lines += chunk.toString()
+      for (let end = lines.indexOf("\n"); end >= 0; end = lines.indexOf("\n")) {
+        const line = lines.slice(0, end)
+        lines = lines.slice(end + 1)
+        if (line.startsWith("{\"heapMb\"")) probes.shift()?.(JSON.parse(line) as { heapMb: number; rssMb: number })
+      }
+    })
+    child.stdout.on("data", (chunk: Buffer) => {
+      if (out.includes("\n")) return
       out += chunk.toString()
       const line = out.split("\n").find((l) => l.startsWith("{"))
       if (line !== undefined && out.includes("\n")) {
@@ -187,6 +200,11 @@ const startServer = (kind: "engine" | "baseline", dir: string): Promise<Started>
           pid: child.pid,
           rssIdle: rssIdle ?? 0,
           cpuMs: () => cpuMsOf(child.pid),
+          memory: () =>
+            new Promise((answered) => {
+              probes.push(answered)
+              child.stdin.write("probe\n")
+            }),
           stop: () =>
             new Promise((done) => {
               child.on("exit", () => done())
@@ -254,31 +272,48 @@ const drive = async (server: Started, idempotency: boolean) => {
       rssPeak = Math.max(rssPeak, mb ?? 0)
     })
   }, 50)
-  const started = performance.now()
-  const cpuBefore = server.cpuMs()
-  await Promise.all(Array.from({ length: CLIENTS }, async () => {
-    while (next < all.length) {
-      const i = next++
-      const t = performance.now()
-      await send(all[i]!, i)
-      latencies.push(performance.now() - t)
-    }
-  }))
-  const seconds = (performance.now() - started) / 1000
-  const cpuAfter = server.cpuMs()
+  // in four parts: the memory after a full GC at the end of each (untimed), so the growth is
+  // the slope after the first quarter (caches and heap filled), not the warm-up's
+  const afterPart: Array<{ readonly heapMb: number; readonly rssMb: number }> = []
+  let seconds = 0
+  let cpuMs: number | undefined = 0
+  for (let part = 1; part <= 4; part++) {
+    const end = Math.round((all.length * part) / 4)
+    const started = performance.now()
+    const cpuBefore = server.cpuMs()
+    await Promise.all(Array.from({ length: CLIENTS }, async () => {
+      while (next < end) {
+        const i = next++
+        const t = performance.now()
+        await send(all[i]!, i)
+        latencies.push(performance.now() - t)
+      }
+    }))
+    seconds += (performance.now() - started) / 1000
+    const cpuAfter = server.cpuMs()
+    cpuMs = cpuMs === undefined || cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuMs + cpuAfter - cpuBefore
+    afterPart.push(await server.memory())
+  }
   clearInterval(sampler)
   const rssAfter = (await rssMbOf(server.pid)) ?? 0
   latencies.sort((a, b) => a - b)
+  const first = afterPart[0]!
+  const last = afterPart[3]!
+  // records pushed between the first and the last measure
+  const measured = RECORDS - Math.min(RECORDS, Math.round(all.length / 4) * BATCH)
   return {
     rssIdle: server.rssIdle,
     rssPeak: Math.max(rssPeak, rssAfter),
-    rssGrowth: rssAfter - rssWarm,
+    rssGrowthPer1M: measured === 0 ? 0 : ((last.rssMb - first.rssMb) * 1_000_000) / measured,
+    heapGrowthPer1M: measured === 0 ? 0 : ((last.heapMb - first.heapMb) * 1_000_000) / measured,
+    heapAfter: last.heapMb,
+    measured,
     recordsPerSecond: RECORDS / seconds,
     seconds,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     // the server's CPU time per 1,000 records (the clock ticks are 10 ms: meaningful over a whole run)
-    cpuMsPer1000: cpuBefore === undefined || cpuAfter === undefined ? undefined : ((cpuAfter - cpuBefore) * 1000) / RECORDS
+    cpuMsPer1000: cpuMs === undefined ? undefined : (cpuMs * 1000) / RECORDS
   }
 }
 
@@ -311,7 +346,9 @@ const main = async () => {
         `${name.padEnd(44)} ${Math.round(r.recordsPerSecond).toLocaleString("en").padStart(10)} rec/s   ` +
         `p50 ${r.p50.toFixed(1).padStart(7)} ms   p99 ${r.p99.toFixed(1).padStart(7)} ms` +
         (r.cpuMsPer1000 === undefined ? "" : `   server CPU ${r.cpuMsPer1000.toFixed(1).padStart(5)} ms / 1,000 records`) +
-        `   RSS idle ${r.rssIdle.toFixed(0)} MB, peak ${r.rssPeak.toFixed(0)} MB`
+        `   RSS idle ${r.rssIdle.toFixed(0)} MB, peak ${r.rssPeak.toFixed(0)} MB; after GC per 1M records ` +
+        `(over the last ${r.measured.toLocaleString("en")}): RSS ${r.rssGrowthPer1M.toFixed(1)} MB, heap ${r.heapGrowthPer1M.toFixed(1)} MB ` +
+        `(heap ${r.heapAfter.toFixed(0)} MB at the end)`
       const baseline = results["baseline"]
       const engine = results["engine"]
       if (baseline) process.stderr.write(`${line("baseline: node:http + JSON.parse + raw inserts", baseline)}\n`)
@@ -330,10 +367,12 @@ const main = async () => {
           {
             name: "memory: RSS growth per 1M pushed records",
             unit: "MB",
-            engine: (engine.rssGrowth * 1_000_000) / RECORDS,
+            engine: engine.rssGrowthPer1M,
             baseline: null,
             target: atMost(64, "engine"),
-            note: `RSS after the run minus after the warm-up, scaled to 1M records (${note})`
+            note: `RSS after a full GC at the end minus after the first quarter of the run, per 1M records: measured over ${
+              engine.measured.toLocaleString("en")
+            } records${engine.measured < 1_000_000 ? " and scaled" : ""} (heap: ${engine.heapGrowthPer1M.toFixed(1)} MB per 1M; ${note})`
           }
         )
       }
@@ -344,7 +383,26 @@ const main = async () => {
   }
 }
 
+/**
+ * In a server child: a line on stdin asks for its memory after a full GC (it runs with
+ * `--expose-gc`); the answer is a line `{"heapMb":…,"rssMb":…}` on stdout.
+ */
+const answerMemoryProbes = () => {
+  let pending = ""
+  process.stdin.on("data", (chunk: Buffer) => {
+    pending += chunk.toString()
+    for (let end = pending.indexOf("\n"); end >= 0; end = pending.indexOf("\n")) {
+      pending = pending.slice(end + 1)
+      const gc = (globalThis as { gc?: () => void }).gc
+      gc?.()
+      const m = process.memoryUsage()
+      process.stdout.write(`${JSON.stringify({ heapMb: m.heapUsed / 1048576, rssMb: m.rss / 1048576 })}\n`)
+    }
+  })
+}
+
 if (process.argv[2] === "serve") {
+  answerMemoryProbes()
   // a normal exit on SIGTERM, so `--cpu-prof` can write its profile
   process.on("SIGTERM", () => process.exit(0))
   const kind = process.argv[3]

@@ -9,6 +9,10 @@
  * just before the request is sent to the event's arrival at the subscriber, both in this
  * process. Requests the server refuses (429 from a rate limit) are counted: the defaults must
  * fit a large site's feed, so any refusal fails the row.
+ *
+ * BENCH_REALTIME_TRACE=1 prints every status's latency and its push's answer time (the feed's
+ * share is the difference); BENCH_SERVER_PROF=<dir> runs the servers under `node --cpu-prof`
+ * and writes their profiles there.
  */
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
@@ -103,7 +107,12 @@ interface Started {
 
 const startServer = (kind: "engine" | "baseline", dir: string): Promise<Started> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "serve", kind, dir], {
+    const prof = process.env["BENCH_SERVER_PROF"]
+    const child = spawn(process.execPath, [
+      ...(prof === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${prof}`]),
+      "--import",
+      "tsx",
+      fileURLToPath(import.meta.url), "serve", kind, dir], {
       cwd: here,
       stdio: ["ignore", "pipe", "inherit"]
     })
@@ -117,7 +126,8 @@ const startServer = (kind: "engine" | "baseline", dir: string): Promise<Started>
           stop: () =>
             new Promise((done) => {
               child.on("exit", () => done())
-              child.kill("SIGKILL")
+              // a profiled server (BENCH_SERVER_PROF) exits cleanly so Node writes the profile
+              child.kill(process.env["BENCH_SERVER_PROF"] === undefined ? "SIGKILL" : "SIGTERM")
             })
         })
       }
@@ -129,6 +139,8 @@ const startServer = (kind: "engine" | "baseline", dir: string): Promise<Started>
 const measure = async (server: Started, kind: "engine" | "baseline", rate: number) => {
   const sent = new Map<string, number>()
   const latencies: Array<number> = []
+  /** request → response, to tell the write path's time from the feed's */
+  const answered: Array<number> = []
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 })
   // the subscriber
   const subscriber = await new Promise<http.ClientRequest>((resolve, reject) => {
@@ -185,6 +197,7 @@ const measure = async (server: Started, kind: "engine" | "baseline", rate: numbe
         agent,
         headers: { authorization: `Bearer ${server.apiKey}`, "content-type": "application/json", "content-length": Buffer.byteLength(body) }
       }, (res) => {
+        answered.push(performance.now() - sent.get(id)!)
         if (res.statusCode === 429) refused++
         else if (res.statusCode !== 200) failed++
         res.resume()
@@ -203,7 +216,7 @@ const measure = async (server: Started, kind: "engine" | "baseline", rate: numbe
   while (latencies.length < total - refused - failed && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20))
   subscriber.destroy()
   agent.destroy()
-  if (process.env["BENCH_REALTIME_TRACE"] === "1") process.stderr.write(`${kind} ${rate}/s: ${latencies.map((x) => x.toFixed(0)).join(" ")}\n`)
+  if (process.env["BENCH_REALTIME_TRACE"] === "1") process.stderr.write(`${kind} ${rate}/s: ${latencies.map((x) => x.toFixed(0)).join(" ")}\n  answered: ${answered.map((x) => x.toFixed(0)).join(" ")}\n`)
   latencies.sort((a, b) => a - b)
   return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), received: latencies.length, total, refused, failed }
 }
@@ -243,6 +256,7 @@ const main = async () => {
 }
 
 if (process.argv[2] === "serve") {
+  process.on("SIGTERM", () => process.exit(0))
   if (process.argv[3] === "engine") await serveEngine(process.argv[4]!)
   else serveBaseline()
 } else {

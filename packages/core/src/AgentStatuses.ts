@@ -7,9 +7,12 @@
 import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { AgentSegment, AgentStatus, IntegrationId, TenantId } from "./Domain.js"
+import type { StorageError } from "./Errors.js"
 import { Storage } from "./Storage.js"
 
 /**
@@ -37,10 +40,63 @@ export interface StatusQuery {
 
 interface Published {
   readonly tenantId: TenantId
-  /** this process's sequence number of the tenant's statuses: consecutive, from 1 */
+  /** this process's count of the tenant's statuses: consecutive, from 1 (a skip is a drop) */
+  readonly n: number
+  /** the status's position in the feed (this process's count, or the relay's number) */
   readonly seq: number
   readonly status: StatusView
 }
+
+/**
+ * A status as the relay hands it to every engine process: numbered in one order for all of
+ * them (increasing; not consecutive per tenant).
+ *
+ * @since 0.3.0 @category models
+ */
+export interface RelayedStatus {
+  readonly tenantId: TenantId
+  readonly seq: number
+  readonly status: StatusView
+}
+
+/**
+ * Carries the feed between the engine processes that share a database, so a subscriber on
+ * any of them sees the statuses accepted on every one, and resumes on any of them. Without
+ * one (the default) the feed is this process's own.
+ *
+ * @since 0.3.0 @category models
+ */
+export interface StatusRelayShape {
+  /** names the relay's numbering (8 hex digits): a feed position from another numbering can't be resumed */
+  readonly run: string
+  /** hands statuses accepted here to every process (this one too, through `received`) */
+  readonly send: (tenantId: TenantId, statuses: ReadonlyArray<StatusView>) => Effect.Effect<void, StorageError>
+  /**
+   * Every process's statuses from now on, in the relay's order: subscribed when the effect
+   * completes, so nothing sent after that is missed.
+   */
+  readonly received: Effect.Effect<Stream.Stream<RelayedStatus>, never, Scope.Scope>
+  /**
+   * The tenant's statuses after `seq`, in order, at most `limit`; none when the relay no
+   * longer keeps all of them (or there are more than `limit`).
+   */
+  readonly since: (
+    tenantId: TenantId,
+    seq: number,
+    limit: number
+  ) => Effect.Effect<Option.Option<ReadonlyArray<RelayedStatus>>, StorageError>
+}
+
+/**
+ * The relay between engine processes (e.g. the server's PostgreSQL `LISTEN/NOTIFY` relay when
+ * clustered). Optional: `AgentStatuses` uses it when it is in its context.
+ *
+ * @since 0.3.0 @category services
+ */
+export class StatusRelay extends Context.Tag("@acd-bridge/core/AgentStatuses/StatusRelay")<
+  StatusRelay,
+  StatusRelayShape
+>() {}
 
 /**
  * How many of each tenant's latest statuses the feed keeps in memory, so a subscriber that
@@ -92,10 +148,59 @@ export class AgentStatuses extends Effect.Service<AgentStatuses>()("@acd-bridge/
     // sliding: a slow subscriber loses the oldest events instead of slowing ingest down (and
     // is told so: its sequence numbers skip, and `resume` answers a reset)
     const hub = yield* Effect.acquireRelease(PubSub.sliding<Published>(10_000), PubSub.shutdown)
-    const run = globalThis.crypto.randomUUID().slice(0, 8)
-    /** per tenant: the last sequence number given, and the latest statuses (a ring of `logSize`) */
-    const logs = new Map<TenantId, { seq: number; readonly ring: Array<Published> }>()
+    const relay = Option.getOrUndefined(yield* Effect.serviceOption(StatusRelay))
+    const run = relay?.run ?? globalThis.crypto.randomUUID().slice(0, 8)
+    /**
+     * per tenant: the last count and feed position given, and the latest statuses (a ring of
+     * `logSize`)
+     */
+    const logs = new Map<TenantId, { n: number; seq: number; readonly ring: Array<Published> }>()
     const idOf = (seq: number) => `${run}-${seq}`
+
+    /**
+     * Numbers and logs statuses, then publishes them, in one synchronous step before the
+     * publish, so a subscriber that subscribes and then reads the log sees each at least once.
+     * `seq` is the relay's position, or (none) the next of this process's count.
+     */
+    const record = (tenantId: TenantId, items: ReadonlyArray<{ readonly seq?: number; readonly status: StatusView }>) =>
+      Effect.flatMap(
+        Effect.sync(() => {
+          let log = logs.get(tenantId)
+          if (log === undefined) {
+            log = { n: 0, seq: 0, ring: [] }
+            logs.set(tenantId, log)
+          }
+          const out: Array<Published> = []
+          for (const item of items) {
+            const seq = item.seq ?? log.seq + 1
+            // the relay's order is increasing: an older position is one this process has seen
+            if (seq <= log.seq) continue
+            log.seq = seq
+            out.push({ tenantId, n: ++log.n, seq, status: item.status })
+          }
+          log.ring.push(...out)
+          if (log.ring.length > logSize) log.ring.splice(0, log.ring.length - logSize)
+          return out
+        }),
+        (published) => PubSub.publishAll(hub, published)
+      )
+
+    if (relay !== undefined) {
+      // every process's statuses, this one's too, enter the feed here in the relay's order
+      yield* (yield* relay.received).pipe(
+        Stream.runForEachChunk((chunk) => {
+          // each tenant's statuses of the chunk in one step, in the relay's order
+          const byTenant = new Map<TenantId, Array<RelayedStatus>>()
+          for (const r of chunk) {
+            const list = byTenant.get(r.tenantId)
+            if (list === undefined) byTenant.set(r.tenantId, [r])
+            else list.push(r)
+          }
+          return Effect.forEach(byTenant, ([tenantId, list]) => record(tenantId, list), { discard: true })
+        }),
+        Effect.forkScoped
+      )
+    }
 
     const mappingsOf = Effect.fn(function*(id: IntegrationId) {
       const agents = new Map((yield* storage.mappings.agents(id)).map((m) => [m.externalId, m.employeeId]))
@@ -143,30 +248,21 @@ export class AgentStatuses extends Effect.Service<AgentStatuses>()("@acd-bridge/
       function*(tenantId: TenantId, integrationId: IntegrationId, statuses: ReadonlyArray<AgentStatus>) {
         if (statuses.length === 0) return
         const m = yield* mappingsOf(integrationId)
-        // numbered and logged before they are published, in one synchronous step, so a
-        // subscriber that subscribes and then reads the log sees each status at least once
-        const published = yield* Effect.sync(() => {
-          let log = logs.get(tenantId)
-          if (log === undefined) {
-            log = { seq: 0, ring: [] }
-            logs.set(tenantId, log)
-          }
-          const items = statuses.map((s): Published => ({
-            tenantId,
-            seq: ++log!.seq,
-            status: view(m, {
-              integrationId,
-              agentIdentifier: s.agentIdentifier,
-              activityIdentifier: s.activityIdentifier,
-              start: DateTime.toEpochMillis(s.start),
-              end: s.end === null ? null : DateTime.toEpochMillis(s.end)
-            })
-          }))
-          log.ring.push(...items)
-          if (log.ring.length > logSize) log.ring.splice(0, log.ring.length - logSize)
-          return items
-        })
-        yield* PubSub.publishAll(hub, published)
+        const views = statuses.map((s) =>
+          view(m, {
+            integrationId,
+            agentIdentifier: s.agentIdentifier,
+            activityIdentifier: s.activityIdentifier,
+            start: DateTime.toEpochMillis(s.start),
+            end: s.end === null ? null : DateTime.toEpochMillis(s.end)
+          })
+        )
+        if (relay === undefined) return yield* record(tenantId, views.map((status) => ({ status })))
+        // the statuses are stored already: a relay that fails loses them for the feed only
+        // (subscribers read them with `query`), never the push that stored them
+        yield* relay.send(tenantId, views).pipe(
+          Effect.catchAll((error) => Effect.logWarning("agent statuses: the relay to the other nodes failed", error))
+        )
       }
     )
 
@@ -195,39 +291,60 @@ export class AgentStatuses extends Effect.Service<AgentStatuses>()("@acd-bridge/
     const resume = (tenantId: TenantId, integrationId?: IntegrationId, lastEventId?: string) =>
       Effect.gen(function*() {
         const queue = yield* PubSub.subscribe(hub)
-        const wanted = (p: Published) => integrationId === undefined || p.status.integrationId === integrationId
+        const wanted = (p: { readonly status: StatusView }) =>
+          integrationId === undefined || p.status.integrationId === integrationId
         const log = logs.get(tenantId)
         const current = log?.seq ?? 0
         const oldest = log === undefined || log.ring.length === 0 ? current + 1 : log.ring[0]!.seq
         const head: Array<FeedItem> = []
-        let after = current
+        /** live statuses are those after this position */
+        let from = current
+        /** the count of the tenant's statuses the subscriber has seen: a skip in it is a drop */
+        let after = log?.n ?? 0
+        const reset = (reason: string) => head.push({ _tag: "Reset", id: idOf(current), reason })
         if (lastEventId !== undefined) {
           const match = /^([0-9a-f]{8})-(\d{1,15})$/.exec(lastEventId.trim())
           const seq = match === null ? undefined : Number(match[2])
-          if (match === null || match[1] !== run || seq === undefined || seq > current) {
-            head.push({
-              _tag: "Reset",
-              id: idOf(current),
-              reason: "the last event id is not from this run of the engine"
-            })
-          } else if (seq + 1 < oldest) {
-            head.push({
-              _tag: "Reset",
-              id: idOf(current),
-              reason: `more than ${logSize} statuses were accepted since the last event id`
-            })
-          } else {
+          if (match === null || match[1] !== run || seq === undefined) {
+            reset("the last event id is not from this run of the engine")
+          } else if (seq <= current && seq + 1 >= oldest) {
             for (const p of log?.ring ?? []) {
               if (p.seq > seq && wanted(p)) head.push({ _tag: "Status", id: idOf(p.seq), status: p.status })
+            }
+          } else if (relay === undefined) {
+            reset(
+              seq > current
+                ? "the last event id is not from this run of the engine"
+                : `more than ${logSize} statuses were accepted since the last event id`
+            )
+          } else {
+            // not in this process's log (it started later, its log is full, or another node
+            // is ahead of it): the relay's rows after the id, and live ones after those (the
+            // subscription came first, so a row is in one or the other, or both: once)
+            const missed = yield* relay.since(tenantId, seq, logSize).pipe(
+              Effect.catchAll((error) =>
+                Effect.as(Effect.logWarning("agent statuses: the relay could not replay", error), Option.none())
+              )
+            )
+            if (Option.isNone(missed)) {
+              reset(`more than ${logSize} statuses were accepted since the last event id`)
+            } else {
+              from = seq
+              for (const p of missed.value) {
+                from = Math.max(from, p.seq)
+                if (wanted(p)) head.push({ _tag: "Status", id: idOf(p.seq), status: p.status })
+              }
             }
           }
         }
         const live = Stream.fromQueue(queue).pipe(
-          Stream.filter((p) => p.tenantId === tenantId && p.seq > current),
+          Stream.filter((p) => p.tenantId === tenantId),
           Stream.mapConcat((p): ReadonlyArray<FeedItem> => {
+            if (p.n <= after) return []
             // consecutive per tenant: a skip means the sliding hub dropped statuses for this subscriber
-            const skipped = p.seq > after + 1
-            after = p.seq
+            const skipped = p.n > after + 1
+            after = p.n
+            if (p.seq <= from) return []
             const event: ReadonlyArray<FeedItem> = wanted(p) ? [{ _tag: "Status", id: idOf(p.seq), status: p.status }] : []
             return skipped
               ? [{ _tag: "Reset", id: idOf(p.seq - 1), reason: "this subscriber fell behind and statuses were dropped" }, ...event]

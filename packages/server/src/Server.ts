@@ -44,6 +44,7 @@ import type * as Scope from "effect/Scope"
 import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
 import * as Cluster from "./Cluster.js"
+import * as StatusRelay from "./StatusRelay.js"
 import * as Connectors from "./Connectors.js"
 import * as Database from "./Database.js"
 import * as Logging from "./Logging.js"
@@ -139,7 +140,14 @@ export const layer = <E = never>(
   | Errors.StorageError,
   Storage.Storage
 > => {
-  const engine = Engine.layer.pipe(Layer.provideMerge(Connectors.registryLayer(options.connectors)))
+  const registry = Connectors.registryLayer(options.connectors)
+  // clustered: the realtime feed goes through PostgreSQL, so every node's subscribers see every node's statuses
+  const engine = options.cluster === undefined
+    ? Engine.layer.pipe(Layer.provideMerge(registry))
+    : Engine.layer.pipe(
+      Layer.provideMerge(registry),
+      Layer.provide(StatusRelay.layerPg(options.cluster.url, { nodeId: options.cluster.nodeId }))
+    )
   const tenants = [...new Set([options.tenantId, ...(options.tenants ?? [])])].map((t) => Domain.TenantId.make(t))
   // the scheduler is given to the HTTP adapter too: its re-import route and pause/resume use it
   const scheduler = Scheduler.layer({ ...options.scheduler, tenants, deliveryModes: deliveryModes(options.onPremise) })
