@@ -12,9 +12,8 @@
  *
  * Why a row per take and not an allowance leased to each node in chunks: the chunks would let
  * a node hold tokens another node's clients are refused for, or refuse what the limit allows,
- * and their size trades that against the round trips saved. One statement on loopback costs
- * well under a millisecond (measured in `docs/operations/scaling.md`), small beside the
- * transaction a push is anyway.
+ * and their size trades that against the round trips saved. One statement is one round trip
+ * (measured in `docs/operations/scaling.md`), small beside the transaction a push is anyway.
  *
  * When the database can't be reached the limiter lets the request through (and logs): the
  * request then fails on the store, or succeeds unlimited, rather than every node refusing all
