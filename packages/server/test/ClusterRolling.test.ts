@@ -274,5 +274,5 @@ describe("three servers, 60 integrations, a kill, a restart and a rolling restar
       for (const [k, v] of Array.from(expected)) if (v === 0) expected.delete(k)
       assert.deepStrictEqual(Object.fromEntries(stored), Object.fromEntries(expected), `integration ${id}`)
     }
-  }, 240_000)
+  }, 360_000)
 })
