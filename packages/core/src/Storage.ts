@@ -414,6 +414,20 @@ export interface StorageShape {
         readonly writes: ReadonlyArray<readonly [stream: string, value: number]>
       }
     ) => Effect.Effect<boolean, StorageError>
+    /**
+     * Runs `effect` (storage calls, which join this unit of work) only while the integration's
+     * `fence.stream` still holds `fence.epoch`, checked under the integration's exclusive cursor
+     * lock in the same unit of work: `None`, with nothing run, when the stream moved on. For a
+     * cluster node's writes besides its commits (a failed run, the failure streak, a health
+     * mark): a node that lost its lease writes none of them.
+     *
+     * @since 0.3.0
+     */
+    readonly whileHeld: <A, E>(
+      id: IntegrationId,
+      fence: { readonly stream: string; readonly epoch: number },
+      effect: Effect.Effect<A, E>
+    ) => Effect.Effect<Option.Option<A>, E | StorageError>
   }
   readonly data: {
     /**

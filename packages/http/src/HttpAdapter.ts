@@ -34,6 +34,7 @@ import * as linkHandlers from "./internal/linkHandlers.js"
 import * as Limits from "./internal/limits.js"
 import * as middleware from "./internal/middleware.js"
 import * as Metrics from "./Metrics.js"
+import * as RateLimiter from "./RateLimiter.js"
 import * as Routes from "./internal/routes.js"
 import * as Security from "./Security.js"
 
@@ -166,7 +167,11 @@ export const defaultRateLimit = {
   failedAuthBurst: 20
 } as const satisfies RateLimit
 
-const limitsOf = (rateLimit: RateLimit | false | undefined, trustProxy: boolean): Limits.LimitsShape => {
+const limitsOf = (
+  rateLimit: RateLimit | false | undefined,
+  trustProxy: boolean,
+  limiter: RateLimiter.RateLimiterShape
+): Limits.LimitsShape => {
   if (rateLimit === false) return Limits.unlimited
   const given = rateLimit ?? {}
   const integrations = given.integrations
@@ -187,7 +192,7 @@ const limitsOf = (rateLimit: RateLimit | false | undefined, trustProxy: boolean)
       ? integrations
       : (id) => (integrations !== undefined && Object.hasOwn(integrations, id) ? integrations[id] : undefined),
     trustProxy
-  })
+  }, limiter)
 }
 
 /**
@@ -236,6 +241,9 @@ export const layerApi = (
     // the host's metrics when it shares them with the store (Metrics.layerStorage), else the adapter's own
     const provided = yield* Effect.serviceOption(Metrics.Metrics)
     const metrics = Option.isSome(provided) ? provided.value : yield* Metrics.make
+    // the host's limiter when it shares the limits between processes (a cluster), else buckets in memory
+    const sharedLimiter = yield* Effect.serviceOption(RateLimiter.RateLimiter)
+    const limiter = Option.isSome(sharedLimiter) ? sharedLimiter.value : yield* RateLimiter.makeMemory
     return HttpApiBuilder.api(Api).pipe(
       Layer.provide(handlers.layer({
         maxBodyBytes,
@@ -257,7 +265,7 @@ export const layerApi = (
         routeOf
       }))),
       (api) => Layer.merge(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" }).pipe(Layer.provide(api)), api),
-      Layer.provide(Layer.succeed(Limits.Limits, limitsOf(options.rateLimit, options.trustProxy === true))),
+      Layer.provide(Layer.succeed(Limits.Limits, limitsOf(options.rateLimit, options.trustProxy === true, limiter))),
       Layer.provide(Layer.succeed(Metrics.Metrics, metrics))
     )
   }))

@@ -125,7 +125,7 @@ const authenticate = (authenticator: Authenticator["Type"], limits: Limits["Type
     const request = yield* HttpServerRequest.HttpServerRequest
     const now = yield* Clock.currentTimeMillis
     const address = limits.address(request)
-    const blocked = limits.authenticationWait(address, now)
+    const blocked = yield* limits.authenticationWait(address, now)
     if (blocked > 0) return yield* Effect.fail(Problem.authenticationLimited(retryAfter(blocked)))
     // the platform hands the handler the header minus its first 7 characters, whatever they
     // were: the header is read here instead
@@ -133,7 +133,7 @@ const authenticate = (authenticator: Authenticator["Type"], limits: Limits["Type
     const principal = yield* (match === null
       ? Effect.fail(new Errors.Unauthorized())
       : authenticator.authenticate(Redacted.make(match[1]!), scope)).pipe(
-        Effect.tapErrorTag("Unauthorized", () => Effect.sync(() => limits.authenticationFailed(address, now))),
+        Effect.tapErrorTag("Unauthorized", () => limits.authenticationFailed(address, now)),
         Effect.tapErrorTag("StorageError", (error) => Effect.logError("authentication failed", error)),
         Effect.mapError((error) =>
           error._tag === "Unauthorized"
@@ -143,7 +143,7 @@ const authenticate = (authenticator: Authenticator["Type"], limits: Limits["Type
             : Problem.internal()
         )
       )
-    const wait = limits.request(principal, now)
+    const wait = yield* limits.request(principal, now)
     if (wait > 0) return yield* Effect.fail(Problem.rateLimited(retryAfter(wait)))
     return principal
   })

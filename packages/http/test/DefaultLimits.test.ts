@@ -5,8 +5,10 @@
  */
 import { Domain, Principal } from "@acd-bridge/core"
 import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
 import { defaultRateLimit } from "../src/HttpAdapter.js"
 import * as Limits from "../src/internal/limits.js"
+import * as RateLimiter from "../src/RateLimiter.js"
 
 describe("default rate limits", () => {
   it("a feed of 1,000 single-status requests per second on one key is never refused", () => {
@@ -16,7 +18,7 @@ describe("default rate limits", () => {
       failedAuth: { perSecond: defaultRateLimit.failedAuthPerSecond, burst: defaultRateLimit.failedAuthBurst },
       integration: () => undefined,
       trustProxy: false
-    })
+    }, Effect.runSync(RateLimiter.makeMemory))
     const principal = Principal.IntegrationKey({
       tenantId: Domain.TenantId.make("t"),
       integrationId: Domain.IntegrationId.make("feed")
@@ -25,13 +27,13 @@ describe("default rate limits", () => {
     let refused = 0
     for (let i = 0; i < 60_000; i++) {
       const now = t0 + i // one request per millisecond
-      if (limits.request(principal, now) > 0) refused++
-      if (limits.records("feed", 1, now) > 0) refused++
+      if (Effect.runSync(limits.request(principal, now)) > 0) refused++
+      if (Effect.runSync(limits.records("feed", 1, now)) > 0) refused++
     }
     assert.strictEqual(refused, 0)
     // the budget still bounds a client that sends much faster: 20,000 requests in one second
     let over = 0
-    for (let i = 0; i < 20_000; i++) if (limits.request(principal, t0 + 120_000) > 0) over++
+    for (let i = 0; i < 20_000; i++) if (Effect.runSync(limits.request(principal, t0 + 120_000)) > 0) over++
     assert.isAbove(over, 0)
   })
 })

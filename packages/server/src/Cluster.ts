@@ -53,6 +53,11 @@ export interface Options {
   readonly tenants: ReadonlyArray<Domain.TenantId>
   /** The delivery modes this node's scheduler runs. */
   readonly deliveryModes: ReadonlyArray<Domain.DeliveryMode>
+  /**
+   * On-premise integrations are read by links (`ACD_BRIDGE_ON_PREMISE=link`): their windows are
+   * still planned by the scheduler, so they are leased like the rest (historical ones).
+   */
+  readonly links?: boolean | undefined
 }
 
 /**
@@ -141,9 +146,12 @@ export const layer = (
       const leased = (integration: Domain.Integration) =>
         Effect.gen(function*() {
           if (integration.status === "deleted") return false
-          if (!options.deliveryModes.includes(integration.deliveryMode)) return false
+          // as the scheduler's supervisor decides: a link reads the window, this node plans it
+          const linked = options.links === true && integration.deliveryMode === "on-premise"
+          if (!linked && !options.deliveryModes.includes(integration.deliveryMode)) return false
           const registered = yield* Effect.option(registry.get(integration.connector))
           if (Option.isNone(registered)) return false
+          if (linked) return integration.schedule.type === "historical"
           const configured = registered.value.configure(integration.config)
           if (Either.isLeft(configured)) return true
           return integration.schedule.type === "historical"

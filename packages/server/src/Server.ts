@@ -25,7 +25,7 @@
  * @since 0.1.0
  */
 import type { ConnectorRegistry } from "@acd-bridge/core"
-import { Domain, Engine, type Errors, Retention, Scheduler, type Storage } from "@acd-bridge/core"
+import { Domain, Engine, type Errors, LinkModel, Retention, Scheduler, type Storage } from "@acd-bridge/core"
 import * as AdminConsole from "@acd-bridge/console"
 import { Authenticator, HttpAdapter, Metrics, type Security } from "@acd-bridge/http"
 import * as HttpServer from "@effect/platform/HttpServer"
@@ -45,6 +45,7 @@ import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
 import * as Cluster from "./Cluster.js"
 import * as StatusRelay from "./StatusRelay.js"
+import * as SharedRateLimiter from "./SharedRateLimiter.js"
 import * as Connectors from "./Connectors.js"
 import * as Database from "./Database.js"
 import * as Logging from "./Logging.js"
@@ -159,7 +160,8 @@ export const layer = <E = never>(
         Cluster.layerPg(options.cluster.url, {
           ...options.cluster,
           tenants,
-          deliveryModes: deliveryModes(options.onPremise)
+          deliveryModes: deliveryModes(options.onPremise),
+          links: options.onPremise === "link"
         })
       ))).pipe(Layer.provideMerge(engine))
   const authenticator: Layer.Layer<
@@ -173,14 +175,24 @@ export const layer = <E = never>(
         : Authenticator.layer({ adminToken: options.adminToken, tenantId: options.tenantId }))
   // the console's routes join the API's router (one router per layer build), so they are
   // provided to the adapter like its handlers
-  const server = HttpAdapter.layer({ accessLog: LogLevel.Info, ...options.http }).pipe(
-    Layer.provide(options.adminConsole === false ? authenticator : Layer.merge(authenticator, AdminConsole.layer())),
-    Layer.provideMerge(core)
+  const adapter = HttpAdapter.layer({ accessLog: LogLevel.Info, ...options.http }).pipe(
+    Layer.provide(options.adminConsole === false ? authenticator : Layer.merge(authenticator, AdminConsole.layer()))
   )
+  // on a cluster the rate limits are counted in the shared database, once for all nodes
+  const server = (options.cluster === undefined
+    ? adapter
+    : adapter.pipe(Layer.provide(SharedRateLimiter.layerPg(options.cluster.url, { nodeId: options.cluster.nodeId })))).pipe(
+      Layer.provideMerge(core)
+    )
   const withRetention = options.retention === false ? server : Layer.merge(server, Retention.layer(options.retention))
   // one metrics registry for the HTTP adapter (/metrics) and the engine's store, so import
   // runs and storage times are counted beside the requests
-  return withRetention.pipe(Layer.provide(Metrics.layerStorage), Layer.provide(Metrics.layer))
+  return withRetention.pipe(
+    Layer.provide(Metrics.layerStorage),
+    Layer.provide(Metrics.layer),
+    // with `link`, the scheduler plans on-premise windows as tasks that links lease (any node serves them)
+    Layer.provide(LinkModel.layerOnPremise(options.onPremise === "link" ? "link" : "local"))
+  )
 }
 
 /**
@@ -313,6 +325,10 @@ export const serve = (
           : undefined,
         retention: retentionOf(config),
         http: {
+          rateLimit: Option.isNone(config.rateLimitRps) && Option.isNone(config.rateLimitBurst) ? undefined : {
+            requestsPerSecond: Option.getOrUndefined(config.rateLimitRps),
+            burst: Option.getOrUndefined(config.rateLimitBurst)
+          },
           port: config.port,
           host: config.host,
           tls,

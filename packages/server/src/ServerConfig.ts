@@ -119,6 +119,19 @@ export const variables: ReadonlyArray<Variable> = [
     group: "serve"
   },
   {
+    name: "ACD_BRIDGE_RATE_LIMIT_RPS",
+    default: "2000",
+    description:
+      "requests per second each principal (admin, user token, API key) may send; shared by every node with ACD_BRIDGE_CLUSTER",
+    group: "serve"
+  },
+  {
+    name: "ACD_BRIDGE_RATE_LIMIT_BURST",
+    default: "4000",
+    description: "requests a principal may send at once above ACD_BRIDGE_RATE_LIMIT_RPS (429 with Retry-After beyond it)",
+    group: "serve"
+  },
+  {
     name: "ACD_BRIDGE_RETAIN_RUNS",
     default: "90 days",
     description: "import runs older than this are pruned (each integration keeps its newest ACD_BRIDGE_RETAIN_RUNS_KEEP); interval data and agent statuses are kept",
@@ -218,6 +231,10 @@ export interface Settings {
   readonly plugins: ReadonlyArray<string>
   readonly scheduler: boolean
   readonly pollInterval: Duration.Duration
+  /** requests per second per principal (`None`: the HTTP adapter's default) */
+  readonly rateLimitRps: Option.Option<number>
+  /** requests a principal may send at once (`None`: the HTTP adapter's default) */
+  readonly rateLimitBurst: Option.Option<number>
   readonly retainRuns: Duration.Duration
   readonly retainRunsKeep: number
   readonly retentionInterval: Duration.Duration
@@ -287,6 +304,12 @@ export const config: Config.Config<Settings> = Config.all({
   plugins: list("ACD_BRIDGE_PLUGINS"),
   scheduler: Config.boolean("ACD_BRIDGE_SCHEDULER").pipe(Config.withDefault(true)),
   pollInterval: Config.duration("ACD_BRIDGE_POLL_INTERVAL").pipe(Config.withDefault(Duration.seconds(30))),
+  rateLimitRps: Config.option(Config.number("ACD_BRIDGE_RATE_LIMIT_RPS").pipe(
+    Config.validate({ message: "ACD_BRIDGE_RATE_LIMIT_RPS must be positive", validation: (n) => n > 0 })
+  )),
+  rateLimitBurst: Config.option(Config.integer("ACD_BRIDGE_RATE_LIMIT_BURST").pipe(
+    Config.validate({ message: "ACD_BRIDGE_RATE_LIMIT_BURST must be at least 1", validation: (n) => n >= 1 })
+  )),
   retainRuns: Config.duration("ACD_BRIDGE_RETAIN_RUNS").pipe(Config.withDefault(Duration.days(90))),
   retainRunsKeep: Config.integer("ACD_BRIDGE_RETAIN_RUNS_KEEP").pipe(
     Config.withDefault(1_000),

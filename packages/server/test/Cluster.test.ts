@@ -3,7 +3,8 @@
  * pulling from the testkit's fake source (every request takes 1 s, so windows are in flight
  * when a node goes away). One node is SIGKILLed: its integrations move to the live nodes within
  * the lease bound. Another is frozen with SIGSTOP past its lease and resumed with SIGCONT: it
- * commits nothing under the epochs it held. In the end every integration's store equals what
+ * commits nothing under the epochs it held, and the reads it had in flight, failing when it
+ * resumes, leave no failed import run, failure streak or health mark behind either. In the end every integration's store equals what
  * the source holds, exactly, and every history window was committed once, never by two nodes.
  */
 import * as Reactivity from "@effect/experimental/Reactivity"
@@ -16,6 +17,9 @@ import * as Effect from "effect/Effect"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
 import { randomUUID } from "node:crypto"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, assert, beforeAll, describe, inject, it } from "vitest"
 import { api, type IntervalRow, iso, killAll, type Running, serve, stop, waitFor } from "./support.js"
@@ -32,6 +36,9 @@ const RENEW_MS = 500
 const LATENCY_MS = 1_000
 const HISTORY_DAYS = 3
 const plugin = fileURLToPath(new URL("./fixtures/fake-plugin.mjs", import.meta.url))
+const dir = mkdtempSync(join(tmpdir(), "acd-cluster-"))
+/** the node named in it fails its reads in flight (fixtures/fake-plugin.mjs) */
+const zombieFile = join(dir, "zombie")
 
 const baseUrl = process.env["ACD_BRIDGE_TEST_PG_URL"] ?? inject("acdBridgeTestPgUrl")
 const database = `acd_cluster_${randomUUID().replace(/-/g, "")}`
@@ -76,7 +83,8 @@ const start = (nodeId: "a" | "b" | "c") =>
     ACD_BRIDGE_PLUGINS: plugin,
     ACD_BRIDGE_LOG_FORMAT: "json",
     ACD_BRIDGE_LOG_LEVEL: "Debug",
-    FAKE_LATENCY_MS: String(LATENCY_MS)
+    FAKE_LATENCY_MS: String(LATENCY_MS),
+    FAKE_ZOMBIE_FILE: zombieFile
   })
 
 beforeAll(async () => {
@@ -99,6 +107,7 @@ afterAll(async () => {
   killAll()
   await pool?.dispose()
   await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
+  rmSync(dir, { recursive: true, force: true })
 })
 
 interface Lease {
@@ -212,6 +221,9 @@ describe("three servers on one PostgreSQL database", () => {
     // a is reading b's windows again while b still has its own reads in flight
     await sleep(500)
     const mark = b.output().length
+    // the reads b has in flight fail when it resumes: it has failures to record for
+    // integrations it no longer holds
+    writeFileSync(zombieFile, "b")
     b.child.kill("SIGCONT")
     const resumedAt = Date.now()
 
@@ -239,6 +251,22 @@ describe("three servers on one PostgreSQL database", () => {
       ),
       b.output().slice(mark, mark + 4_000)
     )
+
+    // nor did it record the failures of the reads it had in flight, under the epochs it lost
+    const zombieRuns = await query<{ integration_id: string; error: string }>(
+      `SELECT integration_id, error FROM import_runs WHERE error LIKE '%zombie read on node b%'`
+    )
+    const zombieNotes = afterResume.filter((l) =>
+      typeof l.message === "string" && l.message.startsWith("lease lost: the failed run not written")
+    ).length
+    console.info(`cluster test: b's failures after SIGCONT not written: ${zombieNotes}; written: ${zombieRuns.length}`)
+    assert.deepStrictEqual(zombieRuns.filter((r) => frozen.has(r.integration_id)), [], "the frozen node recorded failures after losing its lease")
+    const streaks = await query<{ integration_id: string; value: string }>(
+      `SELECT integration_id, value::text AS value FROM cursors WHERE stream = 'retry.attempts' AND value > 0`
+    )
+    assert.deepStrictEqual(streaks.filter((r) => frozen.has(r.integration_id)), [], "the frozen node counted failure streaks")
+    const failing = await query<{ id: string }>(`SELECT id FROM integrations WHERE failing IS NOT NULL`)
+    assert.deepStrictEqual(failing, [])
 
     // import runs: every history window committed exactly once; no integration's successful
     // runs overlap in time (never two nodes at once)

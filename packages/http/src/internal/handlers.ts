@@ -351,7 +351,7 @@ export const layer = (
           )
         )
         const integrationId = decoded.target.integration.id
-        const wait = limits.records(integrationId, decoded.records, yield* Clock.currentTimeMillis)
+        const wait = yield* limits.records(integrationId, decoded.records, yield* Clock.currentTimeMillis)
         if (wait === Number.POSITIVE_INFINITY) {
           return yield* Effect.fail(Problem.tooManyRecords(decoded.records, limits.recordsBurst(integrationId)))
         }

@@ -6,9 +6,10 @@
 import type { Principal } from "@acd-bridge/core"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type { IntegrationRateLimit } from "../HttpAdapter.js"
-import * as RateLimiter from "./rateLimiter.js"
+import type * as RateLimiter from "../RateLimiter.js"
 
 export interface Settings {
   readonly requests: RateLimiter.Rate
@@ -23,15 +24,15 @@ export interface LimitsShape {
   /** The client address failed authentications are counted by. */
   readonly address: (request: HttpServerRequest.HttpServerRequest) => string
   /** 0 when the principal may send this request, else the milliseconds to wait. */
-  readonly request: (principal: Principal.Principal, now: number) => number
+  readonly request: (principal: Principal.Principal, now: number) => Effect.Effect<number>
   /** 0 when `count` records may go into the integration now, else the milliseconds to wait; `Infinity` over its burst. */
-  readonly records: (integrationId: string, count: number, now: number) => number
+  readonly records: (integrationId: string, count: number, now: number) => Effect.Effect<number>
   /** The most records the integration may push at once. */
   readonly recordsBurst: (integrationId: string) => number
   /** 0 when the address may try to authenticate, else the milliseconds to wait. */
-  readonly authenticationWait: (address: string, now: number) => number
+  readonly authenticationWait: (address: string, now: number) => Effect.Effect<number>
   /** Counts a failed authentication from the address. */
-  readonly authenticationFailed: (address: string, now: number) => void
+  readonly authenticationFailed: (address: string, now: number) => Effect.Effect<void>
 }
 
 const socketAddress = (request: HttpServerRequest.HttpServerRequest) => Option.getOrElse(request.remoteAddress, () => "unknown")
@@ -45,11 +46,11 @@ const forwardedAddress = (request: HttpServerRequest.HttpServerRequest) => {
 
 export const unlimited: LimitsShape = {
   address: socketAddress,
-  request: () => 0,
-  records: () => 0,
+  request: () => Effect.succeed(0),
+  records: () => Effect.succeed(0),
   recordsBurst: () => Number.POSITIVE_INFINITY,
-  authenticationWait: () => 0,
-  authenticationFailed: () => {}
+  authenticationWait: () => Effect.succeed(0),
+  authenticationFailed: () => Effect.void
 }
 
 /** The limits in effect; `unlimited` unless the adapter provides its own. */
@@ -68,10 +69,11 @@ const principalKey = (principal: Principal.Principal): string => {
   }
 }
 
-export const make = (settings: Settings): LimitsShape => {
-  const requests = RateLimiter.make()
-  const records = RateLimiter.make()
-  const failures = RateLimiter.make()
+/**
+ * The limits counted by `limiter`: one key space, each kind of bucket under its own prefix
+ * (the limiter may be shared by every node of a cluster).
+ */
+export const make = (settings: Settings, limiter: RateLimiter.RateLimiterShape): LimitsShape => {
   const requestRate = (principal: Principal.Principal): RateLimiter.Rate => {
     const own = principal._tag === "IntegrationKey" ? settings.integration(principal.integrationId) : undefined
     return own === undefined ? settings.requests : {
@@ -88,12 +90,11 @@ export const make = (settings: Settings): LimitsShape => {
   }
   return {
     address: settings.trustProxy ? forwardedAddress : socketAddress,
-    request: (principal, now) => requests.take(principalKey(principal), now, requestRate(principal)),
-    records: (integrationId, count, now) => records.take(integrationId, now, recordRate(integrationId), count),
+    request: (principal, now) => limiter.take(`requests\u0000${principalKey(principal)}`, requestRate(principal), 1, now),
+    records: (integrationId, count, now) =>
+      limiter.take(`records\u0000${integrationId}`, recordRate(integrationId), count, now),
     recordsBurst: (integrationId) => recordRate(integrationId).burst,
-    authenticationWait: (address, now) => failures.wait(address, now, settings.failedAuth),
-    authenticationFailed: (address, now) => {
-      failures.take(address, now, settings.failedAuth)
-    }
+    authenticationWait: (address, now) => limiter.wait(`auth\u0000${address}`, settings.failedAuth, now),
+    authenticationFailed: (address, now) => Effect.asVoid(limiter.take(`auth\u0000${address}`, settings.failedAuth, 1, now))
   }
 }

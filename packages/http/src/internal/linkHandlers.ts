@@ -100,7 +100,7 @@ export const security: Layer.Layer<LinkAuthentication, never, Links.Links | Limi
           const request = yield* HttpServerRequest.HttpServerRequest
           const now = yield* Clock.currentTimeMillis
           const address = limits.address(request)
-          const blocked = limits.authenticationWait(address, now)
+          const blocked = yield* limits.authenticationWait(address, now)
           if (blocked > 0) return yield* Effect.fail(Problem.authenticationLimited(Math.max(1, Math.ceil(blocked / 1000))))
           const match = authorizationPattern.exec(request.headers.authorization ?? "")
           const found = match === null ? Option.none() : yield* links.authenticate(match[1]!).pipe(
@@ -108,7 +108,7 @@ export const security: Layer.Layer<LinkAuthentication, never, Links.Links | Limi
             Effect.mapError(() => Problem.internal())
           )
           if (Option.isNone(found)) {
-            limits.authenticationFailed(address, now)
+            yield* limits.authenticationFailed(address, now)
             return yield* Effect.fail(Problem.unauthorized())
           }
           const offered = header(request, LinkModel.protocolHeader)

@@ -9,6 +9,8 @@ export interface Rate {
   readonly burst: number
 }
 
+// the in-memory buckets behind `RateLimiter.makeMemory` (a shared limiter replaces them on a cluster)
+
 interface Bucket {
   tokens: number
   updated: number

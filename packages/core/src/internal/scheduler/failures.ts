@@ -13,6 +13,11 @@
  * A streak that reaches the bound (`failingAfter`) marks the integration failing with the
  * reason; the fiber keeps retrying with the capped backoff, and the next success clears both.
  *
+ * On a cluster node every one of these writes carries the node's lease `fence`: it is made only
+ * while the lease still holds the node's epoch, in one unit of work with the check, so a node
+ * that lost the integration (frozen, cut off) records no failed run, counts no streak and sets
+ * no health mark for it (`Storage.cursors.whileHeld`).
+ *
  * @internal
  */
 import * as Cause from "effect/Cause"
@@ -22,6 +27,7 @@ import * as Option from "effect/Option"
 import type { ImportRunKind, IntegrationId } from "../../Domain.js"
 import type { Integration } from "../../Domain.js"
 import type { StorageError } from "../../Errors.js"
+import type { Fence } from "../../Ownership.js"
 import type { Task } from "../../Scheduler.js"
 import * as Plan from "../schedulePlan.js"
 import type { Deps, Outcome, WindowError } from "./context.js"
@@ -36,31 +42,34 @@ export interface Failures {
     started: number,
     read: number,
     window: { readonly from: number; readonly to: number } | undefined,
-    error: WindowError
+    error: WindowError,
+    fence: Fence | undefined
   ) => Effect.Effect<void>
   /**
    * Marks the integration failing for good (credentials rejected, a config the connector
    * refuses): its fiber waits until the config changes. Skipped when the integration changed
    * since `seen` was read (the change may be the fix).
    */
-  readonly markStopped: (seen: Integration, reason: string) => Effect.Effect<void, StorageError>
+  readonly markStopped: (seen: Integration, reason: string, fence: Fence | undefined) => Effect.Effect<void, StorageError>
   /** What to do after a failed (and recorded) attempt of `task`. */
   readonly onFailure: (
     integration: Integration,
     timing: Plan.Timing | undefined,
     error: WindowError,
     read: number,
-    task: Task
+    task: Task,
+    fence: Fence | undefined
   ) => Effect.Effect<Outcome, StorageError>
   /** A failure outside any attempt (the step itself died or its store failed): recorded and counted. */
-  readonly onStepFailure: (id: IntegrationId, error: WindowError) => Effect.Effect<void>
+  readonly onStepFailure: (id: IntegrationId, error: WindowError, fence: Fence | undefined) => Effect.Effect<void>
   /**
    * After a success: ends the streak and clears the failing mark it set; the integration as
    * written when it cleared one. `cursors`, when the caller has them fresh, saves a read.
    */
   readonly succeeded: (
     integration: Integration,
-    cursors?: ReadonlyMap<string, number> | undefined
+    cursors: ReadonlyMap<string, number> | undefined,
+    fence: Fence | undefined
   ) => Effect.Effect<Integration | undefined, StorageError>
   /** The failing mark, if any, is one retries set (keep retrying) rather than a stop. */
   readonly retrying: (cursors: ReadonlyMap<string, number>) => boolean
@@ -69,8 +78,29 @@ export interface Failures {
 export const make = (deps: Deps): Failures => {
   const { ingest, options, storage } = deps
 
-  const record: Failures["record"] = (integration, kind, started, read, window, error) =>
-    ingest.record(integration.id, kind, started, { read, applied: 0, rejected: 0 }, window, error.message).pipe(
+  /**
+   * `effect` as it is without a fence; with one, only while the lease holds the node's epoch
+   * (`None`, and a log line, when another node holds the integration now).
+   */
+  const held = <A, E>(id: IntegrationId, fence: Fence | undefined, effect: Effect.Effect<A, E>, what: string) =>
+    fence === undefined
+      ? Effect.map(effect, Option.some)
+      : Effect.tap(
+        storage.cursors.whileHeld(id, fence, effect),
+        (done) =>
+          Option.isNone(done)
+            ? Effect.logWarning(`lease lost: ${what} not written (epoch ${fence.epoch} moved on)`)
+            : Effect.void
+      )
+
+  const record: Failures["record"] = (integration, kind, started, read, window, error, fence) =>
+    held(
+      integration.id,
+      fence,
+      ingest.record(integration.id, kind, started, { read, applied: 0, rejected: 0 }, window, error.message),
+      "the failed run"
+    ).pipe(
+      Effect.asVoid,
       Effect.catchAll((e) => Effect.logError("could not record a failed run", e.message))
     )
 
@@ -87,7 +117,10 @@ export const make = (deps: Deps): Failures => {
 
   const resetStreak = (id: IntegrationId) => storage.cursors.set(id, Retry.streams.attempts, 0)
 
-  const markStopped: Failures["markStopped"] = (seen, reason) =>
+  const markStopped: Failures["markStopped"] = (seen, reason, fence) =>
+    Effect.asVoid(held(seen.id, fence, markStoppedNow(seen, reason), "the failing mark"))
+
+  const markStoppedNow = (seen: Integration, reason: string) =>
     Effect.gen(function*() {
       // first: a mark without a streak is one that waits for a config change
       yield* resetStreak(seen.id)
@@ -115,7 +148,7 @@ export const make = (deps: Deps): Failures => {
       }
     })
 
-  const onFailure: Failures["onFailure"] = (integration, timing, error, read, task) =>
+  const onFailure: Failures["onFailure"] = (integration, timing, error, read, task, fence) =>
     Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
       switch (error._tag) {
@@ -127,13 +160,17 @@ export const make = (deps: Deps): Failures => {
           yield* error._tag === "Defect"
             ? Effect.logError(`import failed, retrying with backoff: ${error.message}`, Cause.die(error.defect))
             : Effect.logWarning(`import failed, retrying with backoff: ${error.message}`)
-          yield* count(integration.id, integration, error)
+          if (Option.isNone(yield* held(integration.id, fence, count(integration.id, integration, error), "the failure streak"))) {
+            return stop
+          }
           return { _tag: "Backoff" } as const
         case "RateLimited":
           yield* Effect.logInfo(`rate limited by the source; waiting ${error.retryAfterMs} ms`)
           return { _tag: "Wait", until: now + Math.max(0, error.retryAfterMs), wakeable: false, rateLimited: task }
         case "AuthFailed":
-          yield* markStopped(integration, error.message)
+          if (Option.isNone(yield* held(integration.id, fence, markStoppedNow(integration, error.message), "the failing mark"))) {
+            return stop
+          }
           return retry
         case "InvalidData":
         case "InvalidRecord": {
@@ -155,23 +192,38 @@ export const make = (deps: Deps): Failures => {
       }
     })
 
-  const onStepFailure: Failures["onStepFailure"] = (id, error) =>
+  const onStepFailure: Failures["onStepFailure"] = (id, error, fence) =>
     Effect.gen(function*() {
       yield* error._tag === "Defect"
         ? Effect.logError(`scheduler step failed, retrying with backoff: ${error.message}`, Cause.die(error.defect))
         : Effect.logWarning(`scheduler step failed, retrying with backoff: ${error.message}`)
       const found = yield* storage.integrations.get(id)
       const integration = Option.getOrUndefined(found)
-      if (integration) {
-        const started = yield* Clock.currentTimeMillis
-        yield* record(integration, integration.schedule.type === "realtime" ? "realtime" : "pull", started, 0, undefined, error)
-      }
-      yield* count(id, integration, error)
+      const started = yield* Clock.currentTimeMillis
+      yield* held(
+        id,
+        fence,
+        Effect.gen(function*() {
+          if (integration) {
+            const kind = integration.schedule.type === "realtime" ? "realtime" : "pull"
+            yield* ingest.record(id, kind, started, { read: 0, applied: 0, rejected: 0 }, undefined, error.message).pipe(
+              Effect.catchAll((e) => Effect.logError("could not record a failed run", e.message))
+            )
+          }
+          yield* count(id, integration, error)
+        }),
+        "the failed step"
+      )
     }).pipe(Effect.catchAll((e) => Effect.logError("could not count a failed step", e.message)))
 
-  const succeeded: Failures["succeeded"] = (integration, cursors) =>
+  const succeeded: Failures["succeeded"] = (integration, cursors, fence) =>
     Effect.gen(function*() {
       if (Retry.streakOf(cursors ?? (yield* storage.cursors.list(integration.id))) === undefined) return undefined
+      return Option.getOrUndefined(yield* held(integration.id, fence, clearStreak(integration), "the end of the failure streak"))
+    })
+
+  const clearStreak = (integration: Integration) =>
+    Effect.gen(function*() {
       // the mark first: a crash in between leaves a streak, whose next failure marks again,
       // never a mark without a streak, which would wait for a config change
       const fresh = Option.getOrUndefined(yield* storage.integrations.get(integration.id))

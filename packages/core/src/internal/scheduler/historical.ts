@@ -138,7 +138,7 @@ export const make = (deps: Deps, running: Running, progress: Progress, failures:
         Effect.either
       )
       if (Either.isLeft(read)) {
-        yield* failures.record(integration, step.kind, started, collected.read, window, read.left)
+        yield* failures.record(integration, step.kind, started, collected.read, window, read.left, fence)
         return { _tag: "Failed", error: read.left, read: collected.read } as const
       }
       const { batch, rejected } = fitWindow(collected, window, integration.dataKinds)
@@ -165,7 +165,7 @@ export const make = (deps: Deps, running: Running, progress: Progress, failures:
         return { _tag: "Lost" } as const
       }
       if (Either.isLeft(committed)) {
-        yield* failures.record(integration, step.kind, started, collected.read, window, committed.left)
+        yield* failures.record(integration, step.kind, started, collected.read, window, committed.left, fence)
         return { _tag: "Failed", error: committed.left, read: collected.read } as const
       }
       if (Option.isNone(committed.right)) return { _tag: "Moved" } as const
@@ -218,10 +218,10 @@ export const make = (deps: Deps, running: Running, progress: Progress, failures:
         if (result._tag === "Moved") return retry
         if (result._tag === "Lost") return stop
         if (result._tag === "Failed") {
-          return yield* failures.onFailure(integration, timing, result.error, result.read, step.task)
+          return yield* failures.onFailure(integration, timing, result.error, result.read, step.task, fence)
         }
         snapshot = result.cursors
-        if (i === 0) yield* failures.succeeded(integration, snapshot)
+        if (i === 0) yield* failures.succeeded(integration, snapshot, fence)
         const last = i === step.windows.length - 1
         const done = taskDone(step.task, snapshot, last)
         const windowsDone = step.task === "incremental" ? i + 1 : Math.min(step.windowsTotal, step.windowsDone + 1)

@@ -69,7 +69,7 @@ export const make = (
       }
       const configured = registered.right.configure(integration.config)
       if (Either.isLeft(configured)) {
-        yield* failures.markStopped(integration, configured.left.message)
+        yield* failures.markStopped(integration, configured.left.message, life.fence)
         return retry
       }
       return integration.schedule.type === "historical"
@@ -89,7 +89,7 @@ export const make = (
         yield* running.setState(id, { _tag: "Busy" })
         const outcome = yield* step(id, handle, life).pipe(
           Effect.catchAllDefect((defect) => Effect.fail(new Defect({ where: "scheduler", defect }))),
-          Effect.catchAll((error) => Effect.as(failures.onStepFailure(id, error), backoffAfterFailure))
+          Effect.catchAll((error) => Effect.as(failures.onStepFailure(id, error, life.fence), backoffAfterFailure))
         )
         const now = yield* Clock.currentTimeMillis
         switch (outcome._tag) {

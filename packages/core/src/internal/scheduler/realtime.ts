@@ -66,7 +66,7 @@ export const make = (deps: Deps, running: Running, progress: Progress, failures:
           })
           // the first batch applied after failures ends the streak (and its failing mark)
           if (applied === 0) {
-            const cleared = yield* failures.succeeded(integration)
+            const cleared = yield* failures.succeeded(integration, undefined, life.fence)
             if (cleared) seen = cleared.updatedAt
           }
           applied += batchSize(batch)
@@ -128,9 +128,9 @@ export const make = (deps: Deps, running: Running, progress: Progress, failures:
         return stop
       }
       if (error._tag !== "IntegrationNotActive") {
-        yield* failures.record(integration, "realtime", started, read - applied, undefined, error)
+        yield* failures.record(integration, "realtime", started, read - applied, undefined, error, life.fence)
       }
-      const next = yield* failures.onFailure(integration, undefined, error, read - applied, "realtime")
+      const next = yield* failures.onFailure(integration, undefined, error, read - applied, "realtime", life.fence)
       // a stream that delivered before failing starts the backoff over
       return next._tag === "Backoff" ? { _tag: "Backoff", reset: applied > 0 } as const : next
     })

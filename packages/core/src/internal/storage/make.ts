@@ -168,7 +168,15 @@ export const make = (driver: StorageDriverShape, options: MakeOptions = {}): Eff
             if (!cursorsEqual(expected, yield* driver.cursors.list(id))) return false
             for (const [stream, value] of writes) yield* driver.cursors.set(id, stream, value)
             return true
-          })).pipe(operation("cursors.commit"))
+          })).pipe(operation("cursors.commit")),
+        whileHeld: (id, fence, effect) =>
+          tx(Effect.gen(function*() {
+            // exclusive, as a fenced commit: a takeover's move of the lease waits, or this sees it
+            yield* driver.lock("cursors", id, "exclusive")
+            const current = yield* driver.cursors.get(id, fence.stream)
+            if (Option.getOrNull(current) !== fence.epoch) return Option.none()
+            return Option.some(yield* effect)
+          })).pipe(operation("cursors.whileHeld"))
       },
       data: {
         ingest: (request) => ingest(request).pipe(operation("data.ingest")),
