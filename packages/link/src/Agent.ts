@@ -25,6 +25,7 @@ import * as Stream from "effect/Stream"
 import type { LinkConfig } from "./LinkConfig.js"
 import type { Entry } from "./Outbox.js"
 import { Outbox } from "./Outbox.js"
+import * as ProgressEvents from "./ProgressEvents.js"
 
 /** The link's release, sent to the engine. @since 0.3.0 @category constants */
 export const version = "0.3.0"
@@ -57,7 +58,11 @@ const TaskView = Schema.Struct({
   kind: Schema.String,
   window: Schema.NullOr(Schema.Struct({ from: Schema.DateTimeUtc, to: Schema.DateTimeUtc })),
   leaseId: Schema.String,
-  leaseUntil: Schema.DateTimeUtc
+  leaseUntil: Schema.DateTimeUtc,
+  // for the progress display only
+  runKind: Schema.optional(Schema.String),
+  progress: Schema.optional(Schema.NullOr(Schema.Struct({ windowsDone: Schema.Int, windowsTotal: Schema.Int }))),
+  integration: Schema.optional(Schema.Struct({ name: Schema.String }))
 })
 const LeaseAnswer = Schema.Struct({ protocol: Schema.Int, leaseMs: Schema.Int, tasks: Schema.Array(TaskView) })
 type TaskView = typeof TaskView.Type
@@ -177,16 +182,17 @@ export const upload = (client: Client, entry: Entry) =>
     if (Either.isRight(result)) {
       yield* outbox.remove(entry.taskId)
       yield* Effect.logInfo("result committed").pipe(Effect.annotateLogs({ taskId: entry.taskId, records: entry.records }))
-      return
+      return "committed" as const
     }
     const error = result.left
     if (error._tag === "EngineRefused" && error.status === 410) {
       yield* outbox.remove(entry.taskId)
       yield* Effect.logInfo(`the task ended before its result arrived; dropped: ${error.detail}`)
-    } else {
-      yield* outbox.park(entry.taskId, error.message)
-      yield* Effect.logWarning(`result parked: ${error.message}`).pipe(Effect.annotateLogs({ taskId: entry.taskId }))
+      return "dropped" as const
     }
+    yield* outbox.park(entry.taskId, error.message)
+    yield* Effect.logWarning(`result parked: ${error.message}`).pipe(Effect.annotateLogs({ taskId: entry.taskId }))
+    return "parked" as const
   })
 
 /**
@@ -211,6 +217,13 @@ const runTask = (client: Client, config: LinkConfig, leaseMs: number, task: Task
     }
     const pull = configured.right.pull
     if (pull._tag === "None") return yield* Effect.ignore(client.release(task))
+    const shown: ProgressEvents.WindowEvent = {
+      integrationId: entry.id,
+      name: task.integration?.name,
+      runKind: task.runKind,
+      progress: task.progress ?? null
+    }
+    yield* ProgressEvents.report((r) => r.windowStarted(shown))
     const renewing = Effect.ignore(client.renew(task)).pipe(
       Effect.repeat(Schedule.spaced(Duration.millis(Math.max(500, Math.floor(leaseMs / 3))))),
       Effect.delay(Duration.millis(Math.max(500, Math.floor(leaseMs / 3))))
@@ -223,6 +236,7 @@ const runTask = (client: Client, config: LinkConfig, leaseMs: number, task: Task
     if (Either.isLeft(read)) {
       yield* Effect.logWarning(`reading the source failed: ${read.left.message}`)
       yield* Effect.ignore(client.fail(task, read.left).pipe(Effect.retry(retryUnavailable)))
+      yield* ProgressEvents.report((r) => r.windowEnded(shown, "failed", 0))
       return
     }
     const batch: Domain.Batch = { contacts: [], aggregates: [], statuses: [] }
@@ -259,7 +273,8 @@ const runTask = (client: Client, config: LinkConfig, leaseMs: number, task: Task
         records
       })
     )
-    yield* upload(client, kept)
+    const outcome = yield* upload(client, kept)
+    yield* ProgressEvents.report((r) => r.windowEnded(shown, outcome, records))
   }).pipe(
     // stopped while reading: hand the lease back so another link takes it at once
     Effect.onInterrupt(() => Effect.ignore(client.release(task).pipe(Effect.timeout("5 seconds"))))
