@@ -14,6 +14,7 @@
  * `--bound-mb` (default 8 MB; the first half holds the warm-up: JIT, SQLite page cache, pools).
  *
  *   node --import tsx bench/link-soak.ts --minutes=10     # a person, for as long as wanted
+ *   node --import tsx bench/link-soak.ts --minutes=20 --link-heap-mb=128   # the link's heap capped
  *   pnpm bench link-soak                                  # the runner: 3 minutes (--quick: 30 s)
  *
  * LINK_SOAK_SECONDS sets the run's length for the runner. Linux only (it reads /proc).
@@ -37,6 +38,8 @@ const flag = (name: string): string | undefined => {
 
 const seconds = flag("minutes") === undefined ? size("LINK_SOAK_SECONDS", 180, 30) : Number(flag("minutes")) * 60
 const boundMb = Number(flag("bound-mb") ?? 8)
+/** --link-heap-mb=<n>: cap the link's V8 old space; a leak then ends in a crash, lazy collection doesn't */
+const linkHeapMb = flag("link-heap-mb")
 const days = size("LINK_SOAK_DAYS", 14, 3)
 const perQuarter = size("LINK_SOAK_PER_QUARTER", 60, 20)
 const adminToken = "link-soak-admin-token-0123456789abcdef"
@@ -174,13 +177,14 @@ const main = async () => {
     }))
     const linkLogFile = path.join(dir, "link.log")
     const linkLog = fs.openSync(linkLogFile, "w")
-    const agent = spawn(process.execPath, ["--import", "tsx", path.join(root, "packages/link/src/bin.ts"), "run", "--config", config], {
+    const heap = linkHeapMb === undefined ? [] : [`--max-old-space-size=${Number(linkHeapMb)}`]
+    const agent = spawn(process.execPath, [...heap, "--import", "tsx", path.join(root, "packages/link/src/bin.ts"), "run", "--config", config], {
       cwd: root,
       stdio: ["ignore", linkLog, linkLog]
     })
     children.push(agent)
     process.stderr.write(
-      `link soak: ${seconds} s, ${seeded.rows.toLocaleString("en-US")} contacts over ${days} days (${perQuarter} per quarter-hour), engine ${base}, link pid ${agent.pid}, logs in ${dir}\n`
+      `link soak: ${seconds} s${linkHeapMb === undefined ? "" : `, link heap capped at ${linkHeapMb} MB`}, ${seeded.rows.toLocaleString("en-US")} contacts over ${days} days (${perQuarter} per quarter-hour), engine ${base}, link pid ${agent.pid}, logs in ${dir}\n`
     )
 
     const committed = () => {
