@@ -146,5 +146,5 @@ describe("acd-link check", () => {
     } finally {
       await runtime.dispose()
     }
-  }, 60_000)
+  }, 180_000)
 })
