@@ -6,6 +6,7 @@
  * @since 0.3.0
  */
 import type * as Effect from "effect/Effect"
+import type * as Option from "effect/Option"
 import type { CsvFileError } from "./CsvError.js"
 import type { CsvProblem } from "./CsvReader.js"
 import * as Files from "./internal/files.js"
@@ -47,3 +48,15 @@ export const writeErrors: (
   problems: ReadonlyArray<CsvProblem>,
   omitted: number
 ) => Effect.Effect<string, CsvFileError> = Files.writeErrors
+
+/**
+ * A file directly in `folder` with the same bytes as `file` (same size, then same SHA-256), if
+ * any: whether an archive holds a content already.
+ *
+ * @since 0.3.0 @category files
+ */
+export const findContent: (
+  folder: string,
+  file: string,
+  sha256Hex: string
+) => Effect.Effect<Option.Option<string>, CsvFileError> = Files.findContent

@@ -21,6 +21,7 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as path from "node:path"
@@ -177,6 +178,13 @@ const offer = (
     const task = yield* client.offerFile({ integrationId: integration.id, name, sha256 })
     if (task.state === "committed") {
       yield* outbox.recordFile({ integrationId: integration.id, sha256, name, state: "committed", reason: null, at })
+      // committed, and the archive lacks it: this is the file whose move was cut short (the link
+      // stopped between the commit and the move), so it goes to the archive `pull` reads
+      const archived = yield* CsvFiles.findContent(folders.archive, file, sha256)
+      if (Option.isNone(archived)) {
+        yield* moveQuietly(file, folders.archive, sha256)
+        return yield* Effect.logInfo("committed before, its move was cut short: archived now").pipe(annotate)
+      }
       return yield* duplicate
     }
     if (task.state !== "leased" && task.state !== "pending") {

@@ -7,6 +7,8 @@
 import { ConnectorRegistry } from "@acd-bridge/core"
 import { CsvConnector } from "@acd-bridge/csv"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -15,7 +17,7 @@ import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as Agent from "../src/Agent.js"
@@ -75,12 +77,14 @@ describe("acd-link: watched csv folders", () => {
         }
       }]
     }
-    const agent = Effect.runFork(Agent.run(config).pipe(Effect.provide(Layer.mergeAll(
-      Outbox.layer(config.outbox),
-      ConnectorRegistry.layer(CsvConnector.connector),
-      FetchHttpClient.layer,
-      Logger.minimumLogLevel(LogLevel.Error)
-    ))))
+    const startAgent = () =>
+      Effect.runFork(Agent.run(config).pipe(Effect.provide(Layer.mergeAll(
+        Outbox.layer(config.outbox),
+        ConnectorRegistry.layer(CsvConnector.connector),
+        FetchHttpClient.layer,
+        Logger.minimumLogLevel(LogLevel.Error)
+      ))))
+    let agent = startAgent()
     const outbox = ManagedRuntime.make(Outbox.layer(config.outbox))
     const runs = async () =>
       (await call<ReadonlyArray<Run>>(port, "GET", `/v1/integrations/${id}/runs`)).body.filter((r) => r.kind === "pull")
@@ -132,6 +136,19 @@ describe("acd-link: watched csv folders", () => {
       assert.strictEqual(await offered(), 7)
       assert.strictEqual((await runs()).filter((r) => r.applied > 0).length, 2)
       assert.strictEqual(await outbox.runPromise(Effect.flatMap(Outbox.Outbox, (o) => o.depth)), 0)
+
+      // the link lost its ledger and a committed file is back in the folder (its move was cut
+      // short): the engine knows the content, so nothing is applied again; the file is archived
+      await Effect.runPromise(Fiber.interrupt(agent))
+      await Effect.runPromise(Effect.flatMap(SqlClient.SqlClient, (sql) => sql`DELETE FROM files`).pipe(
+        Effect.provide(SqliteClient.layer({ filename: config.outbox }))
+      ))
+      renameSync(join(folder, "archive", "calls-2.csv"), join(folder, "calls-2.csv"))
+      agent = startAgent()
+      assert.isTrue(await until(() => existsSync(join(folder, "archive", "calls-2.csv")), 20_000))
+      assert.isFalse(existsSync(join(folder, "calls-2.csv")))
+      assert.strictEqual(await offered(), 7)
+      assert.strictEqual((await runs()).filter((r) => r.applied > 0).length, 2)
     } finally {
       await Effect.runPromise(Fiber.interrupt(agent))
       await outbox.dispose()
