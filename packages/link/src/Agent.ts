@@ -7,6 +7,10 @@
  * Uploads retry with exponential backoff (jittered, capped) on network errors and 5xx; a 4xx
  * parks the result with the engine's reason; 410 (the task ended: paused, re-planned) drops it.
  *
+ * Besides windows, the loop starts the watcher of the csv integrations' folders (`Files`: each
+ * new file offered as a task of its own; files and windows take turns) and hands leased
+ * realtime tasks to `Realtime`, which streams them in the background.
+ *
  * @since 0.3.0
  */
 import { Connector, ConnectorRegistry, Domain, LinkModel } from "@acd-bridge/core"
@@ -180,8 +184,8 @@ export const makeClient = (config: LinkConfig) =>
 /** @since 0.3.0 @category models */
 export type Client = Effect.Effect.Success<ReturnType<typeof makeClient>>
 
-/** Network errors and 5xx: retried with backoff, capped at a minute, for as long as it takes. @since 0.3.0 @category constructors */
-export const retryUnavailable = Schedule.exponential("500 millis").pipe(
+/** Network errors and 5xx: retried with backoff, capped at a minute, for as long as it takes. */
+const retryUnavailable = Schedule.exponential("500 millis").pipe(
   Schedule.union(Schedule.spaced("1 minute")),
   Schedule.jittered,
   Schedule.whileInput((e: EngineUnavailable | EngineRefused) => e._tag === "EngineUnavailable")
