@@ -334,21 +334,12 @@ const rawBodies = (f: () => Fixture) =>
 const requests = (f: () => Fixture) =>
   fc.oneof(integrationBodies, mappingBodies(f), workloadBodies(f), queries(f), paths, rawBodies(f))
 
-/**
- * Known defect, reported and left to the owners of packages/http (see docs/reliability.md):
- * on PostgreSQL, text holding NUL (U+0000) in an admin body, path or query answers 500
- * ("invalid byte sequence for encoding UTF8: 0x00"); the push routes refuse NUL with 422. The
- * PostgreSQL run leaves such requests out until the HTTP edge refuses them; SQLite runs them.
- */
-const holdsNul = (request: Request) =>
-  /%00/.test(request.path) || (typeof request.body === "string" && request.body.includes("\\u0000"))
-
 const suite = (backend: "sqlite" | "pg") => {
   let server: Server
   let fixture: Fixture
   let digest: () => Promise<Digest>
   let cleanup: () => Promise<void> | void = () => {}
-  const tally = { sent: 0, ok: 0, refused: 0, skipped: 0, hostile: 0, losses: 0, byStatus: {} as Record<number, number> }
+  const tally = { sent: 0, ok: 0, refused: 0, hostile: 0, losses: 0, byStatus: {} as Record<number, number> }
 
   beforeAll(async () => {
     if (backend === "sqlite") {
@@ -398,18 +389,13 @@ const suite = (backend: "sqlite" | "pg") => {
       inputs: tally.sent,
       faults: tally.hostile,
       losses: tally.losses,
-      note: `${tally.ok} allowed, ${tally.refused} refused with a 4xx problem and no change; statuses ${JSON.stringify(tally.byStatus)}` +
-        (tally.skipped > 0 ? `; ${tally.skipped} left out (NUL on PostgreSQL, a known defect)` : "")
+      note: `${tally.ok} allowed, ${tally.refused} refused with a 4xx problem and no change; statuses ${JSON.stringify(tally.byStatus)}`
     })
   })
 
   it(`admin routes on ${backend}: 4xx problems that change nothing, or allowed answers`, async () => {
     await fc.assert(
       fc.asyncProperty(requests(() => fixture), async (request) => {
-        if (backend === "pg" && holdsNul(request)) {
-          tally.skipped++
-          return
-        }
         const t0 = performance.now()
         const before = await digest()
         const t1 = performance.now()

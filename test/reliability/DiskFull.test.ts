@@ -112,6 +112,10 @@ describe("disk full and read-only", () => {
     assert.isDefined(full, "2 MB never filled up")
     refusals.push(`${full!.status} "${(full!.body as { detail?: string }).detail ?? full!.text.slice(0, 100)}"`)
     assert.isUndefined(unclear(full!), full!.text)
+    // a full disk is told apart from other failures: 503 with a time to come back
+    assert.strictEqual(full!.status, 503, full!.text)
+    assert.match((full!.body as { detail: string }).detail, /out of disk space/)
+    assert.strictEqual((full!.body as { retryAfterSeconds?: number }).retryAfterSeconds, 60)
     // more pushes while full: each refused, the server alive
     for (let i = 0; i < 5; i++) {
       const name = `full-${i}`
@@ -123,6 +127,8 @@ describe("disk full and read-only", () => {
     assert.strictEqual(sqliteIntegrity(database), "ok", "damaged while full")
     // the answer stays generic (no internals to a client); the operator's log names the cause
     assert.match(server!.output(), /SQLITE_FULL|disk is full/, "the log doesn't say the disk is full")
+    // typed all the way: the commit that failed is a StorageError, not a defect
+    assert.match(server!.output(), /storage failed/)
 
     // 2. room again: the same server takes pushes without a restart
     mount("-o", "remount,size=64m", mountPoint)

@@ -227,7 +227,9 @@ export const isLoopback = (host: string): boolean => {
  *
  * @since 0.1.0 @category layers
  */
-export const layerApi = (options: ApiOptions = {}): Layer.Layer<HttpApi.Api, never, Requirements> => {
+export const layerApi = (
+  options: ApiOptions = {}
+): Layer.Layer<HttpApi.Api, Security.InvalidMetricsToken, Requirements> => {
   const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes
   const routeOf = Routes.make(Api, [["GET", "/openapi.json"]])
   return Layer.unwrapEffect(Effect.gen(function*() {
@@ -309,7 +311,11 @@ const listen = (options: Options) =>
  */
 export const layer = (
   options: Options = {}
-): Layer.Layer<HttpServer.HttpServer, HttpServerError.ServeError | InsecureListen, Requirements> =>
+): Layer.Layer<
+  HttpServer.HttpServer,
+  HttpServerError.ServeError | InsecureListen | Security.InvalidMetricsToken,
+  Requirements
+> =>
   HttpApiBuilder.serve().pipe(
     Layer.provide(layerApi(options)),
     Layer.provideMerge(listen(options))
@@ -323,4 +329,5 @@ export const layer = (
  */
 export const serve = (
   options: Options = {}
-): Effect.Effect<never, HttpServerError.ServeError | InsecureListen, Requirements> => Layer.launch(layer(options))
+): Effect.Effect<never, HttpServerError.ServeError | InsecureListen | Security.InvalidMetricsToken, Requirements> =>
+  Layer.launch(layer(options))

@@ -100,10 +100,15 @@ export class InternalError extends Schema.Class<InternalError>("InternalError")(
   annotations(500, "The engine failed; nothing was applied")
 ) {}
 
-/** 503: the store can't be reached. @since 0.1.0 @category problems */
+/** 503: the store can't be reached, or has no room left. @since 0.1.0 @category problems */
 export class ServiceUnavailable extends Schema.Class<ServiceUnavailable>("ServiceUnavailable")(
-  { ...fields, status: Schema.Literal(503) },
-  annotations(503, "The engine can't reach its store")
+  {
+    ...fields,
+    status: Schema.Literal(503),
+    /** Also sent as the `Retry-After` header, when the engine can tell. @since 0.4.0 */
+    retryAfterSeconds: Schema.optional(Schema.Int)
+  },
+  annotations(503, "The engine can't reach its store, or its store is out of space; nothing was applied")
 ) {}
 
 /** 426: a link speaks a protocol version this engine can't serve. @since 0.3.0 @category problems */
@@ -261,6 +266,42 @@ export const unavailable = (): ServiceUnavailable =>
   })
 
 /**
+ * 503 for a store out of disk space: nothing was applied, and the same request will succeed
+ * once an operator frees space, so the client is told to come back rather than to give up.
+ *
+ * @since 0.4.0 @category constructors
+ */
+export const storageFull = (): ServiceUnavailable =>
+  new ServiceUnavailable({
+    ...body("ServiceUnavailable", "Store full", {
+      detail: "The engine's store is out of disk space; nothing was applied. Retry later: the operator has to free space."
+    }),
+    status: 503,
+    retryAfterSeconds: 60
+  })
+
+// SQLite, Node's file system, and PostgreSQL (SQLSTATE 53100 disk_full, or a failed extend)
+const outOfSpace = /SQLITE_FULL|database or disk is full|ENOSPC|no space left on device|\b53100\b|could not extend file/i
+
+/**
+ * Whether a failure (a `StorageError`, a driver's error, a defect) is a full disk: its message
+ * or code, or those of the errors it wraps, name the driver's out-of-space error.
+ *
+ * @since 0.4.0 @category predicates
+ */
+export const isOutOfSpace = (failure: unknown): boolean => {
+  let current: unknown = failure
+  for (let depth = 0; depth < 6 && typeof current === "object" && current !== null; depth++) {
+    const error = current as { readonly message?: unknown; readonly reason?: unknown; readonly code?: unknown; readonly cause?: unknown }
+    if (error.code === "53100" || error.code === "SQLITE_FULL" || error.code === "ENOSPC") return true
+    if (typeof error.reason === "string" && outOfSpace.test(error.reason)) return true
+    if (typeof error.message === "string" && outOfSpace.test(error.message)) return true
+    current = error.cause
+  }
+  return false
+}
+
+/**
  * The engine errors `fromError` maps.
  *
  * @since 0.1.0 @category models
@@ -317,7 +358,7 @@ export type ProblemFor<E> = E extends
   : E extends Errors.Forbidden ? Forbidden
   : E extends Errors.StagingFull ? TooManyRequests
   : E extends PushApi.MalformedBody ? BadRequest
-  : E extends Errors.StorageError ? InternalError
+  : E extends Errors.StorageError ? InternalError | ServiceUnavailable
   : never
 
 const titles: Record<EngineError["_tag"], string> = {
@@ -390,14 +431,15 @@ const make = (error: EngineError): Problem => {
     case "MalformedBody":
       return new BadRequest({ ...head({ detail: error.message, field: error.field }), status: 400 })
     case "StorageError":
-      return internal()
+      return isOutOfSpace(error) ? storageFull() : internal()
   }
 }
 
 /**
  * The problem an engine error becomes: 404 for what doesn't exist, 409 for conflicts with
  * the current state, 410 for a deleted integration, 422 for invalid input, 429 for a full
- * staging area, 500 (generic detail) for storage failures.
+ * staging area, 503 with Retry-After for a store out of disk space, 500 (generic detail) for
+ * other storage failures.
  *
  * @since 0.1.0 @category constructors
  */
@@ -418,5 +460,8 @@ export const toJson = (problem: Problem): Record<string, unknown> => {
   if (problem.field !== undefined) out.field = problem.field
   if (problem.index !== undefined) out.index = problem.index
   if (problem instanceof TooManyRequests) out.retryAfterSeconds = problem.retryAfterSeconds
+  if (problem instanceof ServiceUnavailable && problem.retryAfterSeconds !== undefined) {
+    out.retryAfterSeconds = problem.retryAfterSeconds
+  }
   return out
 }

@@ -21,6 +21,7 @@ import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as OpenApi from "@effect/platform/OpenApi"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
+import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
@@ -171,11 +172,25 @@ export interface MetricsAccess {
 const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest()
 
 /**
+ * The metrics token given to the adapter is too short to be a secret: refused when the routes
+ * are built, as the admin token is, so a host sees a typed error instead of a crash.
+ *
+ * @since 0.4.0 @category errors
+ */
+export class InvalidMetricsToken extends Data.TaggedError("InvalidMetricsToken")<{ readonly reason: string }> {
+  override get message() {
+    return `HttpAdapter: ${this.reason}`
+  }
+}
+
+/**
  * The `/metrics` middleware: the metrics token, else the admin routes' credentials.
  *
  * @since 0.2.0 @category layers
  */
-export const layerMetrics = (access: MetricsAccess = {}): Layer.Layer<MetricsAuthentication, never, Authenticator> =>
+export const layerMetrics = (
+  access: MetricsAccess = {}
+): Layer.Layer<MetricsAuthentication, InvalidMetricsToken, Authenticator> =>
   Layer.effect(
     MetricsAuthentication,
     Effect.gen(function*() {
@@ -183,7 +198,9 @@ export const layerMetrics = (access: MetricsAccess = {}): Layer.Layer<MetricsAut
       const limits = yield* Limits
       const token = access.token === undefined ? undefined : Redacted.value(access.token)
       if (token !== undefined && token.length < 16) {
-        return yield* Effect.dieMessage("HttpAdapter: the metrics token must have at least 16 characters")
+        return yield* new InvalidMetricsToken({
+          reason: `the metrics token must have at least 16 characters (it has ${token.length})`
+        })
       }
       const tokenDigest = token === undefined ? undefined : sha256(token)
       const tenants = (access.tenants ?? []) as ReadonlyArray<TenantId>

@@ -8,7 +8,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Config from "effect/Config"
-import { Authenticator } from "../src/index.js"
+import { Authenticator, Security } from "../src/index.js"
 
 const engine = Engine.layer.pipe(Layer.provideMerge(Layer.mergeAll(Storage.layerMemory, ConnectorRegistry.layer())))
 
@@ -52,5 +52,31 @@ describe("Authenticator: the admin token is checked with a clear error", () => {
       const failure = failureOf(exit)
       assert.isTrue(Option.isSome(failure))
       assert.include(String(failure.pipe(Option.getOrThrow)), "ACD_BRIDGE_ADMIN_TOKEN")
+    }))
+})
+
+describe("Security.layerMetrics: the metrics token is checked with a clear error", () => {
+  const authenticator = Authenticator.layer({ adminToken: Redacted.make("an-admin-token-of-some-length"), tenantId: "acme" })
+    .pipe(Layer.provide(engine))
+
+  it.effect("a short metrics token fails with InvalidMetricsToken (typed, not a defect) and doesn't print it", () =>
+    Effect.gen(function*() {
+      const exit = yield* Effect.exit(
+        Effect.scoped(Layer.build(Security.layerMetrics({ token: Redacted.make("tiny-token") }).pipe(Layer.provide(authenticator))))
+      )
+      const failure = failureOf(exit)
+      assert.isTrue(Option.isSome(failure), Exit.isFailure(exit) ? Cause.pretty(exit.cause) : "built")
+      const error = Option.getOrThrow(failure) as Security.InvalidMetricsToken
+      assert.strictEqual(error._tag, "InvalidMetricsToken")
+      assert.match(error.message, /at least 16 characters \(it has 10\)/)
+      assert.notInclude(error.message, "tiny-token")
+    }))
+
+  it.effect("a token of 16 characters builds", () =>
+    Effect.gen(function*() {
+      const exit = yield* Effect.exit(
+        Effect.scoped(Layer.build(Security.layerMetrics({ token: Redacted.make("x".repeat(16)) }).pipe(Layer.provide(authenticator))))
+      )
+      assert.isTrue(Exit.isSuccess(exit), Exit.isFailure(exit) ? Cause.pretty(exit.cause) : "")
     }))
 })

@@ -110,6 +110,37 @@ describe("hostile and careless input", () => {
       assert.deepStrictEqual([answer.status, (answer.body as Problem).field], [422, "name"])
     })
 
+    // PostgreSQL can't keep U+0000 in text (it answered 500 there, SQLite stored it): refused
+    // at the JSON edge on every store, so a body means the same thing wherever it lands
+    it("a NUL in an admin body is 422 naming the field, and nothing is created", async () => {
+      const before = (await admin(server).get<Array<unknown>>("/v1/integrations")).body.length
+      const named = await admin(server).post("/v1/integrations", { name: "bad \u0000 name", connector: "api-push" })
+      assert.deepStrictEqual([named.status, (named.body as Problem).field], [422, "name"], JSON.stringify(named.body))
+      assert.match((named.body as Problem).detail, /NUL/)
+      const nested = await admin(server).post("/v1/integrations", {
+        name: "fine",
+        connector: "csv",
+        config: { source: { folder: "/tmp/x\u0000" } }
+      })
+      assert.deepStrictEqual([nested.status, (nested.body as Problem).field], [422, "config.source.folder"], JSON.stringify(nested.body))
+      // a key holding NUL is named by the object that holds it (the key itself can't be printed)
+      const key = await admin(server).post("/v1/integrations", { name: "fine", connector: "api-push", config: { "k\u0000": 1 } })
+      assert.deepStrictEqual([key.status, (key.body as Problem).field], [422, "config"], JSON.stringify(key.body))
+      // an escaped backslash before "u0000" is six plain characters, not a NUL
+      const literal = await admin(server).post("/v1/integrations", { name: "back\\u0000slash", connector: "api-push" })
+      assert.strictEqual(literal.status, 201, JSON.stringify(literal.body))
+      assert.strictEqual((literal.body as { name: string }).name, "back\\u0000slash")
+      assert.strictEqual((await admin(server).get<Array<unknown>>("/v1/integrations")).body.length, before + 1)
+    })
+
+    it("a NUL in a path or query is 400 naming where", async () => {
+      for (const [path, field] of [["/v1/integrations/ab%00cd", "path"], ["/v1/queues?integrationId=a%00b", "query"]] as const) {
+        const answer = await call(server, "GET", path, { token: adminToken })
+        assert.deepStrictEqual([answer.status, (answer.body as Problem).field], [400, field], `${path}: ${JSON.stringify(answer.body)}`)
+      }
+      await stillServing()
+    })
+
     it("bytes that are not UTF-8 are 400 (never silently replaced with U+FFFD)", async () => {
       const target = await pushIntegration(server, { name: "utf-8" })
       const record = (queueIdentifier: string) =>

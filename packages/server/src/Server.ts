@@ -130,7 +130,13 @@ export const layer = <E = never>(
   options: Options<E>
 ): Layer.Layer<
   Services,
-  E | HttpServerError.ServeError | HttpAdapter.InsecureListen | MissingAuthenticator | Authenticator.InvalidAdminToken | Errors.StorageError,
+  | E
+  | HttpServerError.ServeError
+  | HttpAdapter.InsecureListen
+  | MissingAuthenticator
+  | Authenticator.InvalidAdminToken
+  | Security.InvalidMetricsToken
+  | Errors.StorageError,
   Storage.Storage
 > => {
   const engine = Engine.layer.pipe(Layer.provideMerge(Connectors.registryLayer(options.connectors)))
@@ -226,7 +232,8 @@ const describeFailure = (
     | HttpServerError.ServeError
     | HttpAdapter.InsecureListen
     | MissingAuthenticator
-    | Authenticator.InvalidAdminToken,
+    | Authenticator.InvalidAdminToken
+    | Security.InvalidMetricsToken,
   settings: Option.Option<ServerConfig.Settings>
 ): string => {
   if (error._tag === "ServeError" && Predicate.hasProperty(error.cause, "code") && error.cause.code === "EADDRINUSE") {

@@ -127,6 +127,29 @@ export const unprocessable = (issue: { readonly path: ReadonlyArray<PropertyKey>
   return Problem.unprocessable(field === undefined ? issue.message : `${field}: ${issue.message}`, field ?? "body")
 }
 
+/**
+ * The path of the first string (or key) of `json` holding U+0000, or `undefined`. A key is
+ * named by the object that holds it. Only walked when the text holds a `\u0000` escape (the
+ * one way JSON can carry a NUL), so well-formed bodies pay one `indexOf`.
+ */
+const nulPath = (json: unknown, path: Array<PropertyKey> = []): Array<PropertyKey> | undefined => {
+  if (typeof json === "string") return json.includes("\u0000") ? path : undefined
+  if (typeof json !== "object" || json === null) return undefined
+  if (Array.isArray(json)) {
+    for (let i = 0; i < json.length; i++) {
+      const found = nulPath(json[i], [...path, i])
+      if (found !== undefined) return found
+    }
+    return undefined
+  }
+  for (const [key, value] of Object.entries(json)) {
+    if (key.includes("\u0000")) return path
+    const found = nulPath(value, [...path, key])
+    if (found !== undefined) return found
+  }
+  return undefined
+}
+
 /** The body decoded with `schema`: 415, 413, 400 for what isn't JSON, 422 naming the failing field. */
 export const json = <A, I>(
   request: HttpServerRequest.HttpServerRequest,
@@ -143,7 +166,11 @@ export const json = <A, I>(
           ? Problem.badRequest(error.message, error.field)
           : unprocessable({ path: error.path, message: error.reason }))
     ),
-    Effect.flatMap(({ json }) =>
-      Effect.mapError(Schema.decodeUnknown(schema)(json), (error) => unprocessable(Issues.describe(error)))
-    )
+    Effect.flatMap(({ json, text }) => {
+      // PostgreSQL can't store NUL in text; refused here so every store answers alike
+      const nul = text.includes("\\u0000") ? nulPath(json) : undefined
+      return nul !== undefined
+        ? Effect.fail(unprocessable({ path: nul, message: "must not contain NUL characters (U+0000)" }))
+        : Effect.mapError(Schema.decodeUnknown(schema)(json), (error) => unprocessable(Issues.describe(error)))
+    })
   )

@@ -41,6 +41,9 @@ export const problemResponse = (problem: Problem.Problem): HttpServerResponse.Ht
   const headers: Record<string, string> = {}
   if (problem.status === 401) headers["www-authenticate"] = "Bearer"
   if (problem instanceof Problem.TooManyRequests) headers["retry-after"] = String(problem.retryAfterSeconds)
+  if (problem instanceof Problem.ServiceUnavailable && problem.retryAfterSeconds !== undefined) {
+    headers["retry-after"] = String(problem.retryAfterSeconds)
+  }
   return HttpServerResponse.unsafeJson(Problem.toJson(problem), {
     status: problem.status,
     contentType: "application/problem+json",
@@ -93,7 +96,9 @@ const toProblem = (
     }
   }
   if (Cause.isInterruptedOnly(cause)) return Effect.succeed(undefined)
-  return Effect.as(Effect.logError("request failed", cause), Problem.internal())
+  // a driver's out-of-space error may arrive as a defect: still worth a 503 the client can retry
+  const outOfSpace = Problem.isOutOfSpace(Cause.squash(cause))
+  return Effect.as(Effect.logError("request failed", cause), outOfSpace ? Problem.storageFull() : Problem.internal())
 }
 
 /** The middleware, applied to the API's routes. */
@@ -107,6 +112,12 @@ export const make = (options: Options) => {
         const declared = Number(request.headers["content-length"])
         if (Number.isFinite(declared) && declared > options.maxBodyBytes) {
           return yield* Effect.fail(Problem.payloadTooLarge(options.maxBodyBytes))
+        }
+        // %00 is the only way a URL carries NUL, which no id or name can hold and PostgreSQL
+        // can't even compare against
+        if (request.url.includes("%00")) {
+          const where = request.url.indexOf("%00") < path.length ? "path" : "query"
+          return yield* Effect.fail(Problem.badRequest(`The ${where} must not contain NUL characters (%00)`, where))
         }
         return yield* app
       })

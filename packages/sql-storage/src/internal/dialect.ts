@@ -35,7 +35,7 @@ export const make = (sql: SqlClient.SqlClient): Dialect => {
 /** Multi-row statements in power-of-two sizes: few distinct SQL texts to prepare (see `batches.ts`). */
 export const chunks = statementBatches
 
-const isSqlError = (u: unknown): u is SqlError => Predicate.isTagged(u, "SqlError")
+export const isSqlError = (u: unknown): u is SqlError => Predicate.isTagged(u, "SqlError")
 const isParseError = (u: unknown): u is ParseResult.ParseError => Predicate.isTagged(u, "ParseError")
 
 /** Maps `SqlError` (and a row that fails to decode) to `StorageError`, keeping it as the cause. */

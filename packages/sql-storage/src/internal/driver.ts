@@ -18,6 +18,7 @@ import { Errors, type StorageDriver } from "@acd-bridge/core"
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Dialect from "./dialect.js"
 import * as Integrations from "./integrations.js"
@@ -94,6 +95,9 @@ export const make = (options: Options = {}) =>
     const driver: StorageDriver.StorageDriverShape = {
       transaction: (effect) =>
         sql.withTransaction(effect).pipe(
+          // @effect/sql turns a failed COMMIT (a full disk, a busy database) into a defect, as
+          // its finalizer can't fail: it is a storage failure like any other, retried if transient
+          Effect.catchSomeDefect((defect) => Dialect.isSqlError(defect) ? Option.some(Effect.fail(defect)) : Option.none()),
           Effect.retry({
             while: Dialect.isTransient,
             times: 8,
