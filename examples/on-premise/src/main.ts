@@ -1,11 +1,12 @@
 /**
  * The on-premise example, everything at once (`pnpm start`):
  *
- * 1. the customer database (`seed.ts`: a SQLite file of calls) and a simulated Genesys Info
- *    Mart (`infomart.ts`) — the sources behind the customer's firewall;
+ * 1. the customer database (`seed.ts`: a SQLite file of calls), a simulated Genesys Info
+ *    Mart (`infomart.ts`) and a CSV folder with two exported files of cases (`drop.ts`) — the
+ *    sources behind the customer's firewall;
  * 2. the engine (`engine.ts`: `acd-bridge serve` with on-premise integrations left to links)
  *    on 127.0.0.1, its store a SQLite file;
- * 3. the two on-premise integrations in the engine (no secrets: `config: {}`), a link
+ * 3. the three on-premise integrations in the engine (no secrets: `config: {}`), a link
  *    registered for them (`POST /v1/links`, its token shown once) and `data/link.yaml` holding
  *    the connections;
  * 4. `acd-link run --config data/link.yaml`: it imports the history of both sources (a
@@ -25,6 +26,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import * as readline from "node:readline"
 import { fileURLToPath } from "node:url"
+import { writeDrop } from "./drop.js"
 import * as InfoMart from "./infomart.js"
 import { contactsQuery, seed } from "./seed.js"
 
@@ -88,6 +90,11 @@ const main = async () => {
   const infomartFile = path.join(dataDir, "infomart.sqlite")
   const infomart = Effect.runFork(Effect.scoped(Effect.zipRight(InfoMart.start(infomartFile, now), Effect.never)))
   say(`Genesys Info Mart (simulated): ${infomartFile}, ETL every 10 s`)
+  // the file share: an export of two hours of cases, two days back (outside the windows' day)
+  const dropFolder = path.join(dataDir, "drop")
+  const dropHour = Math.floor(now / HOUR) * HOUR - 50 * HOUR
+  const dropped = [writeDrop(dropFolder, dropHour), writeDrop(dropFolder, dropHour + HOUR)]
+  say(`CSV folder: ${dropFolder} (${dropped.map((d) => `${path.basename(d.file)}: ${d.cases.length} cases`).join(", ")})`)
 
   const children: Array<ChildProcess> = []
   let stopping = false
@@ -136,6 +143,7 @@ const main = async () => {
   }
 
   const sql = await ensureIntegration({ name: "Customer DB (sql)", connector: "sql", historyDepthDays: days, timezone: "UTC" })
+  const csv = await ensureIntegration({ name: "Back-office cases (csv folder)", connector: "csv", historyDepthDays: 1, timezone: "UTC" })
   const genesys = await ensureIntegration({
     name: "Genesys Info Mart (simulated)",
     connector: "genesys-engage",
@@ -172,6 +180,15 @@ const main = async () => {
       "    config:",
       "      driver: sqlite",
       `      connection: { filename: ${JSON.stringify(infomartFile)} }`,
+      `  - id: ${csv.id}            # Back-office cases (csv folder)`,
+      "    connector: csv",
+      "    config:",
+      `      source: { folder: ${JSON.stringify(dropFolder)} }`,
+      "      layout: contacts",
+      "      channel: cases",
+      "      timezone: UTC",
+      "      columns: { queueIdentifier: queue, timestamp: time, handled: handled, duration: duration }",
+      "watchSeconds: 2",
       ""
     ].join("\n"),
     { mode: 0o600 }
@@ -198,6 +215,7 @@ const main = async () => {
     adminTokenGiven === undefined ? `admin token (generated): ${adminToken}` : "admin token: from ACD_BRIDGE_ADMIN_TOKEN",
     `integration ${sql.id} "Customer DB (sql)"`,
     `integration ${genesys.id} "Genesys Info Mart (simulated)"`,
+    `integration ${csv.id} "Back-office cases (csv folder)"`,
     `link ${link.id} "example-site": ${linkConfig}`,
     "",
     "Try:",
@@ -212,7 +230,7 @@ const main = async () => {
 
   const status = async () => {
     const parts: Array<string> = []
-    for (const i of [sql, genesys]) {
+    for (const i of [sql, genesys, csv]) {
       const rows = await call<ReadonlyArray<{ offered: number }>>("GET", intervals(i.id))
       parts.push(`${i.name}: ${rows.reduce((n, r) => n + r.offered, 0)} contacts in ${rows.length} hours`)
     }

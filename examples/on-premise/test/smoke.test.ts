@@ -2,10 +2,11 @@
  * The example as a user runs it: `src/main.ts` (seed, Info Mart, engine, link) as a real
  * process on 127.0.0.1; data of each source arrives in the engine through the link — the
  * customer database's calls all of them (compared with the seeded rows), the Info Mart's
- * contacts and agent states — and SIGTERM stops everything with exit code 0.
+ * contacts and agent states, the CSV folder's files (each row once, the files archived) — and
+ * SIGTERM stops everything with exit code 0.
  */
 import { type ChildProcess, spawn } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import * as net from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -46,7 +47,7 @@ const waitFor = async <T>(what: string, ms: number, probe: () => Promise<T | und
 }
 
 describe("examples/on-premise", () => {
-  it("pnpm start: the customer database's calls, the Info Mart's contacts and agent states arrive through the link", async () => {
+  it("pnpm start: the customer database's calls, the Info Mart's contacts and agent states, the CSV folder's files arrive through the link", async () => {
     const port = await freePort()
     const base = `http://127.0.0.1:${port}`
     const started = Date.now()
@@ -69,7 +70,8 @@ describe("examples/on-premise", () => {
     const ids = await waitFor("the integrations", 120_000, async () => {
       const sql = /integration (\S+) "Customer DB \(sql\)"/.exec(output)?.[1]
       const genesys = /integration (\S+) "Genesys Info Mart \(simulated\)"/.exec(output)?.[1]
-      return sql !== undefined && genesys !== undefined ? { sql, genesys } : undefined
+      const csv = /integration (\S+) "Back-office cases \(csv folder\)"/.exec(output)?.[1]
+      return sql !== undefined && genesys !== undefined && csv !== undefined ? { sql, genesys, csv } : undefined
     }, () => output)
 
     // the customer database: every seeded call of the imported windows, exactly once
@@ -107,10 +109,26 @@ describe("examples/on-premise", () => {
     const genesysRuns = await get<ReadonlyArray<{ kind: string; error: string | null }>>(`/v1/integrations/${ids.genesys}/runs`)
     assert.isTrue(genesysRuns.some((r) => r.kind === "history" && r.error === null), JSON.stringify(genesysRuns))
 
+    // the CSV folder: both dropped files committed once and archived; their rows are the totals
+    const archive = join(dir, "drop", "archive")
+    const archived = await waitFor("the dropped files in archive/", 120_000, async () => {
+      const names = existsSync(archive) ? readdirSync(archive).filter((n) => n.endsWith(".csv")) : []
+      return names.length === 2 ? names : undefined
+    }, () => output)
+    const rows = archived.flatMap((n) => readFileSync(join(archive, n), "utf8").trim().split("\n").slice(1))
+    assert.isAbove(rows.length, 10)
+    const csvRows = await waitFor("the files' rows in the engine", 60_000, async () => {
+      const got = await get<ReadonlyArray<{ offered: number; handled: number; channel: string }>>(`/v1/intervals?integrationId=${ids.csv}&${range}`)
+      return got.reduce((n, r) => n + r.offered, 0) === rows.length ? got : undefined
+    }, () => output)
+    assert.strictEqual(csvRows.reduce((n, r) => n + r.handled, 0), rows.filter((r) => r.split(",")[2] === "1").length)
+    assert.isTrue(csvRows.every((r) => r.channel === "cases"))
+    assert.deepStrictEqual(readdirSync(join(dir, "drop")).filter((n) => n.endsWith(".csv")), [])
+
     // the link shows itself in the engine with what it serves
     const links = await get<ReadonlyArray<{ name: string; serves: ReadonlyArray<string>; lastSeenAt: string | null }>>("/v1/links")
     const site = links.find((l) => l.name === "example-site")
-    assert.deepStrictEqual([...(site?.serves ?? [])].sort(), [ids.sql, ids.genesys].sort())
+    assert.deepStrictEqual([...(site?.serves ?? [])].sort(), [ids.sql, ids.genesys, ids.csv].sort())
     // the plain progress lines (the output is not a terminal)
     assert.match(output, /history of Customer DB \(sql\): \d+\/\d+ windows \(100%\), [\d,]+ records, .*done in/)
 
