@@ -48,5 +48,6 @@ export const expectedRows: ReadonlyArray<ExpectedRow> = [
     "query: answer bytes per row"
   ]),
   ...rowsOf("batch-shapes", ["SQLite statement shapes: peak RSS, varied / same-size batches"]),
-  ...rowsOf("memory-replace", ["memory store: window replace beside other integrations"])
+  ...rowsOf("memory-replace", ["memory store: window replace beside other integrations"]),
+  ...rowsOf("link-soak", ["link soak: link RSS growth over the second half", "link soak: link RSS at the end"])
 ]

@@ -276,6 +276,28 @@ export class ResultIncomplete extends Schema.TaggedError<ResultIncomplete>()("Re
 }
 
 /**
+ * A file's result with rows the link could not read: a file is applied whole or not at all,
+ * so it is refused, naming its first bad row (`calls.csv:12`) and why. The task fails with an
+ * `InvalidData` run that keeps every problem the link reported.
+ *
+ * @since 0.3.0 @category errors
+ */
+export class FileRejected extends Schema.TaggedError<FileRejected>()("FileRejected", {
+  taskId: Schema.String,
+  file: Schema.String,
+  /** the first bad row, as `file.csv:12` */
+  record: Schema.String,
+  reason: Schema.String,
+  rejected: Schema.Int
+}) {
+  override get message() {
+    return `${this.record}: ${this.reason}; ${this.rejected} row${
+      this.rejected === 1 ? "" : "s"
+    } of ${this.file} could not be read, nothing of the file was applied`
+  }
+}
+
+/**
  * The link speaks a protocol version this engine can't serve.
  *
  * @since 0.3.0 @category errors

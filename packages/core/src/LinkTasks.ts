@@ -34,7 +34,7 @@ import { Ingest, validate } from "./Ingest.js"
 import { addBatch, emptyCollected, fitWindow, sameCursors } from "./internal/scheduler/windows.js"
 import { KeyMaterial } from "./KeyMaterial.js"
 import type { Link, SourceError, TaskAnswer } from "./LinkModel.js"
-import { isLeasable, isOpen, LeaseLost, LinkTask, ResultIncomplete, TaskGone, TaskNotFound } from "./LinkModel.js"
+import { FileRejected, isLeasable, isOpen, LeaseLost, LinkTask, ResultIncomplete, TaskGone, TaskNotFound } from "./LinkModel.js"
 import type { ImportRunDraft } from "./Storage.js"
 import { Storage } from "./Storage.js"
 import { LinkTasksOptions } from "./internal/linkTasks/model.js"
@@ -381,7 +381,14 @@ const make = Effect.gen(function*() {
   )
 
   /** Marks the task failed with its run: the link's result was refused. */
-  const refuse = (task: LinkTask, started: number, read: number, error: SourceError) =>
+  const refuse = (
+    task: LinkTask,
+    started: number,
+    read: number,
+    error: SourceError,
+    problems: ReadonlyArray<RejectedRecord> = [],
+    rejected = 0
+  ) =>
     Effect.gen(function*() {
       const at = yield* now
       const failed = new LinkTask({
@@ -395,7 +402,7 @@ const make = Effect.gen(function*() {
         sourceError: error
       })
       const run = new ImportRun({
-        ...describeRun(task, started, { read, applied: 0, rejected: 0 }, error.message),
+        ...describeRun(task, started, { read, applied: 0, rejected }, error.message, problems),
         durationMs: Math.max(0, at - started)
       })
       const written = yield* storage.linkTasks.fail(failed, task.epoch, run)
@@ -428,6 +435,20 @@ const make = Effect.gen(function*() {
       const { batch, rejected: outside } = fitWindow(collected, window, integration.dataKinds)
       const invalid = validate(batch)
       const read = collected.read + linkRejected
+      if (task.kind === "file" && linkRejected > 0) {
+        // a file is applied whole or not at all: its first bad row is named, every problem kept on the run
+        const first = input.problems?.[0]
+        const name = task.file?.name ?? "the file"
+        const refused = new FileRejected({
+          taskId,
+          file: name,
+          record: first?.record ?? name,
+          reason: first === undefined ? "a row could not be read" : `${first.field === null ? "" : `${first.field}: `}${first.reason}`,
+          rejected: linkRejected
+        })
+        yield* refuse(task, started, read, new InvalidData({ record: refused.record, reason: refused.message }), input.problems, linkRejected)
+        return yield* refused
+      }
       if (Option.isSome(invalid)) {
         const error = invalid.value
         yield* refuse(task, started, read, new InvalidData({ record: `record ${error.index}`, reason: error.message }))
@@ -507,7 +528,8 @@ const make = Effect.gen(function*() {
     if (!mayServe(link, integration)) {
       return yield* new Forbidden({ reason: `This link does not serve integration ${integration.id}` })
     }
-    const id = `file-${integration.id}-${input.resultId}`
+    // one id per integration and content, short enough for a URL path segment
+    const id = `file-${(yield* keys.sha256(`${integration.id}\u0000${input.resultId}`)).slice(0, 40)}`
     const existing = yield* storage.linkTasks.get(id)
     if (Option.isSome(existing)) return existing.value
     const at = yield* now
@@ -551,6 +573,8 @@ const make = Effect.gen(function*() {
         watermark: input.position === undefined ? undefined : { stream: "realtime", value: input.position }
       }).pipe(
         Effect.catchTags({
+          // no fence: a link's batch is applied by whichever engine node answers it
+          OwnershipLost: (error) => Effect.die(error),
           IntegrationNotActive: () =>
             Effect.zipRight(withdraw(task, "the integration is paused"), Effect.fail(gone(new LinkTask({ ...task, state: "withdrawn", error: "the integration is paused" })))),
           IntegrationDeleted: () =>

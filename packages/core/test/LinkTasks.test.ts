@@ -44,6 +44,8 @@ const onPremConnector = Connector.make({
   deliveryModes: ["on-premise"],
   dataKinds: ["contacts", "agentStatuses"],
   configSchema: PullConfig,
+  // the link holds the stream open; the engine only offers it
+  realtime: () => Stream.never,
   pull: (config, window) =>
     Stream.unwrap(Effect.gen(function*() {
       const source = yield* TestSource
@@ -386,6 +388,135 @@ describe("LinkTasks: the scheduler offers on-premise windows to links", () => {
           [iso("2026-03-02T09:00:00Z"), iso("2026-03-02T09:15:00Z")],
           [task.windowFrom, task.windowTo]
         ])
+      }).pipe(Effect.provide(linkEngine(source)))
+    }))
+})
+
+describe("LinkTasks: files a link found, realtime streams", () => {
+  const sha = (c: string) => c.repeat(64)
+
+  it.scoped("a file: committed once; the same content finds its task; a bad row refuses it naming the line; other tenants can't offer it", () =>
+    Effect.gen(function*() {
+      const source = yield* makeSource({ seed: 11 })
+      return yield* Effect.gen(function*() {
+        yield* TestClock.setTime(iso("2026-03-02T09:07:00Z"))
+        const integration = yield* createOnPrem()
+        const links = yield* Links
+        const tasks = yield* LinkTasks
+        const storage = yield* Storage.Storage
+        const { link } = yield* links.create(tenant, { name: "File share" })
+        const contacts = [0, 1, 2].map((i) => ({
+          queueIdentifier: "q1",
+          queueName: "Level 1",
+          channel: "calls" as const,
+          timestamp: DateTime.unsafeMake(iso("2026-03-01T08:00:00Z") + i * 15 * MIN),
+          offered: true,
+          handled: true,
+          durationMs: 60_000
+        }))
+        const offered = yield* tasks.offerFile(link, { integrationId: integration.id, resultId: sha("a"), name: "calls.csv", sha256: sha("a") })
+        assert.strictEqual(offered.kind, "file")
+        assert.strictEqual(offered.state, "leased")
+        assert.isBelow(offered.id.length, 100)
+        // a file task is the offering link's: no poll hands it to anybody
+        assert.deepStrictEqual(yield* tasks.lease(link, { serves: [integration.id], waitMs: 0 }), [])
+        yield* tasks.putPart(link, offered.id, sha("a"), { n: 0, records: 3, body: body({ contacts, aggregates: [], statuses: [] }) })
+        const answer = yield* tasks.commit(link, offered.id, { resultId: sha("a"), parts: 1, records: 3 })
+        assert.include(answer, { outcome: "applied", read: 3, applied: 3, rejected: 0 })
+        // the same content again: the same task, with its answer; committing again changes nothing
+        const again = yield* tasks.offerFile(link, { integrationId: integration.id, resultId: sha("a"), name: "copy.csv", sha256: sha("a") })
+        assert.strictEqual(again.id, offered.id)
+        assert.strictEqual(again.state, "committed")
+        assert.deepStrictEqual(yield* tasks.commit(link, offered.id, { resultId: sha("a"), parts: 1, records: 3 }), answer)
+        const offeredSum = Effect.map(
+          storage.data.intervalStats({ tenantId: tenant, integrationId: integration.id, from: 0, to: Number.MAX_SAFE_INTEGER }),
+          (rows) => rows.reduce((n, r) => n + r.offered, 0)
+        )
+        assert.strictEqual(yield* offeredSum, 3)
+
+        // a file with a row the link could not read: refused whole, naming the row; the run keeps why
+        const bad = yield* tasks.offerFile(link, { integrationId: integration.id, resultId: sha("b"), name: "bad.csv", sha256: sha("b") })
+        yield* tasks.putPart(link, bad.id, sha("b"), { n: 0, records: 1, body: body({ contacts: contacts.slice(0, 1), aggregates: [], statuses: [] }) })
+        const refused = yield* Effect.flip(tasks.commit(link, bad.id, {
+          resultId: sha("b"),
+          parts: 1,
+          records: 1,
+          rejected: 1,
+          problems: [{ record: "bad.csv:3", field: "duration", reason: "\"abc\" is not a number of seconds" }]
+        }))
+        assert.strictEqual(refused._tag, "FileRejected")
+        assert.include(refused.message, "bad.csv:3: duration: \"abc\" is not a number of seconds")
+        const runs = yield* storage.runs.list(integration.id, 10)
+        const failed = runs.find((r) => r.error !== null)!
+        assert.include(failed.error!, "bad.csv:3")
+        assert.deepStrictEqual(failed.problems.map((p) => p.record), ["bad.csv:3"])
+        assert.strictEqual(failed.rejected, 1)
+        assert.strictEqual(yield* offeredSum, 3)
+
+        // another tenant's link: the integration does not exist for it
+        const stranger = (yield* links.create(other, { name: "Other tenant" })).link
+        const notFound = yield* Effect.flip(
+          tasks.offerFile(stranger, { integrationId: integration.id, resultId: sha("c"), name: "x.csv", sha256: sha("c") })
+        )
+        assert.strictEqual(notFound._tag, "IntegrationNotFound")
+      }).pipe(Effect.provide(linkEngine(source)))
+    }))
+
+  it.scoped("a realtime schedule: the scheduler offers the stream as a task, batches apply with their position, pause withdraws it", () =>
+    Effect.gen(function*() {
+      const source = yield* makeSource({ seed: 12 })
+      return yield* Effect.gen(function*() {
+        yield* TestClock.setTime(iso("2026-03-02T09:07:00Z"))
+        const integrations = yield* Integrations
+        const { integration } = yield* integrations.create(tenant, {
+          name: "Agent states",
+          connector: "test-onprem",
+          deliveryMode: "on-premise",
+          dataKinds: ["agentStatuses"],
+          schedule: { type: "realtime" },
+          historyDepthDays: 1,
+          timezone: "UTC",
+          config: {}
+        })
+        const { scheduler } = yield* startScheduler({ tenants: [tenant] })
+        yield* scheduler.awaitIdle
+        const links = yield* Links
+        const tasks = yield* LinkTasks
+        const storage = yield* Storage.Storage
+        const { link } = yield* links.create(tenant, { name: "Site" })
+        const [leased] = yield* tasks.lease(link, { serves: [integration.id], waitMs: 0 })
+        assert.strictEqual(leased?.task.kind, "realtime")
+        const task = leased!.task
+        const status = {
+          agentIdentifier: "a-1",
+          activityIdentifier: "READY",
+          start: DateTime.unsafeMake(iso("2026-03-02T09:00:00Z")),
+          end: null
+        }
+        const applied = yield* tasks.realtime(link, task.id, task.leaseId!, {
+          position: 42,
+          batch: { contacts: [], aggregates: [], statuses: [status] }
+        })
+        assert.deepStrictEqual(applied, { applied: 1 })
+        assert.strictEqual((yield* scheduler.cursor(tenant, integration.id)).realtime, 42)
+        // the scheduler finds the open task on its next steps instead of offering another
+        yield* advance(scheduler, 5 * MIN, MIN)
+        assert.deepStrictEqual((yield* storage.linkTasks.ofIntegration(integration.id, ["pending", "leased"])).map((t) => t.id), [task.id])
+
+        yield* (yield* Lifecycle).pause(tenant, integration.id)
+        yield* scheduler.wake(tenant, integration.id)
+        yield* scheduler.awaitIdle
+        const gone = yield* Effect.flip(tasks.realtime(link, task.id, task.leaseId!, { batch: { contacts: [], aggregates: [], statuses: [status] } }))
+        assert.strictEqual(gone._tag, "TaskGone")
+        assert.deepStrictEqual(yield* tasks.lease(link, { serves: [integration.id], waitMs: 0 }), [])
+
+        yield* (yield* Lifecycle).resume(tenant, integration.id)
+        yield* scheduler.wake(tenant, integration.id)
+        yield* scheduler.awaitIdle
+        const [reopened] = yield* tasks.lease(link, { serves: [integration.id], waitMs: 0 })
+        assert.strictEqual(reopened?.task.kind, "realtime")
+        assert.notStrictEqual(reopened?.task.id, task.id)
+        assert.strictEqual(reopened?.task.position, 42)
       }).pipe(Effect.provide(linkEngine(source)))
     }))
 })

@@ -8,7 +8,8 @@
  *   `GET /v1/link/tasks?wait=` long-polls for leased tasks, `POST …/renew` and `…/release`
  *   hold or hand back a lease, `PUT …/results/{resultId}/parts/{n}` uploads a part of a result,
  *   `POST …/commit` applies it (a repeat answers the first answer), `POST …/fail` reports that
- *   the source could not be read.
+ *   the source could not be read; `POST /v1/link/files` offers a file the link found (a task the
+ *   link holds at once), `POST …/realtime` sends a batch of a realtime stream.
  *
  * @since 0.3.0
  */
@@ -102,6 +103,8 @@ export const TaskView = Schema.Struct({
   leaseUntil: Instant,
   attempts: Schema.Int,
   progress: Schema.NullOr(Schema.Struct({ windowsDone: Schema.Int, windowsTotal: Schema.Int })),
+  /** a realtime task: the committed source position to resume after (null: from the start) */
+  position: Schema.optionalWith(Schema.NullOr(Schema.Number), { default: () => null }),
   integration: Schema.Struct({
     name: Schema.String,
     timezone: Schema.String,
@@ -130,8 +133,56 @@ export const CommitBody = Schema.Struct({
   parts: Schema.Int.pipe(Schema.between(0, 100_000)),
   records: Schema.Int.pipe(Schema.nonNegative()),
   /** records the link read and refused itself (a file's bad rows) */
-  rejected: Schema.optional(Schema.Int.pipe(Schema.nonNegative()))
+  rejected: Schema.optional(Schema.Int.pipe(Schema.nonNegative())),
+  /** why, for the first of them (`record` as `file.csv:12`) */
+  problems: Schema.optional(Schema.Array(Domain.RejectedRecord).pipe(Schema.maxItems(1_000)))
 })
+
+/**
+ * A file the link found in a watched folder: the integration, the file's name and its
+ * content's SHA-256 (also the upload's `resultId`: the same content offered again finds the
+ * same task).
+ *
+ * @since 0.3.0 @category schemas
+ */
+export const OfferFileBody = Schema.Struct({
+  integrationId: Schema.NonEmptyTrimmedString,
+  name: Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(500)),
+  sha256: Schema.String.pipe(Schema.pattern(/^[0-9a-f]{64}$/, { message: () => "must be a hex SHA-256" }))
+})
+
+/**
+ * The file's task: held by the link (`leased`, upload its rows under `resultId` and commit), or
+ * already ended — `committed` with its first answer (the same content was imported before),
+ * `failed` with the reason it was refused.
+ *
+ * @since 0.3.0 @category schemas
+ */
+export const FileTaskView = Schema.Struct({
+  taskId: Schema.String,
+  state: LinkModel.TaskState,
+  /** the upload's id to use for the parts and the commit */
+  resultId: Schema.String,
+  leaseId: Schema.NullOr(Schema.String),
+  leaseUntil: Schema.NullOr(Instant),
+  answer: Schema.NullOr(LinkModel.TaskAnswer),
+  error: Schema.NullOr(Schema.String)
+}).annotations({ identifier: "LinkFileTask" })
+
+/**
+ * One batch of a realtime task, with the source position just after it (kept as the
+ * integration's `realtime` cursor, so the stream resumes there).
+ *
+ * @since 0.3.0 @category schemas
+ */
+export const RealtimeBody = Schema.Struct({
+  leaseId: Schema.String,
+  position: Schema.optional(Schema.Number),
+  batch: Domain.BatchJson
+})
+
+/** @since 0.3.0 @category schemas */
+export const RealtimeApplied = Schema.Struct({ applied: Schema.Int })
 
 /**
  * Why the link could not read the source, as the connector said: the scheduler treats it like
@@ -227,6 +278,18 @@ export const LinkAgentGroup = HttpApiGroup.make("linkAgent")
       .annotate(OpenApi.Summary, "Apply the uploaded result (a repeat answers the first answer)")
   )
   .add(
+    HttpApiEndpoint.post("offerFile", "/v1/link/files")
+      .setPayload(OfferFileBody)
+      .addSuccess(FileTaskView)
+      .annotate(OpenApi.Summary, "Offer a file found in a watched folder: its task, held by this link (or its first end)")
+  )
+  .add(
+    HttpApiEndpoint.post("realtime")`/v1/link/tasks/${taskId}/realtime`
+      .setPayload(RealtimeBody)
+      .addSuccess(RealtimeApplied)
+      .annotate(OpenApi.Summary, "Send a batch of a realtime task: applied at once and published to stream subscribers")
+  )
+  .add(
     HttpApiEndpoint.post("fail")`/v1/link/tasks/${taskId}/fail`
       .setPayload(FailBody)
       .addSuccess(HttpApiSchema.NoContent)
@@ -239,4 +302,4 @@ export const LinkAgentGroup = HttpApiGroup.make("linkAgent")
   .addError(Problem.UnprocessableEntity)
   .middleware(LinkAuthentication)
   .annotate(OpenApi.Title, "Link agent")
-  .annotate(OpenApi.Description, "What a link agent calls with its link token: lease tasks (long poll), renew or release a lease, upload a result in parts and commit it, or report a failure.")
+  .annotate(OpenApi.Description, "What a link agent calls with its link token: lease tasks (long poll), renew or release a lease, upload a result in parts and commit it, or report a failure; offer a file it found; send realtime batches.")

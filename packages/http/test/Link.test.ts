@@ -309,4 +309,68 @@ describe("link routes", () => {
     )
     assert.include(runs.body[0]?.error ?? "", "database unreachable")
   }, 60_000)
+
+  it("a file offered with a link token: its task is the link's, tenants are kept apart, a bad row is a 422 naming its line", async () => {
+    const own = await call<{ token: string; id: string }>(server, "POST", "/v1/links", { token: adminToken, body: { name: "Share" } })
+    const foreign = await call<{ token: string }>(server, "POST", "/v1/links", {
+      token: await server.pat("tenant-c"),
+      body: { name: "Tenant C" }
+    })
+    const integration = await call<{ id: string }>(server, "POST", "/v1/integrations", {
+      token: adminToken,
+      body: { name: "File share", connector: "onprem-db", deliveryMode: "on-premise", historyDepthDays: 1, config: {} }
+    })
+    assert.strictEqual(integration.status, 201)
+    const a = agent(server, own.body.token)
+    const c = agent(server, foreign.body.token)
+    const sha = "ab".repeat(32)
+    const offer = { integrationId: integration.body.id, name: "calls.csv", sha256: sha }
+    // no link token, or a personal token: refused
+    assert.strictEqual((await call(server, "POST", "/v1/link/files", { body: offer, headers: protocol })).status, 401)
+    assert.strictEqual((await call(server, "POST", "/v1/link/files", { token: adminToken, body: offer, headers: protocol })).status, 401)
+    // another tenant's link: the integration does not exist for it
+    assert.strictEqual((await c.post("/v1/link/files", offer)).status, 404)
+    assert.strictEqual((await a.post("/v1/link/files", { ...offer, sha256: "not a hash" })).status, 400)
+
+    interface FileTask {
+      readonly taskId: string
+      readonly state: string
+      readonly resultId: string
+      readonly leaseId: string | null
+    }
+    const task = await a.post<FileTask>("/v1/link/files", offer)
+    assert.strictEqual(task.status, 200, JSON.stringify(task.body))
+    assert.strictEqual(task.body.state, "leased")
+    assert.strictEqual(task.body.resultId, sha)
+    const contacts = contactsIn({ from: "2026-03-01T08:00:00Z" }).slice(0, 4)
+    assert.strictEqual((await c.put(`/v1/link/tasks/${task.body.taskId}/results/${sha}/parts/0`, batchOf(contacts))).status, 404)
+    assert.strictEqual((await a.put(`/v1/link/tasks/${task.body.taskId}/results/${sha}/parts/0`, batchOf(contacts))).status, 204)
+    // a file task is no realtime task
+    const notRealtime = await a.post<{ detail: string }>(`/v1/link/tasks/${task.body.taskId}/realtime`, {
+      leaseId: task.body.leaseId,
+      batch: batchOf([])
+    })
+    assert.strictEqual(notRealtime.status, 422)
+    assert.include(notRealtime.body.detail, "not realtime")
+    const refused = await a.post<{ detail: string }>(`/v1/link/tasks/${task.body.taskId}/commit`, {
+      resultId: sha,
+      parts: 1,
+      records: 4,
+      rejected: 1,
+      problems: [{ record: "calls.csv:6", field: "duration", reason: "\"abc\" is not a number of seconds" }]
+    })
+    assert.strictEqual(refused.status, 422, JSON.stringify(refused.body))
+    assert.include(refused.body.detail, "calls.csv:6: duration: \"abc\" is not a number of seconds")
+    // offered again: the same task, failed, with its reason; nothing was applied
+    const again = await a.post<FileTask & { readonly error: string }>("/v1/link/files", { ...offer, name: "copy.csv" })
+    assert.deepStrictEqual([again.body.taskId, again.body.state], [task.body.taskId, "failed"])
+    assert.include(again.body.error, "calls.csv:6")
+    const intervals = await call<ReadonlyArray<{ offered: number }>>(
+      server,
+      "GET",
+      `/v1/intervals?integrationId=${integration.body.id}&from=2026-03-01T00:00:00Z&to=2026-03-02T00:00:00Z`,
+      { token: adminToken }
+    )
+    assert.strictEqual(intervals.body.reduce((n, r) => n + r.offered, 0), 0)
+  }, 60_000)
 })

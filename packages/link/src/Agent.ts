@@ -7,6 +7,10 @@
  * Uploads retry with exponential backoff (jittered, capped) on network errors and 5xx; a 4xx
  * parks the result with the engine's reason; 410 (the task ended: paused, re-planned) drops it.
  *
+ * Besides windows, the loop starts the watcher of the csv integrations' folders (`Files`: each
+ * new file offered as a task of its own; files and windows take turns) and hands leased
+ * realtime tasks to `Realtime`, which streams them in the background.
+ *
  * @since 0.3.0
  */
 import { Connector, ConnectorRegistry, Domain, LinkModel } from "@acd-bridge/core"
@@ -23,8 +27,11 @@ import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type { LinkConfig } from "./LinkConfig.js"
+import * as Files from "./Files.js"
 import type { Entry } from "./Outbox.js"
 import { Outbox } from "./Outbox.js"
+import * as ProgressEvents from "./ProgressEvents.js"
+import * as Realtime from "./Realtime.js"
 
 /** The link's release, sent to the engine. @since 0.3.0 @category constants */
 export const version = "0.3.0"
@@ -57,10 +64,26 @@ const TaskView = Schema.Struct({
   kind: Schema.String,
   window: Schema.NullOr(Schema.Struct({ from: Schema.DateTimeUtc, to: Schema.DateTimeUtc })),
   leaseId: Schema.String,
-  leaseUntil: Schema.DateTimeUtc
+  leaseUntil: Schema.DateTimeUtc,
+  position: Schema.optionalWith(Schema.NullOr(Schema.Number), { default: () => null }),
+  // for the progress display only
+  runKind: Schema.optional(Schema.String),
+  progress: Schema.optional(Schema.NullOr(Schema.Struct({ windowsDone: Schema.Int, windowsTotal: Schema.Int }))),
+  integration: Schema.optional(Schema.Struct({ name: Schema.String }))
 })
 const LeaseAnswer = Schema.Struct({ protocol: Schema.Int, leaseMs: Schema.Int, tasks: Schema.Array(TaskView) })
-type TaskView = typeof TaskView.Type
+/** A leased task as the engine describes it. @since 0.3.0 @category models */
+export type TaskView = typeof TaskView.Type
+
+const FileTask = Schema.Struct({
+  taskId: Schema.String,
+  state: Schema.String,
+  resultId: Schema.String,
+  leaseId: Schema.NullOr(Schema.String),
+  error: Schema.NullOr(Schema.String)
+})
+/** The engine's task for a file the link offered. @since 0.3.0 @category models */
+export type FileTask = typeof FileTask.Type
 
 const encodeBatch = Schema.encodeSync(Domain.BatchJson)
 
@@ -135,8 +158,31 @@ export const makeClient = (config: LinkConfig) =>
             HttpClientRequest.bodyText(body, "application/json")
           )
         ),
-      commit: (taskId: string, body: { resultId: string; parts: number; records: number }) =>
-        post(`/v1/link/tasks/${taskId}/commit`, body)
+      commit: (
+        taskId: string,
+        body: {
+          resultId: string
+          parts: number
+          records: number
+          rejected?: number | undefined
+          problems?: ReadonlyArray<{ record: string; field: string | null; reason: string }> | undefined
+        }
+      ) => post(`/v1/link/tasks/${taskId}/commit`, body),
+      offerFile: (body: { integrationId: string; name: string; sha256: string }) =>
+        post("/v1/link/files", body).pipe(
+          Effect.flatMap((json) =>
+            Effect.mapError(
+              Schema.decodeUnknown(FileTask)(json),
+              (e) => new EngineUnavailable({ reason: `unreadable answer: ${e.message}` })
+            )
+          )
+        ),
+      realtime: (task: TaskView, position: number | undefined, batch: Domain.Batch) =>
+        post(`/v1/link/tasks/${task.taskId}/realtime`, {
+          leaseId: task.leaseId,
+          ...(position === undefined ? {} : { position }),
+          batch: encodeBatch(batch)
+        })
     }
   })
 
@@ -151,12 +197,23 @@ const retryUnavailable = Schedule.exponential("500 millis").pipe(
 )
 
 /**
+ * What became of an uploaded result: committed, dropped (its task ended: 410) or parked (the
+ * engine refused it, with the engine's reason).
+ *
+ * @since 0.3.0 @category models
+ */
+export type Uploaded =
+  | { readonly _tag: "Committed" }
+  | { readonly _tag: "Dropped"; readonly reason: string }
+  | { readonly _tag: "Parked"; readonly reason: string }
+
+/**
  * Uploads one outbox entry (parts, then commit) until the engine answers; removes it when the
  * engine committed it (or the task ended), parks it on any other 4xx.
  *
  * @since 0.3.0 @category constructors
  */
-export const upload = (client: Client, entry: Entry) =>
+export const upload = (client: Client, entry: Entry): Effect.Effect<Uploaded, never, Outbox> =>
   Effect.gen(function*() {
     const outbox = yield* Outbox
     const result = yield* Effect.either(
@@ -165,7 +222,8 @@ export const upload = (client: Client, entry: Entry) =>
         return yield* client.commit(entry.taskId, {
           resultId: entry.resultId,
           parts: entry.parts.length,
-          records: entry.records
+          records: entry.records,
+          ...(entry.rejected === undefined ? {} : { rejected: entry.rejected, problems: entry.problems })
         })
       }).pipe(
         Effect.tapError((e) =>
@@ -177,17 +235,23 @@ export const upload = (client: Client, entry: Entry) =>
     if (Either.isRight(result)) {
       yield* outbox.remove(entry.taskId)
       yield* Effect.logInfo("result committed").pipe(Effect.annotateLogs({ taskId: entry.taskId, records: entry.records }))
-      return
+      return { _tag: "Committed" } as const
     }
     const error = result.left
     if (error._tag === "EngineRefused" && error.status === 410) {
       yield* outbox.remove(entry.taskId)
       yield* Effect.logInfo(`the task ended before its result arrived; dropped: ${error.detail}`)
-    } else {
-      yield* outbox.park(entry.taskId, error.message)
-      yield* Effect.logWarning(`result parked: ${error.message}`).pipe(Effect.annotateLogs({ taskId: entry.taskId }))
+      return { _tag: "Dropped", reason: error.detail } as const
     }
+    yield* outbox.park(entry.taskId, error.message)
+    yield* Effect.logWarning(`result parked: ${error.message}`).pipe(Effect.annotateLogs({ taskId: entry.taskId }))
+    return { _tag: "Parked", reason: error.message } as const
   })
+
+/** Uploads an entry; a file's result then moves its file (archive or failed) and enters the ledger. */
+const deliver = (client: Client, config: LinkConfig, entry: Entry) =>
+  Effect.flatMap(upload(client, entry), (outcome) =>
+    (entry.file === undefined ? Effect.void : Files.settle(config, entry, outcome)).pipe(Effect.as(outcome)))
 
 /**
  * Reads one leased window with the integration's connector, keeps the result in the outbox
@@ -195,6 +259,7 @@ export const upload = (client: Client, entry: Entry) =>
  */
 const runTask = (client: Client, config: LinkConfig, leaseMs: number, task: TaskView) =>
   Effect.gen(function*() {
+    if (task.kind === "realtime") return yield* Realtime.start(client, config, leaseMs, task)
     const outbox = yield* Outbox
     const registry = yield* ConnectorRegistry.ConnectorRegistry
     const entry = config.integrations.find((i) => i.id === task.integrationId)
@@ -211,6 +276,13 @@ const runTask = (client: Client, config: LinkConfig, leaseMs: number, task: Task
     }
     const pull = configured.right.pull
     if (pull._tag === "None") return yield* Effect.ignore(client.release(task))
+    const shown: ProgressEvents.WindowEvent = {
+      integrationId: entry.id,
+      name: task.integration?.name,
+      runKind: task.runKind,
+      progress: task.progress ?? null
+    }
+    yield* ProgressEvents.report((r) => r.windowStarted(shown))
     const renewing = Effect.ignore(client.renew(task)).pipe(
       Effect.repeat(Schedule.spaced(Duration.millis(Math.max(500, Math.floor(leaseMs / 3))))),
       Effect.delay(Duration.millis(Math.max(500, Math.floor(leaseMs / 3))))
@@ -223,6 +295,7 @@ const runTask = (client: Client, config: LinkConfig, leaseMs: number, task: Task
     if (Either.isLeft(read)) {
       yield* Effect.logWarning(`reading the source failed: ${read.left.message}`)
       yield* Effect.ignore(client.fail(task, read.left).pipe(Effect.retry(retryUnavailable)))
+      yield* ProgressEvents.report((r) => r.windowEnded(shown, "failed", 0))
       return
     }
     const batch: Domain.Batch = { contacts: [], aggregates: [], statuses: [] }
@@ -259,7 +332,10 @@ const runTask = (client: Client, config: LinkConfig, leaseMs: number, task: Task
         records
       })
     )
-    yield* upload(client, kept)
+    const outcome = yield* deliver(client, config, kept)
+    yield* ProgressEvents.report((r) =>
+      r.windowEnded(shown, outcome._tag === "Committed" ? "committed" : outcome._tag === "Dropped" ? "dropped" : "parked", records)
+    )
   }).pipe(
     // stopped while reading: hand the lease back so another link takes it at once
     Effect.onInterrupt(() => Effect.ignore(client.release(task).pipe(Effect.timeout("5 seconds"))))
@@ -275,11 +351,18 @@ export const run = (config: LinkConfig) =>
     const client = yield* makeClient(config)
     const outbox = yield* Outbox
     const integrations = config.integrations.map((i) => i.id)
+    // windows and files of this link take turns: a window's replace never races a file's commit
+    const turns = yield* Effect.makeSemaphore(1)
     yield* Effect.logInfo("link started").pipe(
       Effect.annotateLogs({ engine: config.engine.url, integrations: integrations.join(","), version })
     )
+    for (const entry of yield* outbox.ready) yield* deliver(client, config, entry)
+    // the watched folders of csv integrations: each new file is offered as a task of its own
+    yield* Effect.forkScoped(Files.watch(client, config, (entry) => deliver(client, config, entry), turns))
     while (true) {
-      for (const entry of yield* outbox.ready) yield* upload(client, entry)
+      yield* turns.withPermits(1)(
+        Effect.flatMap(outbox.ready, (ready) => Effect.forEach(ready, (entry) => deliver(client, config, entry), { discard: true }))
+      )
       const leased = yield* client.lease(config.wait, integrations).pipe(
         Effect.tapError((e) => Effect.logWarning(`could not ask the engine for work: ${e.message}`)),
         Effect.retry(retryUnavailable),
@@ -289,9 +372,13 @@ export const run = (config: LinkConfig) =>
             Effect.as(Effect.sleep("30 seconds"), { protocol: 1, leaseMs: 60_000, tasks: [] })
           ))
       )
-      for (const task of leased.tasks) yield* runTask(client, config, leased.leaseMs, task)
+      for (const task of leased.tasks) {
+        yield* task.kind === "realtime"
+          ? runTask(client, config, leased.leaseMs, task)
+          : turns.withPermits(1)(runTask(client, config, leased.leaseMs, task))
+      }
     }
-  })
+  }).pipe(Effect.scoped)
 
 /**
  * What `acd-link status` shows: the outbox's depth and its parked results.

@@ -47,6 +47,8 @@ export const LinkConfig = Schema.Struct({
   outbox: Schema.optionalWith(Schema.NonEmptyTrimmedString, { default: () => "./acd-link-outbox.sqlite" }),
   /** seconds a poll for work waits (default 30) */
   wait: Schema.optionalWith(Schema.Number.pipe(Schema.between(0, 60)), { default: () => 30 }),
+  /** seconds between two looks at the watched folders of csv integrations (default 10) */
+  watchSeconds: Schema.optionalWith(Schema.Number.pipe(Schema.between(0.05, 3_600)), { default: () => 10 }),
   /** records per uploaded part (default 5,000) */
   partSize: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 100_000)), { default: () => 5_000 }),
   integrations: Schema.Array(IntegrationEntry).pipe(Schema.minItems(1))

@@ -25,6 +25,40 @@ export interface Entry {
   readonly parts: ReadonlyArray<string>
   readonly records: number
   readonly createdAt: number
+  /** a file's result: rows the link could not read, with the first problems (sent with the commit) */
+  readonly rejected?: number | undefined
+  readonly problems?: ReadonlyArray<{ readonly record: string; readonly field: string | null; readonly reason: string }> | undefined
+  /** a file's result: the file, moved to archive or failed once the engine answered */
+  readonly file?: FileMeta | undefined
+}
+
+/**
+ * The file an outbox entry came from, and what the link found wrong in it (for
+ * `<name>.errors.csv`).
+ *
+ * @since 0.3.0 @category models
+ */
+export interface FileMeta {
+  readonly path: string
+  readonly sha256: string
+  readonly problems: ReadonlyArray<{ readonly file: string; readonly line: number | null; readonly column: string | null; readonly reason: string }>
+  readonly omitted: number
+}
+
+/**
+ * The file ledger: what became of each content (by SHA-256) the link offered for an
+ * integration. Content `committed` before is not offered again; `refused` content goes to
+ * `failed/` again.
+ *
+ * @since 0.3.0 @category models
+ */
+export interface LedgerEntry {
+  readonly integrationId: string
+  readonly sha256: string
+  readonly name: string
+  readonly state: "committed" | "refused"
+  readonly reason: string | null
+  readonly at: number
 }
 
 /** A parked result: the engine refused it. @since 0.3.0 @category models */
@@ -48,6 +82,10 @@ export interface OutboxShape {
   readonly parked: Effect.Effect<ReadonlyArray<Parked>>
   /** Results waiting for upload. */
   readonly depth: Effect.Effect<number>
+  /** What became of a content the link offered for the integration, if anything. */
+  readonly ledger: (integrationId: string, sha256: string) => Effect.Effect<LedgerEntry | undefined>
+  /** Records what became of a content (a repeat replaces it). */
+  readonly recordFile: (entry: LedgerEntry) => Effect.Effect<void>
 }
 
 /** @since 0.3.0 @category tags */
@@ -61,6 +99,7 @@ interface Row {
   readonly records: number
   readonly created_at: number
   readonly reason: string | null
+  readonly meta: string | null
 }
 
 /**
@@ -81,14 +120,30 @@ export const make = Effect.gen(function*() {
     state TEXT NOT NULL,
     reason TEXT
   )`.pipe(Effect.orDie)
-  const toEntry = (r: Row): Entry => ({
-    taskId: r.task_id,
-    integrationId: r.integration_id,
-    resultId: r.result_id,
-    parts: JSON.parse(r.parts) as Array<string>,
-    records: r.records,
-    createdAt: r.created_at
-  })
+  // outboxes written by releases before file results have no `meta` column yet
+  const columns = yield* sql<{ readonly name: string }>`PRAGMA table_info(outbox)`.pipe(Effect.orDie)
+  if (!columns.some((c) => c.name === "meta")) yield* sql`ALTER TABLE outbox ADD COLUMN meta TEXT`.pipe(Effect.orDie)
+  yield* sql`CREATE TABLE IF NOT EXISTS files (
+    integration_id TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    name TEXT NOT NULL,
+    state TEXT NOT NULL,
+    reason TEXT,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (integration_id, sha256)
+  )`.pipe(Effect.orDie)
+  const toEntry = (r: Row): Entry => {
+    const meta = r.meta === null ? {} : JSON.parse(r.meta) as Pick<Entry, "rejected" | "problems" | "file">
+    return {
+      taskId: r.task_id,
+      integrationId: r.integration_id,
+      resultId: r.result_id,
+      parts: JSON.parse(r.parts) as Array<string>,
+      records: r.records,
+      createdAt: r.created_at,
+      ...meta
+    }
+  }
   const shape: OutboxShape = {
     put: (e) =>
       sql`INSERT INTO outbox ${
@@ -100,10 +155,16 @@ export const make = Effect.gen(function*() {
           records: e.records,
           created_at: e.createdAt,
           state: "ready",
-          reason: null
+          reason: null,
+          meta: e.file === undefined && e.rejected === undefined
+            ? null
+            : JSON.stringify({ rejected: e.rejected, problems: e.problems, file: e.file })
         })
       } ON CONFLICT (task_id) DO UPDATE SET result_id = excluded.result_id, parts = excluded.parts,
-        records = excluded.records, state = 'ready', reason = NULL`.pipe(Effect.asVoid, Effect.orDie),
+        records = excluded.records, state = 'ready', reason = NULL, meta = excluded.meta`.pipe(
+        Effect.asVoid,
+        Effect.orDie
+      ),
     ready: sql<Row>`SELECT * FROM outbox WHERE state = 'ready' ORDER BY created_at, task_id`.pipe(
       Effect.map((rows) => rows.map(toEntry)),
       Effect.orDie
@@ -128,7 +189,28 @@ export const make = Effect.gen(function*() {
     depth: sql<{ readonly n: number }>`SELECT COUNT(*) AS n FROM outbox WHERE state = 'ready'`.pipe(
       Effect.map((rows) => Number(rows[0]?.n ?? 0)),
       Effect.orDie
-    )
+    ),
+    ledger: (integrationId, sha256) =>
+      sql<{ readonly integration_id: string; readonly sha256: string; readonly name: string; readonly state: "committed" | "refused"; readonly reason: string | null; readonly at: number }>`
+        SELECT * FROM files WHERE integration_id = ${integrationId} AND sha256 = ${sha256}`.pipe(
+        Effect.map((rows) => {
+          const r = rows[0]
+          return r === undefined ? undefined : {
+            integrationId: r.integration_id,
+            sha256: r.sha256,
+            name: r.name,
+            state: r.state,
+            reason: r.reason,
+            at: Number(r.at)
+          }
+        }),
+        Effect.orDie
+      ),
+    recordFile: (e) =>
+      sql`INSERT INTO files ${
+        sql.insert({ integration_id: e.integrationId, sha256: e.sha256, name: e.name, state: e.state, reason: e.reason, at: e.at })
+      } ON CONFLICT (integration_id, sha256) DO UPDATE SET name = excluded.name, state = excluded.state,
+        reason = excluded.reason, at = excluded.at`.pipe(Effect.asVoid, Effect.orDie)
   }
   return shape
 })

@@ -161,6 +161,7 @@ describe("acd-link agent", () => {
       engine: { url: `http://127.0.0.1:${port}`, token: Redacted.make(link.token) },
       outbox: join(dir, "outbox.sqlite"),
       wait: 1,
+      watchSeconds: 10,
       partSize: 10,
       integrations: [{ id: integration.id, connector: "sql", config: { dsn: "file:customer.db" } }]
     }
@@ -228,6 +229,7 @@ describe("acd-link agent", () => {
       engine: { url: `http://127.0.0.1:${port}`, token: Redacted.make(link.token) },
       outbox: join(dir, "outbox-422.sqlite"),
       wait: 1,
+      watchSeconds: 10,
       partSize: 1_000,
       integrations: [
         { id: broken.id, connector: "sql", config: { dsn: "broken" } },
@@ -281,6 +283,7 @@ describe("acd-link agent", () => {
       engine: { url: `http://127.0.0.1:${port}`, token: Redacted.make(link.token) },
       outbox: join(dir, "outbox-renew.sqlite"),
       wait: 1,
+      watchSeconds: 10,
       partSize: 1_000,
       integrations: [{ id: integration.id, connector: "sql", config: { dsn: "slow" } }]
     }

@@ -23,6 +23,7 @@ describe("LinkConfig", () => {
     assert.notInclude(String(yaml.engine.token), "secret")
     assert.strictEqual(yaml.wait, 30)
     assert.strictEqual(yaml.partSize, 5_000)
+    assert.strictEqual(yaml.watchSeconds, 10)
     assert.deepStrictEqual(yaml.integrations[0]?.config, { dialect: "postgres", password: "hunter2" })
     const json = Either.getOrThrow(parse("link.json", JSON.stringify({
       engine: { url: "http://127.0.0.1:8080", token: "acdl_x" },

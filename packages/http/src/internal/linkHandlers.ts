@@ -32,6 +32,7 @@ type LinkError =
   | LinkModel.TaskGone
   | LinkModel.LeaseLost
   | LinkModel.ResultIncomplete
+  | LinkModel.FileRejected
   | LinkModel.LinkNotFound
   | Problem.EngineError
 
@@ -54,6 +55,11 @@ const linkProblems = <A, R>(effect: Effect.Effect<A, LinkError, R>) =>
         case "ResultIncomplete":
           return new Problem.UnprocessableEntity({
             ...problem("ResultIncomplete", "Result incomplete", error.message),
+            status: 422
+          })
+        case "FileRejected":
+          return new Problem.UnprocessableEntity({
+            ...problem("FileRejected", "File rejected", error.message),
             status: 422
           })
         default:
@@ -169,6 +175,7 @@ export const layer = (): Layer.Layer<Groups, never, Requirements | LinkAuthentic
     Effect.gen(function*() {
       const links = yield* Links.Links
       const tasks = yield* LinkTasks.LinkTasks
+      const storage = yield* Storage.Storage
       return handlers
         .handle("lease", ({ urlParams }) =>
           Effect.gen(function*() {
@@ -190,7 +197,7 @@ export const layer = (): Layer.Layer<Groups, never, Requirements | LinkAuthentic
             return {
               protocol: LinkModel.protocolVersion,
               leaseMs: tasks.options.leaseMs,
-              tasks: leased.map(({ integration, task }) => ({
+              tasks: yield* Effect.forEach(leased, ({ integration, task }) => Effect.gen(function*() { return {
                 taskId: task.id,
                 integrationId: task.integrationId,
                 connector: task.connector,
@@ -203,13 +210,20 @@ export const layer = (): Layer.Layer<Groups, never, Requirements | LinkAuthentic
                 leaseUntil: utc(task.leaseUntil ?? 0),
                 attempts: task.attempts,
                 progress: task.progress,
+                // a stream taken over resumes where the last batch committed, not where it was offered
+                position: task.kind === "realtime"
+                  ? Option.getOrElse(
+                    yield* linkProblems(storage.cursors.get(task.integrationId, "realtime")),
+                    () => task.position
+                  )
+                  : null,
                 integration: {
                   name: integration.name,
                   timezone: integration.timezone,
                   dataKinds: integration.dataKinds,
                   settings: integration.config ?? {}
                 }
-              }))
+              } }))
             }
           }))
         .handle("renew", ({ path, payload }) =>
@@ -234,6 +248,27 @@ export const layer = (): Layer.Layer<Groups, never, Requirements | LinkAuthentic
           Effect.gen(function*() {
             const link = yield* CurrentLink
             return yield* linkProblems(tasks.commit(link, path.id, payload))
+          }))
+        .handle("offerFile", ({ payload }) =>
+          Effect.gen(function*() {
+            const link = yield* CurrentLink
+            const task = yield* linkProblems(tasks.offerFile(link, { ...payload, resultId: payload.sha256 }))
+            return {
+              taskId: task.id,
+              state: task.state,
+              resultId: payload.sha256,
+              leaseId: task.leaseId,
+              leaseUntil: task.leaseUntil === null ? null : utc(task.leaseUntil),
+              answer: task.answer,
+              error: task.error
+            }
+          }))
+        .handle("realtime", ({ path, payload }) =>
+          Effect.gen(function*() {
+            const link = yield* CurrentLink
+            return yield* linkProblems(
+              tasks.realtime(link, path.id, payload.leaseId, { position: payload.position, batch: payload.batch })
+            )
           }))
         .handle("fail", ({ path, payload }) =>
           Effect.gen(function*() {

@@ -21,6 +21,7 @@ import { Defect, retry, stop, viaLink } from "./context.js"
 import type { Failures } from "./failures.js"
 import type { HistoricalStep } from "./historical.js"
 import type { RealtimeStep } from "./realtime.js"
+import * as Plan from "../schedulePlan.js"
 import * as Retry from "./retry.js"
 import type { Running } from "./running.js"
 
@@ -42,7 +43,10 @@ export const make = (
       if (Option.isNone(owned)) return stop
       life.fence = owned.value
       const found = yield* storage.integrations.get(id)
-      if (Option.isNone(found) || found.value.status === "deleted") return stop
+      if (Option.isNone(found) || found.value.status === "deleted") {
+        if (deps.links !== undefined) yield* deps.links.withdrawOpen(id, "the integration was deleted", "realtime")
+        return stop
+      }
       const integration = found.value
       const now = yield* Clock.currentTimeMillis
       const idle: Outcome = { _tag: "Wait", until: now + options.pollIntervalMs, wakeable: true }
@@ -54,6 +58,10 @@ export const make = (
       if (stopped) {
         // what is missed from here on is a gap, imported as backfill when it runs again
         life.resumed = true
+        // a linked stream ends with the pause: the link holding it is told so at its next request
+        if (viaLink(deps, integration) && integration.schedule.type === "realtime") {
+          yield* deps.links!.withdrawOpen(id, `the integration is ${integration.status === "active" ? "failing" : integration.status}`, "realtime")
+        }
         return idle
       }
       const registered = yield* Effect.either(registry.get(integration.connector))
@@ -63,9 +71,14 @@ export const make = (
       }
       if (viaLink(deps, integration)) {
         // the connection config is the link's: windows are planned here and run there
-        return integration.schedule.type === "historical"
-          ? yield* historical(integration, handle, registered.right, undefined, life)
-          : stop
+        if (integration.schedule.type === "historical") {
+          return yield* historical(integration, handle, registered.right, undefined, life)
+        }
+        // the link holds the stream open and sends its batches to the task; here it is only offered
+        const position = yield* storage.cursors.get(id, Plan.streams.realtime)
+        const task = yield* deps.links!.offerRealtime(integration, Option.getOrNull(position))
+        yield* running.setState(id, { _tag: "Linked", taskId: task.id })
+        return idle
       }
       const configured = registered.right.configure(integration.config)
       if (Either.isLeft(configured)) {

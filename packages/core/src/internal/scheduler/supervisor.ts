@@ -48,8 +48,8 @@ export const make = (
         if (!linked && !options.deliveryModes.includes(integration.deliveryMode)) return false
         const registered = yield* Effect.option(registry.get(integration.connector))
         if (Option.isNone(registered)) return false
-        // the link holds the connection config: the engine plans the windows (realtime stays on the link)
-        if (linked) return integration.schedule.type === "historical"
+        // the link holds the connection config: the engine plans the windows and offers the realtime stream
+        if (linked) return true
         const configured = registered.value.configure(integration.config)
         // a config the connector refuses is scheduled, so that it is marked failing
         if (Either.isLeft(configured)) return true
