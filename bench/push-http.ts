@@ -23,14 +23,13 @@
  * BENCH_ONLY=engine|baseline runs one server; BENCH_PROFILE=<dir> runs the servers under
  * `node --cpu-prof` and writes their profiles there.
  */
-import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { performance } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
 import type { Row } from "./_lib.js"
-import { atLeast, atMost, percentile, report, rssMbOf, size } from "./_lib.js"
+import { atLeast, atMost, cpuMsOf, percentile, pushBodies, report, rssMbOf, servePushEngine, size, startChild } from "./_lib.js"
 
 const RECORDS = size("BENCH_RECORDS", 200_000, 20_000)
 const BATCH = size("BENCH_BATCH", 1_000, 1_000)
@@ -46,44 +45,13 @@ const WARMUP = size("BENCH_WARMUP", 20, 10)
 const PROFILE = process.env["BENCH_PROFILE"]
 /** BENCH_ONLY=engine|baseline: run one server only (e.g. to profile it) */
 const ONLY = process.env["BENCH_ONLY"]
-const ADMIN_TOKEN = "bench-admin-token-0123456789abcdef"
-const here = path.dirname(fileURLToPath(import.meta.url))
 
 // ---------------------------------------------------------------------------
 // servers (run in a child process: `push-http.ts serve engine|baseline <dir>`)
 // ---------------------------------------------------------------------------
 
-const serveEngine = async (dir: string) => {
-  const { PushConnector } = await import("../packages/api-push/src/index.js")
-  const { ApiKeys, ConnectorRegistry, Domain, Engine, Integrations } = await import("@acd-bridge/core")
-  const { Authenticator, HttpAdapter } = await import("../packages/http/src/index.js")
-  const { SqlStorage } = await import("@acd-bridge/sql-storage")
-  const HttpServer = await import("@effect/platform/HttpServer")
-  const Effect = await import("effect/Effect")
-  const Layer = await import("effect/Layer")
-  const Logger = await import("effect/Logger")
-  const LogLevel = await import("effect/LogLevel")
-  const Redacted = await import("effect/Redacted")
-  const tenantId = Domain.TenantId.make("bench")
-  const engine = Engine.layer.pipe(
-    Layer.provideMerge(Layer.mergeAll(
-      SqlStorage.layerSqlite({ filename: path.join(dir, "engine.sqlite") }),
-      ConnectorRegistry.layer(PushConnector.connector)
-    ))
-  )
-  const server = HttpAdapter.layer({ port: 0, host: "127.0.0.1", rateLimit: false, maxBodyBytes: 64 * 1024 * 1024 }).pipe(
-    Layer.provide(Authenticator.layer({ adminToken: Redacted.make(ADMIN_TOKEN), tenantId })),
-    Layer.provideMerge(engine)
-  )
-  const program = Effect.gen(function*() {
-    const address = (yield* HttpServer.HttpServer).address
-    const { integration } = yield* (yield* Integrations.Integrations).create(tenantId, { name: "bench", connector: "api-push" })
-    const { apiKey } = yield* (yield* ApiKeys.ApiKeys).generate(tenantId, integration.id)
-    process.stdout.write(`${JSON.stringify({ port: address._tag === "TcpAddress" ? address.port : 0, apiKey, integrationId: integration.id })}\n`)
-    return yield* Effect.never
-  })
-  await Effect.runPromise(program.pipe(Effect.provide(server), Logger.withMinimumLogLevel(LogLevel.Warning)))
-}
+const serveEngine = (dir: string) =>
+  servePushEngine(dir, { http: { rateLimit: false, maxBodyBytes: 64 * 1024 * 1024 } })
 
 const serveBaseline = async (dir: string) => {
   const { default: Database } = await import("better-sqlite3")
@@ -158,69 +126,14 @@ interface Started {
   readonly stop: () => Promise<void>
 }
 
-/** A process's CPU time from /proc (Linux): less sensitive to other load on the machine than wall time. */
-const cpuMsOf = (pid: number | undefined): number | undefined => {
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
-    // utime and stime are fields 14 and 15 of stat, 12 and 13 after the command
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
-  } catch {
-    return undefined
-  }
-}
-
-const startServer = (kind: "engine" | "baseline", dir: string): Promise<Started> =>
-  new Promise((resolve, reject) => {
-    const profile = PROFILE === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", PROFILE]
-    const child = spawn(process.execPath, [...profile, "--import", "tsx", fileURLToPath(import.meta.url), "serve", kind, dir], {
-      cwd: here,
-      stdio: ["ignore", "pipe", "inherit"]
-    })
-    let out = ""
-    child.stdout.on("data", (chunk: Buffer) => {
-      out += chunk.toString()
-      const line = out.split("\n").find((l) => l.startsWith("{"))
-      if (line !== undefined && out.includes("\n")) {
-        const info = JSON.parse(line) as { port: number; apiKey: string; integrationId: string }
-        void rssMbOf(child.pid).then((rssIdle) => resolve({
-          ...info,
-          pid: child.pid,
-          rssIdle: rssIdle ?? 0,
-          cpuMs: () => cpuMsOf(child.pid),
-          stop: () =>
-            new Promise((done) => {
-              child.on("exit", () => done())
-              // SIGTERM lets a profiled server write its profile (it exits on SIGTERM)
-              child.kill(PROFILE === undefined ? "SIGKILL" : "SIGTERM")
-            })
-        }))
-      }
-    })
-    child.on("exit", (code) => reject(new Error(`${kind} server exited (${code}): ${out}`)))
+const startServer = async (kind: "engine" | "baseline", dir: string): Promise<Started> => {
+  const child = await startChild<{ port: number; apiKey: string; integrationId: string }>(fileURLToPath(import.meta.url), [kind, dir], {
+    profileDir: PROFILE
   })
-
-const QUEUES = 20
-const T0 = Date.parse("2026-01-05T00:00:00Z")
-const CHANNELS = ["calls", "chats", "emails"] as const
-
-const bodies = (integrationId: string): Array<string> => {
-  const out: Array<string> = []
-  for (let start = 0; start < RECORDS; start += BATCH) {
-    const data = []
-    for (let r = start; r < Math.min(RECORDS, start + BATCH); r++) {
-      const q = (r * 7) % QUEUES
-      data.push({
-        properties: { offered: true, handled: r % 5 !== 0, duration: 30 + ((r * 7_919) % 570_000) / 1000 },
-        queueName: `Queue ${q}`,
-        queueIdentifier: `q-${q}`,
-        timestamp: new Date(T0 + r * 2_600).toISOString(),
-        channel: CHANNELS[q % 3]!
-      })
-    }
-    out.push(JSON.stringify({ data, meta: { integrationConfigurationId: integrationId } }))
-  }
-  return out
+  return { ...child.info, pid: child.pid, rssIdle: (await rssMbOf(child.pid)) ?? 0, cpuMs: () => cpuMsOf(child.pid), stop: child.stop }
 }
+
+const bodies = (integrationId: string) => pushBodies(integrationId, 0, RECORDS, BATCH)
 
 const drive = async (server: Started, idempotency: boolean) => {
   const url = `http://127.0.0.1:${server.port}/external-systems/contact-events`

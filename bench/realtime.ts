@@ -10,7 +10,6 @@
  * process. Requests the server refuses (429 from a rate limit) are counted: the defaults must
  * fit a large site's feed, so any refusal fails the row.
  */
-import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as http from "node:http"
 import * as os from "node:os"
@@ -18,51 +17,13 @@ import * as path from "node:path"
 import { performance } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
 import type { Row } from "./_lib.js"
-import { atMost, below, percentile, report, size } from "./_lib.js"
+import { adminToken, atMost, below, percentile, report, servePushEngine, size, startChild } from "./_lib.js"
 
 const SECONDS = size("BENCH_REALTIME_MS", 10_000, 500) / 1000
 const RATES = (process.env["BENCH_REALTIME_RATES"] ?? "20,1000").split(",").map(Number)
-const ADMIN_TOKEN = "bench-admin-token-0123456789abcdef"
-const here = path.dirname(fileURLToPath(import.meta.url))
 
-const serveEngine = async (dir: string) => {
-  const { PushConnector } = await import("../packages/api-push/src/index.js")
-  const { ApiKeys, ConnectorRegistry, Domain, Engine, Integrations } = await import("@acd-bridge/core")
-  const { Authenticator, HttpAdapter } = await import("../packages/http/src/index.js")
-  const { SqlStorage } = await import("@acd-bridge/sql-storage")
-  const HttpServer = await import("@effect/platform/HttpServer")
-  const Effect = await import("effect/Effect")
-  const Layer = await import("effect/Layer")
-  const Logger = await import("effect/Logger")
-  const LogLevel = await import("effect/LogLevel")
-  const Redacted = await import("effect/Redacted")
-  const tenantId = Domain.TenantId.make("bench")
-  const engine = Engine.layer.pipe(
-    Layer.provideMerge(Layer.mergeAll(
-      SqlStorage.layerSqlite({ filename: path.join(dir, "engine.sqlite") }),
-      ConnectorRegistry.layer(PushConnector.connector)
-    ))
-  )
-  // the default rate limits: the row checks that they fit the feed
-  const server = HttpAdapter.layer({ port: 0, host: "127.0.0.1" }).pipe(
-    Layer.provide(Authenticator.layer({ adminToken: Redacted.make(ADMIN_TOKEN), tenantId })),
-    Layer.provideMerge(engine)
-  )
-  const program = Effect.gen(function*() {
-    const address = (yield* HttpServer.HttpServer).address
-    const { integration } = yield* (yield* Integrations.Integrations).create(tenantId, {
-      name: "bench",
-      connector: "api-push",
-      dataKinds: ["agentStatuses"]
-    })
-    const { apiKey } = yield* (yield* ApiKeys.ApiKeys).generate(tenantId, integration.id)
-    process.stdout.write(
-      `${JSON.stringify({ port: address._tag === "TcpAddress" ? address.port : 0, apiKey, integrationId: integration.id })}\n`
-    )
-    return yield* Effect.never
-  })
-  await Effect.runPromise(program.pipe(Effect.provide(server), Logger.withMinimumLogLevel(LogLevel.Warning)))
-}
+// the default rate limits: the row checks that they fit the feed
+const serveEngine = (dir: string) => servePushEngine(dir, { integration: { dataKinds: ["agentStatuses"] } })
 
 /** The bare relay: every POSTed status is written to every subscriber at once. */
 const serveBaseline = () => {
@@ -101,29 +62,10 @@ interface Started {
   readonly stop: () => Promise<void>
 }
 
-const startServer = (kind: "engine" | "baseline", dir: string): Promise<Started> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "serve", kind, dir], {
-      cwd: here,
-      stdio: ["ignore", "pipe", "inherit"]
-    })
-    let out = ""
-    child.stdout.on("data", (chunk: Buffer) => {
-      out += chunk.toString()
-      const line = out.split("\n").find((l) => l.startsWith("{"))
-      if (line !== undefined && out.includes("\n")) {
-        resolve({
-          ...(JSON.parse(line) as { port: number; apiKey: string; integrationId: string }),
-          stop: () =>
-            new Promise((done) => {
-              child.on("exit", () => done())
-              child.kill("SIGKILL")
-            })
-        })
-      }
-    })
-    child.on("exit", (code) => reject(new Error(`${kind} server exited (${code}): ${out}`)))
-  })
+const startServer = async (kind: "engine" | "baseline", dir: string): Promise<Started> => {
+  const child = await startChild<{ port: number; apiKey: string; integrationId: string }>(fileURLToPath(import.meta.url), [kind, dir])
+  return { ...child.info, stop: child.stop }
+}
 
 /** Subscribes, pushes one status per request at `rate` for SECONDS, returns latencies and refusals. */
 const measure = async (server: Started, kind: "engine" | "baseline", rate: number) => {
@@ -136,7 +78,7 @@ const measure = async (server: Started, kind: "engine" | "baseline", rate: numbe
       host: "127.0.0.1",
       port: server.port,
       path: kind === "engine" ? `/v1/agent-statuses/stream?integrationId=${server.integrationId}` : "/stream",
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, accept: "text/event-stream" }
+      headers: { authorization: `Bearer ${adminToken}`, accept: "text/event-stream" }
     }, (res) => {
       if (res.statusCode !== 200) return reject(new Error(`${kind} stream: ${res.statusCode}`))
       let buffer = ""
