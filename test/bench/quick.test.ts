@@ -4,7 +4,7 @@
  * (it depends on the machine); `docs/performance.md` holds the measured table.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { spawnSync } from "node:child_process"
+import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -33,15 +33,24 @@ describe("bench --quick", () => {
   // every bench file at small sizes, one after the other: a few minutes on a quiet machine; the
   // cluster and link benches start several server processes, which on a loaded 2-core machine
   // take 10–25 s each, so the bound is generous
-  it("runs every bench and writes every row of the manifest with its figures", () => {
+  it("runs every bench and writes every row of the manifest with its figures", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "acd-bridge-bench-test-"))
     try {
       const out = path.join(dir, "quick.json")
-      const run = spawnSync(process.execPath, ["--import", "tsx", path.join(root, "bench", "run.ts"), "--quick", `--out=${out}`], {
-        cwd: path.join(root, "bench"),
-        encoding: "utf8",
-        env: process.env,
-        maxBuffer: 1 << 26
+      // spawned, not spawnSync: a worker blocked for minutes misses vitest's RPC deadline
+      // ("Timeout calling onTaskUpdate") even when the test passes
+      const run = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+        const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "bench", "run.ts"), "--quick", `--out=${out}`], {
+          cwd: path.join(root, "bench"),
+          env: process.env,
+          stdio: ["ignore", "pipe", "pipe"]
+        })
+        let stdout = ""
+        let stderr = ""
+        child.stdout.on("data", (c: Buffer) => (stdout += c.toString()))
+        child.stderr.on("data", (c: Buffer) => (stderr = (stderr + c.toString()).slice(-1_000_000)))
+        child.on("error", reject)
+        child.on("exit", (status) => resolve({ status, stdout, stderr }))
       })
       assert.strictEqual(run.status, 0, `bench --quick failed:\n${run.stdout.slice(-3000)}\n${run.stderr.slice(-3000)}`)
       const result = JSON.parse(fs.readFileSync(out, "utf8")) as Result
