@@ -50,7 +50,8 @@ describe("bench --quick", () => {
         child.stdout.on("data", (c: Buffer) => (stdout += c.toString()))
         child.stderr.on("data", (c: Buffer) => (stderr = (stderr + c.toString()).slice(-1_000_000)))
         child.on("error", reject)
-        child.on("exit", (status) => resolve({ status, stdout, stderr }))
+        // "close": after the output is read to its end
+        child.on("close", (status) => resolve({ status, stdout, stderr }))
       })
       assert.strictEqual(run.status, 0, `bench --quick failed:\n${run.stdout.slice(-3000)}\n${run.stderr.slice(-3000)}`)
       const result = JSON.parse(fs.readFileSync(out, "utf8")) as Result
