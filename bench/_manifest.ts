@@ -49,5 +49,21 @@ export const expectedRows: ReadonlyArray<ExpectedRow> = [
   ]),
   ...rowsOf("batch-shapes", ["SQLite statement shapes: peak RSS, varied / same-size batches"]),
   ...rowsOf("memory-replace", ["memory store: window replace beside other integrations"]),
-  ...rowsOf("link-soak", ["link soak: link RSS growth over the second half", "link soak: link RSS at the end"])
+  ...rowsOf("link-soak", ["link soak: link RSS growth over the second half", "link soak: link RSS at the end"]),
+  ...rowsOf("cluster", [
+    "cluster: push records/s, 1 node",
+    "cluster: push records/s, 2 nodes vs 1",
+    "cluster: push records/s, 3 nodes vs 1",
+    "cluster: push, 1 node: cores busy, node (baseline: PostgreSQL)",
+    "cluster: push, 3 nodes: cores busy, nodes (baseline: PostgreSQL)",
+    "cluster: scheduled windows/s, 3 nodes vs 1",
+    "cluster: failover, default lease (15 s): min",
+    "cluster: failover, default lease (15 s): median",
+    "cluster: failover, default lease (15 s): max",
+    "cluster: failover, short lease (3 s): min",
+    "cluster: failover, short lease (3 s): median",
+    "cluster: failover, short lease (3 s): max"
+  ]),
+  // target: the link ≥ 0.5 of the engine pulling the same database itself (ACD_BRIDGE_ON_PREMISE=local)
+  ...rowsOf("link", ["link upload: records/s vs the engine pulling locally"])
 ]

@@ -10,7 +10,7 @@
  *
  *   BENCH_SHAPE_BATCHES=1500 pnpm bench batch-shapes
  */
-import { Domain, Storage } from "@acd-bridge/core"
+import { type Domain, Storage } from "@acd-bridge/core"
 import { SqlStorage } from "@acd-bridge/sql-storage"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
@@ -20,7 +20,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { performance } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
-import { atMost, report, size } from "./_lib.js"
+import { benchIntegration, atMost, report, size } from "./_lib.js"
 
 const BATCHES = size("BENCH_SHAPE_BATCHES", 1_500, 40)
 const T0 = Date.UTC(2026, 0, 5)
@@ -32,24 +32,7 @@ const rowsOf = (i: number, varied: boolean) => (varied ? 1 + ((i * 37) % 500) : 
 const run = (varied: boolean) =>
   Effect.gen(function*() {
     const storage = yield* Storage.Storage
-    const at = DateTime.unsafeMake(T0)
-    const integration = new Domain.Integration({
-      id: Domain.IntegrationId.make("bench"),
-      tenantId: Domain.TenantId.make("bench"),
-      name: "shapes",
-      connector: "api-push",
-      deliveryMode: "cloud",
-      dataKinds: ["contacts"],
-      schedule: { type: "historical", everyMinutes: 15 },
-      timezone: "UTC",
-      config: {},
-      historyDepthDays: 30,
-      status: "active",
-      failing: null,
-      createdAt: at,
-      updatedAt: at,
-      deletedAt: null
-    })
+    const integration = benchIntegration({ id: "bench", tenantId: "bench", name: "shapes", connector: "api-push", at: T0 })
     yield* storage.integrations.insert(integration)
     let rows = 0
     let peak = 0

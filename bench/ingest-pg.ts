@@ -9,14 +9,14 @@
  * side writes into a fresh database. BENCH_PG_RECORDS (default 300,000) contact records in
  * batches of BENCH_BATCH (default 1,000).
  */
-import { ConnectorRegistry, Domain, Engine, Ingest, Storage } from "@acd-bridge/core"
+import { ConnectorRegistry, type Domain, Engine, Ingest, Storage } from "@acd-bridge/core"
 import { SqlStorage } from "@acd-bridge/sql-storage"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { performance } from "node:perf_hooks"
 import pg from "pg"
-import { atLeast, freshDatabase, postgresServer, report, size } from "./_lib.js"
+import { benchIntegration, atLeast, freshDatabase, postgresServer, report, size } from "./_lib.js"
 
 const RECORDS = size("BENCH_PG_RECORDS", 300_000, 20_000)
 const BATCH = size("BENCH_BATCH", 1_000, 1_000)
@@ -33,23 +33,7 @@ const record = (r: number) => ({
   durationMs: 30_000 + ((r * 7_919) % 570_000)
 })
 
-const integration = new Domain.Integration({
-  id: Domain.IntegrationId.make("bench-integration"),
-  tenantId: Domain.TenantId.make("bench-tenant"),
-  name: "Bench",
-  connector: "bench",
-  deliveryMode: "cloud",
-  dataKinds: ["contacts"],
-  schedule: { type: "historical", everyMinutes: 15 },
-  timezone: "UTC",
-  config: {},
-  historyDepthDays: 30,
-  status: "active",
-  failing: null,
-  createdAt: DateTime.unsafeMake(T0),
-  updatedAt: DateTime.unsafeMake(T0),
-  deletedAt: null
-})
+const integration = benchIntegration({ id: "bench-integration", tenantId: "bench-tenant", name: "Bench", at: T0 })
 
 const storageOf = (url: string) => SqlStorage.layerPg({ url, maxConnections: 2 })
 

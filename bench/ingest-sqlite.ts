@@ -13,7 +13,7 @@
  * BENCH_RECORDS (default 1,000,000) contact records in batches of BENCH_BATCH (default 1,000);
  * BENCH_SYNCHRONOUS=normal runs both sides with `synchronous=NORMAL` (no fsync per commit).
  */
-import { ConnectorRegistry, Domain, Engine, Ingest, Storage } from "@acd-bridge/core"
+import { ConnectorRegistry, type Domain, Engine, Ingest, Storage } from "@acd-bridge/core"
 import { SqlStorage } from "@acd-bridge/sql-storage"
 import Database from "better-sqlite3"
 import * as DateTime from "effect/DateTime"
@@ -23,7 +23,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { performance } from "node:perf_hooks"
-import { atLeast, report, size } from "./_lib.js"
+import { benchIntegration, atLeast, report, size } from "./_lib.js"
 
 const RECORDS = size("BENCH_RECORDS", 1_000_000, 30_000)
 const BATCH = size("BENCH_BATCH", 1_000, 1_000)
@@ -60,23 +60,7 @@ process.on("exit", () => fs.rmSync(tmp, { recursive: true, force: true }))
 
 const rss = () => process.memoryUsage().rss
 
-const integration = new Domain.Integration({
-  id: Domain.IntegrationId.make("bench-integration"),
-  tenantId: Domain.TenantId.make("bench-tenant"),
-  name: "Bench",
-  connector: "bench",
-  deliveryMode: "cloud",
-  dataKinds: ["contacts"],
-  schedule: { type: "historical", everyMinutes: 15 },
-  timezone: "UTC",
-  config: {},
-  historyDepthDays: 30,
-  status: "active",
-  failing: null,
-  createdAt: DateTime.unsafeMake(T0),
-  updatedAt: DateTime.unsafeMake(T0),
-  deletedAt: null
-})
+const integration = benchIntegration({ id: "bench-integration", tenantId: "bench-tenant", name: "Bench", at: T0 })
 
 /** Creates the store's schema in a fresh file and registers the integration. */
 const prepare = (filename: string) =>

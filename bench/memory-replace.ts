@@ -12,7 +12,7 @@ import { Domain, Storage } from "@acd-bridge/core"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import { performance } from "node:perf_hooks"
-import { atMost, report, size } from "./_lib.js"
+import { benchIntegration, atMost, report, size } from "./_lib.js"
 
 const OTHERS = size("BENCH_OTHERS", 1_000, 100)
 const REPLACES = size("BENCH_REPLACES", 30, 10)
@@ -21,23 +21,7 @@ const QUARTER = 900_000
 const DAY = 96 * QUARTER
 
 const integration = (n: number, tenant: string) =>
-  new Domain.Integration({
-    id: Domain.IntegrationId.make(`bench-${tenant}-${n}`),
-    tenantId: Domain.TenantId.make(tenant),
-    name: `Bench ${n}`,
-    connector: "bench",
-    deliveryMode: "cloud",
-    dataKinds: ["contacts", "agentStatuses"],
-    schedule: { type: "historical", everyMinutes: 15 },
-    timezone: "UTC",
-    config: {},
-    historyDepthDays: 30,
-    status: "active",
-    failing: null,
-    createdAt: DateTime.unsafeMake(T0),
-    updatedAt: DateTime.unsafeMake(T0),
-    deletedAt: null
-  })
+  benchIntegration({ id: `bench-${tenant}-${n}`, tenantId: tenant, name: `Bench ${n}`, at: T0, dataKinds: ["contacts", "agentStatuses"] })
 
 /** `days` days from `from`: a contact per quarter on two queues, and an agent status per hour. */
 const contactsAndStatuses = (from: number, days: number): Domain.Batch => {

@@ -14,64 +14,27 @@
  * with the servers' peak RSS). Rows: p99 latency (targets from issue 20), time of the whole
  * range, peak RSS, and bytes per answered row.
  */
-import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { performance } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
 import type { Row } from "./_lib.js"
-import { below, offsetTable, percentile, report, rssMbOf, size } from "./_lib.js"
+import { adminToken, below, offsetTable, percentile, report, rssMbOf, servePushEngine, size, startChild } from "./_lib.js"
 
 const QUEUES = size("BENCH_QUERY_QUEUES", 20, 2)
 const DAYS = size("BENCH_QUERY_DAYS", 1_096, 60)
 const REPEAT = size("BENCH_QUERY_REPEAT", 30, 3)
-const ADMIN_TOKEN = "bench-admin-token-0123456789abcdef"
 const ZONE = "Europe/Berlin"
 const T0 = Date.parse("2024-01-01T00:00:00Z")
 const QUARTER = 900_000
-const here = path.dirname(fileURLToPath(import.meta.url))
 
 // ---------------------------------------------------------------------------
 // servers (children: `query.ts serve engine|baseline <dir>`)
 // ---------------------------------------------------------------------------
 
-const serveEngine = async (dir: string) => {
-  const { PushConnector } = await import("../packages/api-push/src/index.js")
-  const { ConnectorRegistry, Domain, Engine, Integrations } = await import("@acd-bridge/core")
-  const { Authenticator, HttpAdapter } = await import("../packages/http/src/index.js")
-  const { SqlStorage } = await import("@acd-bridge/sql-storage")
-  const HttpServer = await import("@effect/platform/HttpServer")
-  const Effect = await import("effect/Effect")
-  const Layer = await import("effect/Layer")
-  const Logger = await import("effect/Logger")
-  const LogLevel = await import("effect/LogLevel")
-  const Redacted = await import("effect/Redacted")
-  const tenantId = Domain.TenantId.make("bench")
-  const engine = Engine.layer.pipe(
-    Layer.provideMerge(Layer.mergeAll(
-      SqlStorage.layerSqlite({ filename: path.join(dir, "engine.sqlite") }),
-      ConnectorRegistry.layer(PushConnector.connector)
-    ))
-  )
-  const server = HttpAdapter.layer({ port: 0, host: "127.0.0.1", rateLimit: false, maxIntervalRows: 10_000_000 }).pipe(
-    Layer.provide(Authenticator.layer({ adminToken: Redacted.make(ADMIN_TOKEN), tenantId })),
-    Layer.provideMerge(engine)
-  )
-  const program = Effect.gen(function*() {
-    const address = (yield* HttpServer.HttpServer).address
-    const { integration } = yield* (yield* Integrations.Integrations).create(tenantId, {
-      name: "bench",
-      connector: "api-push",
-      timezone: ZONE
-    })
-    process.stdout.write(
-      `${JSON.stringify({ port: address._tag === "TcpAddress" ? address.port : 0, integrationId: integration.id })}\n`
-    )
-    return yield* Effect.never
-  })
-  await Effect.runPromise(program.pipe(Effect.provide(server), Logger.withMinimumLogLevel(LogLevel.Warning)))
-}
+const serveEngine = (dir: string) =>
+  servePushEngine(dir, { http: { rateLimit: false, maxIntervalRows: 10_000_000 }, integration: { timezone: ZONE } })
 
 const measureColumns = [
   ["offered", "offered"],
@@ -156,32 +119,10 @@ interface Started {
   readonly stop: () => Promise<void>
 }
 
-const startServer = (kind: "engine" | "baseline", dir: string): Promise<Started> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "serve", kind, dir], {
-      cwd: here,
-      stdio: ["ignore", "pipe", "inherit"]
-    })
-    let out = ""
-    child.stdout.on("data", (chunk: Buffer) => {
-      out += chunk.toString()
-      const line = out.split("\n").find((l) => l.startsWith("{"))
-      if (line !== undefined && out.includes("\n")) {
-        const info = JSON.parse(line) as { port: number; integrationId?: string }
-        resolve({
-          port: info.port,
-          integrationId: info.integrationId ?? "",
-          pid: child.pid,
-          stop: () =>
-            new Promise((done) => {
-              child.on("exit", () => done())
-              child.kill("SIGKILL")
-            })
-        })
-      }
-    })
-    child.on("exit", (code) => reject(new Error(`${kind} server exited (${code}): ${out}`)))
-  })
+const startServer = async (kind: "engine" | "baseline", dir: string): Promise<Started> => {
+  const child = await startChild<{ port: number; integrationId?: string }>(fileURLToPath(import.meta.url), [kind, dir])
+  return { port: child.info.port, integrationId: child.info.integrationId ?? "", pid: child.pid, stop: child.stop }
+}
 
 /** Queues and a row per queue and quarter-hour, written raw into the engine's tables. */
 const fill = async (dir: string, integrationId: string) => {
@@ -230,7 +171,7 @@ const ask = async (server: Started, kind: "engine" | "baseline", q: Query) => {
   if (q.queueId !== undefined) params.set("queueId", q.queueId)
   const url = `http://127.0.0.1:${server.port}/${kind === "engine" ? "v1/intervals" : ""}?${params}`
   const t = performance.now()
-  const response = await fetch(url, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
+  const response = await fetch(url, { headers: { authorization: `Bearer ${adminToken}` } })
   const body = await response.text()
   const ms = performance.now() - t
   if (response.status !== 200) throw new Error(`${kind} ${response.status}: ${body.slice(0, 300)}`)

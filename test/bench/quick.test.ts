@@ -30,6 +30,9 @@ interface Result {
 }
 
 describe("bench --quick", () => {
+  // every bench file at small sizes, one after the other: a few minutes on a quiet machine; the
+  // cluster and link benches start several server processes, which on a loaded 2-core machine
+  // take 10–25 s each, so the bound is generous
   // spawned, not spawnSync: a worker blocked for minutes misses vitest's RPC deadline
   // ("Timeout calling onTaskUpdate") and the run fails although the test passed
   const runBench = (args: ReadonlyArray<string>) =>
@@ -75,5 +78,5 @@ describe("bench --quick", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true })
     }
-  }, 600_000)
+  }, 1_200_000)
 })
