@@ -9,7 +9,9 @@
  * @since 0.1.0
  */
 import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
+import * as Either from "effect/Either"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -265,6 +267,23 @@ const nonEmpty = (name: string, fallback: string) =>
  *
  * @since 0.1.0 @category config
  */
+/**
+ * A log level by name, in any case: Effect's labels (`WARN`, `OFF`) and the names the help
+ * lists (`Warning`, `None`), so what `--help` says is what works.
+ */
+const logLevelConfig = (name: string): Config.Config<LogLevel.LogLevel> =>
+  Config.string(name).pipe(
+    Config.mapOrFail((text) => {
+      const wanted = text.trim().toLowerCase()
+      const alias: Record<string, string> = { warning: "warn", none: "off" }
+      const level = LogLevel.allLevels.find((l) => l.label.toLowerCase() === (alias[wanted] ?? wanted))
+      return level === undefined
+        ? Either.left(ConfigError.InvalidData([name], `must be All, Trace, Debug, Info, Warning, Error, Fatal or None, not "${text}"`))
+        : Either.right(level)
+    }),
+    Config.withDefault(LogLevel.Info)
+  )
+
 export const databaseUrl: Config.Config<string> = nonEmpty("ACD_BRIDGE_DATABASE_URL", "./data/acd-bridge.sqlite")
 
 /**
@@ -274,7 +293,7 @@ export const databaseUrl: Config.Config<string> = nonEmpty("ACD_BRIDGE_DATABASE_
  */
 export const logging: Config.Config<{ readonly logLevel: LogLevel.LogLevel; readonly logFormat: LogFormat }> = Config
   .all({
-    logLevel: Config.logLevel("ACD_BRIDGE_LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info)),
+    logLevel: logLevelConfig("ACD_BRIDGE_LOG_LEVEL"),
     logFormat: Config.literal("pretty", "logfmt", "json")("ACD_BRIDGE_LOG_FORMAT").pipe(
       Config.withDefault("pretty" as const)
     )
@@ -324,7 +343,7 @@ export const config: Config.Config<Settings> = Config.all({
     Config.validate({ message: "ACD_BRIDGE_MAX_BODY_BYTES must be positive", validation: (n) => n > 0 })
   ),
   shutdownGrace: Config.duration("ACD_BRIDGE_SHUTDOWN_GRACE").pipe(Config.withDefault(Duration.seconds(5))),
-  logLevel: Config.logLevel("ACD_BRIDGE_LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info)),
+  logLevel: logLevelConfig("ACD_BRIDGE_LOG_LEVEL"),
   logFormat: Config.literal("pretty", "logfmt", "json")("ACD_BRIDGE_LOG_FORMAT").pipe(
     Config.withDefault("pretty" as const)
   )
