@@ -121,6 +121,8 @@ const main = async () => {
       HOST: "127.0.0.1",
       ACD_BRIDGE_DATABASE_URL: path.join(dataDir, "engine.sqlite"),
       ACD_BRIDGE_ADMIN_TOKEN: adminToken,
+      // on-premise integrations are read by links: the engine offers their windows as tasks
+      ACD_BRIDGE_ON_PREMISE: "link",
       ACD_BRIDGE_POLL_INTERVAL: "2 seconds",
       ACD_BRIDGE_LOG_LEVEL: "WARN"
     }

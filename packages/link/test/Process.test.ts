@@ -172,7 +172,9 @@ describe("acd-link processes: pause, resume, SIGTERM", () => {
   }, 180_000)
 
   it("SIGTERM to a link holding a lease: it hands the lease back and a second link takes the window over at once", async () => {
-    const customer = await customerDatabase("customer-term", 6)
+    // a long history, so the first link is still at work when the second has started, however
+    // fast this machine reads (a 5-day history was done before the second link polled in CI)
+    const customer = await customerDatabase("customer-term", 41)
     const lease = 60_000
     const { port, runtime } = await startEngine({
       file: join(dir, "engine-term.sqlite"),
@@ -182,7 +184,7 @@ describe("acd-link processes: pause, resume, SIGTERM", () => {
     })
     const open = () => runtime.runPromise(Effect.flatMap(Storage.Storage, (s) => s.linkTasks.open(tenantId)))
     try {
-      const id = await createIntegration(port, "Customer DB", 5)
+      const id = await createIntegration(port, "Customer DB", 40)
       // one query per minute of a day: a window takes a while to read
       const first = await linkConfig(port, "first", id, customer.file, 1)
       const second = await linkConfig(port, "second", id, customer.file, 1)
@@ -195,8 +197,13 @@ describe("acd-link processes: pause, resume, SIGTERM", () => {
         const links = await call<ReadonlyArray<{ id: string; lastSeenAt: string | null }>>(port, "GET", "/v1/links")
         return links.body.some((l) => l.id === second.id && l.lastSeenAt !== null)
       }, 60_000), b.errors())
-      const held = (await open()).find((t) => t.state === "leased" && t.leasedBy === first.id)
-      assert.isDefined(held, "the first link still reads its window")
+      // between two windows the first link holds nothing for a moment: wait for it to hold one
+      let held: Awaited<ReturnType<typeof open>>[number] | undefined
+      assert.isTrue(await until(async () => {
+        held = (await open()).find((t) => t.state === "leased" && t.leasedBy === first.id)
+        return held !== undefined
+      }, 30_000), "the first link still reads its windows")
+      assert.isDefined(held)
       const signalled = Date.now()
       a.child.kill("SIGTERM")
       const code = await new Promise<number | null>((r) => a.child.once("exit", (c) => r(c)))
