@@ -12,7 +12,8 @@
  * one queue for a month at 15 minutes; one queue for a year at 60 minutes in Europe/Berlin;
  * all queues for a year at 60 minutes; all queues for the whole range at 60 minutes (once,
  * with the servers' peak RSS). Rows: p99 latency (targets from issue 20), time of the whole
- * range, peak RSS, and bytes per answered row.
+ * range, peak RSS, and bytes per answered row. BENCH_PROFILE=<dir> runs both servers under
+ * `node --cpu-prof` and writes their profiles there.
  */
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -120,7 +121,9 @@ interface Started {
 }
 
 const startServer = async (kind: "engine" | "baseline", dir: string): Promise<Started> => {
-  const child = await startChild<{ port: number; integrationId?: string }>(fileURLToPath(import.meta.url), [kind, dir])
+  const child = await startChild<{ port: number; integrationId?: string }>(fileURLToPath(import.meta.url), [kind, dir], {
+    profileDir: process.env["BENCH_PROFILE"]
+  })
   return { port: child.info.port, integrationId: child.info.integrationId ?? "", pid: child.pid, stop: child.stop }
 }
 
@@ -253,6 +256,8 @@ const main = async () => {
 }
 
 if (process.argv[2] === "serve") {
+  // a normal exit on SIGTERM, so `--cpu-prof` can write its profile
+  process.on("SIGTERM", () => process.exit(0))
   const kind = process.argv[3]
   const dir = process.argv[4]!
   if (kind === "engine") await serveEngine(dir)
