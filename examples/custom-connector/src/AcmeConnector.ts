@@ -31,11 +31,12 @@ export const AcmeConfig = Schema.Struct({
   token: Schema.Redacted(Schema.String.pipe(Schema.minLength(8))).annotations({
     description: "The API token sent as a bearer token."
   }),
-  /** retries of a request on transient failures (a 5xx, a dropped connection) */
-  maxRetries: Schema.optionalWith(Schema.Int.pipe(Schema.between(0, 10)), { default: () => 3 }).annotations({
-    description: "How often a request is retried on transient failures (a 5xx, a dropped connection).",
-    default: 3
-  })
+  // a filter's own error ("between 0 and 10") stays; the description and default go to the JSON Schema
+  maxRetries: Connector.settingWithDefault(
+    Schema.Int.pipe(Schema.between(0, 10)),
+    3,
+    "How often a request is retried on transient failures (a 5xx, a dropped connection)."
+  )
 })
 type AcmeConfig = typeof AcmeConfig.Type
 // #endregion

@@ -40,7 +40,9 @@
 import type * as DateTime from "effect/DateTime"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import * as AST from "effect/SchemaAST"
 import type * as Stream from "effect/Stream"
 import type { Batch, DataKind, DeliveryMode } from "./Domain.js"
 
@@ -206,3 +208,49 @@ export interface Parts<C, I, RP, RR, RC> extends Omit<Connector<C, I>, "pull" | 
 export const make = <C, I, RP = never, RR = never, RC = never>(
   connector: Parts<C, I, RP, RR, RC>
 ): Connector<C, I, RP | RR | RC> => connector
+
+/**
+ * Says what a configuration setting means, and its default if it has one, for the config's
+ * JSON Schema (`GET /v1/connectors`, the admin console's help text, generated docs). It is
+ * written into the `jsonSchema` annotation, merged with the keywords a filter put there
+ * (`minimum`…), not as a `description` annotation: effect words a failed filter's "Expected …"
+ * message with a description, and errors should keep saying what is allowed.
+ *
+ * @example
+ * ```ts
+ * import { Connector } from "@acd-bridge/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * const region = Schema.String.pipe(Connector.describeSetting("The data centre's region."))
+ * ```
+ *
+ * @since 0.3.0 @category config
+ */
+export const describeSetting = (description: string, defaultValue?: unknown) =>
+<A, I>(schema: Schema.Schema<A, I>): Schema.Schema<A, I> =>
+  schema.annotations({
+    jsonSchema: {
+      ...Option.getOrElse(AST.getJSONSchemaAnnotation(schema.ast), () => ({})),
+      description,
+      ...(defaultValue === undefined ? {} : { default: defaultValue })
+    }
+  })
+
+/**
+ * An optional setting with its default: missing, it decodes to `value`, and the config's JSON
+ * Schema shows the default beside the description.
+ *
+ * @example
+ * ```ts
+ * import { Connector } from "@acd-bridge/core"
+ * import * as Schema from "effect/Schema"
+ *
+ * const Config = Schema.Struct({
+ *   pageSize: Connector.settingWithDefault(Schema.Int.pipe(Schema.between(1, 500)), 100, "Rows per page.")
+ * })
+ * ```
+ *
+ * @since 0.3.0 @category config
+ */
+export const settingWithDefault = <A, I>(schema: Schema.Schema<A, I>, value: NoInfer<A>, description: string) =>
+  Schema.optionalWith(schema.pipe(describeSetting(description, value)), { default: () => value })

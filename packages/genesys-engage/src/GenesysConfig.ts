@@ -9,33 +9,14 @@
  *
  * @since 0.1.0
  */
-import { Domain } from "@acd-bridge/core"
+import { Connector, Domain } from "@acd-bridge/core"
 import * as ParseResult from "effect/ParseResult"
-import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import * as AST from "effect/SchemaAST"
 
 const identifierPattern = /^[A-Za-z_][A-Za-z0-9_$]*$/
 
-/**
- * What a setting means, and its default, for the config's JSON Schema (`GET /v1/connectors`,
- * the admin console's help text, the generated docs). Written into the `jsonSchema` annotation,
- * merged with the one a filter carries (`minimum`…), rather than as a `description` annotation:
- * effect words a failed filter's "Expected …" error with that, and errors should keep saying
- * what is allowed.
- */
-const describe = (description: string, value?: unknown) => <A, I>(schema: Schema.Schema<A, I>): Schema.Schema<A, I> =>
-  schema.annotations({
-    jsonSchema: {
-      ...Option.getOrElse(AST.getJSONSchemaAnnotation(schema.ast), () => ({})),
-      description,
-      ...(value === undefined ? {} : { default: value })
-    }
-  })
-
-/** An optional setting with its default, which the JSON Schema shows too. */
-const withDefault = <A, I>(schema: Schema.Schema<A, I>, value: NoInfer<A>, description: string) =>
-  Schema.optionalWith(schema.pipe(describe(description, value)), { default: () => value })
+// what a setting means and its default, in the config's JSON Schema
+const { describeSetting: describe, settingWithDefault: withDefault } = Connector
 
 /**
  * A plain SQL identifier (letters, digits, `_`, `$`; not starting with a digit). Written

@@ -4,11 +4,11 @@
  *
  * @since 0.1.0
  */
+import { Connector } from "@acd-bridge/core"
 import * as DateTime from "effect/DateTime"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import * as AST from "effect/SchemaAST"
 import type { Dialect } from "./Guard.js"
 import { prepare } from "./Guard.js"
 
@@ -24,25 +24,8 @@ export type Driver = typeof Driver.Type
 
 const Port = Schema.Int.pipe(Schema.between(1, 65535))
 
-/**
- * What a setting means, and its default, for the config's JSON Schema (`GET /v1/connectors`,
- * the admin console's help text, the generated docs). Written into the `jsonSchema` annotation,
- * merged with the one a filter carries (`minimum`…), rather than as a `description` annotation:
- * effect words a failed filter's "Expected …" error with that, and errors should keep saying
- * what is allowed.
- */
-const describe = (description: string, value?: unknown) => <A, I>(schema: Schema.Schema<A, I>): Schema.Schema<A, I> =>
-  schema.annotations({
-    jsonSchema: {
-      ...Option.getOrElse(AST.getJSONSchemaAnnotation(schema.ast), () => ({})),
-      description,
-      ...(value === undefined ? {} : { default: value })
-    }
-  })
-
-/** An optional setting with its default, which the JSON Schema shows too. */
-const withDefault = <A, I>(schema: Schema.Schema<A, I>, value: NoInfer<A>, description: string) =>
-  Schema.optionalWith(schema.pipe(describe(description, value)), { default: () => value })
+// what a setting means and its default, in the config's JSON Schema
+const { describeSetting: describe, settingWithDefault: withDefault } = Connector
 
 const ssl = Schema.optional(
   Schema.Boolean.pipe(describe("Ask for TLS. Unset: no TLS, except SQL Server, which encrypts unless this is false."))

@@ -20,7 +20,11 @@ const isRedacted = (ast: AST.AST): boolean =>
   AST.isTransformation(ast) && AST.isDeclaration(ast.to) &&
   Option.exists(AST.getTypeConstructorAnnotation(ast.to), (t) => t._tag === "effect/Redacted")
 
-const writeOnly = { [AST.JSONSchemaAnnotationId]: { writeOnly: true } }
+/** `writeOnly` added to the JSON Schema keywords the field already has (its description…) */
+const withWriteOnly = (annotations: AST.Annotations): AST.Annotations => ({
+  ...annotations,
+  [AST.JSONSchemaAnnotationId]: { ...(annotations[AST.JSONSchemaAnnotationId] as object | undefined), writeOnly: true }
+})
 
 /** The schema with every `Redacted` marked write-only, at any depth. */
 const markSecrets = (ast: AST.AST, seen: Map<AST.AST, AST.AST> = new Map()): AST.AST => {
@@ -33,7 +37,7 @@ const markSecrets = (ast: AST.AST, seen: Map<AST.AST, AST.AST> = new Map()): AST
         const inner = new AST.Transformation(go(ast.from), ast.to, ast.transformation, ast.annotations)
         // the identifier would put the secret behind a $ref shared with every other secret
         const { [AST.IdentifierAnnotationId]: _identifier, ...annotations } = inner.annotations
-        return new AST.Transformation(inner.from, inner.to, inner.transformation, { ...annotations, ...writeOnly })
+        return new AST.Transformation(inner.from, inner.to, inner.transformation, withWriteOnly(annotations))
       }
       return new AST.Transformation(go(ast.from), ast.to, ast.transformation, ast.annotations)
     }

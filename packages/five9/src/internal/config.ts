@@ -2,11 +2,9 @@
  * The Five9 connector's configuration: its schema, the zone of its report times and the
  * endpoints (web service, user, limits) its calls use.
  */
-import { Time } from "@acd-bridge/core"
+import { Connector, Time } from "@acd-bridge/core"
 import * as Either from "effect/Either"
-import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import * as AST from "effect/SchemaAST"
 import type { Endpoint } from "./client.js"
 import { adminNs, supervisorNs } from "./soap.js"
 
@@ -43,25 +41,8 @@ const ApiVersion = Schema.String.pipe(
 
 const Column = Schema.NonEmptyTrimmedString
 
-/**
- * What a setting means, and its default, for the config's JSON Schema (`GET /v1/connectors`,
- * the admin console's help text, the generated docs). Written into the `jsonSchema` annotation,
- * merged with the one a filter carries (`minimum`…), rather than as a `description` annotation:
- * effect words a failed filter's "Expected …" error with that, and errors should keep saying
- * what is allowed.
- */
-const describe = (description: string, value?: unknown) => <A, I>(schema: Schema.Schema<A, I>): Schema.Schema<A, I> =>
-  schema.annotations({
-    jsonSchema: {
-      ...Option.getOrElse(AST.getJSONSchemaAnnotation(schema.ast), () => ({})),
-      description,
-      ...(value === undefined ? {} : { default: value })
-    }
-  })
-
-/** An optional setting with its default, which the JSON Schema shows too. */
-const withDefault = <A, I>(schema: Schema.Schema<A, I>, value: NoInfer<A>, description: string) =>
-  Schema.optionalWith(schema.pipe(describe(description, value)), { default: () => value })
+// what a setting means and its default, in the config's JSON Schema
+const { describeSetting: describe, settingWithDefault: withDefault } = Connector
 
 /** A column name setting; Five9 publishes no column list, so each name is configurable ([U]). */
 const column = (value: string, what: string) =>

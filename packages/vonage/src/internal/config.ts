@@ -2,10 +2,9 @@
  * The Vonage connector's configuration: its schema, the windows the API serves, and the
  * endpoint (credentials, addresses, limits) a config's requests use.
  */
+import { Connector } from "@acd-bridge/core"
 import type { Domain } from "@acd-bridge/core"
-import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import * as AST from "effect/SchemaAST"
 import type { Endpoint } from "./http.js"
 
 export const DAY = 24 * 60 * 60_000
@@ -54,25 +53,8 @@ export const HttpUrl = Schema.String.pipe(
 
 const EventName = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(100))
 
-/**
- * What a setting means, and its default, for the config's JSON Schema (`GET /v1/connectors`,
- * the admin console's help text, the generated docs). Written into the `jsonSchema` annotation,
- * merged with the one a filter carries (`minimum`…), rather than as a `description` annotation:
- * effect words a failed filter's "Expected …" error with that, and errors should keep saying
- * what is allowed.
- */
-const describe = (description: string, value?: unknown) => <A, I>(schema: Schema.Schema<A, I>): Schema.Schema<A, I> =>
-  schema.annotations({
-    jsonSchema: {
-      ...Option.getOrElse(AST.getJSONSchemaAnnotation(schema.ast), () => ({})),
-      description,
-      ...(value === undefined ? {} : { default: value })
-    }
-  })
-
-/** An optional setting with its default, which the JSON Schema shows too. */
-const withDefault = <A, I>(schema: Schema.Schema<A, I>, value: NoInfer<A>, description: string) =>
-  Schema.optionalWith(schema.pipe(describe(description, value)), { default: () => value })
+// what a setting means and its default, in the config's JSON Schema
+const { describeSetting: describe, settingWithDefault: withDefault } = Connector
 
 /**
  * Names of the interaction events the connector reads. `Queue` and `Connected` are documented;
