@@ -240,30 +240,63 @@ export const waitFor = async <T>(probe: () => Promise<T | undefined>, timeoutMs:
 export interface BenchChild<T> {
   readonly info: T
   readonly pid: number | undefined
+  /**
+   * Its JS heap and RSS after full GCs, MB (started with `memoryProbe`; the child calls
+   * `answerMemoryProbes`)
+   */
+  readonly memory: () => Promise<MemoryProbe>
   /** SIGKILL (or SIGTERM, so a `--cpu-prof` process writes its profile) and wait for the exit */
   readonly stop: () => Promise<void>
+}
+
+/** A server's memory as `answerMemoryProbes` reports it. */
+export interface MemoryProbe {
+  readonly heapMb: number
+  readonly rssMb: number
 }
 
 /**
  * Runs `node --import tsx <file> serve <args…>` (a bench file's server side) and resolves with
  * the first JSON line it prints on stdout. `profileDir`: under `node --cpu-prof`, stopped with
- * SIGTERM so it writes its profile.
+ * SIGTERM so it writes its profile. `memoryProbe`: with `--expose-gc` and a stdin on which
+ * `memory()` asks for a probe.
  */
-export const startChild = <T>(file: string, args: ReadonlyArray<string>, options: { readonly profileDir?: string | undefined } = {}): Promise<BenchChild<T>> =>
+export const startChild = <T>(
+  file: string,
+  args: ReadonlyArray<string>,
+  options: { readonly profileDir?: string | undefined; readonly memoryProbe?: boolean | undefined } = {}
+): Promise<BenchChild<T>> =>
   new Promise((resolve, reject) => {
     const profile = options.profileDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", options.profileDir]
-    const child = spawn(process.execPath, [...profile, "--import", "tsx", file, "serve", ...args], {
+    const gc = options.memoryProbe === true ? ["--expose-gc"] : []
+    const child = spawn(process.execPath, [...profile, ...gc, "--import", "tsx", file, "serve", ...args], {
       cwd: here,
-      stdio: ["ignore", "pipe", "inherit"]
+      stdio: [options.memoryProbe === true ? "pipe" : "ignore", "pipe", "inherit"]
     })
-    let out = ""
-    child.stdout.on("data", (chunk: Buffer) => {
-      out += chunk.toString()
-      const line = out.split("\n").find((l) => l.startsWith("{"))
-      if (line !== undefined && out.includes("\n")) {
+    let info: T | undefined
+    let pending = ""
+    const probes: Array<(m: MemoryProbe) => void> = []
+    child.stdout!.on("data", (chunk: Buffer) => {
+      pending += chunk.toString()
+      for (let end = pending.indexOf("\n"); end >= 0; end = pending.indexOf("\n")) {
+        const line = pending.slice(0, end)
+        pending = pending.slice(end + 1)
+        if (!line.startsWith("{")) continue
+        if (info !== undefined) {
+          if (line.startsWith("{\"heapMb\"")) probes.shift()?.(JSON.parse(line) as MemoryProbe)
+          continue
+        }
+        info = JSON.parse(line) as T
         resolve({
-          info: JSON.parse(line) as T,
+          info,
           pid: child.pid,
+          memory: () =>
+            child.stdin === null
+              ? Promise.reject(new Error("started without memoryProbe"))
+              : new Promise((answered) => {
+                probes.push(answered)
+                child.stdin!.write("probe\n")
+              }),
           stop: () =>
             new Promise((done) => {
               if (child.exitCode !== null || child.signalCode !== null) return done()
@@ -273,8 +306,34 @@ export const startChild = <T>(file: string, args: ReadonlyArray<string>, options
         })
       }
     })
-    child.on("exit", (code) => reject(new Error(`${path.basename(file)} serve ${args.join(" ")} exited (${code}): ${out}`)))
+    child.on("exit", (code) => reject(new Error(`${path.basename(file)} serve ${args.join(" ")} exited (${code})`)))
   })
+
+/**
+ * In a server child started with `memoryProbe`: each line on stdin asks for its memory after
+ * two full GCs 250 ms apart; the answer is a line `{"heapMb":…,"rssMb":…}` on stdout.
+ */
+export const answerMemoryProbes = (): void => {
+  const probe = async () => {
+    const gc = (globalThis as { gc?: () => void }).gc
+    gc?.()
+    // V8 frees dead array buffers (request bodies, tens of MB under load) on a background
+    // sweeper after the GC: measured right away, the RSS counted up to ~60 MB of them at random
+    // (+109 MB "growth" per 1M pushed records in one run, -4 MB once they were swept)
+    await sleep(250)
+    gc?.()
+    const m = process.memoryUsage()
+    process.stdout.write(`${JSON.stringify({ heapMb: m.heapUsed / 1048576, rssMb: m.rss / 1048576 })}\n`)
+  }
+  let pending = ""
+  process.stdin.on("data", (chunk: Buffer) => {
+    pending += chunk.toString()
+    for (let end = pending.indexOf("\n"); end >= 0; end = pending.indexOf("\n")) {
+      pending = pending.slice(end + 1)
+      void probe()
+    }
+  })
+}
 
 /** The admin token of every bench's engine server (built or not). */
 export const adminToken = "bench-admin-token-0123456789abcdef"
@@ -375,8 +434,8 @@ export const spread = (xs: ReadonlyArray<number>): { readonly min: number; reado
 }
 
 /**
- * A bench's engine server (the `serve` side of push-http, realtime and query): `Engine` over
- * a SQLite store `dir/engine.sqlite` with the api-push connector, the HTTP API on 127.0.0.1
+ * A bench's engine server (the `serve` side of push-http, push-pg, realtime and query): `Engine`
+ * over a SQLite store `dir/engine.sqlite` (or PostgreSQL: `pg`) with the api-push connector, the HTTP API on 127.0.0.1
  * (`http` options on top of a free port), the bench admin token, and one api-push integration
  * (`integration` fields on top of a name); prints `{port, apiKey, integrationId}` once it
  * listens, then serves until killed.
@@ -386,6 +445,8 @@ export const servePushEngine = async (
   options: {
     readonly http?: Omit<HttpOptions, "port" | "host"> | undefined
     readonly integration?: Partial<Integrations.CreateIntegration> | undefined
+    /** a PostgreSQL store instead of `dir/engine.sqlite` */
+    readonly pg?: { readonly url: string; readonly maxConnections: number } | undefined
   } = {}
 ): Promise<void> => {
   const { PushConnector } = await import("../packages/api-push/src/index.js")
@@ -401,7 +462,9 @@ export const servePushEngine = async (
   const tenantId = Domain.TenantId.make("bench")
   const engine = Engine.layer.pipe(
     Layer.provideMerge(Layer.mergeAll(
-      SqlStorage.layerSqlite({ filename: path.join(dir, "engine.sqlite") }),
+      options.pg === undefined
+        ? SqlStorage.layerSqlite({ filename: path.join(dir, "engine.sqlite") })
+        : SqlStorage.layerPg(options.pg),
       ConnectorRegistry.layer(PushConnector.connector)
     ))
   )
