@@ -287,5 +287,29 @@ describe("three servers on one PostgreSQL database", () => {
     const tookMs = Date.now() - patchedAt
     console.info(`cluster test: a PATCH on a took effect on b after ${tookMs} ms`)
     assert.isAtMost(tookMs, 5_000)
+
+    // so does a re-import requested on another node: the owner, idle until its next run (up to
+    // 15 minutes away), imports the range again within seconds
+    const other = (await leases()).find((r) => r.node_id === "b" && r.live && r.integration_id !== target)
+    assert.isDefined(other, "b holds another integration")
+    const cursors = await cursorsOf(other!.integration_id)
+    assert.isTrue(historyDone(cursors))
+    const reimportFrom = Math.ceil(cursors.get("backfill.history.from")! / 86_400_000) * 86_400_000
+    const requestedAt = Date.now()
+    const requested = await api(a, "POST", `/v1/integrations/${other!.integration_id}/reimport`, {
+      from: iso(reimportFrom),
+      to: iso(reimportFrom + 3_600_000)
+    })
+    assert.strictEqual(requested.status, 202, JSON.stringify(requested.body))
+    await waitFor(async () => {
+      const [done] = await query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM import_runs WHERE integration_id = $1 AND kind = 'reimport' AND error IS NULL`,
+        [other!.integration_id]
+      )
+      return done!.n > 0 ? true : undefined
+    }, 15_000, "the owner to run the re-import requested on another node")
+    const reimportMs = Date.now() - requestedAt
+    console.info(`cluster test: a re-import requested on a ran on b after ${reimportMs} ms`)
+    assert.isAtMost(reimportMs, 5_000)
   }, 150_000)
 })
