@@ -4,6 +4,10 @@
  * simulators (each on its own loopback port, serving a scenario with IVR time, transfers
  * between queues, breakouts and overflows, consults, agent-to-agent transfers, long talks whose
  * legs land in later windows and late corrections), and 6 fed by pushes that go on all the time.
+ * The simulators show their day as it stood when half its corrections were written; once the
+ * vendors' histories are imported the sources write the rest (late contacts, late corrections
+ * of contacts already imported) and a re-import of the day is requested through whichever node,
+ * while the nodes go away and come back.
  *
  * The fake source is slowed while nodes go away (every read takes 30 s, `FAKE_LATENCY_FILE`),
  * so every disruption catches history windows in flight: one node is SIGKILLed, then the others
@@ -17,8 +21,8 @@
  * never finished), and each of them was committed exactly once, by a run that started after
  * the node went away; every history window was committed once and no integration's runs
  * overlap (never two nodes at once); every pulled integration's store equals the source's truth
- * exactly (the fake source's records; the vendor scenario's intervals, every measure); every
- * push answered 200 is stored exactly once, none twice.
+ * exactly (the fake source's records; the vendor scenario's final intervals, every measure, the
+ * re-import having run); every push answered 200 is stored exactly once, none twice.
  */
 import { Five9Simulator } from "@acd-bridge/five9/simulator"
 import { FakeSource, Scenario } from "@acd-bridge/testkit"
@@ -88,15 +92,30 @@ const features = {
   corrections: { share: 0.1, minDelaySeconds: 60, maxDelaySeconds: 3 * 3600 }
 } as const
 
+/**
+ * The simulators' first present: half the late corrections written. The histories are read as
+ * the source stands then; later the source writes the rest and an operator asks for a re-import.
+ */
+const firstPresent = (scenario: Scenario.Scenario) => scenario.corrections[Math.floor(scenario.corrections.length / 2)]?.at ?? scenario.to
+const DAY = 24 * HOUR
+/** the simulators' last present: everything written, every correction */
+const settled = (scenario: Scenario.Scenario) => scenario.to + DAY
+
 /** The shapes a connector must count right, and how often a scenario has each. */
 const shapes = (scenario: Scenario.Scenario) => {
   const visits = scenario.contacts.flatMap((c) => c.visits)
+  const first = firstPresent(scenario)
+  const writtenAt = new Map(scenario.contacts.map((c) => [c.id, c.writtenAt]))
   return {
     "transfers and overflows to another queue": scenario.contacts.filter((c) => c.visits.length > 1).length,
     "agent-to-agent transfers": visits.filter((v) => v.legs.filter((l) => l.kind === "agent").length > 1).length,
     "consults": visits.flatMap((v) => v.legs).filter((l) => l.kind === "consult").length,
     "breakouts": visits.filter((v) => v.outcome === "breakout").length,
-    "late corrections": scenario.corrections.length
+    "talks of an hour or more": visits.flatMap((v) => v.legs).filter((l) => l.talkMs >= HOUR).length,
+    "corrections written after the histories were read, of contacts read then": scenario.corrections.filter((k) =>
+      k.at > first && writtenAt.get(k.contactId)! <= first
+    ).length,
+    "contacts written after the histories were read": scenario.contacts.filter((c) => c.writtenAt > first).length
   }
 }
 
@@ -131,10 +150,14 @@ beforeAll(async () => {
   // one simulator per integration: a Five9 user makes one call at a time (a second one at
   // once closes the session), so every integration has its own account, as tenants do
   for (let i = 0; i < FIVE9; i++) {
-    five9Sims.push(await Effect.runPromise(Scope.extend(Five9Simulator.make(five9Scenario), simulators)))
+    five9Sims.push(
+      await Effect.runPromise(Scope.extend(Five9Simulator.make(five9Scenario, { now: firstPresent(five9Scenario) }), simulators))
+    )
   }
   for (let i = 0; i < VONAGE; i++) {
-    vonageSims.push(await Effect.runPromise(Scope.extend(VonageSimulator.make(vonageScenario), simulators)))
+    vonageSims.push(
+      await Effect.runPromise(Scope.extend(VonageSimulator.make(vonageScenario, { now: firstPresent(vonageScenario) }), simulators))
+    )
   }
   await start("a")
   await Promise.all([start("b"), start("c")])
@@ -327,6 +350,22 @@ const intervalsOf = async (id: string, from: number, to: number, length: 15 | 60
 const byInterval = (rows: ReadonlyArray<Scenario.ExpectedInterval>) =>
   Object.fromEntries(rows.map((r) => [`${iso(r.start)}|${r.queueIdentifier}|${r.queueName}|${r.channel}`, { ...r }]))
 
+/**
+ * The vendor scenarios' final truth, as the vendor packages' own tests count it: Five9 at the
+ * call's start with the skill as the queue, Vonage at the queue entry with the queue's name as
+ * its identifier.
+ */
+const five9Truth = (length: 15 | 60) =>
+  byInterval(
+    Scenario.expectedIntervals(five9Scenario, { length, timezone: "UTC", instant: "contactStart" })
+      .map((r) => ({ ...r, queueName: r.queueIdentifier }))
+  )
+const vonageTruth = (length: 15 | 60) =>
+  byInterval(Scenario.expectedIntervals(vonageScenario, { length, timezone: "UTC" }).map((r) => ({ ...r, queueIdentifier: r.queueName })))
+/** the range the vendor stores are compared over: the day with room on both sides */
+const reportFrom = scenarioFrom - 6 * HOUR
+const reportTo = scenarioTo + 6 * HOUR
+
 describe("three servers, 60 integrations (fake source, Five9 and Vonage simulators, pushes), a kill and a rolling restart with windows in flight", () => {
   it("loses nothing and imports every window once", async () => {
     console.info(
@@ -399,6 +438,28 @@ describe("three servers, 60 integrations (fake source, Five9 and Vonage simulato
     }, 20_000, "c's integrations to move")
     phase("c's integrations moved")
 
+    // the vendors' histories were read as the sources stood at their first present; now the
+    // sources write the rest (late contacts, late corrections of contacts already imported) and an
+    // operator asks for a re-import of the day, through whichever node, while nodes restart
+    const vendors = [...five9, ...vonage]
+    await waitFor(async () => {
+      const all = await allCursors()
+      return vendors.every((id) => historyDone(all.get(id) ?? new Map())) ? true : undefined
+    }, 60_000, "the vendors' histories to be imported")
+    const intervalsBefore = [await intervalsOf(five9[0]!, reportFrom, reportTo, 15), await intervalsOf(vonage[0]!, reportFrom, reportTo, 15)]
+    assert.notDeepEqual(byInterval(intervalsBefore[0]!), five9Truth(15), "the Five9 source had more to write")
+    assert.notDeepEqual(byInterval(intervalsBefore[1]!), vonageTruth(15), "the Vonage source had more to write")
+    for (const sim of five9Sims) sim.setNow(settled(five9Scenario))
+    for (const sim of vonageSims) sim.setNow(settled(vonageScenario))
+    for (const [i, id] of vendors.entries()) {
+      const requested = await api(live()[i % live().length]!, "POST", `/v1/integrations/${id}/reimport`, {
+        from: iso(scenarioFrom),
+        to: iso(scenarioTo + 6 * HOUR)
+      })
+      assert.strictEqual(requested.status, 202, JSON.stringify(requested.body))
+    }
+    phase("the vendors' day re-import requested")
+
     // then a and b are restarted one at a time, each with its reads in flight, pushes going on
     // to all three addresses; c comes back last
     await restart("a", Math.ceil(PULLED / 2))
@@ -420,8 +481,14 @@ describe("three servers, 60 integrations (fake source, Five9 and Vonage simulato
     writeFileSync(latencyFile, "0")
     await waitFor(async () => {
       const all = await allCursors()
-      return pulled.every((id) => historyDone(all.get(id) ?? new Map())) ? true : undefined
-    }, 120_000, "every history import to finish")
+      return pulled.every((id) => historyDone(all.get(id) ?? new Map())) &&
+          vendors.every((id) => {
+            const c = all.get(id) ?? new Map<string, number>()
+            return (c.get("backfill.reimport.next") ?? 0) >= (c.get("backfill.reimport.to") ?? Number.POSITIVE_INFINITY)
+          })
+        ? true
+        : undefined
+    }, 120_000, "every history import and the vendors' re-imports to finish")
     phase("every history imported")
     const { accepted, recovered, retried, sent, unanswered } = await pushes.stop()
     console.info(
@@ -502,23 +569,24 @@ describe("three servers, 60 integrations (fake source, Five9 and Vonage simulato
       assert.deepStrictEqual(Object.fromEntries(stored), Object.fromEntries(expected), `integration ${id}`)
     }
 
-    // the vendors' stores equal their scenario's truth, every measure of every queue and
-    // interval, as the vendor packages' own tests count it: Five9 at the call's start with the
-    // skill as the queue, Vonage at the queue entry with the queue's name as its identifier
-    const from = scenarioFrom - 6 * HOUR
-    const to = scenarioTo + 12 * HOUR
+    // the vendors' stores equal their scenario's final truth, every measure of every queue and
+    // interval: the re-import, run by the owners while nodes restarted, brought the late data in
+    for (const id of vendors) {
+      const [reimports] = await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM import_runs WHERE integration_id = $1 AND kind = 'reimport' AND error IS NULL`,
+        [id]
+      )
+      assert.isAbove(reimports!.n, 0, `re-import runs of ${id}`)
+    }
     for (const length of [15, 60] as const) {
-      const five9Truth = byInterval(
-        Scenario.expectedIntervals(five9Scenario, { length, timezone: "UTC", instant: "contactStart" })
-          .map((r) => ({ ...r, queueName: r.queueIdentifier }))
-      )
-      const vonageTruth = byInterval(
-        Scenario.expectedIntervals(vonageScenario, { length, timezone: "UTC" }).map((r) => ({ ...r, queueIdentifier: r.queueName }))
-      )
-      assert.isAbove(Object.keys(five9Truth).length, 20)
-      assert.isAbove(Object.keys(vonageTruth).length, 20)
-      for (const id of five9) assert.deepStrictEqual(byInterval(await intervalsOf(id, from, to, length)), five9Truth, `five9 integration ${id}`)
-      for (const id of vonage) assert.deepStrictEqual(byInterval(await intervalsOf(id, from, to, length)), vonageTruth, `vonage integration ${id}`)
+      assert.isAbove(Object.keys(five9Truth(length)).length, 20)
+      assert.isAbove(Object.keys(vonageTruth(length)).length, 20)
+      for (const id of five9) {
+        assert.deepStrictEqual(byInterval(await intervalsOf(id, reportFrom, reportTo, length)), five9Truth(length), `five9 integration ${id}`)
+      }
+      for (const id of vonage) {
+        assert.deepStrictEqual(byInterval(await intervalsOf(id, reportFrom, reportTo, length)), vonageTruth(length), `vonage integration ${id}`)
+      }
     }
   }, 420_000)
 })
