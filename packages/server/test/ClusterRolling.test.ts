@@ -1,9 +1,9 @@
 /**
  * Three built servers on one PostgreSQL database (ACD_BRIDGE_CLUSTER=true), 60 integrations:
  * 44 pulling from the testkit's fake source, 5 from Five9 simulators and 5 from Vonage
- * simulators (each on its own loopback port, serving a scenario with IVR time, transfers
- * between queues, breakouts and overflows, consults, agent-to-agent transfers, long talks whose
- * legs land in later windows and late corrections), and 6 fed by pushes that go on all the time.
+ * simulators (each on its own loopback port, serving a scenario with IVR time, transfers and
+ * overflows between queues, breakouts, consults, agent-to-agent transfers, talks of an hour or
+ * more, late contacts and late corrections), and 6 fed by pushes that go on all the time.
  * The simulators show their day as it stood when half its corrections were written; once the
  * vendors' histories are imported the sources write the rest (late contacts, late corrections
  * of contacts already imported) and a re-import of the day is requested through whichever node,
