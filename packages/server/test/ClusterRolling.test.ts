@@ -67,6 +67,7 @@ const start = async (name: Name) => {
   const node = await startNode(db.url, name, {
     ACD_BRIDGE_PLUGINS: plugin,
     FAKE_LATENCY_FILE: latencyFile,
+    FAKE_TRACE_READS: "true",
     ACD_BRIDGE_LOG_LEVEL: "Info",
     ...(port === undefined ? {} : { PORT: String(port) })
   })
