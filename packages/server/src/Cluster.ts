@@ -81,6 +81,14 @@ export const config: Config.Config<
   renewEvery: Config.option(Config.duration("ACD_BRIDGE_LEASE_RENEW"))
 }).pipe(Config.map(({ enabled, ...settings }) => enabled ? Option.some(settings) : Option.none()))
 
+/**
+ * The cursors a re-import request writes (`Scheduler.reimport`; core's Scheduler documents
+ * them): the range's bounds, not the progress through it, which the owner moves itself. They are
+ * read from the store's `cursors` table directly, in one statement per round (the cluster runs
+ * on the PostgreSQL store only), not with one `Storage` call per integration held.
+ */
+const reimportStreams = ["backfill.reimport.from", "backfill.reimport.to"]
+
 const lost = (operation: string) => (cause: unknown) => Errors.StorageError.fromCause(`cluster: ${operation}`, cause)
 
 /** Creates the lease tables once, whichever node starts first. */
@@ -139,6 +147,8 @@ export const layer = (
       const deletedSeen = new Set<string>()
       /** integration → `version` last seen, to tell this node's fibers about changes made elsewhere */
       const versions = new Map<string, number>()
+      /** integration held here → its requested re-import range as last seen (the cursors' values) */
+      const reimports = new Map<string, string>()
       const changes = yield* PubSub.unbounded<void>()
       const changed = yield* PubSub.unbounded<Domain.IntegrationId>()
 
@@ -268,13 +278,33 @@ export const layer = (
         if (gained || lostIds.length > 0) yield* PubSub.publish(changes, undefined)
 
         // an integration changed on another node (paused, resumed, patched): wake its fiber here
+        const woken = new Set<string>()
         for (const integration of integrations) {
           const seen = versions.get(integration.id)
           versions.set(integration.id, integration.version)
-          if (seen !== undefined && seen !== integration.version && next.has(integration.id)) {
-            yield* PubSub.publish(changed, integration.id)
+          if (seen !== undefined && seen !== integration.version && next.has(integration.id)) woken.add(integration.id)
+        }
+        // a re-import requested on another node writes only cursors (the integration's version
+        // stays): wake the fiber when the requested range of an integration held here changed,
+        // or it would wait for its next scheduled run (up to an hour away)
+        const heldIds = Array.from(next.keys())
+        const ranges = new Map<string, string>()
+        for (let at = 0; at < heldIds.length; at += 1_000) {
+          const rows = yield* sql<{ readonly integration_id: string; readonly stream: string; readonly value: string | number }>`
+            SELECT integration_id, stream, value FROM cursors
+            WHERE integration_id IN ${sql.in(heldIds.slice(at, at + 1_000))} AND stream IN ${sql.in(reimportStreams)}`
+          for (const row of rows) {
+            ranges.set(row.integration_id, `${ranges.get(row.integration_id) ?? ""}${row.stream}=${row.value};`)
           }
         }
+        for (const id of heldIds) {
+          const range = ranges.get(id) ?? ""
+          // a lease just taken: the fiber starting now reads the cursors itself
+          if (before.get(id) === next.get(id) && reimports.has(id) && reimports.get(id) !== range) woken.add(id)
+          reimports.set(id, range)
+        }
+        for (const id of Array.from(reimports.keys())) if (!next.has(id)) reimports.delete(id)
+        for (const id of woken) yield* PubSub.publish(changed, id as Domain.IntegrationId)
       })
 
       const release = Effect.gen(function*() {

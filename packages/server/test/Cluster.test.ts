@@ -7,32 +7,21 @@
  * resumes, leave no failed import run, failure streak or health mark behind either. In the end every integration's store equals what
  * the source holds, exactly, and every history window was committed once, never by two nodes.
  */
-import * as Reactivity from "@effect/experimental/Reactivity"
-import * as SqlClient from "@effect/sql/SqlClient"
-import * as PgClient from "@effect/sql-pg/PgClient"
 import { FakeSource } from "@acd-bridge/testkit"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as ManagedRuntime from "effect/ManagedRuntime"
-import * as Redacted from "effect/Redacted"
-import { randomUUID } from "node:crypto"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { afterAll, assert, beforeAll, describe, inject, it } from "vitest"
-import { api, type IntervalRow, iso, killAll, type Running, serve, stop, waitFor } from "./support.js"
-
-declare module "vitest" {
-  export interface ProvidedContext {
-    acdBridgeTestPgUrl: string
-  }
-}
+import { afterAll, assert, beforeAll, describe, it } from "vitest"
+import { type ClusterDatabase, leasesOf, makeDatabase, sleep, startNode } from "./clusterSupport.js"
+import { api, type IntervalRow, iso, killAll, type Running, stop, waitFor } from "./support.js"
 
 const N = 30
+/** the lease settings of `startNode` */
 const TTL_MS = 3_000
-const RENEW_MS = 500
 const LATENCY_MS = 1_000
 const HISTORY_DAYS = 3
 const plugin = fileURLToPath(new URL("./fixtures/fake-plugin.mjs", import.meta.url))
@@ -40,56 +29,21 @@ const dir = mkdtempSync(join(tmpdir(), "acd-cluster-"))
 /** the node named in it fails its reads in flight (fixtures/fake-plugin.mjs) */
 const zombieFile = join(dir, "zombie")
 
-const baseUrl = process.env["ACD_BRIDGE_TEST_PG_URL"] ?? inject("acdBridgeTestPgUrl")
-const database = `acd_cluster_${randomUUID().replace(/-/g, "")}`
-const url = (() => {
-  const u = new URL(baseUrl)
-  u.pathname = `/${database}`
-  return u.toString()
-})()
-
-/** Runs SQL on the test server's own database (one connection, closed after): create and drop. */
-const admin = (text: string) =>
-  Effect.runPromise(
-    Effect.scoped(Effect.gen(function*() {
-      const sql = yield* PgClient.make({ url: Redacted.make(baseUrl), maxConnections: 1 })
-      yield* sql.unsafe(text)
-    })).pipe(Effect.provide(Reactivity.layer))
-  )
-
-/** One small pool on the cluster's database for the whole file (opened after it is created). */
-let pool: ManagedRuntime.ManagedRuntime<SqlClient.SqlClient, unknown> | undefined
-
-const query = <T = Record<string, unknown>>(text: string, params: ReadonlyArray<unknown> = []) =>
-  pool!.runPromise(
-    Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(text, params as Array<unknown>)) as Effect.Effect<
-      ReadonlyArray<T>,
-      unknown,
-      SqlClient.SqlClient
-    >
-  )
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+let db: ClusterDatabase
+const query = <T = Record<string, unknown>>(text: string, params: ReadonlyArray<unknown> = []) => db.query<T>(text, params)
+const leases = () => leasesOf(db)
 
 const nodes: Record<"a" | "b" | "c", Running | undefined> = { a: undefined, b: undefined, c: undefined }
 
 const start = (nodeId: "a" | "b" | "c") =>
-  serve({
-    ACD_BRIDGE_DATABASE_URL: url,
-    ACD_BRIDGE_CLUSTER: "true",
-    ACD_BRIDGE_NODE_ID: nodeId,
-    ACD_BRIDGE_LEASE_TTL: `${TTL_MS} millis`,
-    ACD_BRIDGE_LEASE_RENEW: `${RENEW_MS} millis`,
+  startNode(db.url, nodeId, {
     ACD_BRIDGE_PLUGINS: plugin,
-    ACD_BRIDGE_LOG_FORMAT: "json",
-    ACD_BRIDGE_LOG_LEVEL: "Debug",
     FAKE_LATENCY_MS: String(LATENCY_MS),
     FAKE_ZOMBIE_FILE: zombieFile
   })
 
 beforeAll(async () => {
-  await admin(`CREATE DATABASE ${database}`)
-  pool = ManagedRuntime.make(PgClient.layer({ url: Redacted.make(url), maxConnections: 2 }))
+  db = await makeDatabase("acd_cluster")
   // the first node creates the schema; the others start together
   nodes.a = await start("a")
   const [b, c] = await Promise.all([start("b"), start("c")])
@@ -105,20 +59,9 @@ afterAll(async () => {
     }
   }
   killAll()
-  await pool?.dispose()
-  await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
+  await db?.drop()
   rmSync(dir, { recursive: true, force: true })
 })
-
-interface Lease {
-  readonly integration_id: string
-  readonly node_id: string | null
-  readonly epoch: string
-  readonly live: boolean
-}
-
-const leases = () =>
-  query<Lease>(`SELECT integration_id, node_id, epoch::text AS epoch, expires_at > now() AS live FROM acd_bridge_leases`)
 
 /** Every integration's cursors, in one query. */
 const allCursors = async () => {
@@ -344,5 +287,29 @@ describe("three servers on one PostgreSQL database", () => {
     const tookMs = Date.now() - patchedAt
     console.info(`cluster test: a PATCH on a took effect on b after ${tookMs} ms`)
     assert.isAtMost(tookMs, 5_000)
+
+    // so does a re-import requested on another node: the owner, idle until its next run (up to
+    // 15 minutes away), imports the range again within seconds
+    const other = (await leases()).find((r) => r.node_id === "b" && r.live && r.integration_id !== target)
+    assert.isDefined(other, "b holds another integration")
+    const cursors = await cursorsOf(other!.integration_id)
+    assert.isTrue(historyDone(cursors))
+    const reimportFrom = Math.ceil(cursors.get("backfill.history.from")! / 86_400_000) * 86_400_000
+    const requestedAt = Date.now()
+    const requested = await api(a, "POST", `/v1/integrations/${other!.integration_id}/reimport`, {
+      from: iso(reimportFrom),
+      to: iso(reimportFrom + 3_600_000)
+    })
+    assert.strictEqual(requested.status, 202, JSON.stringify(requested.body))
+    await waitFor(async () => {
+      const [done] = await query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM import_runs WHERE integration_id = $1 AND kind = 'reimport' AND error IS NULL`,
+        [other!.integration_id]
+      )
+      return done!.n > 0 ? true : undefined
+    }, 15_000, "the owner to run the re-import requested on another node")
+    const reimportMs = Date.now() - requestedAt
+    console.info(`cluster test: a re-import requested on a ran on b after ${reimportMs} ms`)
+    assert.isAtMost(reimportMs, 5_000)
   }, 150_000)
 })
