@@ -292,7 +292,8 @@ export const layer = (
         for (let at = 0; at < heldIds.length; at += 1_000) {
           const rows = yield* sql<{ readonly integration_id: string; readonly stream: string; readonly value: string | number }>`
             SELECT integration_id, stream, value FROM cursors
-            WHERE integration_id IN ${sql.in(heldIds.slice(at, at + 1_000))} AND stream IN ${sql.in(reimportStreams)}`
+            WHERE integration_id IN ${sql.in(heldIds.slice(at, at + 1_000))} AND stream IN ${sql.in(reimportStreams)}
+            ORDER BY integration_id, stream`
           for (const row of rows) {
             ranges.set(row.integration_id, `${ranges.get(row.integration_id) ?? ""}${row.stream}=${row.value};`)
           }
