@@ -266,6 +266,21 @@ export class StorageError extends Schema.TaggedError<StorageError>()("StorageErr
 }
 
 /**
+ * A window's commit found the integration's cursors moved since the window was planned (a
+ * re-import or a cursor written meanwhile, on this node or another): the window no longer fits
+ * the plan, so nothing was applied and the scheduler plans again.
+ *
+ * @since 0.3.0 @category errors
+ */
+export class CursorsMoved extends Schema.TaggedError<CursorsMoved>()("CursorsMoved", {
+  integrationId: IntegrationId
+}) {
+  override get message() {
+    return `Integration ${this.integrationId}'s cursors moved since the window was planned; nothing was applied`
+  }
+}
+
+/**
  * A commit fenced by a lease found the lease moved on: another node took the integration over
  * (this node's lease expired while it was paused or cut off). Nothing was applied.
  *

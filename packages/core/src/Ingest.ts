@@ -136,6 +136,8 @@ export interface WindowImport {
   readonly watermark?: { readonly stream: string; readonly value: number } | undefined
   /** commit only while this lease epoch holds (`IngestRequest.fence`) */
   readonly fence?: { readonly stream: string; readonly epoch: number } | undefined
+  /** commit only while the cursors still equal these (`IngestRequest.expectedCursors`) */
+  readonly expectedCursors?: ReadonlyMap<string, number> | undefined
   readonly rejected?: number | undefined
   /** the rejected records, kept on the run (the first 1,000) */
   readonly problems?: ReadonlyArray<RejectedRecord> | undefined
@@ -261,8 +263,8 @@ export class Ingest extends Effect.Service<Ingest>()("@acd-bridge/core/Ingest", 
           now: started,
           run: describeRun(integration.id, "push", { started, read: accepted, applied: accepted, rejected: 0 })
         }).pipe(
-          // a push carries no fence (any node accepts pushes), so no lease can refuse it
-          Effect.catchTag("OwnershipLost", (error) => Effect.die(error))
+          // a push carries no fence (any node accepts pushes) and expects no cursors, so neither can refuse it
+          Effect.catchTags({ OwnershipLost: (error) => Effect.die(error), CursorsMoved: (error) => Effect.die(error) })
         )
         if (outcome._tag === "Applied") {
           yield* statuses.publish(integration.tenantId, integration.id, batch.statuses)
@@ -300,6 +302,7 @@ export class Ingest extends Effect.Service<Ingest>()("@acd-bridge/core/Ingest", 
         replaceWindow: input.window,
         watermark: input.watermark,
         fence: input.fence,
+        expectedCursors: input.expectedCursors,
         stagingLimit,
         now: started,
         run: summary === undefined ? undefined : describeRun(input.integration.id, input.kind, summary)

@@ -41,6 +41,7 @@ import type {
   IntegrationDeleted,
   IntegrationNotActive,
   IntegrationNotFound,
+  CursorsMoved,
   OwnershipLost,
   StagingFull,
   StorageError,
@@ -80,6 +81,14 @@ export interface IngestRequest {
    * over before the commit fails it with `OwnershipLost` and nothing is applied.
    */
   readonly fence?: { readonly stream: string; readonly epoch: number } | undefined
+  /**
+   * Applies only while each of these cursors still holds its value (the streams a window was
+   * planned from): compared under the integration's exclusive cursor lock in the same unit of
+   * work, so one written meanwhile by any writer (a re-import requested on another node) fails
+   * it with `CursorsMoved` and nothing is applied, rather than the watermark overwriting that
+   * write. Streams not named here are not compared.
+   */
+  readonly expectedCursors?: ReadonlyMap<string, number> | undefined
   /**
    * A repeat of `key` whose record is younger than `ttlMs` returns the first outcome
    * (as `Replayed`) and applies nothing; with another `requestHash` it fails with
@@ -450,6 +459,7 @@ export interface StorageShape {
       | StagingFull
       | IdempotencyKeyReused
       | OwnershipLost
+      | CursorsMoved
     >
     readonly intervalStats: (query: IntervalStatQuery) => Effect.Effect<ReadonlyArray<IntervalStat>, StorageError>
     /**

@@ -1,11 +1,14 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
 import * as TestClock from "effect/TestClock"
 import type { Integration } from "../src/Domain.js"
+import type { StorageError } from "../src/Errors.js"
 import { Lifecycle } from "../src/Lifecycle.js"
-import { Storage } from "../src/Storage.js"
+import { layerMemory as storageMemory, Storage } from "../src/Storage.js"
 import {
   advance,
   cleanImport,
@@ -234,6 +237,59 @@ describe("Scheduler: re-import and operator cursors", () => {
         }))
         assert.strictEqual(missing._tag, "IntegrationNotFound")
       }).pipe(Effect.provide(engineLayer(source)))
+    }), { timeout: 120_000 })
+
+  it.scoped("a re-import merged by another node just before a re-import window commits is not undone by it", () =>
+    Effect.gen(function*() {
+      const source = yield* makeSource({ seed: 4, corrections: { share: 0.5, delayMs: 36 * HOUR } })
+      // another node's writes, run once right before the next window's commit (after this node's
+      // own check of the cursors, which its lock can't extend to other nodes)
+      const meanwhile = yield* Ref.make<Option.Option<Effect.Effect<void, StorageError>>>(Option.none())
+      const storage = Layer.effect(
+        Storage,
+        Effect.map(Storage, (s): Storage["Type"] => ({
+          ...s,
+          data: {
+            ...s.data,
+            ingest: (request) =>
+              Effect.zipRight(
+                request.mode !== "pull"
+                  ? Effect.void
+                  : Effect.flatten(Effect.map(Ref.getAndSet(meanwhile, Option.none()), Option.getOrElse(() => Effect.void))),
+                s.data.ingest(request)
+              )
+          }
+        }))
+      ).pipe(Layer.provide(storageMemory))
+      return yield* Effect.gen(function*() {
+        const integration = yield* createPull({ historyDepthDays: 3 })
+        const store = yield* Storage
+        yield* TestClock.setTime(iso("2026-03-02T09:07:00Z"))
+        const { scheduler } = yield* startScheduler({ tenants: [tenant], pollInterval: "1 hour" })
+        yield* advance(scheduler, 2 * DAY, 15 * MIN)
+        const cursors = yield* scheduler.cursor(tenant, integration.id)
+        const from = cursors["backfill.history.from"]!
+        const end = cursors.incremental!
+        const truth = yield* cleanImport(source, integration, from, end)
+
+        // this node re-imports the second half; just before its first window commits, another
+        // node merges the first half into the pending range, which then starts at `from`
+        yield* Ref.set(
+          meanwhile,
+          Option.some(Effect.zipRight(
+            store.cursors.set(integration.id, "backfill.reimport.from", from),
+            store.cursors.set(integration.id, "backfill.reimport.next", from)
+          ))
+        )
+        yield* scheduler.reimport(tenant, integration.id, { from: DateTime.unsafeMake(from + DAY), to: DateTime.unsafeMake(end) })
+        yield* scheduler.awaitIdle
+        assert.isTrue(Option.isNone(yield* Ref.get(meanwhile)), "the other node's merge ran")
+
+        // the whole range was re-imported: the first half's late corrections landed too
+        const windows = (yield* runs(integration.id)).filter((r) => r.kind === "reimport" && r.error === null)
+        assert.strictEqual(Math.min(...windows.map((r) => r.from ?? Infinity)), from)
+        assert.deepStrictEqual(yield* stored(store, integration), truth)
+      }).pipe(Effect.provide(engineLayer(source, storage)))
     }), { timeout: 120_000 })
 
   it.scoped("a re-import asked while paused waits for resume and survives a restart", () =>

@@ -306,11 +306,11 @@ export const testConnector = Connector.make({
 })
 
 /** The engine over a memory store, with the test connector reading `source`. */
-export const engineLayer = (source: TestSourceShape) =>
+export const engineLayer = (source: TestSourceShape, storage: Layer.Layer<Storage.Storage> = Storage.layerMemory) =>
   Engine.layer.pipe(
     Layer.provideMerge(
       Layer.mergeAll(
-        Storage.layerMemory,
+        storage,
         ConnectorRegistry.layer(testConnector).pipe(Layer.provide(Layer.succeed(TestSource, source)))
       )
     )

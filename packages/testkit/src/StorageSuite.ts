@@ -1165,6 +1165,36 @@ export const suite = <E>(name: string, layer: Layer.Layer<Storage.Storage, E>): 
           ])
         }))
 
+      it.effect("a pull expecting cursors applies only while they hold; a moved one fails CursorsMoved, nothing applied", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const i = yield* setup()
+          const window = { from: ms("2026-03-02T09:00:00Z"), to: ms("2026-03-02T09:30:00Z") }
+          yield* s.cursors.set(i.id, "backfill.reimport.next", window.from)
+          yield* s.cursors.set(i.id, "retry.attempts", 2)
+          const planned = new Map([["backfill.reimport.next", window.from]])
+          const pull = (expectedCursors: ReadonlyMap<string, number>) =>
+            s.data.ingest(request(i, batch({ contacts: [contact("2026-03-02T09:05:00Z")] }), {
+              mode: "pull",
+              replaceWindow: window,
+              watermark: { stream: "backfill.reimport.next", value: window.to },
+              expectedCursors,
+              run: ingestRun(i, T0 + 1, { kind: "pull" })
+            }))
+          // another writer moved the planned cursor: nothing of the window is written
+          yield* s.cursors.set(i.id, "backfill.reimport.next", window.from - 3_600_000)
+          assert.strictEqual(yield* failureTag(pull(planned)), "CursorsMoved")
+          sameValue(yield* everything(i), [])
+          sameValue(yield* storedRuns(i), [])
+          sameValue(yield* s.cursors.get(i.id, "backfill.reimport.next"), Option.some(window.from - 3_600_000))
+          // a stream not named (the failure streak) is not compared
+          yield* s.cursors.set(i.id, "retry.attempts", 0)
+          const now = new Map([["backfill.reimport.next", window.from - 3_600_000]])
+          assert.strictEqual((yield* pull(now))._tag, "Applied")
+          sameValue((yield* everything(i)).map((r) => [r.start, r.offered]), [[ms("2026-03-02T09:00:00Z"), 1]])
+          sameValue(yield* s.cursors.get(i.id, "backfill.reimport.next"), Option.some(window.to))
+        }))
+
       it.effect("a pull with replaceWindow replaces the window's data and commits the watermark", () =>
         Effect.gen(function*() {
           const s = yield* store

@@ -25,7 +25,7 @@ import { again, Defect, historyDays, retry, stop, timingOf, toUtc, viaLink } fro
 import type { Failures } from "./failures.js"
 import type { Progress } from "./progress.js"
 import type { Running } from "./running.js"
-import { addBatch, emptyCollected, fitWindow, sameCursors } from "./windows.js"
+import { addBatch, emptyCollected, fitWindow, plannedCursors, sameCursors } from "./windows.js"
 
 type Run = Extract<Plan.Step, { _tag: "Run" }>
 
@@ -148,16 +148,19 @@ export const make = (deps: Deps, running: Running, progress: Progress, failures:
       const committed = yield* handle.lock.withPermits(1)(Effect.gen(function*() {
         const current = yield* storage.cursors.list(integration.id)
         if (!sameCursors(snapshot, current)) return Option.none()
-        yield* ingest.importWindow({
+        const applied = yield* ingest.importWindow({
           integration,
           batch,
           kind: step.kind,
           window: { from: window.from, to: window.to },
           watermark: window.watermark,
           fence,
+          // checked again in the commit's unit of work: a re-import asked on another node
+          // between this check and the commit must not be overwritten by the watermark
+          expectedCursors: plannedCursors(snapshot),
           rejected
-        })
-        return Option.some(yield* storage.cursors.list(integration.id))
+        }).pipe(Effect.as(true), Effect.catchTag("CursorsMoved", () => Effect.succeed(false)))
+        return applied ? Option.some(yield* storage.cursors.list(integration.id)) : Option.none()
       })).pipe(Effect.either)
       if (Either.isLeft(committed) && committed.left._tag === "OwnershipLost") {
         // another node owns the window now and reads it itself: nothing to record here

@@ -14,7 +14,7 @@ import * as Schema from "effect/Schema"
 import { quarterKey } from "../../Bucketing.js"
 import type { Integration, TenantId } from "../../Domain.js"
 import { IntegrationId } from "../../Domain.js"
-import { CursorLocked, IntegrationDeleted, IntegrationNotFound, InvalidRequest } from "../../Errors.js"
+import { CursorLocked, IntegrationDeleted, IntegrationNotFound, InvalidRequest, StorageError } from "../../Errors.js"
 import type { ReimportRange } from "../../Scheduler.js"
 import * as Plan from "../schedulePlan.js"
 import type { Deps } from "./context.js"
@@ -126,16 +126,31 @@ export const make = (deps: Deps, running: Running, supervisor: Supervisor) => {
       })
     }
     const handle = running.handleOf(integration.id)
-    const accepted = yield* handle.lock.withPermits(1)(Effect.gen(function*() {
+    // the range is merged with the one pending and written only over the cursors it was merged
+    // with: the owner may be another node, committing a window of the pending range meanwhile
+    // (its local lock doesn't reach here), and neither write may undo the other
+    const merge = Effect.gen(function*() {
       const cursors = yield* storage.cursors.list(integration.id)
       const pending = Plan.pendingRange(cursors, Plan.reimportNames)
       const start = pending ? Math.min(pending.next, alignedFrom) : alignedFrom
       const end = pending ? Math.max(pending.to, alignedTo) : alignedTo
-      yield* storage.cursors.set(integration.id, Plan.streams.reimportTo, end)
-      yield* storage.cursors.set(integration.id, Plan.streams.reimportFrom, start)
-      yield* storage.cursors.set(integration.id, Plan.streams.reimportNext, start)
-      return { from: toUtc(start), to: toUtc(end) }
-    }))
+      const wrote = yield* storage.cursors.commit(integration.id, {
+        expected: cursors,
+        writes: [[Plan.streams.reimportTo, end], [Plan.streams.reimportFrom, start], [Plan.streams.reimportNext, start]]
+      })
+      return wrote ? Option.some({ from: toUtc(start), to: toUtc(end) }) : Option.none()
+    })
+    const accepted = yield* handle.lock.withPermits(1)(
+      merge.pipe(
+        Effect.flatten,
+        // a window commits at most every few milliseconds: a handful of tries always finds a gap
+        Effect.retry({ times: 20, while: (error) => error._tag === "NoSuchElementException" }),
+        Effect.catchTag("NoSuchElementException", () =>
+          Effect.fail(
+            new StorageError({ operation: "reimport", reason: "the integration's cursors kept moving; try again" })
+          ))
+      )
+    )
     yield* Effect.logInfo("re-import requested").pipe(
       Effect.annotateLogs({ integrationId: integration.id, from: accepted.from.toJSON(), to: accepted.to.toJSON() })
     )

@@ -63,7 +63,10 @@ export const make = (deps: Deps, running: Running, progress: Progress, failures:
             kind: "realtime",
             watermark: last === undefined ? undefined : { stream: Plan.streams.realtime, value: last },
             fence: life.fence
-          })
+          }).pipe(
+            // a realtime batch expects no cursors: it moves its own position
+            Effect.catchTag("CursorsMoved", (error) => Effect.die(error))
+          )
           // the first batch applied after failures ends the streak (and its failing mark)
           if (applied === 0) {
             const cleared = yield* failures.succeeded(integration, undefined, life.fence)

@@ -73,6 +73,10 @@ export const fitWindow = (
 /** Streams a window's commit doesn't depend on: the realtime position and the failure streak. */
 const unplanned = (stream: string): boolean => stream === Plan.streams.realtime || stream.startsWith("retry.")
 
+/** The cursors a step was planned from (the ones its commit expects unchanged). */
+export const plannedCursors = (m: ReadonlyMap<string, number>): ReadonlyMap<string, number> =>
+  new Map(Array.from(m).filter(([k]) => !unplanned(k)))
+
 /** Whether the planner's cursors are still what a step was planned from. */
 export const sameCursors = (a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): boolean => {
   const relevant = (m: ReadonlyMap<string, number>) => Array.from(m).filter(([k]) => !unplanned(k))

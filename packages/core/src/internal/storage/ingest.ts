@@ -6,7 +6,13 @@
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { batchSize } from "../../Domain.js"
-import { IdempotencyKeyReused, IntegrationDeleted, IntegrationNotActive, OwnershipLost } from "../../Errors.js"
+import {
+  CursorsMoved,
+  IdempotencyKeyReused,
+  IntegrationDeleted,
+  IntegrationNotActive,
+  OwnershipLost
+} from "../../Errors.js"
 import type { IngestOutcome, IngestRequest } from "../../Storage.js"
 import type { StorageDriverShape } from "../../StorageDriver.js"
 import type * as ApplyBatch from "./applyBatch.js"
@@ -37,6 +43,16 @@ export const make = (
           held: request.fence.epoch,
           current: Option.getOrNull(current)
         })
+      }
+    }
+    const expected = request.expectedCursors
+    if (expected) {
+      // exclusive: another writer's cursors (a re-import asked on another node) wait for this
+      // unit of work, or this one sees them and applies nothing
+      yield* driver.lock("cursors", integration.id, "exclusive")
+      const current = yield* driver.cursors.list(integration.id)
+      if (Array.from(expected).some(([stream, value]) => current.get(stream) !== value)) {
+        return yield* new CursorsMoved({ integrationId: integration.id })
       }
     }
     const accepted = batchSize(request.batch)

@@ -238,7 +238,8 @@ export const make = (driver: StorageDriverShape, options: MakeOptions = {}): Eff
         commit: (request) =>
           links.commit(request).pipe(
             // a link's commit carries no node fence (links lease tasks, not integrations), so it can't lose one
-            Effect.catchTag("OwnershipLost", (error) => Effect.die(error)),
+            // and compares the cursors itself (`links.commit`), so expects none from the ingest
+            Effect.catchTags({ OwnershipLost: (error) => Effect.die(error), CursorsMoved: (error) => Effect.die(error) }),
             operation("linkTasks.commit")
           )
       }
