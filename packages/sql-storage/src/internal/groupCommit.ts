@@ -87,6 +87,17 @@ const isolated = (exit: Exit.Exit<unknown, unknown>): boolean => {
   )
 }
 
+/**
+ * Waits for the event loop's current turn to end (`setImmediate`, not a timer): better-sqlite3
+ * runs statements and the COMMIT's fsync on this thread, and Effect runs fibers in microtasks,
+ * so without it a transaction starts before the I/O callbacks of requests that arrived during
+ * the previous commit have run, and every push commits alone. Idle, this costs microseconds.
+ */
+const eventLoopTurn: Effect.Effect<void> = Effect.async<void>((resume) => {
+  const handle = setImmediate(() => resume(Effect.void))
+  return Effect.sync(() => clearImmediate(handle))
+})
+
 /** How many transient failures in a row a group survives, and the wait before each retry. */
 const retries = 8
 const backoff = (attempt: number) => Effect.sleep(Math.round(5 * 2 ** attempt * (0.8 + 0.4 * Math.random())))
@@ -165,6 +176,7 @@ export const make = (sql: SqlClient.SqlClient, options: Options = {}) =>
     /** Takes groups off the queue until it is empty, then stops (the next caller starts it again). */
     const worker: Effect.Effect<void> = Effect.gen(function*() {
       while (true) {
+        yield* eventLoopTurn
         const group = yield* Ref.modify(state, (s): [Chunk.Chunk<Caller>, State] =>
           Chunk.isEmpty(s.pending)
             ? [s.pending, { running: false, pending: s.pending }]
