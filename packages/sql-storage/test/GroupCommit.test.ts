@@ -102,6 +102,29 @@ describe("group commit (SQLite)", () => {
     }).pipe(Effect.provide(sqliteClient(filename)))
   })
 
+  it.live("pushes that arrive in one turn of the event loop, nothing in flight, share one commit", () => {
+    const filename = tempSqliteFile()
+    return Effect.gen(function*() {
+      const { commits, integration, store } = yield* setup(filename)
+      const before = commits()
+      // each arrives in its own callback of one turn of the event loop, as requests read from
+      // their sockets do: the first must not begin (and commit) a transaction before the others queue
+      const arrive = Effect.async<void>((resume) => {
+        setImmediate(() => resume(Effect.void))
+      })
+      const outcomes = yield* Effect.forEach(Array.from({ length: 10 }, (_, k) => k), (k) =>
+        Effect.zipRight(arrive, store.data.ingest({
+          integrationId: integration.id,
+          batch: { ...Domain.emptyBatch, statuses: [status(`agent-${k}`, k)] },
+          mode: "push",
+          stagingLimit: 0,
+          now: T0
+        })), { concurrency: "unbounded" })
+      assert.strictEqual(outcomes.length, 10)
+      assert.strictEqual(commits() - before, 1)
+    }).pipe(Effect.provide(sqliteClient(filename)))
+  })
+
   it.live("a lone transaction commits at once, by itself", () => {
     const filename = tempSqliteFile()
     return Effect.gen(function*() {
