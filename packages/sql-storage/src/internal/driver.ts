@@ -8,7 +8,8 @@
  * Concurrency:
  * - SQLite: the client runs every statement on one connection behind a semaphore, and a
  *   transaction holds it from BEGIN to COMMIT, so writers are serialised inside the process
- *   and `lock` has nothing to do; `busy_timeout` covers other processes.
+ *   and `lock` has nothing to do; `busy_timeout` covers other processes. Transactions that
+ *   queue while one commits share the next COMMIT, each in a savepoint (`groupCommit.ts`).
  * - PostgreSQL (READ COMMITTED): `integrations.get` reads the row `FOR SHARE` / `FOR UPDATE`
  *   as asked, `lock` takes transaction-scoped advisory locks (one namespace per scope), rows
  *   are written in the fixed order core sorts them in, and deadlocks and serialisation
@@ -21,6 +22,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Dialect from "./dialect.js"
+import * as GroupCommit from "./groupCommit.js"
 import * as Integrations from "./integrations.js"
 import * as Keys from "./keys.js"
 import * as Links from "./links.js"
@@ -92,9 +94,13 @@ export const make = (options: Options = {}) =>
       )
     }
 
+    // SQLite writes one transaction at a time on one connection: what queues behind a commit
+    // shares the next one (see `groupCommit.ts`). PostgreSQL runs transactions side by side.
+    const grouped = isSqlite ? yield* GroupCommit.make(sql) : undefined
+
     const driver: StorageDriver.StorageDriverShape = {
       transaction: (effect) =>
-        sql.withTransaction(effect).pipe(
+        grouped !== undefined ? grouped(effect) : sql.withTransaction(effect).pipe(
           // @effect/sql turns a failed COMMIT (a full disk, a busy database) into a defect, as
           // its finalizer can't fail: it is a storage failure like any other, retried if transient
           Effect.catchSomeDefect((defect) => Dialect.isSqlError(defect) ? Option.some(Effect.fail(defect)) : Option.none()),
