@@ -360,6 +360,9 @@ const finishWindow = (client: Client, config: LinkConfig, read: ReadWindow) =>
     )
   })
 
+/** Results uploaded at once: the window being committed and the ones read ahead of it. */
+const concurrentUploads = 3
+
 /** Stopped while a window is held (read, waiting for its upload, or uploading): hand the lease back so another link takes it at once. */
 const handBack = (client: Client, task: TaskView) => Effect.ignore(client.release(task).pipe(Effect.timeout("5 seconds")))
 
@@ -368,8 +371,9 @@ const handBack = (client: Client, task: TaskView) => Effect.ignore(client.releas
  *
  * Windows are pipelined: while one window's result is uploaded and committed (in a fiber of
  * its own), the link leases and reads the next one (the engine offers the next history window
- * ahead of the commit); the uploads still go one at a time, in the order the windows were
- * read, so the engine commits them in order.
+ * ahead of the commit). The engine keeps the commits in order: a window offered ahead commits
+ * after the window before it, so uploads need no order here (a link that takes over a window
+ * handed back while it holds the window after it would otherwise wait for itself).
  *
  * @since 0.3.0 @category constructors
  */
@@ -386,13 +390,15 @@ export const run = (config: LinkConfig) =>
     for (const entry of yield* outbox.ready) yield* deliver(client, config, entry)
     // the watched folders of csv integrations: each new file is offered as a task of its own
     yield* Effect.forkScoped(Files.watch(client, config, (entry) => deliver(client, config, entry), turns))
-    /** the upload of the last window read, while it runs */
-    let uploading: Fiber.RuntimeFiber<void> | undefined
+    /** the uploads of the windows read, while they run */
+    let uploading: Array<Fiber.RuntimeFiber<void>> = []
+    // a few results in memory at most: a window waits for a free upload before its upload starts
+    const uploads = yield* Effect.makeSemaphore(concurrentUploads)
     /** whether the windows hold the turn (from the first window read until their uploads are done) */
     let holding = false
     const drain = Effect.gen(function*() {
-      if (uploading !== undefined) yield* Fiber.join(uploading)
-      uploading = undefined
+      yield* Fiber.joinAll(uploading)
+      uploading = []
       if (holding) yield* turns.release(1)
       holding = false
     })
@@ -426,9 +432,16 @@ export const run = (config: LinkConfig) =>
         yield* Effect.gen(function*() {
           const read = yield* readWindow(client, config, leased.leaseMs, task)
           if (read === undefined) return
-          // one upload at a time, in the order the windows were read: the engine commits them in that order
-          if (uploading !== undefined) yield* Fiber.join(uploading)
-          uploading = yield* Effect.fork(finishWindow(client, config, read).pipe(Effect.onInterrupt(() => handBack(client, task))))
+          // uploads run side by side: the engine commits a window offered ahead only after the
+          // window before it, wherever that one is read (here, or by a link that took it over)
+          yield* uploads.take(1)
+          const upload = yield* Effect.fork(
+            finishWindow(client, config, read).pipe(
+              Effect.onInterrupt(() => handBack(client, task)),
+              Effect.ensuring(uploads.release(1))
+            )
+          )
+          uploading = [...uploading.filter((f) => f.unsafePoll() === null), upload]
         }).pipe(Effect.onInterrupt(() => handBack(client, task)))
       }
     }
