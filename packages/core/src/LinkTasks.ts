@@ -189,27 +189,15 @@ const make = Effect.gen(function*() {
     snapshot: {}
   })
 
-  /**
-   * Offers a planned window, or finds the open task that offers it already (a restarted engine
-   * plans the same window again and finds the task it offered before, lease and all). Other
-   * open window tasks of the integration were planned from cursors that no longer hold: they
-   * are withdrawn.
-   */
-  const offerWindow = Effect.fn("LinkTasks.offerWindow")(function*(integration: Integration, offer: WindowOffer) {
-    yield* pruneNow
-    const at = yield* now
-    let found: LinkTask | undefined
-    for (const task of yield* storage.linkTasks.ofIntegration(integration.id, ["pending", "leased"])) {
-      if (task.kind !== "window") continue
-      const same = found === undefined && task.windowFrom === offer.from && task.windowTo === offer.to &&
-        task.runKind === offer.runKind && task.watermarkStream === (offer.watermark?.stream ?? null) &&
-        task.watermarkValue === (offer.watermark?.value ?? null) &&
-        sameCursors(new Map(Object.entries(task.snapshot)), offer.snapshot)
-      if (same) found = task
-      else yield* withdraw(task, "superseded: the scheduler planned another window")
-    }
-    if (found !== undefined) return found
-    const task = new LinkTask({
+  /** Whether the open task offers exactly this planned window (bounds, kind, watermark, cursors). */
+  const offers = (task: LinkTask, offer: WindowOffer) =>
+    task.windowFrom === offer.from && task.windowTo === offer.to &&
+    task.runKind === offer.runKind && task.watermarkStream === (offer.watermark?.stream ?? null) &&
+    task.watermarkValue === (offer.watermark?.value ?? null) &&
+    sameCursors(new Map(Object.entries(task.snapshot)), offer.snapshot)
+
+  const windowTask = (integration: Integration, offer: WindowOffer, at: number) =>
+    new LinkTask({
       ...baseTask(integration, at),
       kind: "window",
       runKind: offer.runKind,
@@ -221,9 +209,36 @@ const make = Effect.gen(function*() {
       snapshot: Object.fromEntries(offer.snapshot),
       progress: offer.progress ?? null
     })
-    yield* insert(task)
-    return task
-  })
+
+  /**
+   * Offers a planned window, or finds the open task that offers it already (a restarted engine
+   * plans the same window again and finds the task it offered before, lease and all). `ahead`
+   * is the window the planner will plan once this one commits (its snapshot the cursors after
+   * that commit): it is offered too, after this one, so a link reads it while this one's result
+   * is uploaded and committed; its commit waits for this one's (see `commit`). Other open window
+   * tasks of the integration were planned from cursors that no longer hold: they are withdrawn.
+   */
+  const offerWindow = Effect.fn("LinkTasks.offerWindow")(
+    function*(integration: Integration, offer: WindowOffer, ahead?: WindowOffer) {
+      yield* pruneNow
+      const at = yield* now
+      let found: LinkTask | undefined
+      let foundAhead: LinkTask | undefined
+      for (const task of yield* storage.linkTasks.ofIntegration(integration.id, ["pending", "leased"])) {
+        if (task.kind !== "window") continue
+        if (found === undefined && offers(task, offer)) found = task
+        else if (ahead !== undefined && foundAhead === undefined && offers(task, ahead)) foundAhead = task
+        else yield* withdraw(task, "superseded: the scheduler planned another window")
+      }
+      if (found === undefined) {
+        found = windowTask(integration, offer, at)
+        yield* insert(found)
+      }
+      // inserted after `offer`: links lease the open tasks in the order they were offered
+      if (ahead !== undefined && foundAhead === undefined) yield* insert(windowTask(integration, ahead, at))
+      return found
+    }
+  )
 
   /** Offers the integration's realtime stream, or finds the open task that offers it. */
   const offerRealtime = Effect.fn("LinkTasks.offerRealtime")(
@@ -411,6 +426,32 @@ const make = Effect.gen(function*() {
     })
 
   /**
+   * A window offered ahead (see `offerWindow`) commits after the window before it: while the
+   * integration's cursors are not yet those the window was planned from and an earlier open
+   * window task of the integration may still commit, this waits for that task to end (up to a
+   * lease's time). True when it waited (the caller reads the task again), false when the
+   * commit may go on (the storage's check of the cursors then has the last word).
+   */
+  const awaitPredecessor = (task: LinkTask) =>
+    Effect.gen(function*() {
+      const snapshot = new Map(Object.entries(task.snapshot))
+      if (sameCursors(snapshot, yield* storage.cursors.list(task.integrationId))) return false
+      const open = yield* storage.linkTasks.ofIntegration(task.integrationId, ["pending", "leased"])
+      // open tasks come in the order they were offered
+      const before = open.slice(0, open.findIndex((t) => t.id === task.id)).filter((t) => t.kind === "window")
+      const first = before[0]
+      if (first === undefined) return false
+      const deadline = (yield* now) + options.leaseMs
+      let seen = first
+      while (true) {
+        const changed = yield* awaitChange(seen.id, seen.epoch, Math.max(0, deadline - (yield* now)))
+        if (Option.isNone(changed) || !isOpen(changed.value)) return true
+        if ((yield* now) >= deadline) return false
+        seen = changed.value
+      }
+    })
+
+  /**
    * Applies the uploaded result: through `data.ingest`'s rules, the window replaced and its
    * watermark committed with the task's mark in one unit of work (a file's rows are applied
    * like a push: staged while paused). A repeated commit answers the first answer. A result
@@ -426,6 +467,7 @@ const make = Effect.gen(function*() {
       if (!mayServe(link, integration)) {
         return yield* new Forbidden({ reason: `This link does not serve integration ${integration.id}` })
       }
+      if (task.kind === "window" && (yield* awaitPredecessor(task))) continue
       const started = yield* now
       const collected = yield* assemble(storage, task, input)
       const linkRejected = Math.max(0, input.rejected ?? 0)

@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -73,14 +74,14 @@ const linkEngine = (source: TestSourceShape) =>
 const encode = Schema.encodeSync(BatchJson)
 const body = (batch: Batch) => JSON.stringify(encode(batch))
 
-const createOnPrem = (linkId?: string) =>
+const createOnPrem = (linkId?: string, historyDepthDays = 1) =>
   Effect.flatMap(Integrations, (s) =>
     s.create(tenant, {
       name: "On-premise ACD",
       connector: "test-onprem",
       deliveryMode: "on-premise",
       schedule: { type: "historical", everyMinutes: 15 },
-      historyDepthDays: 1,
+      historyDepthDays,
       timezone: "Europe/Berlin",
       // the connection config (and its secret) is the link's: the engine keeps no secret
       config: {},
@@ -216,6 +217,82 @@ describe("LinkTasks: the scheduler offers on-premise windows to links", () => {
         assert.strictEqual((yield* storage.runs.list(integration.id, 20)).length, runs.length)
         assert.deepStrictEqual(yield* stored(storage, integration), clean)
         assert.deepStrictEqual(yield* source.windows, [])
+      }).pipe(Effect.provide(linkEngine(source)))
+    }))
+
+  it.scoped("a history of several days: the next window is offered ahead and commits still land in order", () =>
+    Effect.gen(function*() {
+      const source = yield* makeSource({ seed: 9 })
+      return yield* Effect.gen(function*() {
+        yield* TestClock.setTime(iso("2026-03-02T09:07:00Z"))
+        const integration = yield* createOnPrem(undefined, 3)
+        const { scheduler } = yield* startScheduler({ tenants: [tenant] })
+        yield* scheduler.awaitIdle
+        const links = yield* Links
+        const tasks = yield* LinkTasks
+        const storage = yield* Storage.Storage
+        const { link } = yield* links.create(tenant, { name: "Site" })
+        // the newest day, and the day before it, planned from the cursors the first will commit:
+        // a link reads the second while the first uploads
+        const leased = yield* tasks.lease(link, { serves: [integration.id], max: 5, waitMs: 0 })
+        assert.deepStrictEqual(leased.map((l) => [l.task.windowFrom, l.task.windowTo]), [
+          [iso("2026-03-01T09:00:00Z"), iso("2026-03-02T09:00:00Z")],
+          [iso("2026-02-28T09:00:00Z"), iso("2026-03-01T09:00:00Z")]
+        ])
+        const [first, second] = leased.map((l) => l.task)
+
+        // the second's result arrives first: its commit waits for the first's, then applies
+        const early = yield* Effect.fork(runTask(source, link, second!.id, second!.windowFrom!, second!.windowTo!))
+        for (let i = 0; i < 20; i++) yield* Effect.yieldNow()
+        assert.isTrue(Option.isNone(yield* early.poll))
+        assert.deepStrictEqual((yield* stored(storage, integration)).intervals, [])
+        const answer = yield* runTask(source, link, first!.id, first!.windowFrom!, first!.windowTo!)
+        assert.strictEqual(answer.outcome, "applied")
+        const later = yield* Fiber.join(early)
+        assert.strictEqual(later.outcome, "applied")
+        assert.isAbove(later.applied, 0)
+        yield* scheduler.awaitIdle
+
+        // the scheduler found the task it had offered ahead: the third day is next, nothing was withdrawn
+        const all = yield* storage.linkTasks.ofIntegration(integration.id, ["committed", "withdrawn", "pending", "leased"])
+        assert.deepStrictEqual(all.map((t) => t.state), ["committed", "committed", "pending"])
+        const [third] = yield* tasks.lease(link, { serves: [integration.id], max: 5, waitMs: 0 })
+        assert.deepStrictEqual([third?.task.windowFrom, third?.task.windowTo], [
+          iso("2026-02-27T09:00:00Z"),
+          iso("2026-02-28T09:00:00Z")
+        ])
+        yield* runTask(source, link, third!.task.id, third!.task.windowFrom!, third!.task.windowTo!)
+        yield* scheduler.awaitIdle
+        assert.strictEqual((yield* scheduler.health(tenant, integration.id)).history?.done, true)
+        const runs = yield* storage.runs.list(integration.id, 20)
+        assert.deepStrictEqual(runs.map((r) => r.kind), ["history", "history", "history"])
+        const clean = yield* cleanImport(source, integration, iso("2026-02-27T09:00:00Z"), iso("2026-03-02T09:00:00Z"))
+        assert.deepStrictEqual(yield* stored(storage, integration), clean)
+      }).pipe(Effect.provide(linkEngine(source)))
+    }))
+
+  it.scoped("a window offered ahead goes with the pause, and its early commit is refused", () =>
+    Effect.gen(function*() {
+      const source = yield* makeSource({ seed: 10 })
+      return yield* Effect.gen(function*() {
+        yield* TestClock.setTime(iso("2026-03-02T09:07:00Z"))
+        const integration = yield* createOnPrem(undefined, 3)
+        const { scheduler } = yield* startScheduler({ tenants: [tenant] })
+        yield* scheduler.awaitIdle
+        const links = yield* Links
+        const tasks = yield* LinkTasks
+        const storage = yield* Storage.Storage
+        const { link } = yield* links.create(tenant, { name: "Site" })
+        const leased = yield* tasks.lease(link, { serves: [integration.id], max: 5, waitMs: 0 })
+        assert.strictEqual(leased.length, 2)
+        yield* (yield* Lifecycle).pause(tenant, integration.id)
+        yield* advance(scheduler, 5 * MIN, MIN)
+        assert.deepStrictEqual(yield* storage.linkTasks.ofIntegration(integration.id, ["pending", "leased"]), [])
+        const gone = yield* Effect.flip(
+          runTask(source, link, leased[1]!.task.id, leased[1]!.task.windowFrom!, leased[1]!.task.windowTo!)
+        )
+        assert.strictEqual(gone._tag, "TaskGone")
+        assert.deepStrictEqual((yield* stored(storage, integration)).intervals, [])
       }).pipe(Effect.provide(linkEngine(source)))
     }))
 

@@ -22,6 +22,7 @@ import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Fiber from "effect/Fiber"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
@@ -253,29 +254,40 @@ const deliver = (client: Client, config: LinkConfig, entry: Entry) =>
   Effect.flatMap(upload(client, entry), (outcome) =>
     (entry.file === undefined ? Effect.void : Files.settle(config, entry, outcome)).pipe(Effect.as(outcome)))
 
+/** A window read and kept in the outbox, its lease still renewed, waiting for its upload. */
+interface ReadWindow {
+  readonly kept: Entry
+  readonly shown: ProgressEvents.WindowEvent
+  readonly renewing: Fiber.RuntimeFiber<unknown>
+}
+
 /**
- * Reads one leased window with the integration's connector, keeps the result in the outbox
- * and uploads it. The lease is renewed every third of its time while the source is read.
+ * Reads one leased window with the integration's connector and keeps the result in the
+ * outbox; undefined when there is nothing to upload (the task was handed back or failed). The
+ * lease is renewed every third of its time from the start of the read until the caller stops
+ * `renewing` (when the upload starts).
  */
-const runTask = (client: Client, config: LinkConfig, leaseMs: number, task: TaskView) =>
+const readWindow = (client: Client, config: LinkConfig, leaseMs: number, task: TaskView) =>
   Effect.gen(function*() {
-    if (task.kind === "realtime") return yield* Realtime.start(client, config, leaseMs, task)
     const outbox = yield* Outbox
     const registry = yield* ConnectorRegistry.ConnectorRegistry
     const entry = config.integrations.find((i) => i.id === task.integrationId)
     if (entry === undefined || task.window === null) {
       yield* Effect.ignore(client.release(task))
-      return
+      return undefined
     }
     const registered = yield* registry.get(entry.connector).pipe(Effect.orDie)
     const configured = registered.configure(entry.config)
     if (Either.isLeft(configured)) {
       yield* Effect.logError(`the configuration of integration ${entry.id} is invalid: ${configured.left.message}`)
       yield* Effect.ignore(client.fail(task, new Connector.AuthFailed({ reason: configured.left.message })))
-      return
+      return undefined
     }
     const pull = configured.right.pull
-    if (pull._tag === "None") return yield* Effect.ignore(client.release(task))
+    if (pull._tag === "None") {
+      yield* Effect.ignore(client.release(task))
+      return undefined
+    }
     const shown: ProgressEvents.WindowEvent = {
       integrationId: entry.id,
       name: task.integration?.name,
@@ -283,20 +295,19 @@ const runTask = (client: Client, config: LinkConfig, leaseMs: number, task: Task
       progress: task.progress ?? null
     }
     yield* ProgressEvents.report((r) => r.windowStarted(shown))
-    const renewing = Effect.ignore(client.renew(task)).pipe(
-      Effect.repeat(Schedule.spaced(Duration.millis(Math.max(500, Math.floor(leaseMs / 3))))),
-      Effect.delay(Duration.millis(Math.max(500, Math.floor(leaseMs / 3))))
+    const every = Duration.millis(Math.max(500, Math.floor(leaseMs / 3)))
+    const renewing = yield* Effect.ignore(client.renew(task)).pipe(
+      Effect.repeat(Schedule.spaced(every)),
+      Effect.delay(every),
+      Effect.fork
     )
-    const read = yield* Stream.runCollect(pull.value({ from: task.window.from, to: task.window.to })).pipe(
-      // the renewals run until the read ends
-      Effect.raceFirst(Effect.zipRight(renewing, Effect.never)),
-      Effect.either
-    )
+    const read = yield* Stream.runCollect(pull.value({ from: task.window.from, to: task.window.to })).pipe(Effect.either)
     if (Either.isLeft(read)) {
+      yield* Fiber.interrupt(renewing)
       yield* Effect.logWarning(`reading the source failed: ${read.left.message}`)
       yield* Effect.ignore(client.fail(task, read.left).pipe(Effect.retry(retryUnavailable)))
       yield* ProgressEvents.report((r) => r.windowEnded(shown, "failed", 0))
-      return
+      return undefined
     }
     const batch: Domain.Batch = { contacts: [], aggregates: [], statuses: [] }
     for (const b of read.right) {
@@ -332,17 +343,37 @@ const runTask = (client: Client, config: LinkConfig, leaseMs: number, task: Task
         records
       })
     )
-    const outcome = yield* deliver(client, config, kept)
+    return { kept, shown, renewing } satisfies ReadWindow
+  })
+
+/** Uploads a window's result and reports how it ended. */
+const finishWindow = (client: Client, config: LinkConfig, read: ReadWindow) =>
+  Effect.gen(function*() {
+    yield* Fiber.interrupt(read.renewing)
+    const outcome = yield* deliver(client, config, read.kept)
     yield* ProgressEvents.report((r) =>
-      r.windowEnded(shown, outcome._tag === "Committed" ? "committed" : outcome._tag === "Dropped" ? "dropped" : "parked", records)
+      r.windowEnded(
+        read.shown,
+        outcome._tag === "Committed" ? "committed" : outcome._tag === "Dropped" ? "dropped" : "parked",
+        read.kept.records
+      )
     )
-  }).pipe(
-    // stopped while reading: hand the lease back so another link takes it at once
-    Effect.onInterrupt(() => Effect.ignore(client.release(task).pipe(Effect.timeout("5 seconds"))))
-  )
+  })
+
+/** Results uploaded at once: the window being committed and the ones read ahead of it. */
+const concurrentUploads = 3
+
+/** Stopped while a window is held (read, waiting for its upload, or uploading): hand the lease back so another link takes it at once. */
+const handBack = (client: Client, task: TaskView) => Effect.ignore(client.release(task).pipe(Effect.timeout("5 seconds")))
 
 /**
  * Runs the link until interrupted: the outbox first, then lease, read, keep, upload.
+ *
+ * Windows are pipelined: while one window's result is uploaded and committed (in a fiber of
+ * its own), the link leases and reads the next one (the engine offers the next history window
+ * ahead of the commit). The engine keeps the commits in order: a window offered ahead commits
+ * after the window before it, so uploads need no order here (a link that takes over a window
+ * handed back while it holds the window after it would otherwise wait for itself).
  *
  * @since 0.3.0 @category constructors
  */
@@ -359,11 +390,27 @@ export const run = (config: LinkConfig) =>
     for (const entry of yield* outbox.ready) yield* deliver(client, config, entry)
     // the watched folders of csv integrations: each new file is offered as a task of its own
     yield* Effect.forkScoped(Files.watch(client, config, (entry) => deliver(client, config, entry), turns))
+    /** the uploads of the windows read, while they run */
+    let uploading: Array<Fiber.RuntimeFiber<void>> = []
+    // a few results in memory at most: a window waits for a free upload before its upload starts
+    const uploads = yield* Effect.makeSemaphore(concurrentUploads)
+    /** whether the windows hold the turn (from the first window read until their uploads are done) */
+    let holding = false
+    const drain = Effect.gen(function*() {
+      yield* Fiber.joinAll(uploading)
+      uploading = []
+      if (holding) yield* turns.release(1)
+      holding = false
+    })
     while (true) {
-      yield* turns.withPermits(1)(
-        Effect.flatMap(outbox.ready, (ready) => Effect.forEach(ready, (entry) => deliver(client, config, entry), { discard: true }))
-      )
-      const leased = yield* client.lease(config.wait, integrations).pipe(
+      if (!holding) {
+        yield* turns.withPermits(1)(
+          Effect.flatMap(outbox.ready, (ready) => Effect.forEach(ready, (entry) => deliver(client, config, entry), { discard: true }))
+        )
+      }
+      // while a result uploads, the next window is usually offered already (or as soon as that
+      // result commits): a short poll, then the uploads drain and the long poll follows
+      const leased = yield* client.lease(holding ? Math.min(config.wait, 1) : config.wait, integrations).pipe(
         Effect.tapError((e) => Effect.logWarning(`could not ask the engine for work: ${e.message}`)),
         Effect.retry(retryUnavailable),
         Effect.catchTag("EngineRefused", (e) =>
@@ -372,10 +419,30 @@ export const run = (config: LinkConfig) =>
             Effect.as(Effect.sleep("30 seconds"), { protocol: 1, leaseMs: 60_000, tasks: [] })
           ))
       )
+      const windows = leased.tasks.filter((task) => task.kind !== "realtime")
       for (const task of leased.tasks) {
-        yield* task.kind === "realtime"
-          ? runTask(client, config, leased.leaseMs, task)
-          : turns.withPermits(1)(runTask(client, config, leased.leaseMs, task))
+        if (task.kind === "realtime") yield* Realtime.start(client, config, leased.leaseMs, task)
+      }
+      if (windows.length === 0) yield* drain
+      for (const task of windows) {
+        if (!holding) {
+          yield* turns.take(1)
+          holding = true
+        }
+        yield* Effect.gen(function*() {
+          const read = yield* readWindow(client, config, leased.leaseMs, task)
+          if (read === undefined) return
+          // uploads run side by side: the engine commits a window offered ahead only after the
+          // window before it, wherever that one is read (here, or by a link that took it over)
+          yield* uploads.take(1)
+          const upload = yield* Effect.fork(
+            finishWindow(client, config, read).pipe(
+              Effect.onInterrupt(() => handBack(client, task)),
+              Effect.ensuring(uploads.release(1))
+            )
+          )
+          uploading = [...uploading.filter((f) => f.unsafePoll() === null), upload]
+        }).pipe(Effect.onInterrupt(() => handBack(client, task)))
       }
     }
   }).pipe(Effect.scoped)

@@ -266,6 +266,75 @@ describe("acd-link agent", () => {
     }
   }, 120_000)
 
+  it("history: the next window is read while the last result uploads; every window lands once, in order", async () => {
+    // when each window's read started, by window start
+    const reads = new Map<number, number>()
+    const connector = Connector.make({
+      key: "sql",
+      displayName: "customer database (test)",
+      deliveryModes: ["on-premise"],
+      dataKinds: ["contacts", "agentStatuses"],
+      configSchema: Schema.Struct({ dsn: Schema.String }),
+      pull: (_config, window) =>
+        Stream.fromEffect(Effect.sync(() => {
+          const from = DateTime.toEpochMillis(window.from)
+          reads.set(from, Date.now())
+          return { contacts: truth(from, DateTime.toEpochMillis(window.to)), aggregates: [], statuses: [] }
+        }))
+    })
+    const port = await freePort()
+    const engine = await startEngine(join(dir, "engine-ahead.sqlite"), port, connector as unknown as SourceConnector)
+    const link = await call<{ id: string; token: string }>(port, "POST", "/v1/links", { name: "site" })
+    const integration = await call<{ id: string }>(port, "POST", "/v1/integrations", {
+      name: "Customer DB",
+      connector: "sql",
+      deliveryMode: "on-premise",
+      historyDepthDays: 3,
+      config: {}
+    })
+    const config: LinkConfig = {
+      engine: { url: `http://127.0.0.1:${port}`, token: Redacted.make(link.token) },
+      outbox: join(dir, "outbox-ahead.sqlite"),
+      wait: 1,
+      watchSeconds: 10,
+      // small parts: each upload takes a while
+      partSize: 4,
+      integrations: [{ id: integration.id, connector: "sql", config: { dsn: "fine" } }]
+    }
+    const agent = Effect.runFork(Agent.run(config).pipe(Effect.provide(Layer.mergeAll(
+      Outbox.layer(config.outbox),
+      ConnectorRegistry.layer(connector),
+      FetchHttpClient.layer,
+      Logger.minimumLogLevel(LogLevel.Error)
+    ))))
+    try {
+      type Run = { kind: string; applied: number; windowStart: string; startedAt: string }
+      const runsOf = () => call<ReadonlyArray<Run>>(port, "GET", `/v1/integrations/${integration.id}/runs`)
+      assert.isTrue(await until(async () => (await runsOf()).filter((r) => r.kind === "history").length === 3, 60_000))
+      const history = (await runsOf()).filter((r) => r.kind === "history")
+        .sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt))
+      assert.deepStrictEqual(history.map((r) => r.applied), [192, 192, 192])
+      // newest first, committed in that order
+      const starts = history.map((r) => Date.parse(r.windowStart))
+      assert.deepStrictEqual(starts, [...starts].sort((a, b) => b - a))
+      assert.strictEqual(reads.size, 3)
+      // the second window (offered ahead of the first's commit) was read before the first was
+      // committed (a link's run starts at the commit)
+      const readAt = reads.get(starts[1]!)
+      assert.isDefined(readAt)
+      assert.isBelow(readAt!, Date.parse(history[0]!.startedAt))
+      const rows = await call<ReadonlyArray<{ offered: number }>>(
+        port,
+        "GET",
+        `/v1/intervals?integrationId=${integration.id}&from=${new Date(starts[2]!).toISOString()}&to=${new Date(starts[0]! + 86_400_000).toISOString()}`
+      )
+      assert.strictEqual(rows.reduce((n, r) => n + r.offered, 0), 3 * 192)
+    } finally {
+      await Effect.runPromise(Fiber.interrupt(agent))
+      await engine.dispose()
+    }
+  }, 120_000)
+
   it("a slow read keeps its lease: renewals stop another link from taking the window", async () => {
     const source = await Effect.runPromise(makeSource)
     const port = await freePort()

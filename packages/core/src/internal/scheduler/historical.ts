@@ -18,7 +18,7 @@ import { batchSize } from "../../Domain.js"
 import type { StorageError } from "../../Errors.js"
 import { Transient } from "../../Connector.js"
 import { isOpen } from "../../LinkModel.js"
-import type { LinkTasksShape } from "../../LinkTasks.js"
+import type { LinkTasksShape, WindowOffer } from "../../LinkTasks.js"
 import * as Plan from "../schedulePlan.js"
 import type { Deps, Handle, Life, Outcome, WindowError } from "./context.js"
 import { again, Defect, historyDays, retry, stop, timingOf, toUtc, viaLink } from "./context.js"
@@ -66,7 +66,8 @@ export const make = (deps: Deps, running: Running, progress: Progress, failures:
     step: Run,
     index: number,
     window: Plan.PlannedWindow,
-    snapshot: ReadonlyMap<string, number>
+    snapshot: ReadonlyMap<string, number>,
+    ahead: WindowOffer | undefined
   ): Effect.Effect<WindowResult, StorageError> =>
     Effect.gen(function*() {
       let task = yield* links.offerWindow(integration, {
@@ -79,7 +80,7 @@ export const make = (deps: Deps, running: Running, progress: Progress, failures:
         progress: step.task === "incremental"
           ? { windowsDone: index, windowsTotal: step.windows.length }
           : { windowsDone: step.windowsDone, windowsTotal: step.windowsTotal }
-      })
+      }, ahead)
       yield* running.setState(integration.id, { _tag: "Linked", taskId: task.id })
       while (isOpen(task)) {
         const changed = yield* links.awaitChange(task.id, task.epoch, deps.options.pollIntervalMs)
@@ -88,8 +89,12 @@ export const make = (deps: Deps, running: Running, progress: Progress, failures:
         if (!isOpen(task)) break
         const fresh = yield* storage.integrations.get(integration.id)
         if (Option.isNone(fresh) || fresh.value.status !== "active") {
-          // paused or deleted: no link gets the window; resume plans it again
-          yield* links.withdraw(task, `the integration is ${Option.isNone(fresh) ? "gone" : fresh.value.status}`)
+          // paused or deleted: no link gets the window (nor the one offered ahead); resume plans it again
+          yield* links.withdrawOpen(
+            integration.id,
+            `the integration is ${Option.isNone(fresh) ? "gone" : fresh.value.status}`,
+            "window"
+          )
           return { _tag: "Moved" } as const
         }
       }
@@ -197,6 +202,35 @@ export const make = (deps: Deps, running: Running, progress: Progress, failures:
     }
   }
 
+  /**
+   * The window a link may read ahead while `window` (the step's only one) is uploaded and
+   * committed: the history window the planner plans from the cursors that window's commit
+   * leaves (the planned cursors with its watermark). Only history windows are read ahead:
+   * their plan follows from the cursors alone, so the window planned after the commit is this
+   * one, and the task offered ahead is found again.
+   */
+  const aheadOf = (
+    step: Run,
+    window: Plan.PlannedWindow,
+    cursors: ReadonlyMap<string, number>,
+    plan: (cursors: ReadonlyMap<string, number>) => Plan.Step
+  ): WindowOffer | undefined => {
+    if (step.task !== "history" || step.windows.length !== 1 || window.watermark === undefined) return undefined
+    const after = new Map(cursors).set(window.watermark.stream, window.watermark.value)
+    const next = plan(after)
+    if (next._tag !== "Run" || next.task !== "history" || next.windows.length !== 1) return undefined
+    const w = next.windows[0]!
+    return {
+      runKind: next.kind,
+      planTask: next.task,
+      from: w.from,
+      to: w.to,
+      watermark: w.watermark,
+      snapshot: after,
+      progress: { windowsDone: next.windowsDone, windowsTotal: next.windowsTotal }
+    }
+  }
+
   const runWindows = (
     integration: Integration,
     handle: Handle,
@@ -204,7 +238,8 @@ export const make = (deps: Deps, running: Running, progress: Progress, failures:
     timing: Plan.Timing,
     step: Run,
     cursors: ReadonlyMap<string, number>,
-    fence: Fence | undefined
+    fence: Fence | undefined,
+    plan: (cursors: ReadonlyMap<string, number>) => Plan.Step
   ) =>
     Effect.gen(function*() {
       let snapshot = cursors
@@ -216,7 +251,7 @@ export const make = (deps: Deps, running: Running, progress: Progress, failures:
           if (Option.isNone(fresh) || fresh.value.status !== "active") return retry
         }
         const result = configured === undefined
-          ? yield* linkWindow(deps.links!, integration, step, i, window, snapshot)
+          ? yield* linkWindow(deps.links!, integration, step, i, window, snapshot, aheadOf(step, window, snapshot, plan))
           : yield* importWindow(integration, handle, configured, step, window, snapshot, fence)
         if (result._tag === "Moved") return retry
         if (result._tag === "Lost") return stop
@@ -298,7 +333,8 @@ export const make = (deps: Deps, running: Running, progress: Progress, failures:
         yield* Effect.logWarning(`lease lost: epoch ${cursors.get(fence.stream) ?? "none"} is not ${fence.epoch}`)
         return stop
       }
-      const step = Plan.plan(cursors, now, historyDays(integration, registered), timing, life.resumed)
+      const days = historyDays(integration, registered)
+      const step = Plan.plan(cursors, now, days, timing, life.resumed)
       if ((step._tag === "Write" && step.reason === "gap") || (step._tag === "Run" && step.task === "incremental")) {
         life.resumed = false
       }
@@ -309,7 +345,17 @@ export const make = (deps: Deps, running: Running, progress: Progress, failures:
           yield* write(integration, handle, step, cursors, life.fence)
           return retry
         case "Run":
-          return yield* runWindows(integration, handle, configured, timing, step, cursors, life.fence)
+          return yield* runWindows(
+            integration,
+            handle,
+            configured,
+            timing,
+            step,
+            cursors,
+            life.fence,
+            // the planner as the next step will call it (a gap or incremental step in between ends the look ahead)
+            (after) => Plan.plan(after, now, days, timing, false)
+          )
       }
     })
 }

@@ -44,7 +44,8 @@ export const make = (
       life.fence = owned.value
       const found = yield* storage.integrations.get(id)
       if (Option.isNone(found) || found.value.status === "deleted") {
-        if (deps.links !== undefined) yield* deps.links.withdrawOpen(id, "the integration was deleted", "realtime")
+        // its stream and any window offered ahead of the one its fiber waited for
+        if (deps.links !== undefined) yield* deps.links.withdrawOpen(id, "the integration was deleted")
         return stop
       }
       const integration = found.value
@@ -58,9 +59,9 @@ export const make = (
       if (stopped) {
         // what is missed from here on is a gap, imported as backfill when it runs again
         life.resumed = true
-        // a linked stream ends with the pause: the link holding it is told so at its next request
-        if (viaLink(deps, integration) && integration.schedule.type === "realtime") {
-          yield* deps.links!.withdrawOpen(id, `the integration is ${integration.status === "active" ? "failing" : integration.status}`, "realtime")
+        // a linked stream (or window) ends with the pause: the link holding it is told so at its next request
+        if (viaLink(deps, integration)) {
+          yield* deps.links!.withdrawOpen(id, `the integration is ${integration.status === "active" ? "failing" : integration.status}`)
         }
         return idle
       }
