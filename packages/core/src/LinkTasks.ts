@@ -615,8 +615,9 @@ const make = Effect.gen(function*() {
         watermark: input.position === undefined ? undefined : { stream: "realtime", value: input.position }
       }).pipe(
         Effect.catchTags({
-          // no fence: a link's batch is applied by whichever engine node answers it
+          // no fence and no expected cursors: a link's batch is applied by whichever engine node answers it
           OwnershipLost: (error) => Effect.die(error),
+          CursorsMoved: (error) => Effect.die(error),
           IntegrationNotActive: () =>
             Effect.zipRight(withdraw(task, "the integration is paused"), Effect.fail(gone(new LinkTask({ ...task, state: "withdrawn", error: "the integration is paused" })))),
           IntegrationDeleted: () =>
