@@ -19,7 +19,7 @@
  * @since 0.1.0
  */
 import { Domain, Errors, Issues, Time } from "@acd-bridge/core"
-import * as DateTime from "effect/DateTime"
+import type * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
 import type * as ParseResult from "effect/ParseResult"
