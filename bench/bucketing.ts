@@ -4,8 +4,9 @@
  * summed per queue and quarter-hour.
  *
  * - engine: `Bucketing.parseTimestamp` (the zone's rules, a repeated hour read as the earlier
- *   instant), the records as `ContactEvent`s and `BatchPlan.plan` per 10,000 (what the CSV importer
- *   and the push API do before storing), its rows summed;
+ *   instant), the records as `ContactEvent`s (each instant a `DateTime.Utc` made by `Time.utc`)
+ *   and `BatchPlan.plan` per 10,000 (what the CSV importer and the push API do before storing),
+ *   its rows summed;
  * - baseline: a hand-written loop: the digits read by char codes, the offset from a table of
  *   the zone's changes made once with `Intl`, the quarter by arithmetic, a count per queue and
  *   quarter in a `Map` (every record of this input is offered and handled in 60 s, so a loop
@@ -20,9 +21,8 @@
  *
  * BENCH_BUCKET_RECORDS (default 10,000,000; `--quick` 200,000) records, one every 3.1 s.
  */
-import { Bucketing, BatchPlan } from "@acd-bridge/core"
+import { BatchPlan, Bucketing, Time } from "@acd-bridge/core"
 import type { Domain } from "@acd-bridge/core"
-import * as DateTime from "effect/DateTime"
 import * as Either from "effect/Either"
 import { performance } from "node:perf_hooks"
 import { atLeast, offsetTable, report, size } from "./_lib.js"
@@ -90,7 +90,7 @@ const engine = () => {
       queueIdentifier: queueIdentifiers[q]!,
       queueName: queueNames[q]!,
       channel: "calls",
-      timestamp: DateTime.unsafeMake(at),
+      timestamp: Time.utc(at),
       offered: true,
       handled: true,
       durationMs: 60_000

@@ -19,7 +19,7 @@
  * @since 0.1.0
  */
 import { Domain, Errors, Issues, Time } from "@acd-bridge/core"
-import * as DateTime from "effect/DateTime"
+import type * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
 import type * as ParseResult from "effect/ParseResult"
@@ -341,7 +341,7 @@ const toContacts = (list: ReadonlyArray<ContactEventRecord>, zone: DateTime.Time
       queueIdentifier: r.queueIdentifier,
       queueName: r.queueName,
       channel: r.channel,
-      timestamp: DateTime.unsafeMake(at),
+      timestamp: Time.utc(at),
       offered: r.properties.offered,
       handled: r.properties.handled,
       durationMs: Math.round(r.properties.duration * 1000)
@@ -361,12 +361,12 @@ const toStatuses = (list: ReadonlyArray<AgentStatusRecord>, zone: DateTime.TimeZ
     if (r.endTime !== undefined && r.endTime !== null) {
       const parsed = timestamp(r.endTime, zone, w, i, "endTime")
       if (typeof parsed !== "number") return Either.left(parsed)
-      end = DateTime.unsafeMake(parsed)
+      end = Time.utc(parsed)
     }
     out[i] = {
       agentIdentifier: r.agentIdentifier,
       activityIdentifier: r.activityIdentifier,
-      start: DateTime.unsafeMake(start),
+      start: Time.utc(start),
       end
     }
   }

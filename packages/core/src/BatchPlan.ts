@@ -11,7 +11,7 @@
  * @since 0.1.0
  */
 import * as DateTime from "effect/DateTime"
-import { quarterKey } from "./Bucketing.js"
+import { QUARTER_MS } from "./Bucketing.js"
 import type { Batch, Channel, ContactEvent, IntervalMinutes, Measures } from "./Domain.js"
 import { emptyMeasures, measureKeys } from "./Domain.js"
 
@@ -112,6 +112,34 @@ export const pickMeasures = (m: Measures): Measures => {
   return out
 }
 
+/** A queue's sums per quarter number: its first channel's inline, any other channel's in `others`. */
+interface QueueSums {
+  readonly channel: Channel
+  readonly byQuarter: Map<number, Record<keyof Measures, number>>
+  others: Map<Channel, Map<number, Record<keyof Measures, number>>> | undefined
+}
+
+const quartersOf = (
+  sumsByQueue: Map<QueueRef, QueueSums>,
+  queue: QueueRef,
+  channel: Channel
+): Map<number, Record<keyof Measures, number>> => {
+  const sums = sumsByQueue.get(queue)
+  if (sums === undefined) {
+    const byQuarter = new Map<number, Record<keyof Measures, number>>()
+    sumsByQueue.set(queue, { channel, byQuarter, others: undefined })
+    return byQuarter
+  }
+  if (sums.channel === channel) return sums.byQuarter
+  sums.others ??= new Map()
+  let byQuarter = sums.others.get(channel)
+  if (byQuarter === undefined) {
+    byQuarter = new Map()
+    sums.others.set(channel, byQuarter)
+  }
+  return byQuarter
+}
+
 /**
  * @since 0.1.0 @category constructors
  */
@@ -134,30 +162,40 @@ export const plan = (batch: Batch): BatchPlan => {
     return created
   }
 
-  // contacts are summed in place, per queue → channel → quarter, with no object or key string
-  // per event (a batch may hold many thousands); `rows` keeps the order of first sight
+  // contacts are summed in place, per queue, channel and quarter, with no object or key string
+  // per event (a batch may hold many thousands): the queue's entry holds the quarters of its
+  // first channel (a queue almost always has one), keyed by the quarter's number, a small
+  // integer that V8 hashes without boxing; a run of events of one queue and channel (a
+  // source's usual order) skips the look-ups. `rows` keeps the order of first sight.
   const rows: Array<{ queue: QueueRef; channel: Channel; start: number; measures: Record<keyof Measures, number> }> = []
-  const rowsByQueue = new Map<QueueRef, Map<Channel, Map<number, Record<keyof Measures, number>>>>()
+  const sumsByQueue = new Map<QueueRef, QueueSums>()
+  let lastEvent: ContactEvent | undefined
+  let lastQueue: QueueRef | undefined
+  let lastSums: Map<number, Record<keyof Measures, number>> | undefined
   for (const event of batch.contacts) {
-    const queue = ref(event.queueIdentifier, event.queueName, event.channel)
-    const start = quarterKey(DateTime.toEpochMillis(event.timestamp))
-    let byChannel = rowsByQueue.get(queue)
-    if (byChannel === undefined) {
-      byChannel = new Map()
-      rowsByQueue.set(queue, byChannel)
+    let queue: QueueRef
+    let byQuarter: Map<number, Record<keyof Measures, number>>
+    if (
+      lastEvent !== undefined && event.queueIdentifier === lastEvent.queueIdentifier &&
+      event.queueName === lastEvent.queueName && event.channel === lastEvent.channel
+    ) {
+      queue = lastQueue!
+      byQuarter = lastSums!
+    } else {
+      queue = ref(event.queueIdentifier, event.queueName, event.channel)
+      byQuarter = quartersOf(sumsByQueue, queue, event.channel)
+      lastQueue = queue
+      lastSums = byQuarter
     }
-    let byStart = byChannel.get(event.channel)
-    if (byStart === undefined) {
-      byStart = new Map()
-      byChannel.set(event.channel, byStart)
-    }
-    const sum = byStart.get(start)
+    lastEvent = event
+    const quarter = Math.floor(DateTime.toEpochMillis(event.timestamp) / QUARTER_MS)
+    const sum = byQuarter.get(quarter)
     if (sum) addContact(sum, event)
     else {
       const measures: Record<keyof Measures, number> = { ...emptyMeasures }
       addContact(measures, event)
-      byStart.set(start, measures)
-      rows.push({ queue, channel: event.channel, start, measures })
+      byQuarter.set(quarter, measures)
+      rows.push({ queue, channel: event.channel, start: quarter * QUARTER_MS, measures })
     }
   }
 

@@ -6,6 +6,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as DateTime from "effect/DateTime"
 import * as Either from "effect/Either"
+import * as Equal from "effect/Equal"
+import * as Hash from "effect/Hash"
 import * as Schema from "effect/Schema"
 import * as fc from "fast-check"
 import type { IntervalLength } from "../src/Bucketing.js"
@@ -461,6 +463,40 @@ describe("Time examples", () => {
         const r = Time.resolve(local, berlin)
         assert.isTrue(r._tag === "Unique" ? r.epochMs === t : r._tag === "Repeated" && (r.earlier === t || r.later === t))
       }
+    }
+  })
+})
+
+describe("Time.utc", () => {
+  // what a caller of either can observe: type, instant, text, equality, hash, own properties
+  const same = (ms: number) => {
+    const made = Time.utc(ms)
+    const expected = DateTime.unsafeMake(ms)
+    // before anything caches a hash or parts on either
+    assert.deepStrictEqual(Object.getOwnPropertyDescriptors(made), Object.getOwnPropertyDescriptors(expected))
+    assert.isTrue(DateTime.isDateTime(made) && DateTime.isUtc(made))
+    assert.isTrue(Schema.is(Schema.DateTimeUtcFromSelf)(made))
+    assert.strictEqual(Object.getPrototypeOf(made), Object.getPrototypeOf(expected))
+    assert.strictEqual(DateTime.toEpochMillis(made), DateTime.toEpochMillis(expected))
+    assert.strictEqual(DateTime.formatIso(made), DateTime.formatIso(expected))
+    assert.isTrue(Equal.equals(made, expected))
+    assert.strictEqual(Hash.hash(made), Hash.hash(expected))
+  }
+
+  it("is DateTime.unsafeMake of the same milliseconds", () => {
+    for (const ms of [0, -1, 1, 1_767_225_600_000, -62_135_596_800_000, 8_640_000_000_000_000, -8_640_000_000_000_000]) {
+      same(ms)
+    }
+    fc.assert(fc.property(fc.integer({ min: -8_640_000_000_000_000, max: 8_640_000_000_000_000 }), (ms) => same(ms)))
+    // fractions are truncated as a Date truncates them
+    same(1.9)
+    same(-1.9)
+  })
+
+  it("refuses what DateTime.unsafeMake refuses", () => {
+    for (const ms of [Number.NaN, Infinity, 8_640_000_000_000_001, -8_640_000_000_000_001]) {
+      assert.throws(() => DateTime.unsafeMake(ms))
+      assert.throws(() => Time.utc(ms))
     }
   })
 })

@@ -12,8 +12,8 @@
  *
  * @internal
  */
+import { Time } from "@acd-bridge/core"
 import type { Domain } from "@acd-bridge/core"
-import * as DateTime from "effect/DateTime"
 
 /** A queue as the rows name it. @internal */
 export interface QueueTriple {
@@ -197,7 +197,7 @@ export const toEvents = (block: ContactBlock): ReadonlyArray<Domain.ContactEvent
     event.queueIdentifier = q.identifier
     event.queueName = q.name
     event.channel = q.channel
-    event.timestamp = DateTime.unsafeMake(numbers[o]!)
+    event.timestamp = Time.utc(numbers[o]!)
     event.offered = (f & OFFERED) !== 0
     event.handled = (f & HANDLED) !== 0
     event.durationMs = numbers[o + 1]!
