@@ -216,12 +216,14 @@ export const make = ({ isPg, sql }: Dialect): StorageDriver.StorageDriverShape["
     writtenColumns.map(() => "?").join(", ")
   }) ${onConflictAdd}`
   const addRows = (integration: Domain.Integration, rows: ReadonlyArray<StorageDriver.StatRow>) =>
-    Effect.flatMap(SqlClient.TransactionConnection, ([connection]) =>
-      Effect.forEach(rows, (row) => {
-        const values: Array<string | number> = []
-        pushValues(values, integration, row)
-        return connection.execute(addRowText, values, undefined)
-      }, { discard: true })).pipe(
+    Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (transaction) =>
+      Option.isNone(transaction)
+        ? Effect.dieMessage("stats.add: rows written one by one outside a transaction")
+        : Effect.forEach(rows, (row) => {
+          const values: Array<string | number> = []
+          pushValues(values, integration, row)
+          return transaction.value[0].execute(addRowText, values, undefined)
+        }, { discard: true })).pipe(
       Effect.withSpan("sql.execute", {
         kind: "client",
         captureStackTrace: false,
