@@ -6,48 +6,67 @@ import type { Dialect } from "./dialect.js"
 import { edge } from "./dialect.js"
 import * as Rows from "./rows.js"
 
-export const runs = ({ sql }: Dialect): StorageDriver.StorageDriverShape["runs"] => ({
-  insert: (run) =>
-    sql`INSERT INTO import_runs ${
-      sql.insert({
-        id: run.id,
-        integration_id: run.integrationId,
-        kind: run.kind,
-        window_start: Rows.millisOrNull(run.windowStart),
-        window_end: Rows.millisOrNull(run.windowEnd),
-        records_read: run.read,
-        records_applied: run.applied,
-        records_rejected: run.rejected,
-        started_at: Rows.millis(run.startedAt),
-        duration_ms: run.durationMs,
-        error: run.error,
-        problems: JSON.stringify(run.problems)
-      })
-    }`.pipe(Effect.asVoid, edge("runs.insert")),
-  list: (id, limit) =>
-    sql<Rows.ImportRunRow>`SELECT id, integration_id, kind, window_start, window_end, records_read,
-      records_applied, records_rejected, started_at, duration_ms, error, problems
-      FROM import_runs WHERE integration_id = ${id} ORDER BY started_at DESC, seq ASC LIMIT ${
-      Math.max(0, Math.floor(limit))
-    }`.pipe(
-      Effect.flatMap((rows) => Effect.forEach(rows, Rows.importRunFromRow)),
-      edge("runs.list")
-    ),
-  integrations: (before) =>
-    sql<{ readonly integration_id: string }>`SELECT DISTINCT integration_id FROM import_runs
-      WHERE started_at < ${before}`.pipe(
-      Effect.map((rows) => rows.map((r) => r.integration_id as Domain.IntegrationId)),
-      edge("runs.integrations")
-    ),
-  // the keep-th newest run's start bounds what goes: a NULL bound (fewer runs) deletes nothing
-  prune: (id, before, keep, limit) =>
-    sql<{ readonly seq: Rows.Num }>`DELETE FROM import_runs WHERE seq IN (
-      SELECT seq FROM import_runs WHERE integration_id = ${id} AND started_at < ${before}
-        AND started_at < (SELECT started_at FROM import_runs WHERE integration_id = ${id}
-          ORDER BY started_at DESC, seq DESC LIMIT 1 OFFSET ${Math.max(0, Math.floor(keep) - 1)})
-      ORDER BY started_at LIMIT ${Math.max(0, Math.floor(limit))}
-    ) RETURNING seq`.pipe(Effect.map((rows) => rows.length), edge("runs.prune"))
-})
+const runColumns = [
+  "id",
+  "integration_id",
+  "kind",
+  "window_start",
+  "window_end",
+  "records_read",
+  "records_applied",
+  "records_rejected",
+  "started_at",
+  "duration_ms",
+  "error",
+  "problems"
+] as const
+
+export const runs = ({ isPg, sql }: Dialect): StorageDriver.StorageDriverShape["runs"] => {
+  // every batch writes its run: one SQL text made once, not a statement built per call
+  const insertText = `INSERT INTO import_runs (${runColumns.join(", ")}) VALUES (${
+    runColumns.map((_, i) => (isPg ? `$${i + 1}` : "?")).join(", ")
+  })`
+  return {
+    insert: (run) =>
+      sql.unsafe(insertText, [
+        run.id,
+        run.integrationId,
+        run.kind,
+        Rows.millisOrNull(run.windowStart),
+        Rows.millisOrNull(run.windowEnd),
+        run.read,
+        run.applied,
+        run.rejected,
+        Rows.millis(run.startedAt),
+        run.durationMs,
+        run.error,
+        JSON.stringify(run.problems)
+      ]).pipe(Effect.asVoid, edge("runs.insert")),
+    list: (id, limit) =>
+      sql<Rows.ImportRunRow>`SELECT id, integration_id, kind, window_start, window_end, records_read,
+        records_applied, records_rejected, started_at, duration_ms, error, problems
+        FROM import_runs WHERE integration_id = ${id} ORDER BY started_at DESC, seq ASC LIMIT ${
+        Math.max(0, Math.floor(limit))
+      }`.pipe(
+        Effect.flatMap((rows) => Effect.forEach(rows, Rows.importRunFromRow)),
+        edge("runs.list")
+      ),
+    integrations: (before) =>
+      sql<{ readonly integration_id: string }>`SELECT DISTINCT integration_id FROM import_runs
+        WHERE started_at < ${before}`.pipe(
+        Effect.map((rows) => rows.map((r) => r.integration_id as Domain.IntegrationId)),
+        edge("runs.integrations")
+      ),
+    // the keep-th newest run's start bounds what goes: a NULL bound (fewer runs) deletes nothing
+    prune: (id, before, keep, limit) =>
+      sql<{ readonly seq: Rows.Num }>`DELETE FROM import_runs WHERE seq IN (
+        SELECT seq FROM import_runs WHERE integration_id = ${id} AND started_at < ${before}
+          AND started_at < (SELECT started_at FROM import_runs WHERE integration_id = ${id}
+            ORDER BY started_at DESC, seq DESC LIMIT 1 OFFSET ${Math.max(0, Math.floor(keep) - 1)})
+        ORDER BY started_at LIMIT ${Math.max(0, Math.floor(limit))}
+      ) RETURNING seq`.pipe(Effect.map((rows) => rows.length), edge("runs.prune"))
+  }
+}
 
 export const cursors = ({ sql }: Dialect): StorageDriver.StorageDriverShape["cursors"] => ({
   get: (id, stream) =>

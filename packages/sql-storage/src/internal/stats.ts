@@ -4,8 +4,9 @@
  */
 import { Domain } from "@acd-bridge/core"
 import type { Storage, StorageDriver } from "@acd-bridge/core"
-import type * as SqlClient from "@effect/sql/SqlClient"
+import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import type { Dialect } from "./dialect.js"
 import { chunks, edge } from "./dialect.js"
 import * as Rows from "./rows.js"
@@ -168,37 +169,85 @@ const sumFromRow = (row: SumRow): Storage.IntervalSum => ({
   answeredInThreshold: Rows.num(row["answered_in_threshold"]!)
 })
 
+/** Each column's values of `rows`, in `writtenColumns` order but the integration's two (one array per column). */
+const columnArrays = (rows: ReadonlyArray<StorageDriver.StatRow>) => {
+  const n = rows.length
+  const queueIds = new Array<string>(n)
+  const channelsOf = new Array<string>(n)
+  const starts = new Array<number>(n)
+  const lengths = new Array<number>(n)
+  const measures = Rows.measureColumns.map(() => new Array<number>(n))
+  for (let i = 0; i < n; i++) {
+    const r = rows[i]!
+    queueIds[i] = r.queueId
+    channelsOf[i] = r.channel
+    starts[i] = r.start
+    lengths[i] = r.lengthMinutes
+    for (let c = 0; c < measures.length; c++) measures[c]![i] = r.measures[Rows.measureColumns[c]![0]]
+  }
+  return [queueIds, channelsOf, starts, lengths, ...measures]
+}
+
 export const make = ({ isPg, sql }: Dialect): StorageDriver.StorageDriverShape["stats"] => {
   const addMeasures = Rows.measureColumns.map(([, c]) => `${c} = interval_stats.${c} + excluded.${c}`).join(", ")
-  // The additive upsert of every push, as SQL texts made once per row count (the counts are
-  // powers of two, see `batches.ts`) and run with a flat parameter list: building the statement
-  // through the SQL template for each call (placeholders and bindings of up to 2,304 values)
-  // cost more than SQLite's work on it.
-  const addTexts = new Map<number, string>()
-  const addText = (rows: number) => {
-    let text = addTexts.get(rows)
-    if (text === undefined) {
-      const width = writtenColumns.length
-      const tuples = Array.from({ length: rows }, (_, r) =>
-        `(${
-          Array.from({ length: width }, (_, c) => (isPg ? `$${r * width + c + 1}` : "?")).join(", ")
-        })`).join(", ")
-      text = `INSERT INTO interval_stats (${writtenColumns.join(", ")}) VALUES ${tuples}
-        ON CONFLICT (queue_id, channel, start_ms) DO UPDATE SET ${addMeasures}`
-      addTexts.set(rows, text)
-    }
-    return text
-  }
+  const onConflictAdd = `ON CONFLICT (queue_id, channel, start_ms) DO UPDATE SET ${addMeasures}`
+  // The additive upsert of every batch. Each statement through the client costs a span, a
+  // prepared-statement lookup, its building and (PostgreSQL) a round trip, often more than the
+  // database's own work on a batch's rows, so each dialect gets the cheapest shape it has.
+  //
+  // PostgreSQL: one statement per call, one text for any number of rows, the rows as one array per column
+  // (`unnest`), so the server parses and plans a short statement instead of thousands of
+  // placeholders. The rows come sorted by key and `unnest` yields them in array order, so
+  // concurrent writers still lock rows in the same order.
+  const addPg = `INSERT INTO interval_stats (${writtenColumns.join(", ")})
+    SELECT r.queue_id, r.channel, r.start_ms, $1, $2, r.length_minutes, ${Rows.measureColumns.map(([, c]) => `r.${c}`).join(", ")}
+    FROM unnest($3::text[], $4::text[], $5::bigint[], $6::bigint[], ${
+    Rows.measureColumns.map((_, i) => `$${i + 7}::bigint[]`).join(", ")
+  }) AS r(queue_id, channel, start_ms, length_minutes, ${Rows.measureColumns.map(([, c]) => c).join(", ")})
+    ${onConflictAdd}`
+  // SQLite: one prepared single-row upsert per row, run on the transaction's connection.
+  // Cheaper than multi-row statements there: a statement that writes several rows inside a
+  // transaction keeps a statement journal of every page it changes (so it alone could be
+  // undone), which a batch's rows spill into a temporary file; one row per statement needs
+  // none. Run on the connection directly, a row costs a prepared-statement lookup and no
+  // span or statement building. The unit of work stays the caller's transaction (or one of
+  // its own when called outside any).
+  const addRowText = `INSERT INTO interval_stats (${writtenColumns.join(", ")}) VALUES (${
+    writtenColumns.map(() => "?").join(", ")
+  }) ${onConflictAdd}`
+  const addRows = (integration: Domain.Integration, rows: ReadonlyArray<StorageDriver.StatRow>) =>
+    Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (transaction) =>
+      Option.isNone(transaction)
+        ? Effect.dieMessage("stats.add: rows written one by one outside a transaction")
+        : Effect.forEach(rows, (row) => {
+          const values: Array<string | number> = []
+          pushValues(values, integration, row)
+          return transaction.value[0].execute(addRowText, values, undefined)
+        }, { discard: true })).pipe(
+      Effect.withSpan("sql.execute", {
+        kind: "client",
+        captureStackTrace: false,
+        attributes: { "db.operation.name": "executeRows", "db.query.text": addRowText, "db.rows": rows.length }
+      })
+    )
+  const addSqlite = (integration: Domain.Integration, rows: ReadonlyArray<StorageDriver.StatRow>) =>
+    Effect.flatMap(
+      Effect.serviceOption(SqlClient.TransactionConnection),
+      (transaction) =>
+        Option.isSome(transaction)
+          ? addRows(integration, rows)
+          : sql.withTransaction(addRows(integration, rows))
+    )
   const replaceMeasures = sql.literal(
     ["length_minutes", ...Rows.measureColumns.map(([, c]) => c)].map((c) => `${c} = excluded.${c}`).join(", ")
   )
   return {
     add: (integration, rows) =>
-      Effect.forEach(chunks(rows), (chunk) => {
-        const values: Array<string | number> = []
-        for (const r of chunk) pushValues(values, integration, r)
-        return sql.unsafe(addText(chunk.length), values)
-      }, { discard: true }).pipe(edge("stats.add")),
+      rows.length === 0
+        ? Effect.void
+        : (isPg
+          ? sql.unsafe(addPg, [integration.id, integration.tenantId, ...columnArrays(rows)])
+          : addSqlite(integration, rows)).pipe(Effect.asVoid, edge("stats.add")),
     replace: (integration, ranges, rows) =>
       Effect.gen(function*() {
         for (const chunk of chunks(ranges, 64)) {
