@@ -14,8 +14,11 @@ import type { Options as HttpOptions } from "../packages/http/src/HttpAdapter.js
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 
-/** `--quick` (BENCH_QUICK=1): small sizes, so CI can check that every bench still runs. */
-export const quick = process.env["BENCH_QUICK"] === "1"
+/**
+ * `--quick` (BENCH_QUICK=1, which `run.ts` sets; or `--quick` given to a bench file run on its
+ * own): small sizes, so CI can check that every bench still runs.
+ */
+export const quick = process.env["BENCH_QUICK"] === "1" || process.argv.slice(2).includes("--quick")
 
 /** `--scale=<x>` (BENCH_SCALE): multiplies every size. */
 export const scale = Number(process.env["BENCH_SCALE"] ?? 1)
