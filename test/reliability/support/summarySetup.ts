@@ -1,7 +1,9 @@
 /**
- * Vitest global setup for the reliability suite's summary (`summary.ts`): clears the pieces
- * before the run; after it, merges them into `summary.json` and `summary.md` in the same
- * directory and prints the table. A run that touched no reliability test writes nothing.
+ * The reliability suite's summary (`summary.ts`). As vitest's global setup it clears the pieces
+ * and the server bundles before the run and removes the bundles after it; as a reporter (listed
+ * before vitest's own, so the run's summary line stays the last line of the log) it merges the
+ * pieces into `summary.json` and `summary.md` in the same directory and prints the table. A run
+ * that touched no reliability test writes nothing.
  */
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
@@ -24,6 +26,9 @@ export const setup = () => {
 
 export const teardown = () => {
   removeBundles()
+}
+
+const report = () => {
   const found = pieces()
   if (found.length === 0) return
   const cases = found
@@ -42,4 +47,11 @@ export const teardown = () => {
   ].join("\n")
   writeFileSync(join(dirname(summaryDir), "summary.md"), `${table}\n`)
   process.stdout.write(`\n${table}\n\n`)
+}
+
+/** The reporter: prints the table when the run ends, before vitest's own summary. */
+export class ReliabilityReporter {
+  onFinished() {
+    report()
+  }
 }
