@@ -37,7 +37,8 @@ export const expectedRows: ReadonlyArray<ExpectedRow> = [
     "realtime: requests refused at 20 statuses/s",
     "realtime: push → SSE p99 at 1,000 statuses/s",
     "realtime: push → SSE p50 at 1,000 statuses/s",
-    "realtime: requests refused at 1,000 statuses/s"
+    "realtime: requests refused at 1,000 statuses/s",
+    "realtime: single-status requests/s one process answers"
   ]),
   ...rowsOf("query", [
     "query: one queue, a month at 15 min: p99",

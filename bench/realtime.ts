@@ -4,11 +4,21 @@
  * **default rate limits**) against a bare `node:http` relay in the same run (a POST is parsed
  * and written to every open `text/event-stream` response, nothing stored).
  *
- * A status per request (the unbatched feed of a realtime source) at 20 and at 1,000 statuses
- * per second (BENCH_REALTIME_RATES=20,1000), for BENCH_REALTIME_MS (default 10,000; `--quick` 500) each; the latency is from
- * just before the request is sent to the event's arrival at the subscriber, both in this
- * process. Requests the server refuses (429 from a rate limit) are counted: the defaults must
- * fit a large site's feed, so any refusal fails the row.
+ * Two feeds, for BENCH_REALTIME_MS (default 10,000; `--quick` 500) each:
+ *
+ * - at 20 statuses per second, a status per request (the unbatched feed of a small source);
+ * - at 1,000 statuses per second (a large site), sent as a realtime client should send them
+ *   (and `acd-link` does, every 100 ms): the statuses that arose in the last
+ *   BENCH_REALTIME_BATCH_MS (default 10) in one request, about 10 a request. The latency counts
+ *   from the instant each status arose, so the wait for its request is in it.
+ *
+ * BENCH_REALTIME_RATES (default `20,1000`) picks the rates; a rate above 100 is batched. The
+ * latency is to the event's arrival at the subscriber, both ends in this process. Requests the
+ * server refuses (429 from a rate limit) are counted: the defaults must fit a large site's feed,
+ * so any refusal fails the row. A third measure is how many single-status requests a second
+ * one process answers when 16 clients push as fast as they can (closed loop, no target): it
+ * tells what an unbatched feed can reach (a single-status request costs about as much CPU as
+ * one of 10, so 1,000 single-status requests a second overload one process).
  *
  * BENCH_REALTIME_TRACE=1 prints every status's latency and its push's answer time (the feed's
  * share is the difference); BENCH_SERVER_PROF=<dir> runs the servers under `node --cpu-prof`
@@ -26,6 +36,9 @@ import { atMost, below, percentile, report, size } from "./_lib.js"
 
 const SECONDS = size("BENCH_REALTIME_MS", 10_000, 500) / 1000
 const RATES = (process.env["BENCH_REALTIME_RATES"] ?? "20,1000").split(",").map(Number)
+const BATCH_MS = Number(process.env["BENCH_REALTIME_BATCH_MS"] ?? 10)
+/** rates above this are sent in batches of BATCH_MS */
+const UNBATCHED_UP_TO = 100
 const ADMIN_TOKEN = "bench-admin-token-0123456789abcdef"
 const here = path.dirname(fileURLToPath(import.meta.url))
 
@@ -173,21 +186,16 @@ const measure = async (server: Started, kind: "engine" | "baseline", rate: numbe
     req.on("error", reject)
   })
   const total = Math.max(1, Math.round(rate * SECONDS))
+  const every = rate > UNBATCHED_UP_TO ? BATCH_MS : 0
   let refused = 0
   let failed = 0
   const inFlight: Array<Promise<void>> = []
-  const started = performance.now()
-  for (let i = 0; i < total; i++) {
-    // open loop: the i-th request leaves at i / rate seconds, whatever the answers
-    const due = started + (i * 1000) / rate
-    const wait = due - performance.now()
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait))
-    const id = `agent-${rate}-${i}`
+  const post = (ids: ReadonlyArray<string>) => {
     const body = JSON.stringify({
-      data: [{ agentIdentifier: id, activityIdentifier: "READY", startTime: new Date().toISOString() }],
+      data: ids.map((id) => ({ agentIdentifier: id, activityIdentifier: "READY", startTime: new Date().toISOString() })),
       meta: { integrationConfigurationId: server.integrationId }
     })
-    sent.set(id, performance.now())
+    const at = performance.now()
     inFlight.push(new Promise<void>((resolve) => {
       const req = http.request({
         host: "127.0.0.1",
@@ -197,18 +205,38 @@ const measure = async (server: Started, kind: "engine" | "baseline", rate: numbe
         agent,
         headers: { authorization: `Bearer ${server.apiKey}`, "content-type": "application/json", "content-length": Buffer.byteLength(body) }
       }, (res) => {
-        answered.push(performance.now() - sent.get(id)!)
-        if (res.statusCode === 429) refused++
-        else if (res.statusCode !== 200) failed++
+        answered.push(performance.now() - at)
+        if (res.statusCode === 429) refused += ids.length
+        else if (res.statusCode !== 200) failed += ids.length
         res.resume()
         res.on("end", () => resolve())
       })
       req.on("error", () => {
-        failed++
+        failed += ids.length
         resolve()
       })
       req.end(body)
     }))
+  }
+  const started = performance.now()
+  // open loop: the i-th status arises at i / rate seconds, whatever the answers; unbatched it
+  // leaves at once, batched with the others that arose since the last request
+  let next = 0
+  while (next < total) {
+    const due = started + (every === 0 ? (next * 1000) / rate : Math.ceil(((next * 1000) / rate) / every) * every)
+    const wait = due - performance.now()
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait))
+    const now = performance.now()
+    const ids: Array<string> = []
+    while (next < total && (ids.length === 0 || started + (next * 1000) / rate <= now)) {
+      const id = `agent-${rate}-${next}`
+      // unbatched: from just before the request; batched: from the instant the status arose
+      sent.set(id, every === 0 ? now : Math.min(now, started + (next * 1000) / rate))
+      ids.push(id)
+      next++
+      if (every === 0) break
+    }
+    post(ids)
   }
   await Promise.all(inFlight)
   // the last events may still be on their way
@@ -221,16 +249,56 @@ const measure = async (server: Started, kind: "engine" | "baseline", rate: numbe
   return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), received: latencies.length, total, refused, failed }
 }
 
+/** Single-status requests answered per second with 16 clients pushing back to back. */
+const capacity = async (server: Started, kind: "engine" | "baseline") => {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 16 })
+  const until = performance.now() + SECONDS * 1000
+  let answered = 0
+  let refused = 0
+  const client = async (c: number) => {
+    for (let i = 0; performance.now() < until; i++) {
+      const body = JSON.stringify({
+        data: [{ agentIdentifier: `capacity-${c}-${i}`, activityIdentifier: "READY", startTime: new Date().toISOString() }],
+        meta: { integrationConfigurationId: server.integrationId }
+      })
+      const status = await new Promise<number>((resolve) => {
+        const req = http.request({
+          host: "127.0.0.1",
+          port: server.port,
+          method: "POST",
+          path: kind === "engine" ? "/external-systems/agent-statuses" : "/push",
+          agent,
+          headers: { authorization: `Bearer ${server.apiKey}`, "content-type": "application/json", "content-length": Buffer.byteLength(body) }
+        }, (res) => {
+          res.resume()
+          res.on("end", () => resolve(res.statusCode ?? 0))
+        })
+        req.on("error", () => resolve(0))
+        req.end(body)
+      })
+      if (status === 200) answered++
+      else if (status === 429) refused++
+    }
+  }
+  const started = performance.now()
+  await Promise.all(Array.from({ length: 16 }, (_, c) => client(c)))
+  agent.destroy()
+  return { perSecond: answered / ((performance.now() - started) / 1000), refused }
+}
+
 const main = async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "acd-bridge-realtime-"))
   const rows: Array<Row> = []
   try {
     const results: Record<string, Record<number, Awaited<ReturnType<typeof measure>>>> = {}
+    const capacities: Record<string, Awaited<ReturnType<typeof capacity>>> = {}
     for (const kind of ["baseline", "engine"] as const) {
       const server = await startServer(kind, dir)
       try {
         results[kind] = {}
         for (const rate of RATES) results[kind][rate] = await measure(server, kind, rate)
+        // last: its load must not reach the latency rows
+        capacities[kind] = await capacity(server, kind)
       } finally {
         await server.stop()
       }
@@ -238,7 +306,11 @@ const main = async () => {
     for (const rate of RATES) {
       const base = results["baseline"]![rate]!
       const ours = results["engine"]![rate]!
-      const note = `${ours.total.toLocaleString("en")} single-status requests over ${SECONDS} s, default rate limits`
+      const note = rate > UNBATCHED_UP_TO
+        ? `${ours.total.toLocaleString("en")} statuses over ${SECONDS} s, a request every ${BATCH_MS} ms (≈ ${
+          Math.round((rate * BATCH_MS) / 1000)
+        } statuses each), latency from each status's arising, default rate limits`
+        : `${ours.total.toLocaleString("en")} single-status requests over ${SECONDS} s, default rate limits`
       process.stderr.write(
         `  ${rate}/s: engine p50 ${ours.p50.toFixed(1)} p99 ${ours.p99.toFixed(1)} ms (${ours.received} received, ${ours.refused} refused, ${ours.failed} failed); ` +
           `relay p50 ${base.p50.toFixed(1)} p99 ${base.p99.toFixed(1)} ms\n`
@@ -249,6 +321,20 @@ const main = async () => {
         { name: `realtime: requests refused at ${rate.toLocaleString("en")} statuses/s`, unit: "%", engine: (100 * (ours.refused + ours.failed)) / ours.total, baseline: null, target: atMost(0, "engine"), note }
       )
     }
+    const engineCapacity = capacities["engine"]!
+    process.stderr.write(
+      `  capacity: engine ${engineCapacity.perSecond.toFixed(0)} single-status requests/s (${engineCapacity.refused} refused), relay ${
+        capacities["baseline"]!.perSecond.toFixed(0)
+      }\n`
+    )
+    rows.push({
+      name: "realtime: single-status requests/s one process answers",
+      unit: "requests/s",
+      engine: engineCapacity.perSecond,
+      baseline: capacities["baseline"]!.perSecond,
+      target: null,
+      note: `16 clients pushing back to back for ${SECONDS} s (closed loop); the load generator shares the machine`
+    })
     report(rows)
   } finally {
     fs.rmSync(dir, { recursive: true, force: true })

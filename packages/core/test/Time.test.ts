@@ -10,8 +10,10 @@ import * as Equal from "effect/Equal"
 import * as Hash from "effect/Hash"
 import * as Schema from "effect/Schema"
 import * as fc from "fast-check"
+import * as nodeAssert from "node:assert"
 import type { IntervalLength } from "../src/Bucketing.js"
 import * as Bucketing from "../src/Bucketing.js"
+import * as Instant from "../src/internal/instant.js"
 import * as Time from "../src/Time.js"
 
 const MIN = 60_000
@@ -468,20 +470,46 @@ describe("Time examples", () => {
 })
 
 describe("Time.utc", () => {
-  // what a caller of either can observe: type, instant, text, equality, hash, own properties
+  // what a caller of either can observe: type, prototype, instant, text, equality, hash, own
+  // enumerable properties, before and after Effect caches the parts on them
   const same = (ms: number) => {
     const made = Time.utc(ms)
     const expected = DateTime.unsafeMake(ms)
-    // before anything caches a hash or parts on either
-    assert.deepStrictEqual(Object.getOwnPropertyDescriptors(made), Object.getOwnPropertyDescriptors(expected))
+    nodeAssert.deepStrictEqual(made, expected)
+    assert.deepStrictEqual(Object.keys(made), Object.keys(expected))
     assert.isTrue(DateTime.isDateTime(made) && DateTime.isUtc(made))
     assert.isTrue(Schema.is(Schema.DateTimeUtcFromSelf)(made))
     assert.strictEqual(Object.getPrototypeOf(made), Object.getPrototypeOf(expected))
     assert.strictEqual(DateTime.toEpochMillis(made), DateTime.toEpochMillis(expected))
     assert.strictEqual(DateTime.formatIso(made), DateTime.formatIso(expected))
+    assert.strictEqual(JSON.stringify(made), JSON.stringify(expected))
     assert.isTrue(Equal.equals(made, expected))
     assert.strictEqual(Hash.hash(made), Hash.hash(expected))
+    assert.deepStrictEqual(DateTime.toPartsUtc(made), DateTime.toPartsUtc(expected))
+    // the cached parts stay out of sight, as on Effect's own value
+    assert.deepStrictEqual(Object.keys(made), ["epochMillis"])
+    // (each value's cached hash is a function of its own, so string keys only)
+    const described = (value: object) => Object.getOwnPropertyNames(value).map((key) => [key, Object.getOwnPropertyDescriptor(value, key)])
+    assert.deepStrictEqual(described(made), described(expected))
+    nodeAssert.deepStrictEqual(made, expected)
+    assert.isTrue(Instant.sameAsEffects(Time.utc(ms)))
   }
+
+  it("takes the cheap path on this Effect (its layout is the one internal/instant.ts checks)", () => {
+    assert.isTrue(Instant.fast)
+  })
+
+  it("leaves the values Effect makes as they were", () => {
+    const effects = DateTime.unsafeMake(1_767_225_600_000)
+    const own = Object.getOwnPropertyDescriptor(effects, "partsUtc")
+    assert.deepStrictEqual(own, { value: undefined, writable: true, enumerable: false, configurable: false })
+    const parts = DateTime.toPartsUtc(effects)
+    assert.strictEqual(parts.year, 2026)
+    assert.strictEqual(DateTime.toPartsUtc(effects), parts)
+    assert.deepStrictEqual(Object.keys(effects), ["epochMillis"])
+    const zoned = DateTime.unsafeMakeZoned(1_767_225_600_000, { timeZone: "Europe/Berlin" })
+    assert.strictEqual(DateTime.formatIsoZoned(zoned), "2026-01-01T01:00:00.000+01:00[Europe/Berlin]")
+  })
 
   it("is DateTime.unsafeMake of the same milliseconds", () => {
     for (const ms of [0, -1, 1, 1_767_225_600_000, -62_135_596_800_000, 8_640_000_000_000_000, -8_640_000_000_000_000]) {
