@@ -8,7 +8,7 @@
  */
 import { Bucketing, Time } from "@acd-bridge/core"
 import type { Domain } from "@acd-bridge/core"
-import * as DateTime from "effect/DateTime"
+import type * as DateTime from "effect/DateTime"
 import type { Column, CsvConfig, TimestampColumns } from "../CsvConfig.js"
 import type { ContactColumns } from "./contactColumns.js"
 import type { Parsed, TimestampParser } from "./timestamps.js"
@@ -301,7 +301,7 @@ export const compile = (
           queueIdentifier: q.queueIdentifier,
           queueName: q.queueName,
           channel: q.channel,
-          start: DateTime.unsafeMake(start),
+          start: Time.utc(start),
           lengthMinutes: length,
           offered: countOf(offered),
           handled: countOf(handled),
@@ -347,8 +347,8 @@ export const compile = (
         sink.status({
           agentIdentifier,
           activityIdentifier,
-          start: DateTime.unsafeMake(start),
-          end: end === null ? null : DateTime.unsafeMake(end)
+          start: Time.utc(start),
+          end: end === null ? null : Time.utc(end)
         })
       })
       break

@@ -169,8 +169,8 @@ const statuses = (config: Config, from: number, to: number) =>
     return spans.filter((s) => s.start < to && s.end > from).map((s): Domain.AgentStatus => ({
       agentIdentifier: s.agent,
       activityIdentifier: s.activity,
-      start: DateTime.unsafeMake(s.start),
-      end: Number.isFinite(s.end) ? DateTime.unsafeMake(s.end) : null
+      start: Time.utc(s.start),
+      end: Number.isFinite(s.end) ? Time.utc(s.end) : null
     }))
   })
 

@@ -6,7 +6,6 @@ import { Connector, Time } from "@acd-bridge/core"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
-import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
@@ -41,7 +40,7 @@ export const realtime = (config: Config, _position?: number | undefined) => {
     return Option.some({
       agentIdentifier: username,
       activityIdentifier: activityIdentifier(row.state, row.reason),
-      start: DateTime.unsafeMake(since.right),
+      start: Time.utc(since.right),
       end: null
     })
   }

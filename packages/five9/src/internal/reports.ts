@@ -2,10 +2,10 @@
  * Reading report CSV (csv-parse) into contact events and agent statuses. Columns are found by
  * their header, never by position.
  */
-import { Connector } from "@acd-bridge/core"
+import { Connector, Time } from "@acd-bridge/core"
 import type { Domain } from "@acd-bridge/core"
 import { parse } from "csv-parse/sync"
-import * as DateTime from "effect/DateTime"
+import type * as DateTime from "effect/DateTime"
 import * as Either from "effect/Either"
 import { trimOverlaps } from "./overlaps.js"
 import { parseDuration, parseTimestamp } from "./time.js"
@@ -193,7 +193,7 @@ const visitEvent = (legs: ReadonlyArray<CallRow>, start: number, options: CallLo
     queueIdentifier: queue,
     queueName: queue,
     channel: options.channel,
-    timestamp: DateTime.unsafeMake(start),
+    timestamp: Time.utc(start),
     offered: true,
     handled,
     durationMs: handled ? talkMs + holdMs + afterCallWorkMs : waitMs,

@@ -8,9 +8,8 @@
  *
  * @internal
  */
-import { type Connector } from "@acd-bridge/core"
+import { type Connector, Time } from "@acd-bridge/core"
 import type { Domain } from "@acd-bridge/core"
-import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import { defaultOptionalMeasures } from "../GenesysConfig.js"
 import type { GenesysConfig, TableName } from "../GenesysConfig.js"
@@ -156,7 +155,7 @@ const toAggregate = (config: GenesysConfig, tableName: string, row: Row) =>
       queueIdentifier: queue,
       queueName: queue,
       channel,
-      start: DateTime.unsafeMake(key * 1000),
+      start: Time.utc(key * 1000),
       lengthMinutes: 15,
       offered,
       handled,
@@ -301,8 +300,8 @@ export const readStates = (
       out.push({
         agentIdentifier: f.agent,
         activityIdentifier: activity.length > 255 ? activity.slice(0, 255) : activity,
-        start: DateTime.unsafeMake(start * 1000),
-        end: end === null ? null : DateTime.unsafeMake(end * 1000)
+        start: Time.utc(start * 1000),
+        end: end === null ? null : Time.utc(end * 1000)
       })
     }
     const endOf = (e: number | null) => e ?? Number.POSITIVE_INFINITY

@@ -4,9 +4,8 @@
  *
  * @internal
  */
-import { type Connector } from "@acd-bridge/core"
+import { type Connector, Time } from "@acd-bridge/core"
 import type { Domain } from "@acd-bridge/core"
-import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import type { GenesysConfig } from "../GenesysConfig.js"
 import type { Db } from "./db.js"
@@ -220,7 +219,7 @@ export const readContactFacts = (
       const channel = config.channels[s.media]
       if (channel === undefined) continue
       if (config.contacts.queues.length > 0 && !config.contacts.queues.includes(s.queue)) continue
-      const base = { queueIdentifier: s.queue, queueName: s.queue, channel, timestamp: DateTime.unsafeMake(s.start * 1000), offered: true }
+      const base = { queueIdentifier: s.queue, queueName: s.queue, channel, timestamp: Time.utc(s.start * 1000), offered: true }
       if (s.end === null) {
         out.push({ ...base, handled: false, durationMs: 0, waitMs: 0, abandoned: false, shortAbandoned: false, breakout: false })
         continue

@@ -64,14 +64,14 @@ export const readTimestamp = (value: unknown, ctx: TimeContext): Either.Either<D
     )
   }
   const { localMs, offsetMs } = reading.right
-  if (offsetMs !== undefined) return Either.right(DateTime.unsafeMake(localMs - offsetMs))
+  if (offsetMs !== undefined) return Either.right(Time.utc(localMs - offsetMs))
   const resolved = Time.resolve(localMs, ctx.zone)
   switch (resolved._tag) {
     case "Unique":
-      return Either.right(DateTime.unsafeMake(resolved.epochMs))
+      return Either.right(Time.utc(resolved.epochMs))
     case "Repeated":
       // the text can't tell the two apart: the earlier one, as core's Time reads it
-      return Either.right(DateTime.unsafeMake(resolved.earlier))
+      return Either.right(Time.utc(resolved.earlier))
     case "Skipped":
       return Either.left(
         `${show(value)} does not exist in the time zone ${DateTime.zoneToString(ctx.zone)} (clocks skip it)`

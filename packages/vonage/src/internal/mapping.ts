@@ -98,7 +98,7 @@ export const statusOf = (
     agentIdentifier: String(state.agentId),
     activityIdentifier: activityIdentifier(state.state, state.description, config.activity),
     start,
-    end: state.duration === null ? null : DateTime.unsafeMake(DateTime.toEpochMillis(start) + state.duration)
+    end: state.duration === null ? null : Time.utc(DateTime.toEpochMillis(start) + state.duration)
   })
 }
 

@@ -4,7 +4,7 @@
  * poll of agent states.
  */
 import type { Domain } from "@acd-bridge/core"
-import { Connector } from "@acd-bridge/core"
+import { Connector, Time } from "@acd-bridge/core"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
@@ -200,7 +200,7 @@ const contactsFromInteractions = (config: Config, from: number, to: number) =>
               )
             }
             const visit: Wire.QueueTime = {
-              start: DateTime.unsafeMake(entry.at),
+              start: Time.utc(entry.at),
               interactionGuid: interaction.guid,
               medium: interaction.medium,
               queue: entry.queue,
