@@ -72,10 +72,11 @@ const addContact = (sum: Record<keyof Measures, number>, event: ContactEvent): v
     sum.handled += 1
     sum.handlingMs += event.durationMs
   } else sum.unhandledMs += event.durationMs
-  sum.talkMs += event.talkMs ?? 0
-  sum.holdMs += event.holdMs ?? 0
-  sum.afterCallWorkMs += event.afterCallWorkMs ?? 0
-  sum.waitMs += event.waitMs ?? 0
+  // absent durations are common (a volume-only source): no write at all for them
+  if (event.talkMs !== undefined) sum.talkMs += event.talkMs
+  if (event.holdMs !== undefined) sum.holdMs += event.holdMs
+  if (event.afterCallWorkMs !== undefined) sum.afterCallWorkMs += event.afterCallWorkMs
+  if (event.waitMs !== undefined) sum.waitMs += event.waitMs
   if (event.abandoned) sum.abandoned += 1
   if (event.shortAbandoned) sum.shortAbandoned += 1
   if (event.breakout) sum.breakout += 1
@@ -117,6 +118,14 @@ interface QueueSums {
   readonly channel: Channel
   readonly byQuarter: Map<number, Record<keyof Measures, number>>
   others: Map<Channel, Map<number, Record<keyof Measures, number>>> | undefined
+}
+
+/** The queue and sums an identifier's last event went to. */
+interface LastSeen {
+  readonly name: string
+  readonly channel: Channel
+  readonly queue: QueueRef
+  readonly byQuarter: Map<number, Record<keyof Measures, number>>
 }
 
 const quartersOf = (
@@ -165,29 +174,26 @@ export const plan = (batch: Batch): BatchPlan => {
   // contacts are summed in place, per queue, channel and quarter, with no object or key string
   // per event (a batch may hold many thousands): the queue's entry holds the quarters of its
   // first channel (a queue almost always has one), keyed by the quarter's number, a small
-  // integer that V8 hashes without boxing; a run of events of one queue and channel (a
-  // source's usual order) skips the look-ups. `rows` keeps the order of first sight.
+  // integer that V8 hashes without boxing. The last queue and channel seen per identifier are
+  // one look-up away (an identifier almost always has one name and one channel, and events of
+  // many queues come interleaved). `rows` keeps the order of first sight.
   const rows: Array<{ queue: QueueRef; channel: Channel; start: number; measures: Record<keyof Measures, number> }> = []
   const sumsByQueue = new Map<QueueRef, QueueSums>()
-  let lastEvent: ContactEvent | undefined
-  let lastQueue: QueueRef | undefined
-  let lastSums: Map<number, Record<keyof Measures, number>> | undefined
+  const lastByIdentifier = new Map<string, LastSeen>()
+  // a run of events of one queue and channel (a source's usual order) skips even that look-up
+  let previous: LastSeen | undefined
+  let previousIdentifier = ""
   for (const event of batch.contacts) {
-    let queue: QueueRef
-    let byQuarter: Map<number, Record<keyof Measures, number>>
-    if (
-      lastEvent !== undefined && event.queueIdentifier === lastEvent.queueIdentifier &&
-      event.queueName === lastEvent.queueName && event.channel === lastEvent.channel
-    ) {
-      queue = lastQueue!
-      byQuarter = lastSums!
-    } else {
-      queue = ref(event.queueIdentifier, event.queueName, event.channel)
-      byQuarter = quartersOf(sumsByQueue, queue, event.channel)
-      lastQueue = queue
-      lastSums = byQuarter
+    let seen = previous !== undefined && event.queueIdentifier === previousIdentifier ? previous : lastByIdentifier.get(event.queueIdentifier)
+    if (seen === undefined || seen.name !== event.queueName || seen.channel !== event.channel) {
+      const queue = ref(event.queueIdentifier, event.queueName, event.channel)
+      seen = { name: event.queueName, channel: event.channel, queue, byQuarter: quartersOf(sumsByQueue, queue, event.channel) }
+      lastByIdentifier.set(event.queueIdentifier, seen)
     }
-    lastEvent = event
+    previous = seen
+    previousIdentifier = event.queueIdentifier
+    const queue = seen.queue
+    const byQuarter = seen.byQuarter
     const quarter = Math.floor(DateTime.toEpochMillis(event.timestamp) / QUARTER_MS)
     const sum = byQuarter.get(quarter)
     if (sum) addContact(sum, event)

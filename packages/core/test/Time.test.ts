@@ -14,6 +14,7 @@ import * as nodeAssert from "node:assert"
 import type { IntervalLength } from "../src/Bucketing.js"
 import * as Bucketing from "../src/Bucketing.js"
 import * as Instant from "../src/internal/instant.js"
+import * as IsoScan from "../src/internal/isoScan.js"
 import * as Time from "../src/Time.js"
 
 const MIN = 60_000
@@ -525,6 +526,41 @@ describe("Time.utc", () => {
     for (const ms of [Number.NaN, Infinity, 8_640_000_000_000_001, -8_640_000_000_000_001]) {
       assert.throws(() => DateTime.unsafeMake(ms))
       assert.throws(() => Time.utc(ms))
+    }
+  })
+})
+
+describe("the ISO scanner (internal/isoScan.ts)", () => {
+  it("reads every calendar time from year 100 to 9999 as Date.UTC counts it", () => {
+    const text = (n: number, width: number) => String(n).padStart(width, "0")
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 100, max: 9999 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1, max: 31 }),
+        fc.integer({ min: 0, max: 23 }),
+        fc.integer({ min: 0, max: 59 }),
+        fc.integer({ min: 0, max: 59 }),
+        fc.integer({ min: 0, max: 999 }),
+        (year, month, dayWanted, hours, minutes, seconds, millis) => {
+          const day = Math.min(dayWanted, Time.daysInMonth(year, month))
+          const written = `${text(year, 4)}-${text(month, 2)}-${text(day, 2)}T${text(hours, 2)}:${text(minutes, 2)}:${
+            text(seconds, 2)
+          }.${text(millis, 3)}Z`
+          assert.isTrue(IsoScan.scan(written), written)
+          const utc = new Date(0)
+          utc.setUTCFullYear(year, month - 1, day)
+          utc.setUTCHours(hours, minutes, seconds, millis)
+          assert.strictEqual(IsoScan.scanned.localMs, utc.getTime(), written)
+          assert.strictEqual(IsoScan.scanned.offsetMs, 0)
+        }
+      ),
+      { numRuns: 5_000 }
+    )
+    // the turns of centuries and leap days, where a day count goes wrong first
+    for (const written of ["0100-03-01T00:00Z", "1600-02-29T12:00Z", "1900-02-28T23:59Z", "2000-02-29T00:00Z", "2100-03-01T00:00Z", "9999-12-31T23:59Z"]) {
+      assert.isTrue(IsoScan.scan(written), written)
+      assert.strictEqual(IsoScan.scanned.localMs, Date.parse(written.replace("Z", ":00Z")), written)
     }
   })
 })
