@@ -400,6 +400,18 @@ export interface StorageShape {
     /** Every stream's value for the integration. */
     readonly list: (id: IntegrationId) => Effect.Effect<ReadonlyMap<string, number>, StorageError>
     /**
+     * The values of `streams` of each of `ids` that has any, read together (a cluster node
+     * watching the integrations it holds reads them in one round, not one call each). Not one
+     * unit of work: each integration's streams are as `list` would return them at some moment
+     * of the read.
+     *
+     * @since 0.3.0
+     */
+    readonly listMany: (
+      ids: ReadonlyArray<IntegrationId>,
+      streams: ReadonlyArray<string>
+    ) => Effect.Effect<ReadonlyMap<IntegrationId, ReadonlyMap<string, number>>, StorageError>
+    /**
      * Writes `value` only if the stream still holds `expected` (`None`: no value yet), in one
      * atomic step; returns whether it wrote. For a writer that must not move a cursor another
      * writer moved since it read it: a run committing the value it started from, or a node

@@ -261,6 +261,16 @@ export interface StorageDriverShape {
   readonly cursors: {
     readonly get: (id: IntegrationId, stream: string) => Effect.Effect<Option.Option<number>, StorageError>
     readonly list: (id: IntegrationId) => Effect.Effect<ReadonlyMap<string, number>, StorageError>
+    /**
+     * Optional: the values of `streams` of every integration in `ids` (neither list empty, at
+     * most 1,000 ids), in one read. Without it `Storage.make` calls `list` per integration.
+     *
+     * @since 0.3.0
+     */
+    readonly listMany?: (
+      ids: ReadonlyArray<IntegrationId>,
+      streams: ReadonlyArray<string>
+    ) => Effect.Effect<ReadonlyArray<{ readonly id: IntegrationId; readonly stream: string; readonly value: number }>, StorageError>
     /** Inserts or overwrites. */
     readonly set: (id: IntegrationId, stream: string, value: number) => Effect.Effect<void, StorageError>
     /**

@@ -84,8 +84,7 @@ export const config: Config.Config<
 /**
  * The cursors a re-import request writes (`Scheduler.reimport`; core's Scheduler documents
  * them): the range's bounds, not the progress through it, which the owner moves itself. They are
- * read from the store's `cursors` table directly, in one statement per round (the cluster runs
- * on the PostgreSQL store only), not with one `Storage` call per integration held.
+ * read for every integration held in one `Storage.cursors.listMany` per round.
  */
 const reimportStreams = ["backfill.reimport.from", "backfill.reimport.to"]
 
@@ -288,15 +287,11 @@ export const layer = (
         // stays): wake the fiber when the requested range of an integration held here changed,
         // or it would wait for its next scheduled run (up to an hour away)
         const heldIds = Array.from(next.keys())
+        const requested = yield* storage.cursors.listMany(heldIds.map((id) => id as Domain.IntegrationId), reimportStreams)
         const ranges = new Map<string, string>()
-        for (let at = 0; at < heldIds.length; at += 1_000) {
-          const rows = yield* sql<{ readonly integration_id: string; readonly stream: string; readonly value: string | number }>`
-            SELECT integration_id, stream, value FROM cursors
-            WHERE integration_id IN ${sql.in(heldIds.slice(at, at + 1_000))} AND stream IN ${sql.in(reimportStreams)}
-            ORDER BY integration_id, stream`
-          for (const row of rows) {
-            ranges.set(row.integration_id, `${ranges.get(row.integration_id) ?? ""}${row.stream}=${row.value};`)
-          }
+        for (const [id, values] of requested) {
+          // in the streams' order, so the same range always reads the same
+          ranges.set(id, reimportStreams.map((stream) => `${stream}=${values.get(stream) ?? ""};`).join(""))
         }
         for (const id of heldIds) {
           const range = ranges.get(id) ?? ""

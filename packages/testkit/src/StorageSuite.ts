@@ -937,6 +937,33 @@ export const suite = <E>(name: string, layer: Layer.Layer<Storage.Storage, E>): 
           assert.strictEqual((yield* s.cursors.list((yield* setup()).id)).size, 0)
         }))
 
+      it.effect("cursors: listMany reads the named streams of many integrations at once", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const a = yield* setup()
+          const b = yield* setup()
+          const none = yield* setup()
+          yield* s.cursors.set(a.id, "backfill.reimport.from", 1_000)
+          yield* s.cursors.set(a.id, "backfill.reimport.to", 2_000)
+          yield* s.cursors.set(a.id, "contacts", 5)
+          yield* s.cursors.set(b.id, "backfill.reimport.to", 7_000)
+          yield* s.cursors.set(none.id, "contacts", 9)
+          const read = yield* s.cursors.listMany([a.id, b.id, none.id], ["backfill.reimport.from", "backfill.reimport.to"])
+          sameValue(
+            Array.from(read, ([id, values]) => [id, Array.from(values).sort()] as const).sort(),
+            [
+              [a.id, [["backfill.reimport.from", 1_000], ["backfill.reimport.to", 2_000]]],
+              [b.id, [["backfill.reimport.to", 7_000]]]
+            ].sort()
+          )
+          assert.strictEqual((yield* s.cursors.listMany([], ["contacts"])).size, 0)
+          assert.strictEqual((yield* s.cursors.listMany([a.id], [])).size, 0)
+          // more than one read's worth of integrations (the driver reads at most 1,000 at once)
+          const many = Array.from({ length: 1_001 }, () => Domain.IntegrationId.make(globalThis.crypto.randomUUID()))
+          const all = yield* s.cursors.listMany([...many, b.id], ["backfill.reimport.to"])
+          sameValue(Array.from(all.keys()), [b.id])
+        }))
+
       it.effect("cursors: compare-and-set writes only over the expected value", () =>
         Effect.gen(function*() {
           const s = yield* store

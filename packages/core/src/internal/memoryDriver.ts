@@ -382,6 +382,15 @@ export const make: Effect.Effect<StorageDriverShape> = Effect.gen(function*() {
     cursors: {
       get: (id, stream) => atomic(() => Option.fromNullable(cursors.get(id)?.get(stream))),
       list: (id) => atomic(() => new Map(cursors.get(id) ?? [])),
+      listMany: (ids, streams) =>
+        atomic(() =>
+          ids.flatMap((id) =>
+            streams.flatMap((stream) => {
+              const value = cursors.get(id)?.get(stream)
+              return value === undefined ? [] : [{ id, stream, value }]
+            })
+          )
+        ),
       set: (id, stream, value) => atomic(() => set(inner(cursors, id), stream, value)),
       compareAndSet: (id, stream, expected, value) =>
         atomic(() => {

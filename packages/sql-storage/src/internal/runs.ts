@@ -81,6 +81,13 @@ export const cursors = ({ sql }: Dialect): StorageDriver.StorageDriverShape["cur
       Effect.map((rows) => new Map(rows.map((r) => [r.stream, Rows.num(r.value)] as const))),
       edge("cursors.list")
     ),
+  listMany: (ids, streams) =>
+    sql<{ readonly integration_id: Domain.IntegrationId; readonly stream: string; readonly value: Rows.Num }>`
+      SELECT integration_id, stream, value FROM cursors
+      WHERE integration_id IN ${sql.in(ids)} AND stream IN ${sql.in(streams)}`.pipe(
+      Effect.map((rows) => rows.map((r) => ({ id: r.integration_id, stream: r.stream, value: Rows.num(r.value) }))),
+      edge("cursors.listMany")
+    ),
   set: (id, stream, value) =>
     sql`INSERT INTO cursors ${sql.insert({ integration_id: id, stream, value })}
       ON CONFLICT (integration_id, stream) DO UPDATE SET value = excluded.value`.pipe(

@@ -52,6 +52,32 @@ export const make = (driver: StorageDriverShape, options: MakeOptions = {}): Eff
       return true
     }
 
+    // a driver's one read per 1,000 integrations, or its `list` per integration
+    const listMany = (ids: ReadonlyArray<IntegrationId>, streams: ReadonlyArray<string>) =>
+      Effect.gen(function*() {
+        const out = new Map<IntegrationId, Map<string, number>>()
+        if (ids.length === 0 || streams.length === 0) return out as ReadonlyMap<IntegrationId, ReadonlyMap<string, number>>
+        const wanted = new Set(streams)
+        const many = driver.cursors.listMany
+        for (let at = 0; at < ids.length; at += 1_000) {
+          const slice = ids.slice(at, at + 1_000)
+          const rows = many !== undefined
+            ? yield* many(slice, Array.from(wanted))
+            : (yield* Effect.forEach(slice, (id) =>
+              Effect.map(driver.cursors.list(id), (values) =>
+                Array.from(values, ([stream, value]) => ({ id, stream, value })).filter((row) => wanted.has(row.stream))))).flat()
+          for (const row of rows) {
+            let values = out.get(row.id)
+            if (values === undefined) {
+              values = new Map()
+              out.set(row.id, values)
+            }
+            values.set(row.stream, row.value)
+          }
+        }
+        return out as ReadonlyMap<IntegrationId, ReadonlyMap<string, number>>
+      })
+
     const counts = (id: IntegrationId, by: "agent" | "activity") =>
       driver.segments.counts(id, by).pipe(
         Effect.map((rows) => [...rows].sort((a, b) => byText(a.externalId, b.externalId))),
@@ -152,6 +178,7 @@ export const make = (driver: StorageDriverShape, options: MakeOptions = {}): Eff
       cursors: {
         get: (id, stream) => driver.cursors.get(id, stream).pipe(named("cursors.get")),
         list: (id) => driver.cursors.list(id).pipe(named("cursors.list")),
+        listMany: (ids, streams) => listMany(ids, streams).pipe(named("cursors.listMany")),
         set: (id, stream, value) =>
           tx(Effect.zipRight(driver.lock("cursors", id, "shared"), driver.cursors.set(id, stream, value))).pipe(
             operation("cursors.set")
