@@ -148,7 +148,29 @@ const startServer = (kind: "engine" | "baseline", dir: string): Promise<Started>
     child.on("exit", (code) => reject(new Error(`${kind} server exited (${code}): ${out}`)))
   })
 
-/** Subscribes, pushes one status per request at `rate` for SECONDS, returns latencies and refusals. */
+/** One push of these agents' statuses; its HTTP status (0: the connection failed). */
+const pushStatuses = (server: Started, kind: "engine" | "baseline", agent: http.Agent, ids: ReadonlyArray<string>) =>
+  new Promise<number>((resolve) => {
+    const body = JSON.stringify({
+      data: ids.map((id) => ({ agentIdentifier: id, activityIdentifier: "READY", startTime: new Date().toISOString() })),
+      meta: { integrationConfigurationId: server.integrationId }
+    })
+    const req = http.request({
+      host: "127.0.0.1",
+      port: server.port,
+      method: "POST",
+      path: kind === "engine" ? "/external-systems/agent-statuses" : "/push",
+      agent,
+      headers: { authorization: `Bearer ${server.apiKey}`, "content-type": "application/json", "content-length": Buffer.byteLength(body) }
+    }, (res) => {
+      res.resume()
+      res.on("end", () => resolve(res.statusCode ?? 0))
+    })
+    req.on("error", () => resolve(0))
+    req.end(body)
+  })
+
+/** Subscribes, pushes statuses at `rate` for SECONDS (batched above UNBATCHED_UP_TO), returns latencies and refusals. */
 const measure = async (server: Started, kind: "engine" | "baseline", rate: number) => {
   const sent = new Map<string, number>()
   const latencies: Array<number> = []
@@ -191,31 +213,11 @@ const measure = async (server: Started, kind: "engine" | "baseline", rate: numbe
   let failed = 0
   const inFlight: Array<Promise<void>> = []
   const post = (ids: ReadonlyArray<string>) => {
-    const body = JSON.stringify({
-      data: ids.map((id) => ({ agentIdentifier: id, activityIdentifier: "READY", startTime: new Date().toISOString() })),
-      meta: { integrationConfigurationId: server.integrationId }
-    })
     const at = performance.now()
-    inFlight.push(new Promise<void>((resolve) => {
-      const req = http.request({
-        host: "127.0.0.1",
-        port: server.port,
-        method: "POST",
-        path: kind === "engine" ? "/external-systems/agent-statuses" : "/push",
-        agent,
-        headers: { authorization: `Bearer ${server.apiKey}`, "content-type": "application/json", "content-length": Buffer.byteLength(body) }
-      }, (res) => {
-        answered.push(performance.now() - at)
-        if (res.statusCode === 429) refused += ids.length
-        else if (res.statusCode !== 200) failed += ids.length
-        res.resume()
-        res.on("end", () => resolve())
-      })
-      req.on("error", () => {
-        failed += ids.length
-        resolve()
-      })
-      req.end(body)
+    inFlight.push(pushStatuses(server, kind, agent, ids).then((status) => {
+      answered.push(performance.now() - at)
+      if (status === 429) refused += ids.length
+      else if (status !== 200) failed += ids.length
     }))
   }
   const started = performance.now()
@@ -257,25 +259,7 @@ const capacity = async (server: Started, kind: "engine" | "baseline") => {
   let refused = 0
   const client = async (c: number) => {
     for (let i = 0; performance.now() < until; i++) {
-      const body = JSON.stringify({
-        data: [{ agentIdentifier: `capacity-${c}-${i}`, activityIdentifier: "READY", startTime: new Date().toISOString() }],
-        meta: { integrationConfigurationId: server.integrationId }
-      })
-      const status = await new Promise<number>((resolve) => {
-        const req = http.request({
-          host: "127.0.0.1",
-          port: server.port,
-          method: "POST",
-          path: kind === "engine" ? "/external-systems/agent-statuses" : "/push",
-          agent,
-          headers: { authorization: `Bearer ${server.apiKey}`, "content-type": "application/json", "content-length": Buffer.byteLength(body) }
-        }, (res) => {
-          res.resume()
-          res.on("end", () => resolve(res.statusCode ?? 0))
-        })
-        req.on("error", () => resolve(0))
-        req.end(body)
-      })
+      const status = await pushStatuses(server, kind, agent, [`capacity-${c}-${i}`])
       if (status === 200) answered++
       else if (status === 429) refused++
     }
