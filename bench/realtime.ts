@@ -12,7 +12,8 @@
  *   BENCH_REALTIME_BATCH_MS (default 10) in one request, about 10 a request. The latency counts
  *   from the instant each status arose, so the wait for its request is in it.
  *
- * BENCH_REALTIME_RATES (default `20,1000`) picks the rates; a rate above 100 is batched. The
+ * Each server first takes the batched feed for BENCH_REALTIME_WARMUP_MS (default 2,000;
+ * `--quick` 1,000), untimed. BENCH_REALTIME_RATES (default `20,1000`) picks the rates; a rate above 100 is batched. The
  * latency is to the event's arrival at the subscriber, both ends in this process. Requests the
  * server refuses (429 from a rate limit) are counted: the defaults must fit a large site's feed,
  * so any refusal fails the row. A third measure is how many single-status requests a second
@@ -35,6 +36,8 @@ import type { Row } from "./_lib.js"
 import { atMost, below, percentile, report, size } from "./_lib.js"
 
 const SECONDS = size("BENCH_REALTIME_MS", 10_000, 500) / 1000
+/** untimed: each server first takes the batched feed this long (JIT, statement caches) */
+const WARMUP_SECONDS = size("BENCH_REALTIME_WARMUP_MS", 2_000, 1_000) / 1000
 const RATES = (process.env["BENCH_REALTIME_RATES"] ?? "20,1000").split(",").map(Number)
 const BATCH_MS = Number(process.env["BENCH_REALTIME_BATCH_MS"] ?? 10)
 /** rates above this are sent in batches of BATCH_MS */
@@ -170,8 +173,8 @@ const pushStatuses = (server: Started, kind: "engine" | "baseline", agent: http.
     req.end(body)
   })
 
-/** Subscribes, pushes statuses at `rate` for SECONDS (batched above UNBATCHED_UP_TO), returns latencies and refusals. */
-const measure = async (server: Started, kind: "engine" | "baseline", rate: number) => {
+/** Subscribes, pushes statuses at `rate` for `seconds` (batched above UNBATCHED_UP_TO), returns latencies and refusals. */
+const measure = async (server: Started, kind: "engine" | "baseline", rate: number, seconds: number) => {
   const sent = new Map<string, number>()
   const latencies: Array<number> = []
   /** request → response, to tell the write path's time from the feed's */
@@ -207,7 +210,7 @@ const measure = async (server: Started, kind: "engine" | "baseline", rate: numbe
     })
     req.on("error", reject)
   })
-  const total = Math.max(1, Math.round(rate * SECONDS))
+  const total = Math.max(1, Math.round(rate * seconds))
   const every = rate > UNBATCHED_UP_TO ? BATCH_MS : 0
   let refused = 0
   let failed = 0
@@ -280,7 +283,8 @@ const main = async () => {
       const server = await startServer(kind, dir)
       try {
         results[kind] = {}
-        for (const rate of RATES) results[kind][rate] = await measure(server, kind, rate)
+        await measure(server, kind, 1_000, WARMUP_SECONDS)
+        for (const rate of RATES) results[kind][rate] = await measure(server, kind, rate, SECONDS)
         // last: its load must not reach the latency rows
         capacities[kind] = await capacity(server, kind)
       } finally {
