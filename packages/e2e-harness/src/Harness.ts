@@ -20,7 +20,7 @@ import { Authenticator, HttpAdapter } from "@acd-bridge/http"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as Redacted from "effect/Redacted"
 import { SqlStorage } from "@acd-bridge/sql-storage"
-import type { Scenario } from "@acd-bridge/testkit"
+import { Scenario } from "@acd-bridge/testkit"
 import { assert } from "@effect/vitest"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
@@ -247,28 +247,7 @@ export const httpIntervals = (
     })
     const res = await fetch(`${url}/v1/intervals?${query.toString()}`, { headers: { authorization: `Bearer ${token}` } })
     if (res.status !== 200) throw new Error(`GET /v1/intervals: HTTP ${res.status} ${await res.text()}`)
-    const rows = await res.json() as Array<Record<string, unknown>>
-    const num = (v: unknown) => (typeof v === "number" ? v : 0)
-    const ms = (v: unknown) => round(num(v) * 1000)
-    return rows.map((r) => ({
-      queueIdentifier: String(r["queueIdentifier"]),
-      queueName: String(r["queueName"]),
-      channel: r["channel"] as Domain.Channel,
-      start: Date.parse(String(r["start"])),
-      end: Date.parse(String(r["end"])),
-      offered: num(r["offered"]),
-      handled: num(r["handled"]),
-      handlingMs: ms(r["handlingSeconds"]),
-      unhandledMs: ms(r["unhandledSeconds"]),
-      talkMs: ms(r["talkSeconds"]),
-      holdMs: ms(r["holdSeconds"]),
-      afterCallWorkMs: ms(r["afterCallWorkSeconds"]),
-      waitMs: ms(r["waitSeconds"]),
-      abandoned: num(r["abandoned"]),
-      shortAbandoned: num(r["shortAbandoned"]),
-      breakout: num(r["breakout"]),
-      answeredInThreshold: num(r["answeredInThreshold"])
-    }))
+    return (await res.json() as Array<Record<string, unknown>>).map(Scenario.intervalOfAnswer)
   })
 
 export const adminToken = "e2e-admin-token-0123456789abcdef"

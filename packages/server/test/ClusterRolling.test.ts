@@ -324,28 +324,7 @@ const restart = async (name: Name, share: number) => {
 /** `GET /v1/intervals` of an integration, in the shape `Scenario.expectedIntervals` has (sums in ms). */
 const intervalsOf = async (id: string, from: number, to: number, length: 15 | 60): Promise<Array<Scenario.ExpectedInterval>> => {
   const query = new URLSearchParams({ integrationId: id, from: iso(from), to: iso(to), length: String(length), timezone: "UTC" })
-  const rows = (await api<Array<Record<string, unknown>>>(live()[0]!, "GET", `/v1/intervals?${query.toString()}`)).body
-  const num = (v: unknown) => (typeof v === "number" ? v : 0)
-  const ms = (v: unknown) => Math.round(num(v) * 1000)
-  return rows.map((r) => ({
-    queueIdentifier: String(r["queueIdentifier"]),
-    queueName: String(r["queueName"]),
-    channel: r["channel"] as Scenario.ExpectedInterval["channel"],
-    start: Date.parse(String(r["start"])),
-    end: Date.parse(String(r["end"])),
-    offered: num(r["offered"]),
-    handled: num(r["handled"]),
-    handlingMs: ms(r["handlingSeconds"]),
-    unhandledMs: ms(r["unhandledSeconds"]),
-    talkMs: ms(r["talkSeconds"]),
-    holdMs: ms(r["holdSeconds"]),
-    afterCallWorkMs: ms(r["afterCallWorkSeconds"]),
-    waitMs: ms(r["waitSeconds"]),
-    abandoned: num(r["abandoned"]),
-    shortAbandoned: num(r["shortAbandoned"]),
-    breakout: num(r["breakout"]),
-    answeredInThreshold: num(r["answeredInThreshold"])
-  }))
+  return (await api<Array<Record<string, unknown>>>(live()[0]!, "GET", `/v1/intervals?${query.toString()}`)).body.map(Scenario.intervalOfAnswer)
 }
 
 const byInterval = (rows: ReadonlyArray<Scenario.ExpectedInterval>) =>

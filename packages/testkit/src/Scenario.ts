@@ -1417,6 +1417,37 @@ export interface ExpectedInterval extends Measures {
   readonly end: number
 }
 
+/**
+ * One row of a `GET /v1/intervals` answer (sums in seconds, instants as ISO text) in the shape
+ * of `ExpectedInterval` (integer ms), to compare an engine's answer with `expectedIntervals`.
+ * A measure the row lacks reads 0.
+ *
+ * @since 0.3.0 @category conversions
+ */
+export const intervalOfAnswer = (row: Readonly<Record<string, unknown>>): ExpectedInterval => {
+  const num = (v: unknown) => (typeof v === "number" ? v : 0)
+  const ms = (v: unknown) => Math.round(num(v) * 1000)
+  return {
+    queueIdentifier: String(row["queueIdentifier"]),
+    queueName: String(row["queueName"]),
+    channel: row["channel"] as Channel,
+    start: Date.parse(String(row["start"])),
+    end: Date.parse(String(row["end"])),
+    offered: num(row["offered"]),
+    handled: num(row["handled"]),
+    handlingMs: ms(row["handlingSeconds"]),
+    unhandledMs: ms(row["unhandledSeconds"]),
+    talkMs: ms(row["talkSeconds"]),
+    holdMs: ms(row["holdSeconds"]),
+    afterCallWorkMs: ms(row["afterCallWorkSeconds"]),
+    waitMs: ms(row["waitSeconds"]),
+    abandoned: num(row["abandoned"]),
+    shortAbandoned: num(row["shortAbandoned"]),
+    breakout: num(row["breakout"]),
+    answeredInThreshold: num(row["answeredInThreshold"])
+  }
+}
+
 const zeroMeasures: Measures = {
   offered: 0,
   handled: 0,
