@@ -20,6 +20,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { performance } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
+import { Domain } from "@acd-bridge/core"
 import type { Row } from "./_lib.js"
 import { adminToken, below, offsetTable, percentile, report, rssMbOf, servePushEngine, size, startChild } from "./_lib.js"
 
@@ -72,6 +73,7 @@ const serveBaseline = async (dir: string) => {
       pad(d.getUTCMinutes())
     }:00${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`
   }
+  const channels = Domain.Channel.literals.map((c) => `'${c}'`).join(", ")
   // whole-hour offsets in Berlin: an interval of `length` minutes starts where local time is a multiple of it
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://x")
@@ -81,9 +83,13 @@ const serveBaseline = async (dir: string) => {
     const queueId = url.searchParams.get("queueId")
     const o = offset(from)
     const sums = measureColumns.map(([c]) => `SUM(${c}) AS ${c}`).join(", ")
+    // one queue: read by the table's key (queue, channel, start), every channel named; `+` keeps
+    // the tenant a filter, else SQLite (no statistics) reads every queue's rows of the range
+    // through (tenant, start) and drops 19 of 20: 2.5–4× slower, not what a careful hand would write
     const rows = db.prepare(
       `SELECT queue_id, channel, start_ms - ((start_ms + ${o}) % ${lengthMs}) AS bucket, ${sums}
-       FROM interval_stats WHERE tenant_id = ? ${queueId === null ? "" : "AND queue_id = ?"} AND start_ms >= ? AND start_ms < ?
+       FROM interval_stats WHERE ${queueId === null ? "tenant_id = ?" : `+tenant_id = ? AND queue_id = ? AND channel IN (${channels})`}
+       AND start_ms >= ? AND start_ms < ?
        GROUP BY queue_id, channel, bucket ORDER BY bucket, queue_id, channel`
     ).all(...(queueId === null ? ["bench", from, to] : ["bench", queueId, from, to])) as Array<Record<string, number | string>>
     res.writeHead(200, { "content-type": "application/json" })

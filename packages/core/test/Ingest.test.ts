@@ -176,6 +176,26 @@ describe("Ingest: the run is written with the data", () => {
       ])
     }).pipe(Effect.provide(TestEngine)))
 
+  it.effect("a run with counts that are not whole numbers >= 0 fails with StorageError naming the count; nothing applied", () =>
+    Effect.gen(function*() {
+      const { integration } = yield* createPush
+      const ingest = yield* Ingest.Ingest
+      const storage = yield* Storage.Storage
+      for (const rejected of [-1, 1.5, Number.NaN]) {
+        const error = yield* Effect.flip(ingest.importWindow({ integration, batch: contacts(2), kind: "pull", rejected }))
+        assert.strictEqual(error._tag, "StorageError", String(rejected))
+        assert.match(error._tag === "StorageError" ? error.reason : "", rejected === -1 ? /rejected must be a whole number >= 0/ : /(read|rejected) must be a whole number >= 0/)
+      }
+      const summary = { started: 0, read: 3, applied: -2, rejected: 0 }
+      const error = yield* Effect.flip(
+        ingest.importWindow({ integration, batch: contacts(2), kind: "pull", recordRun: false, runSummary: summary })
+      )
+      assert.match(error._tag === "StorageError" ? error.reason : "", /applied must be a whole number >= 0/)
+      assert.deepStrictEqual(yield* runsOf(integration.id), [])
+      const stored = yield* storage.data.intervalStats({ tenantId: tenant, from: 0, to: Number.MAX_SAFE_INTEGER })
+      assert.deepStrictEqual(stored, [])
+    }).pipe(Effect.provide(TestEngine)))
+
   it.effect("importWindow while paused fails and records nothing", () =>
     Effect.gen(function*() {
       const { integration } = yield* createPush

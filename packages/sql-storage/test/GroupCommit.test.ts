@@ -137,6 +137,51 @@ describe("group commit (SQLite)", () => {
     }).pipe(Effect.provide(sqliteClient(filename)))
   })
 
+  it.live("a lone transaction runs on the transaction itself, without a savepoint of its own", () => {
+    const filename = tempSqliteFile()
+    return Effect.gen(function*() {
+      const { driver, integration, sql } = yield* setup(filename)
+      // a savepoint makes SQLite copy each page the part changes into a sub-journal (as much work
+      // as a batch's interval upserts); @effect/sql names a part's savepoint effect_sql_1
+      const savepoint = yield* driver.transaction(
+        Effect.zipRight(
+          driver.cursors.set(integration.id, "lone", 1),
+          Effect.either(sql.unsafe("RELEASE SAVEPOINT effect_sql_1"))
+        )
+      )
+      assert.isTrue(savepoint._tag === "Left", "the lone part ran inside a savepoint")
+      assert.isTrue(Option.isSome(yield* driver.cursors.get(integration.id, "lone")))
+    }).pipe(Effect.provide(sqliteClient(filename)))
+  })
+
+  it.live("a lone transaction that fails after writing leaves nothing written", () => {
+    const filename = tempSqliteFile()
+    return Effect.gen(function*() {
+      const { commits, driver, integration, store } = yield* setup(filename)
+      const before = commits()
+      const boom = yield* Effect.flip(driver.transaction(
+        Effect.zipRight(driver.cursors.set(integration.id, "lone", 1), new Boom({ part: "lone" }))
+      ))
+      assert.strictEqual(boom._tag === "Boom" ? boom.part : boom._tag, "lone")
+      assert.isTrue(Option.isNone(yield* store.cursors.get(integration.id, "lone")))
+      assert.strictEqual(commits() - before, 0)
+      // an interrupted lone part is rolled back the same way
+      const inside = yield* Deferred.make<void>()
+      const stuck = yield* Effect.fork(driver.transaction(
+        driver.cursors.set(integration.id, "stuck", 1).pipe(
+          Effect.zipRight(Deferred.succeed(inside, undefined)),
+          Effect.zipRight(Effect.never)
+        )
+      ))
+      yield* Deferred.await(inside)
+      yield* Fiber.interrupt(stuck)
+      assert.isTrue(Option.isNone(yield* store.cursors.get(integration.id, "stuck")))
+      // and the next transaction commits normally
+      yield* driver.transaction(driver.cursors.set(integration.id, "next", 1))
+      assert.deepStrictEqual([...(yield* store.cursors.list(integration.id)).keys()], ["next"])
+    }).pipe(Effect.provide(sqliteClient(filename)))
+  })
+
   it.live("a part that fails rolls back only its own writes; the others in its group commit", () => {
     const filename = tempSqliteFile()
     return Effect.gen(function*() {

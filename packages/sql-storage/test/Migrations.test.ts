@@ -200,7 +200,7 @@ describe("migrations", () => {
         Effect.provide(SqlStorage.layer.pipe(Layer.provideMerge(sqliteClient(filename))))
       )
       yield* Effect.gen(function*() {
-        assert.deepStrictEqual(yield* appliedMigrations, [1, 2, 3, 4, 5, 6])
+        assert.deepStrictEqual(yield* appliedMigrations, [1, 2, 3, 4, 5, 6, 7])
         const sql = yield* SqlClient.SqlClient
         const indexes = yield* sql<{ readonly name: string }>`SELECT name FROM sqlite_master WHERE type = 'index'`
         assert.includeMembers(indexes.map((i) => i.name), [
@@ -209,6 +209,11 @@ describe("migrations", () => {
           "access_tokens_tenant",
           "idempotency_keys_at"
         ])
+        // 7: interval rows stored in the order of their key (no rowid), their two indexes made again
+        const table = yield* sql<{ readonly sql: string }>`SELECT sql FROM sqlite_master WHERE name = 'interval_stats'`
+        assert.match(table[0]!.sql, /WITHOUT ROWID/)
+        assert.includeMembers(indexes.map((i) => i.name), ["interval_stats_tenant_start"])
+        assert.notInclude(indexes.map((i) => i.name), "sqlite_autoindex_interval_stats_1")
         // starting again applies nothing
         assert.deepStrictEqual(yield* Migrations.run(), [])
       }).pipe(Effect.provide(sqliteClient(filename)))
@@ -228,7 +233,7 @@ describe("migrations", () => {
 
       yield* checkMigrated.pipe(Effect.provide(SqlStorage.layerPg({ url })))
       yield* Effect.gen(function*() {
-        assert.deepStrictEqual(yield* appliedMigrations, [1, 2, 3, 4, 5, 6])
+        assert.deepStrictEqual(yield* appliedMigrations, [1, 2, 3, 4, 5, 6, 7])
         const sql = yield* SqlClient.SqlClient
         const indexes = yield* sql<{ readonly indexname: string }>`SELECT indexname FROM pg_indexes`
         assert.includeMembers(indexes.map((i) => i.indexname), [

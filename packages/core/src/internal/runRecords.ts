@@ -27,13 +27,26 @@ export const resumeRunRecord = (integrationId: IntegrationId, run: ImportRunStar
   problems: []
 })
 
-/** Writes `run` with its duration measured now. @internal */
+const counts = ["read", "applied", "rejected"] as const
+
+/**
+ * Writes `run` with its duration measured now. The draft's ids, kind and instants are values
+ * of their own schemas already (its type says so); what a caller computes are the counts, so
+ * those are checked here, and the run is made without validating every field again (a
+ * `Schema.Class` check of the whole run was ≈ 0.3 ms, a tenth of the engine's CPU per batch).
+ * @internal
+ */
 export const insertMeasured = (driver: StorageDriverShape, run: ImportRunDraft): Effect.Effect<void, StorageError> =>
-  Effect.flatMap(Clock.currentTimeMillis, (written) =>
-    Effect.flatMap(
-      Effect.try({
-        try: () => new ImportRun({ ...run, durationMs: Math.max(0, written - DateTime.toEpochMillis(run.startedAt)) }),
-        catch: (cause) => StorageError.fromCause("runs.insert", cause, `import run ${run.id} is not valid: ${cause}`)
-      }),
-      driver.runs.insert
-    ))
+  Effect.flatMap(Clock.currentTimeMillis, (written) => {
+    const invalid = counts.find((field) => !Number.isSafeInteger(run[field]) || run[field] < 0)
+    if (invalid !== undefined) {
+      return Effect.fail(
+        new StorageError({
+          operation: "runs.insert",
+          reason: `import run ${run.id} is not valid: ${invalid} must be a whole number >= 0, got ${run[invalid]}`
+        })
+      )
+    }
+    const durationMs = Math.max(0, written - DateTime.toEpochMillis(run.startedAt))
+    return driver.runs.insert(new ImportRun({ ...run, durationMs }, true))
+  })

@@ -11,7 +11,10 @@
  * - a caller runs its own effect in its own fiber (its services, spans, log annotations and
  *   interruption stay its own) on the group's connection, inside a SAVEPOINT of its own: a
  *   typed failure (a fenced write, a reused idempotency key, an interruption) rolls back only
- *   its part, and the others go on;
+ *   its part, and the others go on; a caller alone in its group runs on the transaction itself
+ *   (a savepoint would make SQLite copy each page it changes into a sub-journal, which cost a
+ *   batch of interval upserts about as much as the upserts), and any failure of its part rolls
+ *   the transaction back;
  * - a storage failure or a defect in one part may have undone the whole SQLite transaction
  *   (`SQLITE_FULL`, `SQLITE_IOERR` roll it back by themselves), so the group is rolled back
  *   whole: the part that failed gets its failure, the others run again in a new transaction;
@@ -46,6 +49,12 @@ type Message =
     /** run your part now, on this connection, and reply with how it ended */
     readonly _tag: "Turn"
     readonly connection: Connection
+    /**
+     * the only part of its group: run on the group's transaction itself, no savepoint (a
+     * savepoint makes SQLite copy every page the part changes into a sub-journal, about as
+     * much work as the part's own writes); the group rolls back whole if this part fails
+     */
+    readonly alone: boolean
     readonly reply: Deferred.Deferred<Exit.Exit<unknown, unknown>>
   }
   | {
@@ -128,11 +137,13 @@ export const make = (sql: SqlClient.SqlClient, options: Options = {}) =>
           const outcome = yield* Effect.exit(sql.withTransaction(Effect.gen(function*() {
             // provided by withTransaction at run time (its type does not say so)
             const connection = yield* Effect.orDie(Effect.serviceOptional(SqlClient.TransactionConnection))
+            const alone = members.length === 1
             for (let index = 0; index < members.length; index++) {
               const reply = yield* Deferred.make<Exit.Exit<unknown, unknown>>()
-              yield* Queue.offer(members[index]!, { _tag: "Turn", connection, reply })
+              yield* Queue.offer(members[index]!, { _tag: "Turn", connection, alone, reply })
               const exit = yield* Deferred.await(reply)
-              if (!isolated(exit)) {
+              // a lone part has no savepoint to undo it by: any failure rolls the transaction back
+              if (!isolated(exit) || (alone && Exit.isFailure(exit))) {
                 return yield* new PartFailed({ index, cause: Exit.isFailure(exit) ? exit.cause : Cause.empty })
               }
             }
@@ -205,7 +216,7 @@ export const make = (sql: SqlClient.SqlClient, options: Options = {}) =>
                 switch (message._tag) {
                   case "Turn": {
                     last = yield* Effect.exit(
-                      sql.withTransaction(restore(effect)).pipe(
+                      (message.alone ? restore(effect) : sql.withTransaction(restore(effect))).pipe(
                         Effect.provideService(SqlClient.TransactionConnection, message.connection),
                         Dialect.edge("transaction")
                       )

@@ -281,6 +281,68 @@ const links = statements((t) => [
 )`
 ])
 
+/** Every column of `interval_stats` as migrations 1 and 3 left it, in that order. */
+const intervalStatColumns = [
+  "queue_id",
+  "channel",
+  "start_ms",
+  "integration_id",
+  "tenant_id",
+  "length_minutes",
+  "offered",
+  "handled",
+  "handling_ms",
+  "unhandled_ms",
+  "talk_ms",
+  "hold_ms",
+  "after_call_work_ms",
+  "wait_ms",
+  "abandoned",
+  "answered_in_threshold",
+  "short_abandoned",
+  "breakout"
+].join(", ")
+
+/**
+ * 7 (SQLite): `interval_stats` stored in the order of its key (queue, channel, start), as a
+ * `WITHOUT ROWID` table. A rowid table keeps rows in insertion order, so one queue's month
+ * (≈ 3,000 quarter-hours) lay on ≈ 2,400 pages shared with every other queue written at the
+ * same time, each read through the key's index and then the table; clustered by the key, the
+ * same rows are ≈ 70 adjacent pages, read once. It also drops the key's separate index, which
+ * every upsert wrote. The table is copied in key order (existing databases: once, at the
+ * first start of this version), then its two secondary indexes are made again.
+ *
+ * PostgreSQL has no clustered tables (its heap is in insertion order whatever is declared) and
+ * reads a queue's range through the key's index: nothing changes there.
+ */
+const clusteredIntervalStats = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const isSqlite = sql.onDialectOrElse({ sqlite: () => true, orElse: () => false })
+  if (!isSqlite) return
+  for (
+    const statement of [
+      `CREATE TABLE interval_stats_by_key (
+  queue_id TEXT NOT NULL REFERENCES queues (id),
+  channel TEXT NOT NULL,
+  start_ms INTEGER NOT NULL,
+  integration_id TEXT NOT NULL REFERENCES integrations (id),
+  tenant_id TEXT NOT NULL,
+  length_minutes INTEGER NOT NULL,
+  ${measures(sqliteTypes)},
+  short_abandoned INTEGER NOT NULL DEFAULT 0,
+  breakout INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (queue_id, channel, start_ms)
+) WITHOUT ROWID`,
+      `INSERT INTO interval_stats_by_key (${intervalStatColumns})
+  SELECT ${intervalStatColumns} FROM interval_stats ORDER BY queue_id, channel, start_ms`,
+      `DROP TABLE interval_stats`,
+      `ALTER TABLE interval_stats_by_key RENAME TO interval_stats`,
+      `CREATE INDEX interval_stats_integration_start ON interval_stats (integration_id, start_ms)`,
+      `CREATE INDEX interval_stats_tenant_start ON interval_stats (tenant_id, start_ms)`
+    ]
+  ) yield* sql.unsafe(statement)
+})
+
 /**
  * Every migration, keyed `<id>_<name>` as `Migrator.fromRecord` expects.
  */
@@ -290,11 +352,12 @@ export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.S
   "0003_short_abandons_and_breakouts": shortAbandonsAndBreakouts,
   "0004_integration_version": integrationVersion,
   "0005_admin_and_retention_indexes": adminAndRetentionIndexes,
-  "0006_links": links
+  "0006_links": links,
+  "0007_clustered_interval_stats": clusteredIntervalStats
 }
 
 /** The id of the newest migration. */
-export const latest = 6
+export const latest = 7
 
 const migrator = Migrator.make({})
 
