@@ -413,6 +413,46 @@ describe("LinkTasks: the scheduler offers on-premise windows to links", () => {
       }).pipe(Effect.provide(linkEngine(source)))
     }))
 
+  it.scoped("a part decoded at its upload is committed as decoded, unless the stored text is another", () =>
+    Effect.gen(function*() {
+      const source = yield* makeSource({ seed: 11 })
+      return yield* Effect.gen(function*() {
+        yield* TestClock.setTime(iso("2026-03-02T09:07:00Z"))
+        const integration = yield* createOnPrem(undefined, 3)
+        const { scheduler } = yield* startScheduler({ tenants: [tenant] })
+        yield* scheduler.awaitIdle
+        const links = yield* Links
+        const tasks = yield* LinkTasks
+        const storage = yield* Storage.Storage
+        const { link } = yield* links.create(tenant, { name: "Site" })
+        const now = yield* TestClock.currentTimeMillis
+        const contactsOf = (task: LinkModel.LinkTask) =>
+          snapshot(source.options, task.windowFrom!, task.windowTo!, now).contacts
+        const oneContact = (task: LinkModel.LinkTask): Batch => ({ contacts: contactsOf(task).slice(0, 1), aggregates: [], statuses: [] })
+        const twoContacts = (task: LinkModel.LinkTask): Batch => ({ contacts: contactsOf(task).slice(0, 2), aggregates: [], statuses: [] })
+
+        // the API hands over what it decoded from the text it stores: the commit takes that, and
+        // doesn't read the text again (a text that isn't JSON would be refused otherwise)
+        // the window and the one offered ahead of its commit
+        const [first, second] = yield* tasks.lease(link, { serves: [integration.id], max: 2, waitMs: 0 })
+        const one = first!.task
+        assert.strictEqual(contactsOf(one).length >= 2, true)
+        yield* tasks.putPart(link, one.id, "r", { n: 0, records: 2, body: "kept as uploaded", batch: twoContacts(one) })
+        const answered = yield* tasks.commit(link, one.id, { resultId: "r", parts: 1, records: 2 })
+        assert.strictEqual(answered.applied, 2)
+
+        // another engine process (or a repeated upload there) stored another text for the part:
+        // the stored text wins
+        const two = second!.task
+        assert.strictEqual(contactsOf(two).length >= 2, true)
+        assert.notStrictEqual(two.id, one.id)
+        yield* tasks.putPart(link, two.id, "r", { n: 0, records: 1, body: body(oneContact(two)), batch: oneContact(two) })
+        yield* storage.linkTasks.putPart(two.id, "r", { n: 0, records: 2, body: body(twoContacts(two)) })
+        const fromStorage = yield* tasks.commit(link, two.id, { resultId: "r", parts: 1, records: 2 })
+        assert.strictEqual(fromStorage.applied, 2)
+      }).pipe(Effect.provide(linkEngine(source)))
+    }))
+
   it.scoped("an invalid record fails the task with its run; the next run offers the window again", () =>
     Effect.gen(function*() {
       const source = yield* makeSource({ seed: 9 })

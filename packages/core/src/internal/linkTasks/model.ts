@@ -30,6 +30,11 @@ export interface Options {
   readonly keepFinished?: Duration.DurationInput | undefined
   /** Health warns "waiting for a link" when a task waits this long for a lease (default 2 minutes). */
   readonly waitingWarning?: Duration.DurationInput | undefined
+  /**
+   * Records of uploaded parts an engine process keeps decoded until their commit, so the
+   * commit needn't decode them again (default 50,000, ten parts of a link's default size; 0 keeps none).
+   */
+  readonly decodedPartsRecords?: number | undefined
 }
 
 /** @since 0.3.0 @category models */
@@ -39,6 +44,7 @@ export interface ResolvedOptions {
   readonly pollMs: number
   readonly keepFinishedMs: number
   readonly waitingWarningMs: number
+  readonly decodedPartsRecords: number
 }
 
 const millis = (d: Duration.DurationInput | undefined, fallback: number) =>
@@ -50,7 +56,8 @@ export const resolveOptions = (options: Options = {}): ResolvedOptions => ({
   maxWaitMs: millis(options.maxWait, 60_000),
   pollMs: millis(options.poll, 1_000),
   keepFinishedMs: millis(options.keepFinished, 7 * 86_400_000),
-  waitingWarningMs: millis(options.waitingWarning, 120_000)
+  waitingWarningMs: millis(options.waitingWarning, 120_000),
+  decodedPartsRecords: Math.max(0, Math.floor(options.decodedPartsRecords ?? 50_000))
 })
 
 /**
