@@ -243,29 +243,36 @@ const make = Effect.gen(function*() {
   /**
    * Offers a planned window, or finds the open task that offers it already (a restarted engine
    * plans the same window again and finds the task it offered before, lease and all). `ahead`
-   * is the window the planner will plan once this one commits (its snapshot the cursors after
-   * that commit): it is offered too, after this one, so a link reads it while this one's result
-   * is uploaded and committed; its commit waits for this one's (see `commit`). Other open window
-   * tasks of the integration were planned from cursors that no longer hold: they are withdrawn.
+   * are the windows the planner will plan once this one commits, one after the other (each
+   * with the cursors the commit before it leaves): they are offered too, after this one, so a
+   * link reads them while this one's result is uploaded and committed; each one's commit waits
+   * for the window before it (see `commit`). Other open window tasks of the integration were
+   * planned from cursors that no longer hold: they are withdrawn.
    */
   const offerWindow = Effect.fn("LinkTasks.offerWindow")(
-    function*(integration: Integration, offer: WindowOffer, ahead?: WindowOffer) {
+    function*(integration: Integration, offer: WindowOffer, ahead: ReadonlyArray<WindowOffer> = []) {
       yield* pruneNow
       const at = yield* now
       let found: LinkTask | undefined
-      let foundAhead: LinkTask | undefined
+      const foundAhead: Array<LinkTask | undefined> = ahead.map(() => undefined)
       for (const task of yield* storage.linkTasks.ofIntegration(integration.id, ["pending", "leased"])) {
         if (task.kind !== "window") continue
-        if (found === undefined && offers(task, offer)) found = task
-        else if (ahead !== undefined && foundAhead === undefined && offers(task, ahead)) foundAhead = task
+        if (found === undefined && offers(task, offer)) {
+          found = task
+          continue
+        }
+        const i = ahead.findIndex((a, j) => foundAhead[j] === undefined && offers(task, a))
+        if (i >= 0) foundAhead[i] = task
         else yield* withdraw(task, "superseded: the scheduler planned another window")
       }
       if (found === undefined) {
         found = windowTask(integration, offer, at)
         yield* insert(found)
       }
-      // inserted after `offer`: links lease the open tasks in the order they were offered
-      if (ahead !== undefined && foundAhead === undefined) yield* insert(windowTask(integration, ahead, at))
+      // inserted after `offer`, in order: links lease the open tasks in the order they were offered
+      for (const [j, next] of ahead.entries()) {
+        if (foundAhead[j] === undefined) yield* insert(windowTask(integration, next, at))
+      }
       return found
     }
   )

@@ -220,30 +220,34 @@ describe("LinkTasks: the scheduler offers on-premise windows to links", () => {
       }).pipe(Effect.provide(linkEngine(source)))
     }))
 
-  it.scoped("a history of several days: the next window is offered ahead and commits still land in order", () =>
+  it.scoped("a history of several days: the next windows are offered ahead and commits still land in order", () =>
     Effect.gen(function*() {
       const source = yield* makeSource({ seed: 9 })
       return yield* Effect.gen(function*() {
         yield* TestClock.setTime(iso("2026-03-02T09:07:00Z"))
-        const integration = yield* createOnPrem(undefined, 3)
+        const integration = yield* createOnPrem(undefined, 4)
         const { scheduler } = yield* startScheduler({ tenants: [tenant] })
         yield* scheduler.awaitIdle
         const links = yield* Links
         const tasks = yield* LinkTasks
         const storage = yield* Storage.Storage
         const { link } = yield* links.create(tenant, { name: "Site" })
-        // the newest day, and the day before it, planned from the cursors the first will commit:
-        // a link reads the second while the first uploads
+        // the newest day, and the two days before it (the default read-ahead), each planned from
+        // the cursors the commit before it will leave: a link reads them while the first uploads
         const leased = yield* tasks.lease(link, { serves: [integration.id], max: 5, waitMs: 0 })
         assert.deepStrictEqual(leased.map((l) => [l.task.windowFrom, l.task.windowTo]), [
           [iso("2026-03-01T09:00:00Z"), iso("2026-03-02T09:00:00Z")],
-          [iso("2026-02-28T09:00:00Z"), iso("2026-03-01T09:00:00Z")]
+          [iso("2026-02-28T09:00:00Z"), iso("2026-03-01T09:00:00Z")],
+          [iso("2026-02-27T09:00:00Z"), iso("2026-02-28T09:00:00Z")]
         ])
-        const [first, second] = leased.map((l) => l.task)
+        const [first, second, third] = leased.map((l) => l.task)
 
-        // the second's result arrives first: its commit waits for the first's, then applies
+        // the third's result arrives first, then the second's: each commit waits for the window
+        // before it, then applies
+        const latest = yield* Effect.fork(runTask(source, link, third!.id, third!.windowFrom!, third!.windowTo!))
         const early = yield* Effect.fork(runTask(source, link, second!.id, second!.windowFrom!, second!.windowTo!))
         for (let i = 0; i < 20; i++) yield* Effect.yieldNow()
+        assert.isTrue(Option.isNone(yield* latest.poll))
         assert.isTrue(Option.isNone(yield* early.poll))
         assert.deepStrictEqual((yield* stored(storage, integration)).intervals, [])
         const answer = yield* runTask(source, link, first!.id, first!.windowFrom!, first!.windowTo!)
@@ -251,22 +255,25 @@ describe("LinkTasks: the scheduler offers on-premise windows to links", () => {
         const later = yield* Fiber.join(early)
         assert.strictEqual(later.outcome, "applied")
         assert.isAbove(later.applied, 0)
+        const last = yield* Fiber.join(latest)
+        assert.strictEqual(last.outcome, "applied")
+        assert.isAbove(last.applied, 0)
         yield* scheduler.awaitIdle
 
-        // the scheduler found the task it had offered ahead: the third day is next, nothing was withdrawn
+        // the scheduler found the tasks it had offered ahead: the fourth day is next, nothing was withdrawn
         const all = yield* storage.linkTasks.ofIntegration(integration.id, ["committed", "withdrawn", "pending", "leased"])
-        assert.deepStrictEqual(all.map((t) => t.state), ["committed", "committed", "pending"])
-        const [third] = yield* tasks.lease(link, { serves: [integration.id], max: 5, waitMs: 0 })
-        assert.deepStrictEqual([third?.task.windowFrom, third?.task.windowTo], [
-          iso("2026-02-27T09:00:00Z"),
-          iso("2026-02-28T09:00:00Z")
+        assert.deepStrictEqual(all.map((t) => t.state), ["committed", "committed", "committed", "pending"])
+        const [fourth] = yield* tasks.lease(link, { serves: [integration.id], max: 5, waitMs: 0 })
+        assert.deepStrictEqual([fourth?.task.windowFrom, fourth?.task.windowTo], [
+          iso("2026-02-26T09:00:00Z"),
+          iso("2026-02-27T09:00:00Z")
         ])
-        yield* runTask(source, link, third!.task.id, third!.task.windowFrom!, third!.task.windowTo!)
+        yield* runTask(source, link, fourth!.task.id, fourth!.task.windowFrom!, fourth!.task.windowTo!)
         yield* scheduler.awaitIdle
         assert.strictEqual((yield* scheduler.health(tenant, integration.id)).history?.done, true)
         const runs = yield* storage.runs.list(integration.id, 20)
-        assert.deepStrictEqual(runs.map((r) => r.kind), ["history", "history", "history"])
-        const clean = yield* cleanImport(source, integration, iso("2026-02-27T09:00:00Z"), iso("2026-03-02T09:00:00Z"))
+        assert.deepStrictEqual(runs.map((r) => r.kind), ["history", "history", "history", "history"])
+        const clean = yield* cleanImport(source, integration, iso("2026-02-26T09:00:00Z"), iso("2026-03-02T09:00:00Z"))
         assert.deepStrictEqual(yield* stored(storage, integration), clean)
       }).pipe(Effect.provide(linkEngine(source)))
     }))
@@ -284,7 +291,7 @@ describe("LinkTasks: the scheduler offers on-premise windows to links", () => {
         const storage = yield* Storage.Storage
         const { link } = yield* links.create(tenant, { name: "Site" })
         const leased = yield* tasks.lease(link, { serves: [integration.id], max: 5, waitMs: 0 })
-        assert.strictEqual(leased.length, 2)
+        assert.strictEqual(leased.length, 3)
         yield* (yield* Lifecycle).pause(tenant, integration.id)
         yield* advance(scheduler, 5 * MIN, MIN)
         assert.deepStrictEqual(yield* storage.linkTasks.ofIntegration(integration.id, ["pending", "leased"]), [])

@@ -31,6 +31,12 @@ export interface Options {
   /** Health warns "waiting for a link" when a task waits this long for a lease (default 2 minutes). */
   readonly waitingWarning?: Duration.DurationInput | undefined
   /**
+   * History windows offered ahead of the one a link is committing, so a link reads them while
+   * the results before them upload (default 2; 0 offers one window at a time). Their commits
+   * still land in order.
+   */
+  readonly readAhead?: number | undefined
+  /**
    * Records of uploaded parts an engine process keeps decoded until their commit, so the
    * commit needn't decode them again (default 50,000, ten parts of a link's default size; 0 keeps none).
    */
@@ -44,6 +50,7 @@ export interface ResolvedOptions {
   readonly pollMs: number
   readonly keepFinishedMs: number
   readonly waitingWarningMs: number
+  readonly readAhead: number
   readonly decodedPartsRecords: number
 }
 
@@ -57,6 +64,7 @@ export const resolveOptions = (options: Options = {}): ResolvedOptions => ({
   pollMs: millis(options.poll, 1_000),
   keepFinishedMs: millis(options.keepFinished, 7 * 86_400_000),
   waitingWarningMs: millis(options.waitingWarning, 120_000),
+  readAhead: Math.max(0, Math.min(10, Math.floor(options.readAhead ?? 2))),
   decodedPartsRecords: Math.max(0, Math.floor(options.decodedPartsRecords ?? 50_000))
 })
 
