@@ -18,7 +18,7 @@ import { Lifecycle } from "../src/Lifecycle.js"
 import type { Link } from "../src/LinkModel.js"
 import * as LinkModel from "../src/LinkModel.js"
 import { Links } from "../src/Links.js"
-import { LinkTasks } from "../src/LinkTasks.js"
+import { layerOptions, LinkTasks } from "../src/LinkTasks.js"
 import * as Storage from "../src/Storage.js"
 import type { TestSourceShape } from "./schedulerFixtures.js"
 import {
@@ -220,7 +220,58 @@ describe("LinkTasks: the scheduler offers on-premise windows to links", () => {
       }).pipe(Effect.provide(linkEngine(source)))
     }))
 
-  it.scoped("a history of several days: the next windows are offered ahead and commits still land in order", () =>
+  it.scoped("a history of several days: the next window is offered ahead and commits still land in order", () =>
+    Effect.gen(function*() {
+      const source = yield* makeSource({ seed: 9 })
+      return yield* Effect.gen(function*() {
+        yield* TestClock.setTime(iso("2026-03-02T09:07:00Z"))
+        const integration = yield* createOnPrem(undefined, 3)
+        const { scheduler } = yield* startScheduler({ tenants: [tenant] })
+        yield* scheduler.awaitIdle
+        const links = yield* Links
+        const tasks = yield* LinkTasks
+        const storage = yield* Storage.Storage
+        const { link } = yield* links.create(tenant, { name: "Site" })
+        // the newest day, and the day before it, planned from the cursors the first will commit:
+        // a link reads the second while the first uploads
+        const leased = yield* tasks.lease(link, { serves: [integration.id], max: 5, waitMs: 0 })
+        assert.deepStrictEqual(leased.map((l) => [l.task.windowFrom, l.task.windowTo]), [
+          [iso("2026-03-01T09:00:00Z"), iso("2026-03-02T09:00:00Z")],
+          [iso("2026-02-28T09:00:00Z"), iso("2026-03-01T09:00:00Z")]
+        ])
+        const [first, second] = leased.map((l) => l.task)
+
+        // the second's result arrives first: its commit waits for the first's, then applies
+        const early = yield* Effect.fork(runTask(source, link, second!.id, second!.windowFrom!, second!.windowTo!))
+        for (let i = 0; i < 20; i++) yield* Effect.yieldNow()
+        assert.isTrue(Option.isNone(yield* early.poll))
+        assert.deepStrictEqual((yield* stored(storage, integration)).intervals, [])
+        const answer = yield* runTask(source, link, first!.id, first!.windowFrom!, first!.windowTo!)
+        assert.strictEqual(answer.outcome, "applied")
+        const later = yield* Fiber.join(early)
+        assert.strictEqual(later.outcome, "applied")
+        assert.isAbove(later.applied, 0)
+        yield* scheduler.awaitIdle
+
+        // the scheduler found the task it had offered ahead: the third day is next, nothing was withdrawn
+        const all = yield* storage.linkTasks.ofIntegration(integration.id, ["committed", "withdrawn", "pending", "leased"])
+        assert.deepStrictEqual(all.map((t) => t.state), ["committed", "committed", "pending"])
+        const [third] = yield* tasks.lease(link, { serves: [integration.id], max: 5, waitMs: 0 })
+        assert.deepStrictEqual([third?.task.windowFrom, third?.task.windowTo], [
+          iso("2026-02-27T09:00:00Z"),
+          iso("2026-02-28T09:00:00Z")
+        ])
+        yield* runTask(source, link, third!.task.id, third!.task.windowFrom!, third!.task.windowTo!)
+        yield* scheduler.awaitIdle
+        assert.strictEqual((yield* scheduler.health(tenant, integration.id)).history?.done, true)
+        const runs = yield* storage.runs.list(integration.id, 20)
+        assert.deepStrictEqual(runs.map((r) => r.kind), ["history", "history", "history"])
+        const clean = yield* cleanImport(source, integration, iso("2026-02-27T09:00:00Z"), iso("2026-03-02T09:00:00Z"))
+        assert.deepStrictEqual(yield* stored(storage, integration), clean)
+      }).pipe(Effect.provide(linkEngine(source)))
+    }))
+
+  it.scoped("with readAhead 2: two windows are offered ahead, and commits that arrive in reverse still land in order", () =>
     Effect.gen(function*() {
       const source = yield* makeSource({ seed: 9 })
       return yield* Effect.gen(function*() {
@@ -232,7 +283,7 @@ describe("LinkTasks: the scheduler offers on-premise windows to links", () => {
         const tasks = yield* LinkTasks
         const storage = yield* Storage.Storage
         const { link } = yield* links.create(tenant, { name: "Site" })
-        // the newest day, and the two days before it (the default read-ahead), each planned from
+        // the newest day, and the two days before it, each planned from
         // the cursors the commit before it will leave: a link reads them while the first uploads
         const leased = yield* tasks.lease(link, { serves: [integration.id], max: 5, waitMs: 0 })
         assert.deepStrictEqual(leased.map((l) => [l.task.windowFrom, l.task.windowTo]), [
@@ -275,7 +326,7 @@ describe("LinkTasks: the scheduler offers on-premise windows to links", () => {
         assert.deepStrictEqual(runs.map((r) => r.kind), ["history", "history", "history", "history"])
         const clean = yield* cleanImport(source, integration, iso("2026-02-26T09:00:00Z"), iso("2026-03-02T09:00:00Z"))
         assert.deepStrictEqual(yield* stored(storage, integration), clean)
-      }).pipe(Effect.provide(linkEngine(source)))
+      }).pipe(Effect.provide(linkEngine(source).pipe(Layer.provide(layerOptions({ readAhead: 2 })))))
     }))
 
   it.scoped("a window offered ahead goes with the pause, and its early commit is refused", () =>
@@ -291,7 +342,7 @@ describe("LinkTasks: the scheduler offers on-premise windows to links", () => {
         const storage = yield* Storage.Storage
         const { link } = yield* links.create(tenant, { name: "Site" })
         const leased = yield* tasks.lease(link, { serves: [integration.id], max: 5, waitMs: 0 })
-        assert.strictEqual(leased.length, 3)
+        assert.strictEqual(leased.length, 2)
         yield* (yield* Lifecycle).pause(tenant, integration.id)
         yield* advance(scheduler, 5 * MIN, MIN)
         assert.deepStrictEqual(yield* storage.linkTasks.ofIntegration(integration.id, ["pending", "leased"]), [])

@@ -32,8 +32,10 @@ export interface Options {
   readonly waitingWarning?: Duration.DurationInput | undefined
   /**
    * History windows offered ahead of the one a link is committing, so a link reads them while
-   * the results before them upload (default 2; 0 offers one window at a time). Their commits
-   * still land in order.
+   * the results before them upload (default 1; 0 offers one window at a time). Their commits
+   * still land in order. More than one helps a link only when its reads are quicker than the
+   * engine's commits, and with several links the windows ahead go to the other links, which
+   * then read them instead of standing by to take over a window handed back.
    */
   readonly readAhead?: number | undefined
   /**
@@ -64,7 +66,7 @@ export const resolveOptions = (options: Options = {}): ResolvedOptions => ({
   pollMs: millis(options.poll, 1_000),
   keepFinishedMs: millis(options.keepFinished, 7 * 86_400_000),
   waitingWarningMs: millis(options.waitingWarning, 120_000),
-  readAhead: Math.max(0, Math.min(10, Math.floor(options.readAhead ?? 2))),
+  readAhead: Math.max(0, Math.min(10, Math.floor(options.readAhead ?? 1))),
   decodedPartsRecords: Math.max(0, Math.floor(options.decodedPartsRecords ?? 50_000))
 })
 
