@@ -370,9 +370,14 @@ const publishedLayout = path.join(root, "scripts", "published-layout.mjs")
  * Runs a built program of this workspace (`packages/<pkg>/…/bin.js`) on plain Node with every
  * `@acd-bridge/*` import resolved to its built `dist/`, as the tests of the server do.
  */
-export const spawnBuilt = (bin: string, args: ReadonlyArray<string>, env: Record<string, string>): ChildProcess => {
+export const spawnBuilt = (
+  bin: string,
+  args: ReadonlyArray<string>,
+  env: Record<string, string>,
+  nodeArgs: ReadonlyArray<string> = []
+): ChildProcess => {
   if (!existsSync(path.join(root, bin))) throw new Error(`${bin} is missing: the benches run the built programs; run \`pnpm build\` first`)
-  return spawn(process.execPath, ["--import", publishedLayout, path.join(root, bin), ...args], {
+  return spawn(process.execPath, [...nodeArgs, "--import", publishedLayout, path.join(root, bin), ...args], {
     cwd: root,
     env: { ...process.env, NO_COLOR: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"]

@@ -22,6 +22,9 @@
  * history is done. Records/s = contacts imported / seconds; both sides must import the same
  * count, give or take the one quarter-hour that may close between the two runs. Target: the
  * link ≥ 0.5 of the local pull.
+ *
+ * BENCH_LINK_PROF=<dir> runs both engines and the link under `node --cpu-prof` and writes their
+ * profiles there (they are stopped with SIGTERM so Node writes them).
  */
 import Database from "better-sqlite3"
 import * as fs from "node:fs"
@@ -98,6 +101,8 @@ const serveEngine = async (mode: "local" | "link", dir: string) => {
     process.stdout.write(`${JSON.stringify({ port: address._tag === "TcpAddress" ? address.port : 0 })}\n`)
     return yield* Effect.never
   })
+  // stopped with SIGTERM when profiled (BENCH_LINK_PROF): exit so Node writes the profile
+  process.on("SIGTERM", () => process.exit(0))
   await Effect.runPromise(program.pipe(Effect.provide(server), Logger.withMinimumLogLevel(LogLevel.Error)))
 }
 
@@ -108,8 +113,10 @@ interface EngineProcess {
   readonly stop: () => Promise<void>
 }
 
+const profileDir = process.env["BENCH_LINK_PROF"]
+
 const startEngine = async (mode: "local" | "link", dir: string): Promise<EngineProcess> => {
-  const child = await startChild<{ port: number }>(fileURLToPath(import.meta.url), [mode, dir])
+  const child = await startChild<{ port: number }>(fileURLToPath(import.meta.url), [mode, dir], { profileDir })
   return { url: `http://127.0.0.1:${child.info.port}`, pid: child.pid, stop: child.stop }
 }
 
@@ -215,13 +222,19 @@ const main = async () => {
         wait: 30,
         integrations: [{ id: integrationId, connector: "sql", config: sqlConfig }]
       }))
-      const child = spawnBuilt("packages/link/dist/bin.js", ["run", "--config", configFile], {})
+      const child = spawnBuilt(
+        "packages/link/dist/bin.js",
+        ["run", "--config", configFile],
+        {},
+        profileDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", profileDir]
+      )
       let output = ""
       child.stdout!.on("data", (c: Buffer) => (output = (output + c.toString()).slice(-20_000)))
       child.stderr!.on("data", (c: Buffer) => (output = (output + c.toString()).slice(-20_000)))
       const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()))
       stops.push(async () => {
-        if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
+        // a profiled link (BENCH_LINK_PROF) exits cleanly so Node writes the profile
+        if (child.exitCode === null && child.signalCode === null) child.kill(profileDir === undefined ? "SIGKILL" : "SIGTERM")
         await exited
       })
       // the link has started and asked for work once

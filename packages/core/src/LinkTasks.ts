@@ -67,6 +67,36 @@ const make = Effect.gen(function*() {
 
   const now = Clock.currentTimeMillis
 
+  // parts decoded when they were uploaded (by the HTTP API, which must validate them anyway),
+  // by task: the commit takes them as they are instead of parsing and decoding the stored text
+  // again. A cache only: bounded in records, dropped when the task ends, and checked against the
+  // stored text (another engine process or a repeated upload may have stored another part).
+  const decodedParts = new Map<string, Map<string, { readonly body: string; readonly batch: Batch; readonly records: number }>>()
+  let decodedRecords = 0
+  const partKey = (resultId: string, n: number) => `${n}\u0000${resultId}`
+  const forgetDecoded = (taskId: string) =>
+    Effect.sync(() => {
+      for (const kept of decodedParts.get(taskId)?.values() ?? []) decodedRecords -= kept.records
+      decodedParts.delete(taskId)
+    })
+  const keepDecoded = (taskId: string, resultId: string, n: number, body: string, batch: Batch, records: number) =>
+    Effect.sync(() => {
+      if (records > options.decodedPartsRecords) return
+      let parts = decodedParts.get(taskId)
+      if (parts === undefined) decodedParts.set(taskId, parts = new Map())
+      const key = partKey(resultId, n)
+      decodedRecords -= parts.get(key)?.records ?? 0
+      parts.set(key, { body, batch, records })
+      decodedRecords += records
+      // the oldest tasks' parts go first (their commit decodes them from storage)
+      for (const [id, oldest] of decodedParts) {
+        if (decodedRecords <= options.decodedPartsRecords) break
+        for (const kept of oldest.values()) decodedRecords -= kept.records
+        decodedParts.delete(id)
+      }
+    })
+  const decoded = { get: (taskId: string, resultId: string, n: number) => decodedParts.get(taskId)?.get(partKey(resultId, n)) }
+
   // finished tasks are kept for repeated commits, then pruned: at most hourly, when work is
   // offered (no fiber of its own, so the service needs no scope and tests with `TestClock` none)
   let prunedAt = Number.NEGATIVE_INFINITY
@@ -147,7 +177,7 @@ const make = Effect.gen(function*() {
       error: reason
     })
     const written = yield* storage.linkTasks.finish(next, task.epoch)
-    if (written) yield* signal(next)
+    if (written) yield* Effect.zipRight(signal(next), forgetDecoded(task.id))
     return written
   })
 
@@ -213,29 +243,36 @@ const make = Effect.gen(function*() {
   /**
    * Offers a planned window, or finds the open task that offers it already (a restarted engine
    * plans the same window again and finds the task it offered before, lease and all). `ahead`
-   * is the window the planner will plan once this one commits (its snapshot the cursors after
-   * that commit): it is offered too, after this one, so a link reads it while this one's result
-   * is uploaded and committed; its commit waits for this one's (see `commit`). Other open window
-   * tasks of the integration were planned from cursors that no longer hold: they are withdrawn.
+   * are the windows the planner will plan once this one commits, one after the other (each
+   * with the cursors the commit before it leaves): they are offered too, after this one, so a
+   * link reads them while this one's result is uploaded and committed; each one's commit waits
+   * for the window before it (see `commit`). Other open window tasks of the integration were
+   * planned from cursors that no longer hold: they are withdrawn.
    */
   const offerWindow = Effect.fn("LinkTasks.offerWindow")(
-    function*(integration: Integration, offer: WindowOffer, ahead?: WindowOffer) {
+    function*(integration: Integration, offer: WindowOffer, ahead: ReadonlyArray<WindowOffer> = []) {
       yield* pruneNow
       const at = yield* now
       let found: LinkTask | undefined
-      let foundAhead: LinkTask | undefined
+      const foundAhead: Array<LinkTask | undefined> = ahead.map(() => undefined)
       for (const task of yield* storage.linkTasks.ofIntegration(integration.id, ["pending", "leased"])) {
         if (task.kind !== "window") continue
-        if (found === undefined && offers(task, offer)) found = task
-        else if (ahead !== undefined && foundAhead === undefined && offers(task, ahead)) foundAhead = task
+        if (found === undefined && offers(task, offer)) {
+          found = task
+          continue
+        }
+        const i = ahead.findIndex((a, j) => foundAhead[j] === undefined && offers(task, a))
+        if (i >= 0) foundAhead[i] = task
         else yield* withdraw(task, "superseded: the scheduler planned another window")
       }
       if (found === undefined) {
         found = windowTask(integration, offer, at)
         yield* insert(found)
       }
-      // inserted after `offer`: links lease the open tasks in the order they were offered
-      if (ahead !== undefined && foundAhead === undefined) yield* insert(windowTask(integration, ahead, at))
+      // inserted after `offer`, in order: links lease the open tasks in the order they were offered
+      for (const [j, next] of ahead.entries()) {
+        if (foundAhead[j] === undefined) yield* insert(windowTask(integration, next, at))
+      }
       return found
     }
   )
@@ -384,14 +421,21 @@ const make = Effect.gen(function*() {
   /**
    * Keeps one part of a result (its records as `Domain.BatchJson` text, checked by the
    * caller). Uploading a part of a committed task changes nothing (the commit that follows
-   * answers the first answer).
+   * answers the first answer). `batch`, when given, is what the caller decoded from `body`:
+   * this process keeps it for the commit, which then needn't decode the part again.
    */
   const putPart = Effect.fn("LinkTasks.putPart")(
-    function*(link: Link, taskId: string, resultId: string, part: { n: number; records: number; body: string }) {
+    function*(
+      link: Link,
+      taskId: string,
+      resultId: string,
+      part: { readonly n: number; readonly records: number; readonly body: string; readonly batch?: Batch | undefined }
+    ) {
       const task = yield* taskOf(link, taskId)
       if (task.state === "committed") return
       if (!isOpen(task)) return yield* gone(task)
-      yield* storage.linkTasks.putPart(taskId, resultId, part)
+      yield* storage.linkTasks.putPart(taskId, resultId, { n: part.n, records: part.records, body: part.body })
+      if (part.batch !== undefined) yield* keepDecoded(taskId, resultId, part.n, part.body, part.batch, part.records)
     }
   )
 
@@ -458,7 +502,16 @@ const make = Effect.gen(function*() {
    * with an invalid record fails the task (the scheduler treats it as invalid source data) and
    * answers `InvalidRecord`.
    */
-  const commit = Effect.fn("LinkTasks.commit")(function*(link: Link, taskId: string, input: CommitInput) {
+  const commit = (link: Link, taskId: string, input: CommitInput) =>
+    commitOnce(link, taskId, input).pipe(
+      // the decoded parts are kept while the link may still complete its result
+      Effect.tapBoth({
+        onSuccess: () => forgetDecoded(taskId),
+        onFailure: (error) => error._tag === "ResultIncomplete" ? Effect.void : forgetDecoded(taskId)
+      })
+    )
+
+  const commitOnce = Effect.fn("LinkTasks.commit")(function*(link: Link, taskId: string, input: CommitInput) {
     for (let attempt = 0; attempt < 10; attempt++) {
       const task = yield* taskOf(link, taskId)
       if (task.state === "committed" && task.answer !== null) return task.answer
@@ -469,7 +522,7 @@ const make = Effect.gen(function*() {
       }
       if (task.kind === "window" && (yield* awaitPredecessor(task))) continue
       const started = yield* now
-      const collected = yield* assemble(storage, task, input)
+      const collected = yield* assemble(storage, task, input, decoded)
       const linkRejected = Math.max(0, input.rejected ?? 0)
       const window = task.kind === "window" && task.windowFrom !== null && task.windowTo !== null
         ? { from: task.windowFrom, to: task.windowTo }

@@ -18,7 +18,7 @@ import { Lifecycle } from "../src/Lifecycle.js"
 import type { Link } from "../src/LinkModel.js"
 import * as LinkModel from "../src/LinkModel.js"
 import { Links } from "../src/Links.js"
-import { LinkTasks } from "../src/LinkTasks.js"
+import { layerOptions, LinkTasks } from "../src/LinkTasks.js"
 import * as Storage from "../src/Storage.js"
 import type { TestSourceShape } from "./schedulerFixtures.js"
 import {
@@ -271,6 +271,64 @@ describe("LinkTasks: the scheduler offers on-premise windows to links", () => {
       }).pipe(Effect.provide(linkEngine(source)))
     }))
 
+  it.scoped("with readAhead 2: two windows are offered ahead, and commits that arrive in reverse still land in order", () =>
+    Effect.gen(function*() {
+      const source = yield* makeSource({ seed: 9 })
+      return yield* Effect.gen(function*() {
+        yield* TestClock.setTime(iso("2026-03-02T09:07:00Z"))
+        const integration = yield* createOnPrem(undefined, 4)
+        const { scheduler } = yield* startScheduler({ tenants: [tenant] })
+        yield* scheduler.awaitIdle
+        const links = yield* Links
+        const tasks = yield* LinkTasks
+        const storage = yield* Storage.Storage
+        const { link } = yield* links.create(tenant, { name: "Site" })
+        // the newest day, and the two days before it, each planned from
+        // the cursors the commit before it will leave: a link reads them while the first uploads
+        const leased = yield* tasks.lease(link, { serves: [integration.id], max: 5, waitMs: 0 })
+        assert.deepStrictEqual(leased.map((l) => [l.task.windowFrom, l.task.windowTo]), [
+          [iso("2026-03-01T09:00:00Z"), iso("2026-03-02T09:00:00Z")],
+          [iso("2026-02-28T09:00:00Z"), iso("2026-03-01T09:00:00Z")],
+          [iso("2026-02-27T09:00:00Z"), iso("2026-02-28T09:00:00Z")]
+        ])
+        const [first, second, third] = leased.map((l) => l.task)
+
+        // the third's result arrives first, then the second's: each commit waits for the window
+        // before it, then applies
+        const latest = yield* Effect.fork(runTask(source, link, third!.id, third!.windowFrom!, third!.windowTo!))
+        const early = yield* Effect.fork(runTask(source, link, second!.id, second!.windowFrom!, second!.windowTo!))
+        for (let i = 0; i < 20; i++) yield* Effect.yieldNow()
+        assert.isTrue(Option.isNone(yield* latest.poll))
+        assert.isTrue(Option.isNone(yield* early.poll))
+        assert.deepStrictEqual((yield* stored(storage, integration)).intervals, [])
+        const answer = yield* runTask(source, link, first!.id, first!.windowFrom!, first!.windowTo!)
+        assert.strictEqual(answer.outcome, "applied")
+        const later = yield* Fiber.join(early)
+        assert.strictEqual(later.outcome, "applied")
+        assert.isAbove(later.applied, 0)
+        const last = yield* Fiber.join(latest)
+        assert.strictEqual(last.outcome, "applied")
+        assert.isAbove(last.applied, 0)
+        yield* scheduler.awaitIdle
+
+        // the scheduler found the tasks it had offered ahead: the fourth day is next, nothing was withdrawn
+        const all = yield* storage.linkTasks.ofIntegration(integration.id, ["committed", "withdrawn", "pending", "leased"])
+        assert.deepStrictEqual(all.map((t) => t.state), ["committed", "committed", "committed", "pending"])
+        const [fourth] = yield* tasks.lease(link, { serves: [integration.id], max: 5, waitMs: 0 })
+        assert.deepStrictEqual([fourth?.task.windowFrom, fourth?.task.windowTo], [
+          iso("2026-02-26T09:00:00Z"),
+          iso("2026-02-27T09:00:00Z")
+        ])
+        yield* runTask(source, link, fourth!.task.id, fourth!.task.windowFrom!, fourth!.task.windowTo!)
+        yield* scheduler.awaitIdle
+        assert.strictEqual((yield* scheduler.health(tenant, integration.id)).history?.done, true)
+        const runs = yield* storage.runs.list(integration.id, 20)
+        assert.deepStrictEqual(runs.map((r) => r.kind), ["history", "history", "history", "history"])
+        const clean = yield* cleanImport(source, integration, iso("2026-02-26T09:00:00Z"), iso("2026-03-02T09:00:00Z"))
+        assert.deepStrictEqual(yield* stored(storage, integration), clean)
+      }).pipe(Effect.provide(linkEngine(source).pipe(Layer.provide(layerOptions({ readAhead: 2 })))))
+    }))
+
   it.scoped("a window offered ahead goes with the pause, and its early commit is refused", () =>
     Effect.gen(function*() {
       const source = yield* makeSource({ seed: 10 })
@@ -410,6 +468,46 @@ describe("LinkTasks: the scheduler offers on-premise windows to links", () => {
         assert.deepStrictEqual(yield* tasks.lease(third, { serves: [bound.id], waitMs: 0 }), [])
         const [boundTask] = yield* tasks.lease(next, { serves: [bound.id], waitMs: 0 })
         assert.strictEqual(boundTask?.task.integrationId, bound.id)
+      }).pipe(Effect.provide(linkEngine(source)))
+    }))
+
+  it.scoped("a part decoded at its upload is committed as decoded, unless the stored text is another", () =>
+    Effect.gen(function*() {
+      const source = yield* makeSource({ seed: 11 })
+      return yield* Effect.gen(function*() {
+        yield* TestClock.setTime(iso("2026-03-02T09:07:00Z"))
+        const integration = yield* createOnPrem(undefined, 3)
+        const { scheduler } = yield* startScheduler({ tenants: [tenant] })
+        yield* scheduler.awaitIdle
+        const links = yield* Links
+        const tasks = yield* LinkTasks
+        const storage = yield* Storage.Storage
+        const { link } = yield* links.create(tenant, { name: "Site" })
+        const now = yield* TestClock.currentTimeMillis
+        const contactsOf = (task: LinkModel.LinkTask) =>
+          snapshot(source.options, task.windowFrom!, task.windowTo!, now).contacts
+        const oneContact = (task: LinkModel.LinkTask): Batch => ({ contacts: contactsOf(task).slice(0, 1), aggregates: [], statuses: [] })
+        const twoContacts = (task: LinkModel.LinkTask): Batch => ({ contacts: contactsOf(task).slice(0, 2), aggregates: [], statuses: [] })
+
+        // the API hands over what it decoded from the text it stores: the commit takes that, and
+        // doesn't read the text again (a text that isn't JSON would be refused otherwise)
+        // the window and the one offered ahead of its commit
+        const [first, second] = yield* tasks.lease(link, { serves: [integration.id], max: 2, waitMs: 0 })
+        const one = first!.task
+        assert.strictEqual(contactsOf(one).length >= 2, true)
+        yield* tasks.putPart(link, one.id, "r", { n: 0, records: 2, body: "kept as uploaded", batch: twoContacts(one) })
+        const answered = yield* tasks.commit(link, one.id, { resultId: "r", parts: 1, records: 2 })
+        assert.strictEqual(answered.applied, 2)
+
+        // another engine process (or a repeated upload there) stored another text for the part:
+        // the stored text wins
+        const two = second!.task
+        assert.strictEqual(contactsOf(two).length >= 2, true)
+        assert.notStrictEqual(two.id, one.id)
+        yield* tasks.putPart(link, two.id, "r", { n: 0, records: 1, body: body(oneContact(two)), batch: oneContact(two) })
+        yield* storage.linkTasks.putPart(two.id, "r", { n: 0, records: 2, body: body(twoContacts(two)) })
+        const fromStorage = yield* tasks.commit(link, two.id, { resultId: "r", parts: 1, records: 2 })
+        assert.strictEqual(fromStorage.applied, 2)
       }).pipe(Effect.provide(linkEngine(source)))
     }))
 

@@ -29,6 +29,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type { LinkConfig } from "./LinkConfig.js"
 import * as Files from "./Files.js"
+import { toParts } from "./internal/partText.js"
 import type { Entry } from "./Outbox.js"
 import { Outbox } from "./Outbox.js"
 import * as ProgressEvents from "./ProgressEvents.js"
@@ -315,20 +316,7 @@ const readWindow = (client: Client, config: LinkConfig, leaseMs: number, task: T
       ;(batch.aggregates as Array<Domain.IntervalAggregate>).push(...b.aggregates)
       ;(batch.statuses as Array<Domain.AgentStatus>).push(...b.statuses)
     }
-    const parts: Array<string> = []
-    const size = config.partSize
-    const slice = <A>(items: ReadonlyArray<A>, i: number) => items.slice(i * size, (i + 1) * size)
-    const count = Math.max(
-      1,
-      Math.ceil(Math.max(batch.contacts.length, batch.aggregates.length, batch.statuses.length) / size)
-    )
-    for (let i = 0; i < count; i++) {
-      parts.push(JSON.stringify(encodeBatch({
-        contacts: slice(batch.contacts, i),
-        aggregates: slice(batch.aggregates, i),
-        statuses: slice(batch.statuses, i)
-      })))
-    }
+    const parts = toParts(batch, config.partSize)
     const records = batch.contacts.length + batch.aggregates.length + batch.statuses.length
     const at = yield* Clock.currentTimeMillis
     // durable first: from here on the work survives an engine outage and a link restart

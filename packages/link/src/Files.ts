@@ -16,7 +16,6 @@
  */
 import { CsvConfig, CsvFiles, CsvImporter, CsvReader } from "@acd-bridge/csv"
 import type { Domain } from "@acd-bridge/core"
-import { Domain as DomainValues } from "@acd-bridge/core"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -28,10 +27,10 @@ import * as path from "node:path"
 import type { Client, Uploaded } from "./Agent.js"
 import type { LinkConfig } from "./LinkConfig.js"
 import type { Entry } from "./Outbox.js"
+import { toParts } from "./internal/partText.js"
 import { Outbox } from "./Outbox.js"
 
 const decodeCsv = Schema.decodeUnknownEither(CsvConfig.CsvConfig)
-const encodeBatch = Schema.encodeSync(DomainValues.BatchJson)
 
 /** Problems kept per file for `<name>.errors.csv` and the engine's run. */
 const keptProblems = 1_000
@@ -58,21 +57,6 @@ export const watched = (config: LinkConfig): ReadonlyArray<Watched> =>
     const source = decoded.right.source
     return [{ id: entry.id, csv: decoded.right, folder: source.folder, pattern: source.pattern }]
   })
-
-/** Splits a batch into parts of at most `size` records of each kind (one part at least). */
-export const toParts = (batch: Domain.Batch, size: number): Array<string> => {
-  const slice = <A>(items: ReadonlyArray<A>, i: number) => items.slice(i * size, (i + 1) * size)
-  const count = Math.max(1, Math.ceil(Math.max(batch.contacts.length, batch.aggregates.length, batch.statuses.length) / size))
-  const parts: Array<string> = []
-  for (let i = 0; i < count; i++) {
-    parts.push(JSON.stringify(encodeBatch({
-      contacts: slice(batch.contacts, i),
-      aggregates: slice(batch.aggregates, i),
-      statuses: slice(batch.statuses, i)
-    })))
-  }
-  return parts
-}
 
 /** Moves the file into the folder, unless it is gone already (an earlier settle moved it). */
 const moveQuietly = (file: string, folder: string, hash: string) =>

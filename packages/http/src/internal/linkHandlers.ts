@@ -241,8 +241,12 @@ export const layer = (): Layer.Layer<Groups, never, Requirements | LinkAuthentic
           Effect.gen(function*() {
             const link = yield* CurrentLink
             const records = payload.contacts.length + payload.aggregates.length + payload.statuses.length
-            const body = JSON.stringify(encodeBatch(payload))
-            yield* linkProblems(tasks.putPart(link, path.id, path.resultId, { n: path.n, records, body }))
+            // the payload was decoded from this very text (the request keeps it), so the text is a
+            // valid part as it is: kept without encoding it again, and the decoded payload is
+            // handed over so the commit needn't decode it again either
+            const request = yield* HttpServerRequest.HttpServerRequest
+            const body = yield* Effect.orElseSucceed(request.text, () => JSON.stringify(encodeBatch(payload)))
+            yield* linkProblems(tasks.putPart(link, path.id, path.resultId, { n: path.n, records, body, batch: payload }))
           }))
         .handle("commit", ({ path, payload }) =>
           Effect.gen(function*() {

@@ -6,6 +6,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
+import type { Batch } from "../../Domain.js"
 import { BatchJson } from "../../Domain.js"
 import { InvalidRequest } from "../../Errors.js"
 import type { LinkTask } from "../../LinkModel.js"
@@ -16,8 +17,20 @@ import type { CommitInput } from "./model.js"
 
 const decodeBatch = Schema.decodeUnknown(BatchJson)
 
-/** The uploaded parts as one batch, or why they don't add up. */
-export const assemble = (storage: StorageShape, task: LinkTask, input: CommitInput) =>
+/**
+ * The parts this engine process decoded when they were uploaded, with the text it stored: a
+ * part whose stored text is still that text needs no second parse and decode at its commit.
+ */
+export interface DecodedParts {
+  readonly get: (taskId: string, resultId: string, n: number) => { readonly body: string; readonly batch: Batch } | undefined
+}
+
+/**
+ * The uploaded parts as one batch, or why they don't add up. A part is decoded from its stored
+ * text unless `decoded` holds it for that very text (another engine process, or a repeated
+ * upload, may have stored another).
+ */
+export const assemble = (storage: StorageShape, task: LinkTask, input: CommitInput, decoded?: DecodedParts) =>
   Effect.gen(function*() {
     const parts = yield* storage.linkTasks.parts(task.id, input.resultId)
     const missing: Array<number> = []
@@ -45,6 +58,11 @@ export const assemble = (storage: StorageShape, task: LinkTask, input: CommitInp
     }
     const collected = emptyCollected()
     for (const part of wanted) {
+      const kept = decoded?.get(task.id, input.resultId, part.n)
+      if (kept !== undefined && kept.body === part.body) {
+        addBatch(collected, kept.batch)
+        continue
+      }
       const batch = yield* Effect.try({
         try: () => JSON.parse(part.body) as unknown,
         catch: () => new InvalidRequest({ field: `parts.${part.n}`, reason: "is not JSON" })

@@ -30,6 +30,19 @@ export interface Options {
   readonly keepFinished?: Duration.DurationInput | undefined
   /** Health warns "waiting for a link" when a task waits this long for a lease (default 2 minutes). */
   readonly waitingWarning?: Duration.DurationInput | undefined
+  /**
+   * History windows offered ahead of the one a link is committing, so a link reads them while
+   * the results before them upload (default 1; 0 offers one window at a time). Their commits
+   * still land in order. More than one helps a link only when its reads are quicker than the
+   * engine's commits, and with several links the windows ahead go to the other links, which
+   * then read them instead of standing by to take over a window handed back.
+   */
+  readonly readAhead?: number | undefined
+  /**
+   * Records of uploaded parts an engine process keeps decoded until their commit, so the
+   * commit needn't decode them again (default 50,000, ten parts of a link's default size; 0 keeps none).
+   */
+  readonly decodedPartsRecords?: number | undefined
 }
 
 /** @since 0.3.0 @category models */
@@ -39,6 +52,8 @@ export interface ResolvedOptions {
   readonly pollMs: number
   readonly keepFinishedMs: number
   readonly waitingWarningMs: number
+  readonly readAhead: number
+  readonly decodedPartsRecords: number
 }
 
 const millis = (d: Duration.DurationInput | undefined, fallback: number) =>
@@ -50,7 +65,9 @@ export const resolveOptions = (options: Options = {}): ResolvedOptions => ({
   maxWaitMs: millis(options.maxWait, 60_000),
   pollMs: millis(options.poll, 1_000),
   keepFinishedMs: millis(options.keepFinished, 7 * 86_400_000),
-  waitingWarningMs: millis(options.waitingWarning, 120_000)
+  waitingWarningMs: millis(options.waitingWarning, 120_000),
+  readAhead: Math.max(0, Math.min(10, Math.floor(options.readAhead ?? 1))),
+  decodedPartsRecords: Math.max(0, Math.floor(options.decodedPartsRecords ?? 50_000))
 })
 
 /**

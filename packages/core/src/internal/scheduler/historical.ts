@@ -67,7 +67,7 @@ export const make = (deps: Deps, running: Running, progress: Progress, failures:
     index: number,
     window: Plan.PlannedWindow,
     snapshot: ReadonlyMap<string, number>,
-    ahead: WindowOffer | undefined
+    ahead: ReadonlyArray<WindowOffer>
   ): Effect.Effect<WindowResult, StorageError> =>
     Effect.gen(function*() {
       let task = yield* links.offerWindow(integration, {
@@ -203,32 +203,40 @@ export const make = (deps: Deps, running: Running, progress: Progress, failures:
   }
 
   /**
-   * The window a link may read ahead while `window` (the step's only one) is uploaded and
-   * committed: the history window the planner plans from the cursors that window's commit
-   * leaves (the planned cursors with its watermark). Only history windows are read ahead:
-   * their plan follows from the cursors alone, so the window planned after the commit is this
-   * one, and the task offered ahead is found again.
+   * The windows a link may read ahead while `window` (the step's only one) is uploaded and
+   * committed (up to `count`): the history windows the planner plans from the cursors the
+   * commits before each leave (the planned cursors with the watermarks). Only history windows
+   * are read ahead: their plan follows from the cursors alone, so the window planned after a
+   * commit is the next of these, and the task offered ahead is found again.
    */
   const aheadOf = (
     step: Run,
     window: Plan.PlannedWindow,
     cursors: ReadonlyMap<string, number>,
-    plan: (cursors: ReadonlyMap<string, number>) => Plan.Step
-  ): WindowOffer | undefined => {
-    if (step.task !== "history" || step.windows.length !== 1 || window.watermark === undefined) return undefined
-    const after = new Map(cursors).set(window.watermark.stream, window.watermark.value)
-    const next = plan(after)
-    if (next._tag !== "Run" || next.task !== "history" || next.windows.length !== 1) return undefined
-    const w = next.windows[0]!
-    return {
-      runKind: next.kind,
-      planTask: next.task,
-      from: w.from,
-      to: w.to,
-      watermark: w.watermark,
-      snapshot: after,
-      progress: { windowsDone: next.windowsDone, windowsTotal: next.windowsTotal }
+    plan: (cursors: ReadonlyMap<string, number>) => Plan.Step,
+    count: number
+  ): ReadonlyArray<WindowOffer> => {
+    if (step.task !== "history" || step.windows.length !== 1 || window.watermark === undefined) return []
+    const out: Array<WindowOffer> = []
+    let watermark: Plan.PlannedWindow["watermark"] = window.watermark
+    let after: ReadonlyMap<string, number> = cursors
+    while (out.length < count && watermark !== undefined) {
+      after = new Map(after).set(watermark.stream, watermark.value)
+      const next = plan(after)
+      if (next._tag !== "Run" || next.task !== "history" || next.windows.length !== 1) break
+      const w = next.windows[0]!
+      out.push({
+        runKind: next.kind,
+        planTask: next.task,
+        from: w.from,
+        to: w.to,
+        watermark: w.watermark,
+        snapshot: after,
+        progress: { windowsDone: next.windowsDone, windowsTotal: next.windowsTotal }
+      })
+      watermark = w.watermark
     }
+    return out
   }
 
   const runWindows = (
@@ -251,7 +259,7 @@ export const make = (deps: Deps, running: Running, progress: Progress, failures:
           if (Option.isNone(fresh) || fresh.value.status !== "active") return retry
         }
         const result = configured === undefined
-          ? yield* linkWindow(deps.links!, integration, step, i, window, snapshot, aheadOf(step, window, snapshot, plan))
+          ? yield* linkWindow(deps.links!, integration, step, i, window, snapshot, aheadOf(step, window, snapshot, plan, deps.links!.options.readAhead))
           : yield* importWindow(integration, handle, configured, step, window, snapshot, fence)
         if (result._tag === "Moved") return retry
         if (result._tag === "Lost") return stop
