@@ -32,19 +32,21 @@ const statements = (make: (t: Types) => ReadonlyArray<string>) =>
     for (const statement of make(t)) yield* sql.unsafe(statement)
   })
 
-const measures = (t: Types) =>
-  [
-    "offered",
-    "handled",
-    "handling_ms",
-    "unhandled_ms",
-    "talk_ms",
-    "hold_ms",
-    "after_call_work_ms",
-    "wait_ms",
-    "abandoned",
-    "answered_in_threshold"
-  ].map((c) => `${c} ${t.int} NOT NULL`).join(",\n  ")
+/** The measure columns of migration 1, in its order (later measures came with migration 3). */
+const firstMeasures = [
+  "offered",
+  "handled",
+  "handling_ms",
+  "unhandled_ms",
+  "talk_ms",
+  "hold_ms",
+  "after_call_work_ms",
+  "wait_ms",
+  "abandoned",
+  "answered_in_threshold"
+]
+
+const measures = (t: Types) => firstMeasures.map((c) => `${c} ${t.int} NOT NULL`).join(",\n  ")
 
 /** 1: every table with its keys. */
 const createTables = statements((t) => [
@@ -289,16 +291,7 @@ const intervalStatColumns = [
   "integration_id",
   "tenant_id",
   "length_minutes",
-  "offered",
-  "handled",
-  "handling_ms",
-  "unhandled_ms",
-  "talk_ms",
-  "hold_ms",
-  "after_call_work_ms",
-  "wait_ms",
-  "abandoned",
-  "answered_in_threshold",
+  ...firstMeasures,
   "short_abandoned",
   "breakout"
 ].join(", ")
