@@ -65,15 +65,15 @@ const toRow = (
   channel: Channel,
   start: number,
   end: number,
-  zone: DateTime.TimeZone,
+  label: (at: number) => string,
   m: Measures
 ): IntervalRow => ({
   queueId: queue.id,
   queueIdentifier: queue.identifier,
   queueName: queue.name,
   channel,
-  start: Bucketing.label(start, zone),
-  end: Bucketing.label(end, zone),
+  start: label(start),
+  end: label(end),
   offered: m.offered,
   handled: m.handled,
   handlingSeconds: seconds(m.handlingMs),
@@ -125,27 +125,23 @@ export class Intervals extends Effect.Service<Intervals>()("@acd-bridge/core/Int
         lengthMinutes: q.length,
         pieces: IntervalSums.pieces(from, to + q.length * 60_000, zone)
       })
-      const sums = new Map<string, Sum>()
-      for (const row of summed) {
-        sums.set(`${row.queueId}|${row.channel}|${row.start}`, {
-          queueId: row.queueId,
-          channel: row.channel,
-          start: row.start,
-          measures: row
-        })
-      }
+      // the store's sums are one per queue, channel and interval: keyed only to zero-fill around them
+      let sums: Iterable<Sum> = summed.map((row): Sum => ({ queueId: row.queueId, channel: row.channel, start: row.start, measures: row }))
       if (q.fill === "zero") {
+        const keyed = new Map<string, Sum>()
+        for (const sum of sums) keyed.set(`${sum.queueId}|${sum.channel}|${sum.start}`, sum)
         const channels = new Map<QueueId, Set<Channel>>()
         for (const x of scope) channels.set(x.id, new Set([x.channel]))
-        for (const s of sums.values()) channels.get(s.queueId)?.add(s.channel)
+        for (const s of keyed.values()) channels.get(s.queueId)?.add(s.channel)
         for (const interval of Bucketing.intervals(from, to, q.length, zone)) {
           for (const [queueId, chans] of channels) {
             for (const channel of chans) {
               const key = `${queueId}|${channel}|${interval.start}`
-              if (!sums.has(key)) sums.set(key, { queueId, channel, start: interval.start, measures: emptyMeasures })
+              if (!keyed.has(key)) keyed.set(key, { queueId, channel, start: interval.start, measures: emptyMeasures })
             }
           }
         }
+        sums = keyed.values()
       }
       // queues in answer order once (identifier, then name, as people read them), so rows sort by numbers
       const rank = new Map<string, number>(
@@ -157,14 +153,24 @@ export class Intervals extends Effect.Service<Intervals>()("@acd-bridge/core/Int
           .map((x, i) => [x.id, i])
       )
       const found: Array<{ readonly queue: Queue; readonly rank: number; readonly sum: Sum }> = []
-      for (const sum of sums.values()) {
+      for (const sum of sums) {
         const queue = queues.get(sum.queueId)
         if (queue) found.push({ queue, rank: rank.get(queue.id)!, sum })
       }
       // order by the epoch start, not the formatted label: labels in other offsets don't sort as text
       found.sort((a, b) => a.sum.start - b.sum.start || a.rank - b.rank || a.sum.channel.localeCompare(b.sum.channel))
+      // an interval's end is the next one's start: each instant is labelled once
+      const labels = new Map<number, string>()
+      const label = (at: number) => {
+        let text = labels.get(at)
+        if (text === undefined) {
+          text = Bucketing.label(at, zone)
+          labels.set(at, text)
+        }
+        return text
+      }
       return found.map(({ queue, sum }): IntervalRow =>
-        toRow(queue, sum.channel, sum.start, Bucketing.intervalEnd(sum.start, q.length, zone), zone, sum.measures)
+        toRow(queue, sum.channel, sum.start, Bucketing.intervalEnd(sum.start, q.length, zone), label, sum.measures)
       )
     })
 

@@ -9,6 +9,7 @@ import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { SqlStorage } from "../src/index.js"
+import { quarterSums } from "../src/internal/stats.js"
 import { integrationRow } from "./fixtures/integration.js"
 import { freshPgDatabase, tempSqliteFile } from "./utils.js"
 
@@ -109,4 +110,43 @@ describe("interval sums in the database", () => {
       const actual = yield* answers.pipe(Effect.provide(withIntervals(SqlStorage.layerPg({ url }))))
       assert.deepStrictEqual(actual, expected)
     }))
+})
+
+describe("quarterSums (15-minute sums from rows in the key's order)", () => {
+  const row = (queue: string, channel: string, start: number, offered: number) =>
+    [queue, channel, start, offered, offered, 1_000 * offered, 0, 0, 0, 0, 0, 0, 0, 0, offered] as const
+  const Q = 900_000
+
+  it("sums rows that share a quarter, leaves out quarters outside [from, to), orders by interval, queue, channel", () => {
+    const from = T0 + Q
+    const to = T0 + 4 * Q
+    const sums = quarterSums(
+      [
+        row("a", "calls", T0 + 2 * Q, 1),
+        row("a", "calls", T0 + 2 * Q + 60_000, 2), // off the quarter: the same interval
+        row("a", "calls", T0 + 3 * Q, 4),
+        row("a", "calls", T0 + 4 * Q, 8), // the interval starting at `to`: left out
+        row("a", "chats", T0 + Q, 16),
+        row("b", "calls", T0 + Q + 1, 32), // off the quarter, in the first interval
+        row("b", "calls", T0 + 2 * Q, 64)
+      ],
+      from,
+      to
+    )
+    assert.deepStrictEqual(
+      sums.map((s) => [s.queueId, s.channel, (s.start - T0) / Q, s.offered, s.handlingMs, s.answeredInThreshold]),
+      [
+        ["a", "chats", 1, 16, 16_000, 16],
+        ["b", "calls", 1, 32, 32_000, 32],
+        ["a", "calls", 2, 3, 3_000, 3],
+        ["b", "calls", 2, 64, 64_000, 64],
+        ["a", "calls", 3, 4, 4_000, 4]
+      ]
+    )
+  })
+
+  it("takes PostgreSQL's text and bigint numbers", () => {
+    const [sum] = quarterSums([["a", "calls", String(T0), "5", BigInt(4), "0", 0, 0, 0, 0, 0, 0, 0, 0, "2"]], T0, T0 + Q)
+    assert.deepStrictEqual([sum!.start, sum!.offered, sum!.handled, sum!.answeredInThreshold], [T0, 5, 4, 2])
+  })
 })

@@ -54,6 +54,44 @@ const slicesOf = (request: Request<unknown>, perSlice: number) => {
 
 const encoder = new TextEncoder()
 
+/** A number as `JSON.stringify` writes it (not finite: null). */
+const num = (n: number): string => Number.isFinite(n) ? `${n}` : "null"
+
+/**
+ * The rows as `JSON.stringify` writes each (the same text, keys in the row's order), joined
+ * by commas. Written by hand because the generic walk over every row's 19 keys was a quarter
+ * of a month query's time: the queue's three texts are escaped once per queue, the labels and
+ * channels are our own ASCII and need no escaping.
+ */
+export const rowsJson = (rows: ReadonlyArray<Row>): string => {
+  const queues = new Map<string, string>()
+  // joined at the end: a string grown by `+=` is a rope that encoding has to flatten first (7 ms
+  // of a month's 1.1 MB answer), `join` writes one flat string
+  const out = new Array<string>(rows.length)
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!
+    let head = queues.get(r.queueId)
+    if (head === undefined) {
+      head = `{"queueId":${JSON.stringify(r.queueId)},"queueIdentifier":${JSON.stringify(r.queueIdentifier)},"queueName":${
+        JSON.stringify(r.queueName)
+      },"channel":`
+      queues.set(r.queueId, head)
+    }
+    out[i] = `${head}${JSON.stringify(r.channel)},"start":"${r.start}","end":"${r.end}","offered":${
+      num(r.offered)
+    },"handled":${num(r.handled)},"handlingSeconds":${num(r.handlingSeconds)},"ahtSeconds":${
+      r.ahtSeconds === null ? "null" : num(r.ahtSeconds)
+    },"unhandledSeconds":${num(r.unhandledSeconds)},"talkSeconds":${num(r.talkSeconds)},"holdSeconds":${
+      num(r.holdSeconds)
+    },"afterCallWorkSeconds":${num(r.afterCallWorkSeconds)},"waitSeconds":${num(r.waitSeconds)},"abandoned":${
+      num(r.abandoned)
+    },"shortAbandoned":${num(r.shortAbandoned)},"breakout":${num(r.breakout)},"answeredInThreshold":${
+      num(r.answeredInThreshold)
+    }}`
+  }
+  return out.join(",")
+}
+
 /** The rows of each slice as one JSON array, written slice by slice. */
 const jsonArray = <E>(parts: Stream.Stream<ReadonlyArray<Row>, E>): Stream.Stream<Uint8Array, E> =>
   Stream.succeed("[").pipe(
@@ -61,7 +99,7 @@ const jsonArray = <E>(parts: Stream.Stream<ReadonlyArray<Row>, E>): Stream.Strea
       Stream.mapAccum(false, (written, rows): readonly [boolean, string] =>
         rows.length === 0
           ? [written, ""]
-          : [true, `${written ? "," : ""}${rows.map((row) => JSON.stringify(row)).join(",")}`]),
+          : [true, `${written ? "," : ""}${rowsJson(rows)}`]),
       Stream.filter((text) => text !== "")
     )),
     Stream.concat(Stream.succeed("]")),

@@ -107,13 +107,8 @@ const bucketExpression = (q: Storage.IntervalSumQuery, isPg: boolean): string =>
   } END`
 }
 
-/**
- * The interval sum as one statement: the rows read by their key (the queues and every channel,
- * a range of starts), grouped by queue, channel and interval in the database, ordered by
- * interval, queue, channel. Returned as plain numbers (SUM is text on PostgreSQL).
- */
-export const intervalSumsStatement = (q: Storage.IntervalSumQuery, isPg: boolean) => {
-  const params: Array<string | number> = []
+/** The filters of an interval sum's rows, as SQL text with its placeholders appended to `params`. */
+const sumFilters = (q: Storage.IntervalSumQuery, isPg: boolean, params: Array<string | number>) => {
   const p = (value: string | number) => {
     params.push(value)
     return isPg ? `$${params.length}` : "?"
@@ -132,12 +127,23 @@ export const intervalSumsStatement = (q: Storage.IntervalSumQuery, isPg: boolean
     ? ` AND queue_id IN (SELECT jsonb_array_elements_text(${p(JSON.stringify(q.queueIds))}::jsonb))`
     : ` AND queue_id IN (SELECT value FROM json_each(${p(JSON.stringify(q.queueIds))}))`
   const starts = ` AND start_ms >= ${p(q.from)} AND start_ms < ${p(q.to + lengthMs)}`
+  return { where: `${tenant}${integration}${queues}\n        AND channel IN (${channels.map((c) => `'${c}'`).join(", ")})${starts}`, p }
+}
+
+/**
+ * The interval sum as one statement: the rows read by their key (the queues and every channel,
+ * a range of starts), grouped by queue, channel and interval in the database, ordered by
+ * interval, queue, channel. Columns: queue, channel, interval start, then the sums in
+ * `Rows.measureColumns` order (PostgreSQL's SUM is text).
+ */
+export const intervalSumsStatement = (q: Storage.IntervalSumQuery, isPg: boolean) => {
+  const params: Array<string | number> = []
+  const { p, where } = sumFilters(q, isPg, params)
   const buckets = `bucket >= ${p(q.from)} AND bucket < ${p(q.to)}`
   const text = `SELECT queue_id, channel, bucket, ${sumColumns} FROM (
       SELECT queue_id, channel, ${bucketExpression(q, isPg)} AS bucket, ${Rows.measureColumns.map(([, c]) => c).join(", ")}
       FROM interval_stats
-      WHERE${tenant}${integration}${queues}
-        AND channel IN (${channels.map((c) => `'${c}'`).join(", ")})${starts}
+      WHERE${where}
     ) AS rows_in_range
     WHERE ${buckets}
     GROUP BY queue_id, channel, bucket
@@ -145,29 +151,76 @@ export const intervalSumsStatement = (q: Storage.IntervalSumQuery, isPg: boolean
   return { text, params }
 }
 
-/** A summed row as the driver returns it. */
-type SumRow = { readonly queue_id: string; readonly channel: string; readonly bucket: Rows.Num } & Record<
-  string,
-  Rows.Num
->
+/**
+ * The rows of a 15-minute interval sum as they are stored, in the key's order (queue,
+ * channel, start): no grouping and no sort in the database. A quarter-hour interval is the
+ * UTC quarter a row starts in, and stored rows start on quarters, so grouping would return
+ * the rows themselves while costing two temporary B-trees (a month of one queue: 13 ms
+ * instead of 9 on the development machine); `quarterSums` sums the rare rows that share a
+ * quarter and orders by interval.
+ */
+export const quarterRowsStatement = (q: Storage.IntervalSumQuery, isPg: boolean) => {
+  const params: Array<string | number> = []
+  const { where } = sumFilters(q, isPg, params)
+  const text = `SELECT queue_id, channel, start_ms, ${Rows.measureColumns.map(([, c]) => c).join(", ")}
+    FROM interval_stats
+    WHERE${where}
+    ORDER BY queue_id, channel, start_ms`
+  return { text, params }
+}
 
-const sumFromRow = (row: SumRow): Storage.IntervalSum => ({
-  queueId: row.queue_id as Domain.QueueId,
-  channel: row.channel as Domain.Channel,
-  start: Rows.num(row.bucket),
-  offered: Rows.num(row["offered"]!),
-  handled: Rows.num(row["handled"]!),
-  handlingMs: Rows.num(row["handling_ms"]!),
-  unhandledMs: Rows.num(row["unhandled_ms"]!),
-  talkMs: Rows.num(row["talk_ms"]!),
-  holdMs: Rows.num(row["hold_ms"]!),
-  afterCallWorkMs: Rows.num(row["after_call_work_ms"]!),
-  waitMs: Rows.num(row["wait_ms"]!),
-  abandoned: Rows.num(row["abandoned"]!),
-  shortAbandoned: Rows.num(row["short_abandoned"]!),
-  breakout: Rows.num(row["breakout"]!),
-  answeredInThreshold: Rows.num(row["answered_in_threshold"]!)
+/** A row as `.values` returns it: queue, channel, start, then the measures in `Rows.measureColumns` order. */
+type ValuesRow = ReadonlyArray<unknown>
+
+const sumFromValues = (row: ValuesRow, start: number): Storage.IntervalSum => ({
+  queueId: row[0] as Domain.QueueId,
+  channel: row[1] as Domain.Channel,
+  start,
+  offered: Rows.num(row[3] as Rows.Num),
+  handled: Rows.num(row[4] as Rows.Num),
+  handlingMs: Rows.num(row[5] as Rows.Num),
+  unhandledMs: Rows.num(row[6] as Rows.Num),
+  talkMs: Rows.num(row[7] as Rows.Num),
+  holdMs: Rows.num(row[8] as Rows.Num),
+  afterCallWorkMs: Rows.num(row[9] as Rows.Num),
+  waitMs: Rows.num(row[10] as Rows.Num),
+  abandoned: Rows.num(row[11] as Rows.Num),
+  shortAbandoned: Rows.num(row[12] as Rows.Num),
+  breakout: Rows.num(row[13] as Rows.Num),
+  answeredInThreshold: Rows.num(row[14] as Rows.Num)
 })
+
+const QUARTER_MS = 900_000
+
+/** Stored rows (key order) as 15-minute sums in [from, to), ordered by interval, queue, channel. */
+export const quarterSums = (rows: ReadonlyArray<ValuesRow>, from: number, to: number): Array<Storage.IntervalSum> => {
+  const out: Array<Storage.IntervalSum> = []
+  let last: { -readonly [K in keyof Storage.IntervalSum]: Storage.IntervalSum[K] } | undefined
+  let sorted = true
+  for (const row of rows) {
+    const start = Rows.num(row[2] as Rows.Num)
+    const quarter = start - (((start % QUARTER_MS) + QUARTER_MS) % QUARTER_MS)
+    if (quarter < from || quarter >= to) continue
+    if (last !== undefined && last.start === quarter && last.queueId === row[0] && last.channel === row[1]) {
+      // two rows in one quarter (a start off the quarter): adjacent in the key's order
+      const more = sumFromValues(row, quarter)
+      for (const [field] of Rows.measureColumns) last[field] += more[field]
+      continue
+    }
+    const sum = sumFromValues(row, quarter)
+    if (last !== undefined && quarter < last.start) sorted = false
+    last = sum
+    out.push(sum)
+  }
+  // one queue in one channel comes in interval order already
+  if (!sorted) {
+    out.sort((a, b) =>
+      a.start - b.start || (a.queueId < b.queueId ? -1 : a.queueId > b.queueId ? 1 : 0) ||
+      (a.channel < b.channel ? -1 : a.channel > b.channel ? 1 : 0)
+    )
+  }
+  return out
+}
 
 /** Each column's values of `rows`, in `writtenColumns` order but the integration's two (one array per column). */
 const columnArrays = (rows: ReadonlyArray<StorageDriver.StatRow>) => {
@@ -270,9 +323,17 @@ export const make = ({ isPg, sql }: Dialect): StorageDriver.StorageDriverShape["
         edge("stats.clearWindow")
       ),
     sum: (q) => {
+      // the store's own rows, written through its checks: read as value arrays (no object per
+      // row), without decoding each
+      if (q.lengthMinutes === 15) {
+        const { params, text } = quarterRowsStatement(q, isPg)
+        return sql.unsafe(text, params).values.pipe(Effect.map((rows) => quarterSums(rows, q.from, q.to)), edge("stats.sum"))
+      }
       const { params, text } = intervalSumsStatement(q, isPg)
-      // the store's own rows, written through its checks: read as they are, without decoding each
-      return sql.unsafe<SumRow>(text, params).pipe(Effect.map((rows) => rows.map(sumFromRow)), edge("stats.sum"))
+      return sql.unsafe(text, params).values.pipe(
+        Effect.map((rows) => rows.map((row) => sumFromValues(row, Rows.num(row[2] as Rows.Num)))),
+        edge("stats.sum")
+      )
     },
     query: (q) =>
       intervalStatsStatement(sql, q).pipe(

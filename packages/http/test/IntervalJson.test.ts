@@ -1,0 +1,72 @@
+/**
+ * The streamed interval answer's hand-written JSON is exactly `JSON.stringify` of each row:
+ * queue texts with quotes, backslashes, control characters and any Unicode, numbers of every
+ * kind (fractions, -0, huge), and a missing average.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import * as fc from "fast-check"
+import { rowsJson } from "../src/internal/intervalAnswer.js"
+
+const text = fc.oneof(fc.string(), fc.fullUnicodeString(), fc.constantFrom("", "\"", "\\", "\u0000\u001f\u2028\u2029", "\ud800", "Zürich \"Sales\" \\ 東京"))
+const number = fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(0, -0, 1e21, 1e-7, 0.1 + 0.2))
+const channel = fc.constantFrom("calls", "chat", "email", "social", "ticket", "document", "back-office")
+const label = fc.constantFrom("2026-03-29T01:45:00+01:00", "2026-10-25T02:00:00+02:00", "2026-04-05T01:30:00+10:30")
+
+const queue = fc.record({ queueId: text, queueIdentifier: text, queueName: text })
+const measures = fc.record({
+  channel,
+  start: label,
+  end: label,
+  offered: number,
+  handled: number,
+  handlingSeconds: number,
+  ahtSeconds: fc.option(number, { nil: null }),
+  unhandledSeconds: number,
+  talkSeconds: number,
+  holdSeconds: number,
+  afterCallWorkSeconds: number,
+  waitSeconds: number,
+  abandoned: number,
+  shortAbandoned: number,
+  breakout: number,
+  answeredInThreshold: number
+})
+
+describe("rowsJson", () => {
+  it("writes what JSON.stringify writes, row by row, joined by commas", () => {
+    fc.assert(
+      fc.property(fc.array(queue, { minLength: 1, maxLength: 4 }), fc.array(fc.tuple(fc.nat(), measures), { maxLength: 30 }), (queues, picks) => {
+        // the keys in the order core builds a row
+        const rows = picks.map(([n, m]) => {
+          const q = queues[n % queues.length]!
+          return {
+            queueId: q.queueId,
+            queueIdentifier: q.queueIdentifier,
+            queueName: q.queueName,
+            channel: m.channel,
+            start: m.start,
+            end: m.end,
+            offered: m.offered,
+            handled: m.handled,
+            handlingSeconds: m.handlingSeconds,
+            ahtSeconds: m.ahtSeconds,
+            unhandledSeconds: m.unhandledSeconds,
+            talkSeconds: m.talkSeconds,
+            holdSeconds: m.holdSeconds,
+            afterCallWorkSeconds: m.afterCallWorkSeconds,
+            waitSeconds: m.waitSeconds,
+            abandoned: m.abandoned,
+            shortAbandoned: m.shortAbandoned,
+            breakout: m.breakout,
+            answeredInThreshold: m.answeredInThreshold
+          }
+        })
+        // distinct queue ids carry one identifier and name each, as in an answer
+        const first = new Map(rows.map((r) => [r.queueId, r] as const))
+        const consistent = rows.map((r) => ({ ...r, queueIdentifier: first.get(r.queueId)!.queueIdentifier, queueName: first.get(r.queueId)!.queueName }))
+        assert.strictEqual(rowsJson(consistent as never), consistent.map((r) => JSON.stringify(r)).join(","))
+      }),
+      { numRuns: 500 }
+    )
+  })
+})
