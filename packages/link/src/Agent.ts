@@ -255,7 +255,7 @@ const deliver = (client: Client, config: LinkConfig, entry: Entry) =>
   Effect.flatMap(upload(client, entry), (outcome) =>
     (entry.file === undefined ? Effect.void : Files.settle(config, entry, outcome)).pipe(Effect.as(outcome)))
 
-/** A window read and kept in the outbox, its lease still renewed, waiting for its upload. */
+/** A window read, its lease still renewed, waiting to be kept in the outbox and uploaded. */
 interface ReadWindow {
   readonly kept: Entry
   readonly shown: ProgressEvents.WindowEvent
@@ -263,14 +263,13 @@ interface ReadWindow {
 }
 
 /**
- * Reads one leased window with the integration's connector and keeps the result in the
- * outbox; undefined when there is nothing to upload (the task was handed back or failed). The
- * lease is renewed every third of its time from the start of the read until the caller stops
- * `renewing` (when the upload starts).
+ * Reads one leased window with the integration's connector, its result ready for the outbox;
+ * undefined when there is nothing to upload (the task was handed back or failed). The lease
+ * is renewed every third of its time from the start of the read until `finishWindow` has kept
+ * the result and starts its upload.
  */
 const readWindow = (client: Client, config: LinkConfig, leaseMs: number, task: TaskView) =>
   Effect.gen(function*() {
-    const outbox = yield* Outbox
     const registry = yield* ConnectorRegistry.ConnectorRegistry
     const entry = config.integrations.find((i) => i.id === task.integrationId)
     if (entry === undefined || task.window === null) {
@@ -319,9 +318,7 @@ const readWindow = (client: Client, config: LinkConfig, leaseMs: number, task: T
     const parts = toParts(batch, config.partSize)
     const records = batch.contacts.length + batch.aggregates.length + batch.statuses.length
     const at = yield* Clock.currentTimeMillis
-    // durable first: from here on the work survives an engine outage and a link restart
     const kept = { taskId: task.taskId, integrationId: entry.id, resultId: task.leaseId, parts, records, createdAt: at }
-    yield* outbox.put(kept)
     yield* Effect.logInfo("window read").pipe(
       Effect.annotateLogs({
         taskId: task.taskId,
@@ -334,9 +331,17 @@ const readWindow = (client: Client, config: LinkConfig, leaseMs: number, task: T
     return { kept, shown, renewing } satisfies ReadWindow
   })
 
-/** Uploads a window's result and reports how it ended. */
+/**
+ * Keeps a window's result in the outbox, uploads it and reports how it ended. Runs beside the
+ * next window's lease and read: the outbox's durable write (a synced SQLite transaction, about
+ * a quarter of a window's time) no longer holds up the next read. A link stopped before the
+ * write ends hands the lease back, so the window is read again, by this link or another.
+ */
 const finishWindow = (client: Client, config: LinkConfig, read: ReadWindow) =>
   Effect.gen(function*() {
+    const outbox = yield* Outbox
+    // durable first: from here on the work survives an engine outage and a link restart
+    yield* outbox.put(read.kept)
     yield* Fiber.interrupt(read.renewing)
     const outcome = yield* deliver(client, config, read.kept)
     yield* ProgressEvents.report((r) =>
