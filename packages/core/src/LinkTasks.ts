@@ -20,7 +20,6 @@
  * @since 0.3.0
  */
 import * as Clock from "effect/Clock"
-import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -28,18 +27,19 @@ import * as PubSub from "effect/PubSub"
 import * as Queue from "effect/Queue"
 import { InvalidData } from "./Connector.js"
 import type { Batch, Integration, RejectedRecord, TenantId } from "./Domain.js"
-import { batchSize, ImportRun, ImportRunId, IntegrationId } from "./Domain.js"
+import { batchSize, ImportRun, IntegrationId } from "./Domain.js"
 import { Forbidden, IntegrationNotFound, InvalidRequest } from "./Errors.js"
 import { Ingest, validate } from "./Ingest.js"
 import { addBatch, emptyCollected, fitWindow, sameCursors } from "./internal/scheduler/windows.js"
 import { KeyMaterial } from "./KeyMaterial.js"
 import type { Link, SourceError, TaskAnswer } from "./LinkModel.js"
 import { FileRejected, isLeasable, isOpen, LeaseLost, LinkTask, ResultIncomplete, TaskGone, TaskNotFound } from "./LinkModel.js"
-import type { ImportRunDraft } from "./Storage.js"
 import { Storage } from "./Storage.js"
 import { LinkTasksOptions } from "./internal/linkTasks/model.js"
 import type { CommitInput, Leased, LeaseRequest, WindowOffer } from "./internal/linkTasks/model.js"
 import { assemble } from "./internal/linkTasks/assemble.js"
+import * as DecodedParts from "./internal/linkTasks/decodedParts.js"
+import * as Records from "./internal/linkTasks/records.js"
 
 export { resolveOptions, LinkTasksOptions, layerOptions } from "./internal/linkTasks/model.js"
 export type { Options, ResolvedOptions, WindowOffer, Leased, LeaseRequest, CommitInput } from "./internal/linkTasks/model.js"
@@ -67,35 +67,7 @@ const make = Effect.gen(function*() {
 
   const now = Clock.currentTimeMillis
 
-  // parts decoded when they were uploaded (by the HTTP API, which must validate them anyway),
-  // by task: the commit takes them as they are instead of parsing and decoding the stored text
-  // again. A cache only: bounded in records, dropped when the task ends, and checked against the
-  // stored text (another engine process or a repeated upload may have stored another part).
-  const decodedParts = new Map<string, Map<string, { readonly body: string; readonly batch: Batch; readonly records: number }>>()
-  let decodedRecords = 0
-  const partKey = (resultId: string, n: number) => `${n}\u0000${resultId}`
-  const forgetDecoded = (taskId: string) =>
-    Effect.sync(() => {
-      for (const kept of decodedParts.get(taskId)?.values() ?? []) decodedRecords -= kept.records
-      decodedParts.delete(taskId)
-    })
-  const keepDecoded = (taskId: string, resultId: string, n: number, body: string, batch: Batch, records: number) =>
-    Effect.sync(() => {
-      if (records > options.decodedPartsRecords) return
-      let parts = decodedParts.get(taskId)
-      if (parts === undefined) decodedParts.set(taskId, parts = new Map())
-      const key = partKey(resultId, n)
-      decodedRecords -= parts.get(key)?.records ?? 0
-      parts.set(key, { body, batch, records })
-      decodedRecords += records
-      // the oldest tasks' parts go first (their commit decodes them from storage)
-      for (const [id, oldest] of decodedParts) {
-        if (decodedRecords <= options.decodedPartsRecords) break
-        for (const kept of oldest.values()) decodedRecords -= kept.records
-        decodedParts.delete(id)
-      }
-    })
-  const decoded = { get: (taskId: string, resultId: string, n: number) => decodedParts.get(taskId)?.get(partKey(resultId, n)) }
+  const { decoded, forget: forgetDecoded, keep: keepDecoded } = DecodedParts.make(options.decodedPartsRecords)
 
   // finished tasks are kept for repeated commits, then pruned: at most hourly, when work is
   // offered (no fiber of its own, so the service needs no scope and tests with `TestClock` none)
@@ -109,26 +81,6 @@ const make = Effect.gen(function*() {
     )
   })
 
-
-  const describeRun = (
-    task: LinkTask,
-    started: number,
-    counts: { read: number; applied: number; rejected: number },
-    error: string | null,
-    problems: ReadonlyArray<RejectedRecord> = []
-  ): ImportRunDraft => ({
-    id: ImportRunId.make(keys.uuid()),
-    integrationId: task.integrationId,
-    kind: task.runKind,
-    windowStart: task.windowFrom === null ? null : DateTime.unsafeMake(task.windowFrom),
-    windowEnd: task.windowTo === null ? null : DateTime.unsafeMake(task.windowTo),
-    read: counts.read,
-    applied: counts.applied,
-    rejected: counts.rejected,
-    startedAt: DateTime.unsafeMake(started),
-    error,
-    problems: problems.slice(0, 1_000)
-  })
 
   const integrationOf = (id: IntegrationId) =>
     Effect.flatMap(storage.integrations.get(id), Option.match({
@@ -190,56 +142,6 @@ const make = Effect.gen(function*() {
     }
   )
 
-  const baseTask = (integration: Integration, at: number) => ({
-    id: keys.uuid(),
-    tenantId: integration.tenantId,
-    integrationId: integration.id,
-    linkId: integration.linkId,
-    connector: integration.connector,
-    state: "pending" as const,
-    epoch: 0,
-    leaseId: null,
-    leasedBy: null,
-    leaseUntil: null,
-    attempts: 0,
-    createdAt: at,
-    updatedAt: at,
-    finishedAt: null,
-    answer: null,
-    error: null,
-    sourceError: null,
-    file: null,
-    position: null,
-    progress: null,
-    windowFrom: null,
-    windowTo: null,
-    watermarkStream: null,
-    watermarkValue: null,
-    planTask: null,
-    snapshot: {}
-  })
-
-  /** Whether the open task offers exactly this planned window (bounds, kind, watermark, cursors). */
-  const offers = (task: LinkTask, offer: WindowOffer) =>
-    task.windowFrom === offer.from && task.windowTo === offer.to &&
-    task.runKind === offer.runKind && task.watermarkStream === (offer.watermark?.stream ?? null) &&
-    task.watermarkValue === (offer.watermark?.value ?? null) &&
-    sameCursors(new Map(Object.entries(task.snapshot)), offer.snapshot)
-
-  const windowTask = (integration: Integration, offer: WindowOffer, at: number) =>
-    new LinkTask({
-      ...baseTask(integration, at),
-      kind: "window",
-      runKind: offer.runKind,
-      planTask: offer.planTask,
-      windowFrom: offer.from,
-      windowTo: offer.to,
-      watermarkStream: offer.watermark?.stream ?? null,
-      watermarkValue: offer.watermark?.value ?? null,
-      snapshot: Object.fromEntries(offer.snapshot),
-      progress: offer.progress ?? null
-    })
-
   /**
    * Offers a planned window, or finds the open task that offers it already (a restarted engine
    * plans the same window again and finds the task it offered before, lease and all). `ahead`
@@ -257,21 +159,21 @@ const make = Effect.gen(function*() {
       const foundAhead: Array<LinkTask | undefined> = ahead.map(() => undefined)
       for (const task of yield* storage.linkTasks.ofIntegration(integration.id, ["pending", "leased"])) {
         if (task.kind !== "window") continue
-        if (found === undefined && offers(task, offer)) {
+        if (found === undefined && Records.offers(task, offer)) {
           found = task
           continue
         }
-        const i = ahead.findIndex((a, j) => foundAhead[j] === undefined && offers(task, a))
+        const i = ahead.findIndex((a, j) => foundAhead[j] === undefined && Records.offers(task, a))
         if (i >= 0) foundAhead[i] = task
         else yield* withdraw(task, "superseded: the scheduler planned another window")
       }
       if (found === undefined) {
-        found = windowTask(integration, offer, at)
+        found = Records.windowTask(keys.uuid(), integration, offer, at)
         yield* insert(found)
       }
       // inserted after `offer`, in order: links lease the open tasks in the order they were offered
       for (const [j, next] of ahead.entries()) {
-        if (foundAhead[j] === undefined) yield* insert(windowTask(integration, next, at))
+        if (foundAhead[j] === undefined) yield* insert(Records.windowTask(keys.uuid(), integration, next, at))
       }
       return found
     }
@@ -284,12 +186,7 @@ const make = Effect.gen(function*() {
         t.kind === "realtime"
       )
       if (open[0] !== undefined) return open[0]
-      const task = new LinkTask({
-        ...baseTask(integration, yield* now),
-        kind: "realtime",
-        runKind: "realtime",
-        position
-      })
+      const task = Records.realtimeTask(keys.uuid(), integration, position, yield* now)
       yield* insert(task)
       return task
     }
@@ -450,18 +347,9 @@ const make = Effect.gen(function*() {
   ) =>
     Effect.gen(function*() {
       const at = yield* now
-      const failed = new LinkTask({
-        ...task,
-        state: "failed",
-        epoch: task.epoch + 1,
-        leaseUntil: null,
-        updatedAt: at,
-        finishedAt: at,
-        error: error.message,
-        sourceError: error
-      })
+      const failed = Records.failedTask(task, at, error)
       const run = new ImportRun({
-        ...describeRun(task, started, { read, applied: 0, rejected }, error.message, problems),
+        ...Records.describeRun(keys.uuid(), task, started, { read, applied: 0, rejected }, error.message, problems),
         durationMs: Math.max(0, at - started)
       })
       const written = yield* storage.linkTasks.fail(failed, task.epoch, run)
@@ -570,7 +458,7 @@ const make = Effect.gen(function*() {
             : undefined,
           stagingLimit: 1_000_000,
           now: started,
-          run: describeRun(task, started, { read, applied, rejected }, null, input.problems)
+          run: Records.describeRun(keys.uuid(), task, started, { read, applied, rejected }, null, input.problems)
         }
       })
       switch (outcome._tag) {
@@ -628,19 +516,7 @@ const make = Effect.gen(function*() {
     const existing = yield* storage.linkTasks.get(id)
     if (Option.isSome(existing)) return existing.value
     const at = yield* now
-    const task = new LinkTask({
-      ...baseTask(integration, at),
-      id,
-      linkId: link.id,
-      kind: "file",
-      runKind: "pull",
-      file: { name: input.name, sha256: input.sha256 },
-      state: "leased",
-      leaseId: keys.uuid(),
-      leasedBy: link.id,
-      leaseUntil: at + options.leaseMs,
-      attempts: 1
-    })
+    const task = Records.fileTask(id, integration, link, input, { leaseId: keys.uuid(), at, until: at + options.leaseMs })
     yield* storage.linkTasks.insert(task)
     return task
   })
