@@ -2,7 +2,7 @@
  * Interval rows, keyed (queue, channel, start): additive upserts for contacts, delete-and-write
  * for aggregates and re-imported windows, and the interval query.
  */
-import { Domain } from "@acd-bridge/core"
+import { Bucketing, Domain } from "@acd-bridge/core"
 import type { Storage, StorageDriver } from "@acd-bridge/core"
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
@@ -190,8 +190,6 @@ const sumFromValues = (row: ValuesRow, start: number): Storage.IntervalSum => ({
   answeredInThreshold: Rows.num(row[14] as Rows.Num)
 })
 
-const QUARTER_MS = 900_000
-
 /** Stored rows (key order) as 15-minute sums in [from, to), ordered by interval, queue, channel. */
 export const quarterSums = (rows: ReadonlyArray<ValuesRow>, from: number, to: number): Array<Storage.IntervalSum> => {
   const out: Array<Storage.IntervalSum> = []
@@ -199,7 +197,7 @@ export const quarterSums = (rows: ReadonlyArray<ValuesRow>, from: number, to: nu
   let sorted = true
   for (const row of rows) {
     const start = Rows.num(row[2] as Rows.Num)
-    const quarter = start - (((start % QUARTER_MS) + QUARTER_MS) % QUARTER_MS)
+    const quarter = Bucketing.quarterKey(start)
     if (quarter < from || quarter >= to) continue
     if (last !== undefined && last.start === quarter && last.queueId === row[0] && last.channel === row[1]) {
       // two rows in one quarter (a start off the quarter): adjacent in the key's order

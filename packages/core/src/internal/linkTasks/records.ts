@@ -15,7 +15,7 @@ import { sameCursors } from "../scheduler/windows.js"
 import type { WindowOffer } from "./model.js"
 
 /** A pending task of the integration with nothing offered yet: the fields every kind shares. */
-export const baseTask = (id: string, integration: Integration, at: number) => ({
+const baseTask = (id: string, integration: Integration, at: number) => ({
   id,
   tenantId: integration.tenantId,
   integrationId: integration.id,

@@ -53,10 +53,13 @@ export const make = (driver: StorageDriverShape, options: MakeOptions = {}): Eff
     }
 
     // a driver's one read per 1,000 integrations, or its `list` per integration
-    const listMany = (ids: ReadonlyArray<IntegrationId>, streams: ReadonlyArray<string>) =>
+    const listMany = (
+      ids: ReadonlyArray<IntegrationId>,
+      streams: ReadonlyArray<string>
+    ): Effect.Effect<ReadonlyMap<IntegrationId, ReadonlyMap<string, number>>, StorageError> =>
       Effect.gen(function*() {
         const out = new Map<IntegrationId, Map<string, number>>()
-        if (ids.length === 0 || streams.length === 0) return out as ReadonlyMap<IntegrationId, ReadonlyMap<string, number>>
+        if (ids.length === 0 || streams.length === 0) return out
         const wanted = new Set(streams)
         const many = driver.cursors.listMany
         for (let at = 0; at < ids.length; at += 1_000) {
@@ -75,7 +78,7 @@ export const make = (driver: StorageDriverShape, options: MakeOptions = {}): Eff
             values.set(row.stream, row.value)
           }
         }
-        return out as ReadonlyMap<IntegrationId, ReadonlyMap<string, number>>
+        return out
       })
 
     const counts = (id: IntegrationId, by: "agent" | "activity") =>
