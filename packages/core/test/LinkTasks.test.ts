@@ -122,6 +122,20 @@ const drain = (source: TestSourceShape, link: Link, serves: ReadonlyArray<Integr
     }
   })
 
+/**
+ * An on-premise integration with `historyDepthDays` of history at 2026-03-02 09:07 UTC, the
+ * scheduler started and idle (its first windows offered), and a link "Site" to take them.
+ */
+const siteWithHistory = (historyDepthDays = 1) =>
+  Effect.gen(function*() {
+    yield* TestClock.setTime(iso("2026-03-02T09:07:00Z"))
+    const integration = yield* createOnPrem(undefined, historyDepthDays)
+    const { scheduler } = yield* startScheduler({ tenants: [tenant] })
+    yield* scheduler.awaitIdle
+    const { link } = yield* (yield* Links).create(tenant, { name: "Site" })
+    return { integration, scheduler, link, tasks: yield* LinkTasks, storage: yield* Storage.Storage }
+  })
+
 describe("Links", () => {
   it.effect("a token is shown once, kept as a hash, authenticates until revoked", () =>
     Effect.gen(function*() {
@@ -224,14 +238,7 @@ describe("LinkTasks: the scheduler offers on-premise windows to links", () => {
     Effect.gen(function*() {
       const source = yield* makeSource({ seed: 9 })
       return yield* Effect.gen(function*() {
-        yield* TestClock.setTime(iso("2026-03-02T09:07:00Z"))
-        const integration = yield* createOnPrem(undefined, 3)
-        const { scheduler } = yield* startScheduler({ tenants: [tenant] })
-        yield* scheduler.awaitIdle
-        const links = yield* Links
-        const tasks = yield* LinkTasks
-        const storage = yield* Storage.Storage
-        const { link } = yield* links.create(tenant, { name: "Site" })
+        const { integration, scheduler, link, tasks, storage } = yield* siteWithHistory(3)
         // the newest day, and the day before it, planned from the cursors the first will commit:
         // a link reads the second while the first uploads
         const leased = yield* tasks.lease(link, { serves: [integration.id], max: 5, waitMs: 0 })
@@ -275,14 +282,7 @@ describe("LinkTasks: the scheduler offers on-premise windows to links", () => {
     Effect.gen(function*() {
       const source = yield* makeSource({ seed: 9 })
       return yield* Effect.gen(function*() {
-        yield* TestClock.setTime(iso("2026-03-02T09:07:00Z"))
-        const integration = yield* createOnPrem(undefined, 4)
-        const { scheduler } = yield* startScheduler({ tenants: [tenant] })
-        yield* scheduler.awaitIdle
-        const links = yield* Links
-        const tasks = yield* LinkTasks
-        const storage = yield* Storage.Storage
-        const { link } = yield* links.create(tenant, { name: "Site" })
+        const { integration, scheduler, link, tasks, storage } = yield* siteWithHistory(4)
         // the newest day, and the two days before it, each planned from
         // the cursors the commit before it will leave: a link reads them while the first uploads
         const leased = yield* tasks.lease(link, { serves: [integration.id], max: 5, waitMs: 0 })
@@ -333,14 +333,7 @@ describe("LinkTasks: the scheduler offers on-premise windows to links", () => {
     Effect.gen(function*() {
       const source = yield* makeSource({ seed: 10 })
       return yield* Effect.gen(function*() {
-        yield* TestClock.setTime(iso("2026-03-02T09:07:00Z"))
-        const integration = yield* createOnPrem(undefined, 3)
-        const { scheduler } = yield* startScheduler({ tenants: [tenant] })
-        yield* scheduler.awaitIdle
-        const links = yield* Links
-        const tasks = yield* LinkTasks
-        const storage = yield* Storage.Storage
-        const { link } = yield* links.create(tenant, { name: "Site" })
+        const { integration, scheduler, link, tasks, storage } = yield* siteWithHistory(3)
         const leased = yield* tasks.lease(link, { serves: [integration.id], max: 5, waitMs: 0 })
         assert.strictEqual(leased.length, 2)
         yield* (yield* Lifecycle).pause(tenant, integration.id)
@@ -393,13 +386,7 @@ describe("LinkTasks: the scheduler offers on-premise windows to links", () => {
     Effect.gen(function*() {
       const source = yield* makeSource({ seed: 7 })
       return yield* Effect.gen(function*() {
-        yield* TestClock.setTime(iso("2026-03-02T09:07:00Z"))
-        const integration = yield* createOnPrem()
-        const { scheduler } = yield* startScheduler({ tenants: [tenant] })
-        yield* scheduler.awaitIdle
-        const links = yield* Links
-        const tasks = yield* LinkTasks
-        const { link } = yield* links.create(tenant, { name: "Site" })
+        const { integration, scheduler, link, tasks } = yield* siteWithHistory()
         yield* drain(source, link, [integration.id])
         yield* scheduler.awaitIdle
         yield* drain(source, link, [integration.id])
@@ -475,14 +462,7 @@ describe("LinkTasks: the scheduler offers on-premise windows to links", () => {
     Effect.gen(function*() {
       const source = yield* makeSource({ seed: 11 })
       return yield* Effect.gen(function*() {
-        yield* TestClock.setTime(iso("2026-03-02T09:07:00Z"))
-        const integration = yield* createOnPrem(undefined, 3)
-        const { scheduler } = yield* startScheduler({ tenants: [tenant] })
-        yield* scheduler.awaitIdle
-        const links = yield* Links
-        const tasks = yield* LinkTasks
-        const storage = yield* Storage.Storage
-        const { link } = yield* links.create(tenant, { name: "Site" })
+        const { integration, link, tasks, storage } = yield* siteWithHistory(3)
         const now = yield* TestClock.currentTimeMillis
         const contactsOf = (task: LinkModel.LinkTask) =>
           snapshot(source.options, task.windowFrom!, task.windowTo!, now).contacts
@@ -515,13 +495,7 @@ describe("LinkTasks: the scheduler offers on-premise windows to links", () => {
     Effect.gen(function*() {
       const source = yield* makeSource({ seed: 9 })
       return yield* Effect.gen(function*() {
-        yield* TestClock.setTime(iso("2026-03-02T09:07:00Z"))
-        const integration = yield* createOnPrem()
-        const { scheduler } = yield* startScheduler({ tenants: [tenant] })
-        yield* scheduler.awaitIdle
-        const links = yield* Links
-        const tasks = yield* LinkTasks
-        const { link } = yield* links.create(tenant, { name: "Site" })
+        const { integration, scheduler, link, tasks } = yield* siteWithHistory()
         const [held] = yield* tasks.lease(link, { serves: [integration.id], waitMs: 0 })
         const task = held!.task
         const before = yield* scheduler.cursor(tenant, integration.id)
