@@ -29,6 +29,7 @@ import * as Redacted from "effect/Redacted"
 import { statSync } from "node:fs"
 import { dirname, resolve } from "node:path"
 import * as internal from "./internal/driver.js"
+import * as SqliteClient from "./internal/sqliteClient.js"
 
 /**
  * Loads a database driver when its layer is built, not when this module is: a host on SQLite
@@ -153,25 +154,21 @@ const checkSqliteFolder = (filename: string): Effect.Effect<void, Errors.Storage
  * @since 0.1.0 @category layers
  */
 export const layerSqlite = (options: SqliteOptions): Layer.Layer<Storage.Storage, Errors.StorageError> =>
-  Layer.unwrapEffect(Effect.zipRight(
+  Layer.unwrapEffect(Effect.as(
     checkSqliteFolder(options.filename),
-    Effect.map(
-      loadDriver("sqlite", () => import("@effect/sql-sqlite-node/SqliteClient")),
-      (SqliteClient) =>
-        layerWith(options).pipe(
-          Layer.provide(
-            // the driver throws from its constructor (unreadable file, not a database, no
-            // permission): a failure of this layer, not a defect
-            Layer.scopedContext(
-              Layer.build(SqliteClient.layer({ filename: options.filename })).pipe(
-                Effect.catchAllDefect((defect) => Effect.fail(Errors.StorageError.fromCause("open sqlite", defect)))
-              )
-            )
-          ),
-          Layer.mapError((error) =>
-            error._tag === "StorageError" ? error : Errors.StorageError.fromCause("open sqlite", error)
+    layerWith(options).pipe(
+      Layer.provide(
+        // the driver throws from its constructor (unreadable file, not a database, no
+        // permission): a failure of this layer, not a defect
+        Layer.scopedContext(
+          Layer.build(SqliteClient.layer({ filename: options.filename })).pipe(
+            Effect.catchAllDefect((defect) => Effect.fail(Errors.StorageError.fromCause("open sqlite", defect)))
           )
         )
+      ),
+      Layer.mapError((error) =>
+        error._tag === "StorageError" ? error : Errors.StorageError.fromCause("open sqlite", error)
+      )
     )
   ))
 

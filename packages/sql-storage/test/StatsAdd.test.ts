@@ -12,6 +12,7 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import { randomUUID } from "node:crypto"
 import { SqlStorage } from "../src/index.js"
+import * as StoreClient from "../src/internal/sqliteClient.js"
 import { freshPgDatabase, layerFromScoped, pgClient, sqliteClient, tempSqliteFile } from "./utils.js"
 
 const T0 = Date.parse("2026-03-02T09:00:00Z")
@@ -100,10 +101,27 @@ const cases = (name: string, driver: Layer.Layer<StorageDriver.StorageDriver, un
           assert.isTrue(Exit.isFailure(exit))
           assert.deepStrictEqual(yield* totals(d, integration), { rows: 0, offered: 0, handlingMs: 0 })
         }))
+
+      it.effect("inside a unit of work a row that can't be written fails the unit, and none of its rows stay", () =>
+        Effect.gen(function*() {
+          const { d, integration, queues } = yield* setup
+          const rows = rowsOf(queues, 40, () => 1)
+          // a row in the middle names a queue that doesn't exist: the rows before it were written
+          const orphan: StorageDriver.StatRow = { ...rows[60]!, queueId: Domain.QueueId.make("no-such-queue") }
+          const exit = yield* Effect.exit(
+            d.transaction(d.stats.add(integration, [...rows.slice(0, 60), orphan, ...rows.slice(61)]))
+          )
+          assert.isTrue(Exit.isFailure(exit))
+          assert.deepStrictEqual(yield* totals(d, integration), { rows: 0, offered: 0, handlingMs: 0 })
+          yield* d.transaction(d.stats.add(integration, rows))
+          assert.deepStrictEqual(yield* totals(d, integration), { rows: 120, offered: 120, handlingMs: 40 * 3 * 39 * 1_000 / 2 })
+        }))
     })
   })
 
 cases("SQLite", SqlStorage.layerDriver().pipe(Layer.provide(sqliteClient(tempSqliteFile()))))
+// the client `layerSqlite` opens, whose connection writes a call's rows in one step (`executeEach`)
+cases("SQLite, the store's own client", SqlStorage.layerDriver().pipe(Layer.provide(StoreClient.layer({ filename: tempSqliteFile() }))))
 cases(
   "PostgreSQL",
   layerFromScoped(freshPgDatabase, (url) => SqlStorage.layerDriver().pipe(Layer.provide(pgClient(url, 4))))

@@ -5,6 +5,7 @@
  */
 import { Errors } from "@acd-bridge/core"
 import type * as SqlClient from "@effect/sql/SqlClient"
+import type * as SqlConnection from "@effect/sql/SqlConnection"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"
 import type * as ParseResult from "effect/ParseResult"
@@ -60,3 +61,21 @@ export const isTransient = (u: unknown): boolean => {
   const code = String(cause.code)
   return code === "40P01" || code === "40001" || code === "SQLITE_BUSY" || code === "SQLITE_BUSY_SNAPSHOT"
 }
+
+/**
+ * A connection that can run one statement for many parameter rows at once: the one
+ * `layerSqlite` opens (`sqliteClient.ts`). A host's own client has no such method, and its
+ * statements run one by one.
+ */
+export interface EachConnection extends SqlConnection.Connection {
+  /**
+   * Runs the prepared `sql` once per entry of `rows` (its parameters), in order, as one step:
+   * the first failure stops it, with the rows before it written (the caller's transaction
+   * decides what survives).
+   */
+  readonly executeEach: (sql: string, rows: ReadonlyArray<ReadonlyArray<unknown>>) => Effect.Effect<void, SqlError>
+}
+
+/** Whether `connection` (from `SqlClient.TransactionConnection`) can `executeEach`. */
+export const isEachConnection = (connection: SqlConnection.Connection): connection is EachConnection =>
+  "executeEach" in connection && typeof connection.executeEach === "function"

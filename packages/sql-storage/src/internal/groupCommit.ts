@@ -182,7 +182,12 @@ export const make = (sql: SqlClient.SqlClient, options: Options = {}) =>
           yield* Effect.forEach(members, (caller) => Queue.offer(caller, { _tag: "Failed", cause }), { discard: true })
           return
         }
-      }).pipe(Effect.withSpan("SqlStorage.commitGroup", { root: true, attributes: { callers: group.length } }))
+      }).pipe(Effect.withSpan("SqlStorage.commitGroup", {
+        root: true,
+        attributes: { callers: group.length },
+        // a stack trace here would only name this module, at a cost on every commit
+        captureStackTrace: false
+      }))
 
     /** Takes groups off the queue until it is empty, then stops (the next caller starts it again). */
     const worker: Effect.Effect<void> = Effect.gen(function*() {

@@ -8,7 +8,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type { Dialect } from "./dialect.js"
-import { chunks, edge } from "./dialect.js"
+import { chunks, edge, isEachConnection } from "./dialect.js"
 import * as Rows from "./rows.js"
 
 /**
@@ -260,21 +260,28 @@ export const make = ({ isPg, sql }: Dialect): StorageDriver.StorageDriverShape["
   // Cheaper than multi-row statements there: a statement that writes several rows inside a
   // transaction keeps a statement journal of every page it changes (so it alone could be
   // undone), which a batch's rows spill into a temporary file; one row per statement needs
-  // none. Run on the connection directly, a row costs a prepared-statement lookup and no
-  // span or statement building. The unit of work stays the caller's transaction (or one of
-  // its own when called outside any).
+  // none. Run on the connection directly, a row costs no span or statement building; on the
+  // connection `layerSqlite` opens, the rows run in one step (`executeEach`), as a loop over
+  // the prepared statement. The unit of work stays the caller's transaction (or one of its
+  // own when called outside any).
   const addRowText = `INSERT INTO interval_stats (${writtenColumns.join(", ")}) VALUES (${
     writtenColumns.map(() => "?").join(", ")
   }) ${onConflictAdd}`
+  const rowValues = (integration: Domain.Integration, row: StorageDriver.StatRow) => {
+    const values: Array<string | number> = []
+    pushValues(values, integration, row)
+    return values
+  }
   const addRows = (integration: Domain.Integration, rows: ReadonlyArray<StorageDriver.StatRow>) =>
-    Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (transaction) =>
-      Option.isNone(transaction)
-        ? Effect.dieMessage("stats.add: rows written one by one outside a transaction")
-        : Effect.forEach(rows, (row) => {
-          const values: Array<string | number> = []
-          pushValues(values, integration, row)
-          return transaction.value[0].execute(addRowText, values, undefined)
-        }, { discard: true })).pipe(
+    Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (transaction) => {
+      if (Option.isNone(transaction)) return Effect.dieMessage("stats.add: rows written one by one outside a transaction")
+      const connection = transaction.value[0]
+      return isEachConnection(connection)
+        ? connection.executeEach(addRowText, rows.map((row) => rowValues(integration, row)))
+        : Effect.forEach(rows, (row) => connection.execute(addRowText, rowValues(integration, row), undefined), {
+          discard: true
+        })
+    }).pipe(
       Effect.withSpan("sql.execute", {
         kind: "client",
         captureStackTrace: false,

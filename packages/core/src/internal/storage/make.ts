@@ -24,7 +24,8 @@ const named = (operation: string) => <A, E, R>(self: Effect.Effect<A, E, R>): Ef
 
 /** A port operation: named errors and a span. */
 const operation = (name: string) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  self.pipe(named(name), Effect.withSpan(`Storage.${name}`))
+  // no stack trace: it would only name this module, at a cost on every call
+  self.pipe(named(name), Effect.withSpan(`Storage.${name}`, { captureStackTrace: false }))
 
 const byText = (a: string, b: string) => a.localeCompare(b)
 
