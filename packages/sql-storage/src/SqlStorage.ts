@@ -155,7 +155,9 @@ const checkSqliteFolder = (filename: string): Effect.Effect<void, Errors.Storage
  */
 export const layerSqlite = (options: SqliteOptions): Layer.Layer<Storage.Storage, Errors.StorageError> =>
   Layer.unwrapEffect(Effect.as(
-    checkSqliteFolder(options.filename),
+    // the client loads better-sqlite3 too (then at no cost): loaded here first, a driver that
+    // can't be loaded is named as such
+    Effect.zipRight(checkSqliteFolder(options.filename), loadDriver("sqlite", () => import("better-sqlite3"))),
     layerWith(options).pipe(
       Layer.provide(
         // the driver throws from its constructor (unreadable file, not a database, no
