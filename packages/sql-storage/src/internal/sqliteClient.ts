@@ -30,8 +30,6 @@ export interface Options {
   readonly prepareCacheSize?: number | undefined
 }
 
-const failed = (message: string) => (cause: unknown) => new SqlError({ cause, message })
-
 type Prepared = Database.Statement<Array<unknown>, unknown>
 
 /** better-sqlite3 takes its parameters as a rest argument of a mutable array type */
@@ -76,7 +74,7 @@ const connect = (options: Options) =>
           if (statement.reader) statement.safeIntegers(Context.get(fiber.currentContext, SqlClient.SafeIntegers))
           return Effect.succeed(use(statement))
         } catch (cause) {
-          return Effect.fail(failed("Failed to execute statement")(cause))
+          return Effect.fail(new SqlError({ cause, message: "Failed to execute statement" }))
         }
       })
 
