@@ -7,7 +7,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { SqlStorage } from "../src/index.js"
 import { segmentsStatement } from "../src/internal/segments.js"
-import { intervalStatsStatement, intervalSumsStatement, quarterRowsStatement } from "../src/internal/stats.js"
+import { intervalStatsStatement, intervalSumsStatement, quarterColumnsStatement, quarterRowsStatement } from "../src/internal/stats.js"
 import { freshPgDatabase, pgClient, sqliteClient, tempSqliteFile } from "./utils.js"
 import { integrationRow } from "./fixtures/integration.js"
 
@@ -108,7 +108,13 @@ describe("indexes", () => {
           lengthMinutes: 15,
           pieces: [{ start: query.from, offsetMs: 3_600_000 }]
         }, false))
-        return { intervals, byTenant, segments, sums: sumPlan, quarters }
+        const columns = yield* planOf(quarterColumnsStatement({
+          ...query,
+          queueIds: [queue!.id],
+          lengthMinutes: 15,
+          pieces: [{ start: query.from, offsetMs: 3_600_000 }]
+        }))
+        return { intervals, byTenant, segments, sums: sumPlan, quarters, columns }
       }).pipe(Effect.provide(SqlStorage.layer.pipe(Layer.provideMerge(sqliteClient(filename)))))
       assert.match(plans.intervals, /SEARCH interval_stats USING INDEX interval_stats_(integration|tenant)_start/)
       assert.notMatch(plans.intervals, /SCAN interval_stats/)
@@ -121,6 +127,9 @@ describe("indexes", () => {
       // 15 minutes: the rows in the key's order, no sort and no grouping in the database
       assert.match(plans.quarters, /SEARCH interval_stats USING PRIMARY KEY \(queue_id=\? AND channel=\? AND start_ms>\? AND start_ms<\?\)/)
       assert.notMatch(plans.quarters, /TEMP B-TREE/)
+      // and grouped into column arrays per queue and channel: the key's order serves the grouping
+      assert.match(plans.columns, /SEARCH interval_stats USING PRIMARY KEY \(queue_id=\? AND channel=\? AND start_ms>\? AND start_ms<\?\)/)
+      assert.notMatch(plans.columns, /TEMP B-TREE/)
     }))
 
   it.scoped("PostgreSQL: the interval and segment queries use an index", () =>

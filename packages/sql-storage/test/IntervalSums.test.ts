@@ -8,8 +8,9 @@ import { assert, describe, it } from "@effect/vitest"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as fc from "fast-check"
 import { SqlStorage } from "../src/index.js"
-import { quarterSums } from "../src/internal/stats.js"
+import { quarterSums, quarterSumsOfColumns } from "../src/internal/stats.js"
 import { integrationRow } from "./fixtures/integration.js"
 import { freshPgDatabase, tempSqliteFile } from "./utils.js"
 
@@ -148,5 +149,43 @@ describe("quarterSums (15-minute sums from rows in the key's order)", () => {
   it("takes PostgreSQL's text and bigint numbers", () => {
     const [sum] = quarterSums([["a", "calls", String(T0), "5", BigInt(4), "0", 0, 0, 0, 0, 0, 0, 0, 0, "2"]], T0, T0 + Q)
     assert.deepStrictEqual([sum!.start, sum!.offered, sum!.handled, sum!.answeredInThreshold], [T0, 5, 4, 2])
+  })
+
+  it("SQLite's column arrays give the same sums as the rows, in whatever order each queue's channel lists them", () => {
+    const stored = fc.uniqueArray(
+      fc.record({
+        queue: fc.constantFrom("a", "b", "c"),
+        channel: fc.constantFrom("calls", "chats"),
+        // on the quarter mostly, off it sometimes (two rows of one quarter)
+        start: fc.oneof(
+          fc.integer({ min: 0, max: 40 }).map((k) => T0 + k * Q),
+          fc.integer({ min: 0, max: 40 * Q }).map((ms) => T0 + ms)
+        ),
+        offered: fc.integer({ min: 0, max: 1_000_000 })
+      }),
+      { selector: (r) => `${r.queue}|${r.channel}|${r.start}`, maxLength: 120 }
+    )
+    fc.assert(
+      fc.property(stored, fc.integer({ min: 0, max: 40 }), fc.integer({ min: 1, max: 41 }), fc.boolean(), (records, a, b, shuffle) => {
+        const from = T0 + Math.min(a, b) * Q
+        const to = T0 + Math.max(a, b) * Q + Q
+        const rows = records.map((r) => row(r.queue, r.channel, r.start, r.offered))
+        const inKeyOrder = [...rows].sort((x, y) =>
+          x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : x[2] - y[2]
+        )
+        const groups = new Map<string, Array<typeof rows[number]>>()
+        for (const r of shuffle ? rows : inKeyOrder) {
+          const key = `${r[0]}|${r[1]}`
+          groups.set(key, [...(groups.get(key) ?? []), r])
+        }
+        const columns = [...groups.values()].map((g) => [
+          g[0]![0],
+          g[0]![1],
+          ...Array.from({ length: 13 }, (_, k) => JSON.stringify(g.map((r) => r[k + 2])))
+        ])
+        assert.deepStrictEqual(quarterSumsOfColumns(columns, from, to), quarterSums(inKeyOrder, from, to))
+      }),
+      { numRuns: 300 }
+    )
   })
 })
