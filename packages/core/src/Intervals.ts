@@ -12,7 +12,9 @@ import type { Channel, IntegrationId, IntervalMinutes, Measures, Queue, QueueId,
 import { emptyMeasures } from "./Domain.js"
 import { InvalidRequest } from "./Errors.js"
 import * as IntervalSums from "./internal/intervalSums.js"
+import type { IntervalSum } from "./Storage.js"
 import { Storage } from "./Storage.js"
+import * as Time from "./Time.js"
 
 /** @since 0.1.0 @category models */
 export interface IntervalQuery {
@@ -89,14 +91,6 @@ const toRow = (
   answeredInThreshold: m.answeredInThreshold
 })
 
-/** Measures summed into one interval of one queue and channel. */
-interface Sum {
-  readonly queueId: QueueId
-  readonly channel: Channel
-  readonly start: number
-  readonly measures: Measures
-}
-
 /**
  * @since 0.1.0 @category services
  */
@@ -126,9 +120,9 @@ export class Intervals extends Effect.Service<Intervals>()("@acd-bridge/core/Int
         pieces: IntervalSums.pieces(from, to + q.length * 60_000, zone)
       })
       // the store's sums are one per queue, channel and interval: keyed only to zero-fill around them
-      let sums: Iterable<Sum> = summed.map((row): Sum => ({ queueId: row.queueId, channel: row.channel, start: row.start, measures: row }))
+      let sums: ReadonlyArray<IntervalSum> = summed
       if (q.fill === "zero") {
-        const keyed = new Map<string, Sum>()
+        const keyed = new Map<string, IntervalSum>()
         for (const sum of sums) keyed.set(`${sum.queueId}|${sum.channel}|${sum.start}`, sum)
         const channels = new Map<QueueId, Set<Channel>>()
         for (const x of scope) channels.set(x.id, new Set([x.channel]))
@@ -137,11 +131,11 @@ export class Intervals extends Effect.Service<Intervals>()("@acd-bridge/core/Int
           for (const [queueId, chans] of channels) {
             for (const channel of chans) {
               const key = `${queueId}|${channel}|${interval.start}`
-              if (!keyed.has(key)) keyed.set(key, { queueId, channel, start: interval.start, measures: emptyMeasures })
+              if (!keyed.has(key)) keyed.set(key, { ...emptyMeasures, queueId, channel, start: interval.start })
             }
           }
         }
-        sums = keyed.values()
+        sums = Array.from(keyed.values())
       }
       // queues in answer order once (identifier, then name, as people read them), so rows sort by numbers
       const rank = new Map<string, number>(
@@ -152,25 +146,15 @@ export class Intervals extends Effect.Service<Intervals>()("@acd-bridge/core/Int
           )
           .map((x, i) => [x.id, i])
       )
-      const found: Array<{ readonly queue: Queue; readonly rank: number; readonly sum: Sum }> = []
-      for (const sum of sums) {
-        const queue = queues.get(sum.queueId)
-        if (queue) found.push({ queue, rank: rank.get(queue.id)!, sum })
-      }
       // order by the epoch start, not the formatted label: labels in other offsets don't sort as text
-      found.sort((a, b) => a.sum.start - b.sum.start || a.rank - b.rank || a.sum.channel.localeCompare(b.sum.channel))
-      // an interval's end is the next one's start: each instant is labelled once
-      const labels = new Map<number, string>()
-      const label = (at: number) => {
-        let text = labels.get(at)
-        if (text === undefined) {
-          text = Bucketing.label(at, zone)
-          labels.set(at, text)
-        }
-        return text
-      }
-      return found.map(({ queue, sum }): IntervalRow =>
-        toRow(queue, sum.channel, sum.start, Bucketing.intervalEnd(sum.start, q.length, zone), label, sum.measures)
+      // (the store's order is by start already: a sort of what is in order is one pass)
+      const found = sums
+        .filter((sum) => rank.has(sum.queueId))
+        .sort((a, b) => a.start - b.start || rank.get(a.queueId)! - rank.get(b.queueId)! || a.channel.localeCompare(b.channel))
+      // rows in interval order: the labeller keeps the day's and the offset's text between them
+      const label = Time.labeller(zone)
+      return found.map((sum): IntervalRow =>
+        toRow(queues.get(sum.queueId)!, sum.channel, sum.start, Bucketing.intervalEnd(sum.start, q.length, zone), label, sum)
       )
     })
 

@@ -548,6 +548,43 @@ export const label = (epochMs: number, zone: DateTime.TimeZone): string => {
     `T${pad(p.hours, 2)}:${pad(p.minutes, 2)}:${pad(p.seconds, 2)}${formatOffset(offset)}`
 }
 
+/** "00" … "59" */
+const twoDigits = Array.from({ length: 60 }, (_, n) => n < 10 ? `0${n}` : `${n}`)
+
+/**
+ * `label` for many instants of one zone, such as an interval answer's: the same text, but
+ * the date's text and the offset's are kept from the previous instant while they stay the
+ * same, so that an instant in order costs little more than its time of day (a month of
+ * quarter-hours: 1.2 µs per label with `label`).
+ *
+ * @since 0.3.0
+ * @category formatting
+ */
+export const labeller = (zone: DateTime.TimeZone): (epochMs: number) => string => {
+  let day = Number.NaN
+  let dayText = ""
+  let offset = Number.NaN
+  let offsetText = ""
+  return (epochMs) => {
+    const o = offsetMs(epochMs, zone)
+    if (o !== offset) {
+      offset = o
+      offsetText = formatOffset(o)
+    }
+    const local = Math.floor((epochMs + o) / 1000) * 1000
+    const d = Math.floor(local / DAY_MS)
+    if (d !== day) {
+      day = d
+      const p = partsOfLocalMs(d * DAY_MS)
+      dayText = `${pad(p.year, 4)}-${pad(p.month, 2)}-${pad(p.day, 2)}T`
+    }
+    const second = (local - d * DAY_MS) / 1000
+    return `${dayText}${twoDigits[Math.floor(second / 3600)] ?? pad(Math.floor(second / 3600), 2)}:${
+      twoDigits[Math.floor(second / 60) % 60]
+    }:${twoDigits[second % 60]}${offsetText}`
+  }
+}
+
 /**
  * An instant's wall clock in a zone as `YYYY-MM-DD HH:mm:ss` (with `.SSS` when the
  * milliseconds are not zero), the way SQL `TIMESTAMP` literals and reports without an offset

@@ -445,6 +445,32 @@ describe("Time examples", () => {
     assert.strictEqual(Time.formatLocal(Date.parse("2026-01-01T00:00:00Z"), chatham), "2026-01-01 13:45:00")
   })
 
+  it("labeller writes what label writes, for instants in order or not", () => {
+    const zones: Array<DateTime.TimeZone> = ["Europe/Berlin", "Australia/Lord_Howe", "Asia/Kathmandu", "Pacific/Chatham", "America/St_Johns", "Europe/Amsterdam", "UTC"]
+      .map((name): DateTime.TimeZone => DateTime.zoneUnsafeMakeNamed(name))
+      .concat([DateTime.zoneMakeOffset(-(3 * HOUR + 30 * 60_000)), DateTime.zoneMakeOffset(0)])
+    // from before 1900 (offsets with seconds: Amsterdam +00:19:32) to 2100, quarters and any millisecond
+    const instant = fc.oneof(
+      fc.integer({ min: -2_300_000_000, max: 4_100_000_000 }).map((s) => s * 1000),
+      fc.integer({ min: -2_300_000, max: 4_100_000 }).map((k) => k * 900_000),
+      fc.integer({ min: -2_300_000_000_000, max: 4_100_000_000_000 })
+    )
+    fc.assert(
+      fc.property(fc.constantFrom(...zones), fc.array(instant, { maxLength: 40 }), fc.boolean(), (zone, instants, inOrder) => {
+        const label = Time.labeller(zone)
+        for (const at of inOrder ? [...instants].sort((a, b) => a - b) : instants) {
+          assert.strictEqual(label(at), Time.label(at, zone))
+        }
+      }),
+      { numRuns: 400 }
+    )
+    // a month of quarter-hours across a DST change, in order, as an answer labels them
+    const berlin = DateTime.zoneUnsafeMakeNamed("Europe/Berlin")
+    const label = Time.labeller(berlin)
+    const start = Date.parse("2026-10-01T00:00:00Z")
+    for (let k = 0; k < 31 * 96; k++) assert.strictEqual(label(start + k * 900_000), Time.label(start + k * 900_000, berlin))
+  })
+
   it("IsoInstant: an offset is required; encodes in UTC", () => {
     const decode = Schema.decodeUnknownEither(Time.IsoInstant)
     const decoded = decode("2026-03-02T10:15:00+01:00")
