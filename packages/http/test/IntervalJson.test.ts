@@ -1,5 +1,5 @@
 /**
- * The streamed interval answer's hand-written JSON is exactly `JSON.stringify` of each row:
+ * The streamed interval answer's hand-written JSON (UTF-8 bytes) is exactly `JSON.stringify` of each row:
  * queue texts with quotes, backslashes, control characters and any Unicode, numbers of every
  * kind (fractions, -0, huge), and a missing average.
  */
@@ -31,6 +31,8 @@ const measures = fc.record({
   breakout: number,
   answeredInThreshold: number
 })
+
+const decoder = new TextDecoder("utf-8", { fatal: true })
 
 describe("rowsJson", () => {
   it("writes what JSON.stringify writes, row by row, joined by commas", () => {
@@ -64,9 +66,38 @@ describe("rowsJson", () => {
         // distinct queue ids carry one identifier and name each, as in an answer
         const first = new Map(rows.map((r) => [r.queueId, r] as const))
         const consistent = rows.map((r) => ({ ...r, queueIdentifier: first.get(r.queueId)!.queueIdentifier, queueName: first.get(r.queueId)!.queueName }))
-        assert.strictEqual(rowsJson(consistent as never), consistent.map((r) => JSON.stringify(r)).join(","))
+        const expected = consistent.map((r) => JSON.stringify(r)).join(",")
+        assert.strictEqual(decoder.decode(rowsJson(consistent as never)), expected)
+        // a later slice of the answer: a comma before its first row
+        assert.strictEqual(decoder.decode(rowsJson(consistent as never, true)), consistent.length === 0 ? "" : `,${expected}`)
       }),
       { numRuns: 500 }
     )
+  })
+
+  it("grows past its first guess of the size (long queue names, long numbers)", () => {
+    const row = {
+      queueId: "q".repeat(3_000),
+      queueIdentifier: "Zürich ".repeat(500),
+      queueName: "東京\"\\".repeat(700),
+      channel: "calls",
+      start: "2026-03-29T01:45:00+01:00",
+      end: "2026-03-29T03:00:00+02:00",
+      offered: Number.MAX_SAFE_INTEGER,
+      handled: 2 ** 60,
+      handlingSeconds: -1.5e-7,
+      ahtSeconds: 0.1 + 0.2,
+      unhandledSeconds: -0,
+      talkSeconds: 123456.789,
+      holdSeconds: 1e21,
+      afterCallWorkSeconds: -42,
+      waitSeconds: Number.MIN_VALUE,
+      abandoned: 0,
+      shortAbandoned: 9,
+      breakout: 10,
+      answeredInThreshold: 99
+    }
+    const rows = [row, { ...row, queueId: "other", ahtSeconds: null }, row]
+    assert.strictEqual(decoder.decode(rowsJson(rows as never)), rows.map((r) => JSON.stringify(r)).join(","))
   })
 })
