@@ -7,7 +7,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { SqlStorage } from "../src/index.js"
 import { segmentsStatement } from "../src/internal/segments.js"
-import { intervalStatsStatement, intervalSumsStatement, quarterColumnsStatement, quarterRowsStatement } from "../src/internal/stats.js"
+import { intervalStatsStatement, intervalSumsStatement, quarterColumnsStatement } from "../src/internal/stats.js"
 import { freshPgDatabase, pgClient, sqliteClient, tempSqliteFile } from "./utils.js"
 import { integrationRow } from "./fixtures/integration.js"
 
@@ -102,19 +102,13 @@ describe("indexes", () => {
             Effect.map((rows) => rows.map((r) => Object.values(r).map(String).join(" ")).join("\n"))
           )
         const sumPlan = yield* planOf(sums)
-        const quarters = yield* planOf(quarterRowsStatement({
-          ...query,
-          queueIds: [queue!.id],
-          lengthMinutes: 15,
-          pieces: [{ start: query.from, offsetMs: 3_600_000 }]
-        }, false))
         const columns = yield* planOf(quarterColumnsStatement({
           ...query,
           queueIds: [queue!.id],
           lengthMinutes: 15,
           pieces: [{ start: query.from, offsetMs: 3_600_000 }]
         }))
-        return { intervals, byTenant, segments, sums: sumPlan, quarters, columns }
+        return { intervals, byTenant, segments, sums: sumPlan, columns }
       }).pipe(Effect.provide(SqlStorage.layer.pipe(Layer.provideMerge(sqliteClient(filename)))))
       assert.match(plans.intervals, /SEARCH interval_stats USING INDEX interval_stats_(integration|tenant)_start/)
       assert.notMatch(plans.intervals, /SCAN interval_stats/)
@@ -124,10 +118,8 @@ describe("indexes", () => {
       // and from the table itself, stored in the key's order (one queue's month is adjacent pages,
       // not rows scattered among every other queue's, each looked up through an index)
       assert.match(plans.sums, /SEARCH interval_stats USING PRIMARY KEY \(queue_id=\? AND channel=\? AND start_ms>\? AND start_ms<\?\)/)
-      // 15 minutes: the rows in the key's order, no sort and no grouping in the database
-      assert.match(plans.quarters, /SEARCH interval_stats USING PRIMARY KEY \(queue_id=\? AND channel=\? AND start_ms>\? AND start_ms<\?\)/)
-      assert.notMatch(plans.quarters, /TEMP B-TREE/)
-      // and grouped into column arrays per queue and channel: the key's order serves the grouping
+      // 15 minutes: column arrays per queue and channel, read in the key's order, which serves
+      // the grouping (no sort, no temporary B-tree)
       assert.match(plans.columns, /SEARCH interval_stats USING PRIMARY KEY \(queue_id=\? AND channel=\? AND start_ms>\? AND start_ms<\?\)/)
       assert.notMatch(plans.columns, /TEMP B-TREE/)
     }))

@@ -152,16 +152,15 @@ export const intervalSumsStatement = (q: Storage.IntervalSumQuery, isPg: boolean
 }
 
 /**
- * The rows of a 15-minute interval sum as they are stored, in the key's order (queue,
- * channel, start): no grouping and no sort in the database. A quarter-hour interval is the
- * UTC quarter a row starts in, and stored rows start on quarters, so grouping would return
- * the rows themselves while costing two temporary B-trees (a month of one queue: 13 ms
- * instead of 9 on the development machine); `quarterSums` sums the rare rows that share a
- * quarter and orders by interval.
+ * PostgreSQL: the rows of a 15-minute interval sum as they are stored, in the key's order
+ * (queue, channel, start), no grouping in the database. A quarter-hour interval is the UTC
+ * quarter a row starts in, and stored rows start on quarters, so grouping would return the
+ * rows themselves; `quarterSums` sums the rare rows that share a quarter and orders by
+ * interval. SQLite reads the same rows as column arrays: `quarterColumnsStatement`.
  */
-export const quarterRowsStatement = (q: Storage.IntervalSumQuery, isPg: boolean) => {
+export const quarterRowsStatement = (q: Storage.IntervalSumQuery) => {
   const params: Array<string | number> = []
-  const { where } = sumFilters(q, isPg, params)
+  const { where } = sumFilters(q, true, params)
   const text = `SELECT queue_id, channel, start_ms, ${Rows.measureColumns.map(([, c]) => c).join(", ")}
     FROM interval_stats
     WHERE${where}
@@ -420,7 +419,7 @@ export const make = ({ isPg, sql }: Dialect): StorageDriver.StorageDriverShape["
         )
       }
       if (q.lengthMinutes === 15) {
-        const { params, text } = quarterRowsStatement(q, isPg)
+        const { params, text } = quarterRowsStatement(q)
         return sql.unsafe(text, params).values.pipe(Effect.map((rows) => quarterSums(rows, q.from, q.to)), edge("stats.sum"))
       }
       const { params, text } = intervalSumsStatement(q, isPg)
