@@ -14,6 +14,7 @@ import * as Stream from "effect/Stream"
 import type { AgentSegment, AgentStatus, IntegrationId, TenantId } from "./Domain.js"
 import type { StorageError } from "./Errors.js"
 import { Storage } from "./Storage.js"
+import * as Ring from "./internal/ring.js"
 
 /**
  * A status as callers see it, with the employee and activity it maps to (null where unmapped).
@@ -154,7 +155,7 @@ export class AgentStatuses extends Effect.Service<AgentStatuses>()("@acd-bridge/
      * per tenant: the last count and feed position given, and the latest statuses (a ring of
      * `logSize`)
      */
-    const logs = new Map<TenantId, { n: number; seq: number; readonly ring: Array<Published> }>()
+    const logs = new Map<TenantId, { n: number; seq: number; readonly ring: Ring.Ring<Published> }>()
     const idOf = (seq: number) => `${run}-${seq}`
 
     /**
@@ -167,7 +168,7 @@ export class AgentStatuses extends Effect.Service<AgentStatuses>()("@acd-bridge/
         Effect.sync(() => {
           let log = logs.get(tenantId)
           if (log === undefined) {
-            log = { n: 0, seq: 0, ring: [] }
+            log = { n: 0, seq: 0, ring: Ring.make(logSize) }
             logs.set(tenantId, log)
           }
           const out: Array<Published> = []
@@ -176,10 +177,10 @@ export class AgentStatuses extends Effect.Service<AgentStatuses>()("@acd-bridge/
             // the relay's order is increasing: an older position is one this process has seen
             if (seq <= log.seq) continue
             log.seq = seq
-            out.push({ tenantId, n: ++log.n, seq, status: item.status })
+            const published = { tenantId, n: ++log.n, seq, status: item.status }
+            out.push(published)
+            Ring.push(log.ring, published)
           }
-          log.ring.push(...out)
-          if (log.ring.length > logSize) log.ring.splice(0, log.ring.length - logSize)
           return out
         }),
         (published) => PubSub.publishAll(hub, published)
@@ -295,7 +296,7 @@ export class AgentStatuses extends Effect.Service<AgentStatuses>()("@acd-bridge/
           integrationId === undefined || p.status.integrationId === integrationId
         const log = logs.get(tenantId)
         const current = log?.seq ?? 0
-        const oldest = log === undefined || log.ring.length === 0 ? current + 1 : log.ring[0]!.seq
+        const oldest = (log === undefined ? undefined : Ring.oldest(log.ring))?.seq ?? current + 1
         const head: Array<FeedItem> = []
         /** live statuses are those after this position */
         let from = current
@@ -308,7 +309,7 @@ export class AgentStatuses extends Effect.Service<AgentStatuses>()("@acd-bridge/
           if (match === null || match[1] !== run || seq === undefined) {
             reset("the last event id is not from this run of the engine")
           } else if (seq <= current && seq + 1 >= oldest) {
-            for (const p of log?.ring ?? []) {
+            for (const p of log === undefined ? [] : Ring.values(log.ring)) {
               if (p.seq > seq && wanted(p)) head.push({ _tag: "Status", id: idOf(p.seq), status: p.status })
             }
           } else if (relay === undefined) {
