@@ -229,8 +229,10 @@ const measure = async (server: Started, kind: "engine" | "baseline", rate: numbe
   let next = 0
   while (next < total) {
     const due = started + (every === 0 ? (next * 1000) / rate : Math.ceil(((next * 1000) / rate) / every) * every)
-    const wait = due - performance.now()
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait))
+    // a timer can fire up to a millisecond before `due` (libuv counts whole milliseconds), so
+    // wait until `due` has passed: a request sent just before it would carry one status, and
+    // the rest of the batch would follow one request each
+    while (performance.now() < due) await new Promise((r) => setTimeout(r, Math.max(1, due - performance.now())))
     const now = performance.now()
     const ids: Array<string> = []
     while (next < total && (ids.length === 0 || started + (next * 1000) / rate <= now)) {
