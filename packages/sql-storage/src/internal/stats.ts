@@ -233,8 +233,9 @@ export const quarterSums = (rows: ReadonlyArray<ValuesRow>, from: number, to: nu
 }
 
 /**
- * SQLite: the rows of `quarterRowsStatement` as one row per queue and channel, each column's
- * values as one JSON array (`json_group_array`) in the key's order. better-sqlite3 hands every
+ * SQLite: a 15-minute interval sum's stored rows (what `quarterRowsStatement` reads in
+ * PostgreSQL) as one row per queue and channel, each column's values as one JSON array
+ * (`json_group_array`) in the key's order. better-sqlite3 hands every
  * value of a row to JavaScript on its own (≈ 0.25 µs each: a month of one queue, 2,976 rows
  * of 15 columns, took 12 ms of its 41 ms); a JSON array of numbers is one string and
  * `JSON.parse` reads it at memory speed (the same month: 5.5 ms in SQLite, 1.3 ms parsing).
