@@ -248,7 +248,11 @@ export class AgentStatuses extends Effect.Service<AgentStatuses>()("@acd-bridge/
     const publish = Effect.fn("AgentStatuses.publish")(
       function*(tenantId: TenantId, integrationId: IntegrationId, statuses: ReadonlyArray<AgentStatus>) {
         if (statuses.length === 0) return
-        const m = yield* mappingsOf(integrationId)
+        // the batch's ids only: a large site maps thousands of agents, a push names a few
+        const m = yield* storage.mappings.lookup(integrationId, {
+          agents: Array.from(new Set(statuses.map((s) => s.agentIdentifier))),
+          activities: Array.from(new Set(statuses.map((s) => s.activityIdentifier)))
+        })
         const views = statuses.map((s) =>
           view(m, {
             integrationId,

@@ -251,6 +251,18 @@ export interface IdentifierCount {
   readonly segments: number
 }
 
+/** External ids to look up in an integration's mappings (`mappings.lookup`). @since 0.3.0 @category models */
+export interface MappingIds {
+  readonly agents: ReadonlyArray<string>
+  readonly activities: ReadonlyArray<string>
+}
+
+/** The mappings `mappings.lookup` found: external id → employee id, external id → activity id. @since 0.3.0 @category models */
+export interface MappedIds {
+  readonly agents: ReadonlyMap<string, string>
+  readonly activities: ReadonlyMap<string, string>
+}
+
 /**
  * @since 0.1.0 @category models
  */
@@ -361,6 +373,14 @@ export interface StorageShape {
     ) => Effect.Effect<void, StorageError>
     readonly agents: (id: IntegrationId) => Effect.Effect<ReadonlyArray<AgentMapping>, StorageError>
     readonly activities: (id: IntegrationId) => Effect.Effect<ReadonlyArray<ActivityMapping>, StorageError>
+    /**
+     * The mappings of these external agent and activity ids only (ids without one are left
+     * out): what a push of statuses needs, where `agents`/`activities` read every mapping of the
+     * integration (thousands at a large site) for the few agents of a batch.
+     *
+     * @since 0.3.0
+     */
+    readonly lookup: (id: IntegrationId, ids: MappingIds) => Effect.Effect<MappedIds, StorageError>
   }
   readonly apiKeys: {
     /** Revokes every live key of the integration and stores the new one, in one unit of work. */

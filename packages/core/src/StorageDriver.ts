@@ -214,9 +214,12 @@ export interface StorageDriverShape {
 
   /**
    * As the port's: upserts by external id (each list names an external id once), others stay;
-   * lists in order of first insertion.
+   * lists in order of first insertion. `lookup` is optional (added in 0.3.0): a driver without
+   * it is asked for every mapping of the integration and the port picks the ids from those.
    */
-  readonly mappings: StorageShape["mappings"]
+  readonly mappings: Omit<StorageShape["mappings"], "lookup"> & {
+    readonly lookup?: StorageShape["mappings"]["lookup"] | undefined
+  }
 
   readonly apiKeys: {
     /** Sets `revokedAt` on every key of the integration that has none. */

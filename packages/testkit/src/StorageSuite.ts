@@ -508,6 +508,51 @@ export const suite = <E>(name: string, layer: Layer.Layer<Storage.Storage, E>): 
           sameValue(yield* s.mappings.activities(other.id), [])
         }))
 
+      it.effect("mappings.lookup: the asked ids' mappings only, each kind apart, this integration's", () =>
+        Effect.gen(function*() {
+          const s = yield* store
+          const i = yield* setup()
+          const other = yield* setup()
+          // ids JSON or SQL would have to escape, and one external id that is both an agent and an activity
+          const odd = ["a\"1", "a'2", "ä 3 ✓", "SAME"]
+          yield* s.mappings.putAgents(i.id, [
+            ...odd.map((externalId, n) => ({ externalId, employeeId: `e-${n}` })),
+            ...Array.from({ length: 1_500 }, (_, n) => ({ externalId: `agent-${n}`, employeeId: `employee-${n}` }))
+          ])
+          yield* s.mappings.putActivities(i.id, [{ externalId: "SAME", activityId: "act-same" }, {
+            externalId: "BREAK",
+            activityId: "act-break"
+          }])
+          yield* s.mappings.putAgents(other.id, [{ externalId: "agent-7", employeeId: "other-7" }])
+          const asList = (m: ReadonlyMap<string, string>) => Array.from(m).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
+          const found = yield* s.mappings.lookup(i.id, {
+            agents: [...odd, "agent-7", "agent-1499", "unmapped", "agent-7"],
+            activities: ["SAME", "READY"]
+          })
+          sameValue(
+            asList(found.agents),
+            [["SAME", "e-3"], ["a\"1", "e-0"], ["a'2", "e-1"], ["agent-1499", "employee-1499"], ["agent-7", "employee-7"], [
+              "ä 3 ✓",
+              "e-2"
+            ]]
+          )
+          sameValue(asList(found.activities), [["SAME", "act-same"]])
+          // every id of a large site at once
+          const all = yield* s.mappings.lookup(i.id, {
+            agents: Array.from({ length: 1_500 }, (_, n) => `agent-${n}`),
+            activities: []
+          })
+          assert.strictEqual(all.agents.size, 1_500)
+          assert.strictEqual(all.agents.get("agent-1234"), "employee-1234")
+          assert.strictEqual(all.activities.size, 0)
+          sameValue(asList((yield* s.mappings.lookup(other.id, { agents: ["agent-7", "SAME"], activities: ["SAME"] })).agents), [[
+            "agent-7",
+            "other-7"
+          ]])
+          const none = yield* s.mappings.lookup(i.id, { agents: [], activities: [] })
+          assert.strictEqual(none.agents.size + none.activities.size, 0)
+        }))
+
       it.effect("apiKeys: replace revokes the live key; findByHash", () =>
         Effect.gen(function*() {
           const s = yield* store

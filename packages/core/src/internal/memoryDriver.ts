@@ -165,6 +165,16 @@ export const make: Effect.Effect<StorageDriverShape> = Effect.gen(function*() {
     return Array.from(counts, ([externalId, n]) => ({ externalId, segments: n }))
   }
 
+  /** The entries of `ids` that `store` has. */
+  const pick = (store: ReadonlyMap<string, string> | undefined, ids: ReadonlyArray<string>) => {
+    const found = new Map<string, string>()
+    for (const externalId of ids) {
+      const mapped = store?.get(externalId)
+      if (mapped !== undefined) found.set(externalId, mapped)
+    }
+    return found
+  }
+
   const putMappings = (
     store: Map<IntegrationId, Map<string, string>>,
     id: IntegrationId,
@@ -300,7 +310,12 @@ export const make: Effect.Effect<StorageDriverShape> = Effect.gen(function*() {
       agents: (id) =>
         atomic(() => Array.from(agentMappings.get(id) ?? [], ([externalId, employeeId]) => ({ externalId, employeeId }))),
       activities: (id) =>
-        atomic(() => Array.from(activityMappings.get(id) ?? [], ([externalId, activityId]) => ({ externalId, activityId })))
+        atomic(() => Array.from(activityMappings.get(id) ?? [], ([externalId, activityId]) => ({ externalId, activityId }))),
+      lookup: (id, ids) =>
+        atomic(() => ({
+          agents: pick(agentMappings.get(id), ids.agents),
+          activities: pick(activityMappings.get(id), ids.activities)
+        }))
     },
 
     apiKeys: {

@@ -4,7 +4,7 @@ import * as Effect from "effect/Effect"
 import type { Dialect } from "./dialect.js"
 import { chunks, edge } from "./dialect.js"
 
-export const make = ({ sql }: Dialect): StorageDriver.StorageDriverShape["mappings"] => ({
+export const make = ({ isPg, sql }: Dialect): StorageDriver.StorageDriverShape["mappings"] => ({
   putAgents: (id, ms) =>
     Effect.forEach(
       chunks(ms),
@@ -34,5 +34,26 @@ export const make = ({ sql }: Dialect): StorageDriver.StorageDriverShape["mappin
       FROM activity_mappings WHERE integration_id = ${id} ORDER BY seq`.pipe(
       Effect.map((rows) => rows.map((r) => ({ externalId: r.external_id, activityId: r.activity_id }))),
       edge("mappings.activities")
+    ),
+  // one statement for both kinds, the ids as one JSON parameter each: a batch's few ids, found
+  // through the (integration_id, external_id) keys
+  lookup: (id, ids) => {
+    const list = (values: ReadonlyArray<string>) =>
+      isPg
+        ? sql`(SELECT jsonb_array_elements_text(${JSON.stringify(values)}::jsonb))`
+        : sql`(SELECT value FROM json_each(${JSON.stringify(values)}))`
+    return sql<{ readonly kind: string; readonly external_id: string; readonly mapped_id: string }>`SELECT
+        'agent' AS kind, external_id, employee_id AS mapped_id FROM agent_mappings
+        WHERE integration_id = ${id} AND external_id IN ${list(ids.agents)}
+      UNION ALL SELECT 'activity' AS kind, external_id, activity_id AS mapped_id FROM activity_mappings
+        WHERE integration_id = ${id} AND external_id IN ${list(ids.activities)}`.pipe(
+      Effect.map((rows) => {
+        const agents = new Map<string, string>()
+        const activities = new Map<string, string>()
+        for (const r of rows) (r.kind === "agent" ? agents : activities).set(r.external_id, r.mapped_id)
+        return { agents, activities }
+      }),
+      edge("mappings.lookup")
     )
+  }
 })

@@ -7,7 +7,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type { IntegrationId } from "../../Domain.js"
 import { StorageError } from "../../Errors.js"
-import type { MakeOptions, StorageShape } from "../../Storage.js"
+import type { MakeOptions, MappingIds, StorageShape } from "../../Storage.js"
 import type { StorageDriverShape } from "../../StorageDriver.js"
 import * as IntervalSums from "../intervalSums.js"
 import * as ApplyBatch from "./applyBatch.js"
@@ -28,6 +28,18 @@ const operation = (name: string) => <A, E, R>(self: Effect.Effect<A, E, R>): Eff
   self.pipe(named(name), Effect.withSpan(`Storage.${name}`, { captureStackTrace: false }))
 
 const byText = (a: string, b: string) => a.localeCompare(b)
+
+/** `mappings.lookup` of a driver without one: every mapping of the integration, then the ids asked for. */
+const lookupInAll = (driver: StorageDriverShape, id: IntegrationId, ids: MappingIds) =>
+  Effect.zipWith(driver.mappings.agents(id), driver.mappings.activities(id), (agents, activities) => {
+    const wanted = { agents: new Set(ids.agents), activities: new Set(ids.activities) }
+    return {
+      agents: new Map(agents.filter((m) => wanted.agents.has(m.externalId)).map((m) => [m.externalId, m.employeeId])),
+      activities: new Map(
+        activities.filter((m) => wanted.activities.has(m.externalId)).map((m) => [m.externalId, m.activityId])
+      )
+    }
+  })
 
 /** Rows one retention unit of work deletes at most: short enough not to hold writers up. */
 const pruneBatch = 5_000
@@ -131,7 +143,11 @@ export const make = (driver: StorageDriverShape, options: MakeOptions = {}): Eff
             operation("mappings.putActivities")
           ),
         agents: (id) => driver.mappings.agents(id).pipe(named("mappings.agents")),
-        activities: (id) => driver.mappings.activities(id).pipe(named("mappings.activities"))
+        activities: (id) => driver.mappings.activities(id).pipe(named("mappings.activities")),
+        lookup: (id, ids) => {
+          const lookup = driver.mappings.lookup
+          return (lookup === undefined ? lookupInAll(driver, id, ids) : lookup(id, ids)).pipe(named("mappings.lookup"))
+        }
       },
       apiKeys: {
         replace: (key) =>
