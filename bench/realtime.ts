@@ -21,6 +21,10 @@
  * tells what an unbatched feed can reach (a single-status request costs about as much CPU as
  * one of 10, so 1,000 single-status requests a second overload one process).
  *
+ * The engine's integration maps every agent the feeds name to an employee (10,200 at full size)
+ * and READY to an activity, as a large site's does, so each event carries its employee and
+ * activity ids.
+ *
  * BENCH_REALTIME_TRACE=1 prints every status's latency and its push's answer time (the feed's
  * share is the difference); BENCH_SERVER_PROF=<dir> runs the servers under `node --cpu-prof`
  * and writes their profiles there.
@@ -47,7 +51,7 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 
 const serveEngine = async (dir: string) => {
   const { PushConnector } = await import("../packages/api-push/src/index.js")
-  const { ApiKeys, ConnectorRegistry, Domain, Engine, Integrations } = await import("@acd-bridge/core")
+  const { ApiKeys, ConnectorRegistry, Domain, Engine, Integrations, Mappings } = await import("@acd-bridge/core")
   const { Authenticator, HttpAdapter } = await import("../packages/http/src/index.js")
   const { SqlStorage } = await import("@acd-bridge/sql-storage")
   const HttpServer = await import("@effect/platform/HttpServer")
@@ -76,6 +80,10 @@ const serveEngine = async (dir: string) => {
       dataKinds: ["agentStatuses"]
     })
     const { apiKey } = yield* (yield* ApiKeys.ApiKeys).generate(tenantId, integration.id)
+    // a large site maps its agents and activities: every agent the feeds name, and READY
+    const mappings = yield* Mappings.Mappings
+    yield* mappings.putAgents(tenantId, integration.id, mappedAgents().map((id) => ({ externalId: id, employeeId: `employee-${id}` })))
+    yield* mappings.putActivities(tenantId, integration.id, [{ externalId: "READY", activityId: "activity-ready" }])
     process.stdout.write(
       `${JSON.stringify({ port: address._tag === "TcpAddress" ? address.port : 0, apiKey, integrationId: integration.id })}\n`
     )
@@ -83,6 +91,12 @@ const serveEngine = async (dir: string) => {
   })
   await Effect.runPromise(program.pipe(Effect.provide(server), Logger.withMinimumLogLevel(LogLevel.Warning)))
 }
+
+/** The agent ids the latency feeds name (`agent-<rate>-<n>`, warm-up included), all mapped to employees. */
+const mappedAgents = () =>
+  [...new Set([...RATES, 1_000])].flatMap((rate) =>
+    Array.from({ length: Math.round(rate * Math.max(SECONDS, WARMUP_SECONDS)) }, (_, n) => `agent-${rate}-${n}`)
+  )
 
 /** The bare relay: every POSTed status is written to every subscriber at once. */
 const serveBaseline = () => {
@@ -177,6 +191,8 @@ const pushStatuses = (server: Started, kind: "engine" | "baseline", agent: http.
 const measure = async (server: Started, kind: "engine" | "baseline", rate: number, seconds: number) => {
   const sent = new Map<string, number>()
   const latencies: Array<number> = []
+  /** engine events without their agent's employee id (the mapping is part of the engine's work) */
+  let unmapped = 0
   /** request → response, to tell the write path's time from the feed's */
   const answered: Array<number> = []
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 })
@@ -199,7 +215,8 @@ const measure = async (server: Started, kind: "engine" | "baseline", rate: numbe
           buffer = buffer.slice(end + 2)
           const data = frame.split("\n").find((l) => l.startsWith("data: "))
           if (data !== undefined) {
-            const status = JSON.parse(data.slice(6)) as { agentIdentifier: string }
+            const status = JSON.parse(data.slice(6)) as { agentIdentifier: string; employeeId?: string | null }
+            if (kind === "engine" && status.employeeId !== `employee-${status.agentIdentifier}`) unmapped++
             const at = sent.get(status.agentIdentifier)
             if (at !== undefined) latencies.push(performance.now() - at)
           }
@@ -252,6 +269,7 @@ const measure = async (server: Started, kind: "engine" | "baseline", rate: numbe
   subscriber.destroy()
   agent.destroy()
   if (process.env["BENCH_REALTIME_TRACE"] === "1") process.stderr.write(`${kind} ${rate}/s: ${latencies.map((x) => x.toFixed(0)).join(" ")}\n  answered: ${answered.map((x) => x.toFixed(0)).join(" ")}\n`)
+  if (unmapped > 0) throw new Error(`${kind} ${rate}/s: ${unmapped} events lacked their agent's employee id`)
   latencies.sort((a, b) => a - b)
   return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), received: latencies.length, total, refused, failed }
 }
