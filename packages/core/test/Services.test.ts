@@ -1,7 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import { AccessTokens } from "../src/AccessTokens.js"
 import { AgentStatuses } from "../src/AgentStatuses.js"
@@ -369,4 +371,46 @@ describe("Mappings", () => {
       assert.strictEqual(after[0]!.end, null)
       assert.deepStrictEqual(yield* mappings.unmapped(tenant, integration.id), { agents: [], activities: [] })
     }).pipe(Effect.provide(TestEngine)))
+
+  it.effect("published statuses carry the mappings of their own agent and activity, and no other", () =>
+    Effect.gen(function*() {
+      const { integration } = yield* createPush()
+      const other = (yield* createPush()).integration
+      const mappings = yield* Mappings
+      // many mappings, so a push that read them all would still find its own
+      yield* mappings.putAgents(
+        tenant,
+        integration.id,
+        Array.from({ length: 300 }, (_, n) => ({ externalId: `a-${n}`, employeeId: `emp-${n}` }))
+      )
+      yield* mappings.putActivities(tenant, integration.id, [{ externalId: "BREAK", activityId: "wfm-break" }])
+      yield* mappings.putAgents(tenant, other.id, [{ externalId: "a-unmapped", employeeId: "emp-of-other" }])
+      const published = yield* (yield* AgentStatuses).subscription(tenant, integration.id)
+      const at = (start: string, agentIdentifier: string, activityIdentifier: string) => ({
+        agentIdentifier,
+        activityIdentifier,
+        start: DateTime.unsafeMake(start),
+        end: null
+      })
+      yield* Effect.flatMap(Ingest, (i) =>
+        i.push(admin, integration.id, {
+          ...emptyBatch,
+          statuses: [
+            at("2026-01-05T10:00:00Z", "a-7", "BREAK"),
+            at("2026-01-05T10:00:00Z", "a-299", "READY"),
+            at("2026-01-05T10:00:00Z", "a-unmapped", "BREAK"),
+            at("2026-01-05T10:05:00Z", "a-7", "READY")
+          ]
+        }))
+      const seen = Chunk.toReadonlyArray(yield* Stream.runCollect(Stream.take(published, 4)))
+      assert.deepStrictEqual(
+        seen.map((s) => [s.agentIdentifier, s.employeeId, s.activityIdentifier, s.activityId]),
+        [
+          ["a-7", "emp-7", "BREAK", "wfm-break"],
+          ["a-299", "emp-299", "READY", null],
+          ["a-unmapped", null, "BREAK", "wfm-break"],
+          ["a-7", "emp-7", "READY", null]
+        ]
+      )
+    }).pipe(Effect.scoped, Effect.provide(TestEngine)))
 })
