@@ -82,11 +82,16 @@ const phase = (what: string) => console.info(`cluster rolling test: ${((Date.now
 
 const live = () => Array.from(nodes.values()).filter((n): n is Running => n !== undefined)
 
-// the vendor scenarios: a day that ended six hours ago (everything written, corrections
-// included, by the time the simulators show it), in the data centre's zone
-const scenarioTo = Math.floor(Date.now() / HOUR) * HOUR - 6 * HOUR
-const scenarioFrom = scenarioTo - 24 * HOUR
 const vendorTz = "America/Los_Angeles"
+/** the start of the data centre's day that holds `ms` */
+const localMidnight = (ms: number) =>
+  DateTime.toEpochMillis(DateTime.startOf(DateTime.unsafeMakeZoned(ms, { timeZone: vendorTz }), "day"))
+// the vendor scenarios: the data centre's last whole day that ended six hours ago or more
+// (everything written, corrections included, by the time the simulators show it). A whole local
+// day: the scenario staffs only shifts that fit in it, so 24 hours cut at, say, 11:00 there
+// staff two of five agents and no seed has an agent-to-agent transfer or a consult
+const scenarioTo = localMidnight(Date.now() - 6 * HOUR)
+const scenarioFrom = localMidnight(scenarioTo - 1)
 /** as the vendor packages' cadence tests: every counting feature, corrections up to 3 hours late */
 const features = {
   ...Scenario.allFeatures,
