@@ -500,7 +500,11 @@ export const labeller = (zone: DateTime.TimeZone): (epochMs: number) => string =
   let dayText = ""
   let offset = Number.NaN
   let offsetText = ""
+  // an interval's end is the next one's start: rows label both, one after the other
+  let lastMs = Number.NaN
+  let lastText = ""
   return (epochMs) => {
+    if (epochMs === lastMs) return lastText
     const o = offsetMs(epochMs, zone)
     if (o !== offset) {
       offset = o
@@ -514,9 +518,11 @@ export const labeller = (zone: DateTime.TimeZone): (epochMs: number) => string =
       dayText = `${pad(p.year, 4)}-${pad(p.month, 2)}-${pad(p.day, 2)}T`
     }
     const second = (local - d * DAY_MS) / 1000
-    return `${dayText}${twoDigits[Math.floor(second / 3600)] ?? pad(Math.floor(second / 3600), 2)}:${
+    lastMs = epochMs
+    lastText = `${dayText}${twoDigits[Math.floor(second / 3600)] ?? pad(Math.floor(second / 3600), 2)}:${
       twoDigits[Math.floor(second / 60) % 60]
     }:${twoDigits[second % 60]}${offsetText}`
+    return lastText
   }
 }
 

@@ -7,6 +7,7 @@ import { emptyBatch } from "../src/Domain.js"
 import { Ingest } from "../src/Ingest.js"
 import { Integrations } from "../src/Integrations.js"
 import type { IntervalRow } from "../src/Intervals.js"
+import * as IntervalsModule from "../src/Intervals.js"
 import { Intervals } from "../src/Intervals.js"
 import * as Principal from "../src/Principal.js"
 import { tenant, TestEngine } from "./fixtures.js"
@@ -80,7 +81,20 @@ const ingestAndQuery = (
         length,
         timezone: zone
       })
-    return { m15: yield* q(15), m30: yield* q(30), m60: yield* q(60) }
+    const m15 = yield* q(15)
+    // the rows made when read are the query's rows, read in any order
+    const lazy = yield* intervals.rows(tenant, {
+      integrationId: integration.id,
+      from: DateTime.unsafeMake(from),
+      to: DateTime.unsafeMake(to),
+      length: 15,
+      timezone: zone
+    })
+    assert.strictEqual(lazy.length, m15.length)
+    const backwards = Array.from({ length: lazy.length }, (_, i) => lazy.at(lazy.length - 1 - i))
+    assert.deepStrictEqual(backwards.reverse(), m15)
+    assert.deepStrictEqual(IntervalsModule.toArray(lazy), m15)
+    return { m15, m30: yield* q(30), m60: yield* q(60) }
   }).pipe(Effect.provide(TestEngine))
 
 describe("Intervals (property)", () => {

@@ -469,6 +469,12 @@ describe("Time examples", () => {
     const label = Time.labeller(berlin)
     const start = Date.parse("2026-10-01T00:00:00Z")
     for (let k = 0; k < 31 * 96; k++) assert.strictEqual(label(start + k * 900_000), Time.label(start + k * 900_000, berlin))
+    // an answer labels each row's start, then its end, which is the next row's start: the
+    // same instant twice in a row, then a new one, across the same change
+    const pairs = Time.labeller(berlin)
+    for (let k = 0; k < 31 * 96; k++) {
+      for (const at of [start + k * 900_000, start + (k + 1) * 900_000]) assert.strictEqual(pairs(at), Time.label(at, berlin))
+    }
   })
 
   it("IsoInstant: an offset is required; encodes in UTC", () => {
