@@ -9,8 +9,9 @@
  * year" is the whole range when it is shorter),
  * written with raw inserts into the engine's own tables before either server answers.
  * Queries, each BENCH_QUERY_REPEAT times (default 30; `--quick` 3; the month BENCH_QUERY_MONTH_REPEAT
- * times, default 200, so that its p99 is not merely the slowest of 30), one at a time, timed
- * to each answer's last byte with `node:http`:
+ * times, default 200, so that its p99 is not merely the slowest of 30), one at a time, after
+ * a tenth as many untimed ones (at most 20: a warm server's latencies), timed to each answer's
+ * last byte with `node:http`:
  * one queue for a month at 15 minutes; one queue for a year at 60 minutes in Europe/Berlin;
  * all queues for a year at 60 minutes; all queues for the whole range at 60 minutes (once,
  * with the servers' peak RSS). Rows: p99 latency (targets from issue 20), time of the whole
@@ -214,7 +215,10 @@ const run = async (server: Started, kind: "engine" | "baseline", q: Query) => {
   const sampler = q.repeat === 1
     ? setInterval(() => void rssMbOf(server.pid).then((mb) => (peak = Math.max(peak, mb ?? 0))), 20)
     : undefined
-  await ask(server, kind, q, false) // warm-up
+  // warm-up, untimed: a tenth of the timed requests (at most 20). The rows are a warm server's
+  // latencies; a server's first requests of a kind run before V8 has optimised their path
+  // (the month's first 10–15 took 45–65 ms against a p50 near 21)
+  for (let i = 0; i < Math.min(20, Math.ceil(q.repeat / 10)); i++) await ask(server, kind, q, false)
   // only the last answer is parsed and counted (for the comparison of both servers): parsing
   // 1 MB each time left garbage whose collection fell into the next request's time
   for (let i = 0; i < q.repeat; i++) {

@@ -5,6 +5,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as fc from "fast-check"
+import type { Intervals } from "@acd-bridge/core"
 import { rowsJson } from "../src/internal/intervalAnswer.js"
 
 const text = fc.oneof(fc.string(), fc.fullUnicodeString(), fc.constantFrom("", "\"", "\\", "\u0000\u001f\u2028\u2029", "\ud800", "Zürich \"Sales\" \\ 東京"))
@@ -33,6 +34,21 @@ const measures = fc.record({
 })
 
 const decoder = new TextDecoder("utf-8", { fatal: true })
+
+/** Rows as core's `Intervals.rows` hands them over (made when read); counts the reads. */
+const lazy = (rows: ReadonlyArray<unknown>) => {
+  const reads: Array<number> = []
+  return {
+    reads,
+    rows: {
+      length: rows.length,
+      at: (index: number) => {
+        reads.push(index)
+        return rows[index] as Intervals.IntervalRow
+      }
+    }
+  }
+}
 
 describe("rowsJson", () => {
   it("writes what JSON.stringify writes, row by row, joined by commas", () => {
@@ -67,9 +83,21 @@ describe("rowsJson", () => {
         const first = new Map(rows.map((r) => [r.queueId, r] as const))
         const consistent = rows.map((r) => ({ ...r, queueIdentifier: first.get(r.queueId)!.queueIdentifier, queueName: first.get(r.queueId)!.queueName }))
         const expected = consistent.map((r) => JSON.stringify(r)).join(",")
-        assert.strictEqual(decoder.decode(rowsJson(consistent as never)), expected)
+        const read = lazy(consistent)
+        assert.strictEqual(decoder.decode(rowsJson(read.rows)), expected)
+        // each row read once, in order
+        assert.deepStrictEqual(read.reads, consistent.map((_, i) => i))
         // a later slice of the answer: a comma before its first row
-        assert.strictEqual(decoder.decode(rowsJson(consistent as never, true)), consistent.length === 0 ? "" : `,${expected}`)
+        assert.strictEqual(decoder.decode(rowsJson(lazy(consistent).rows, true)), consistent.length === 0 ? "" : `,${expected}`)
+        // a part of the rows: only its rows, and a comma between them only
+        const from = Math.floor(consistent.length / 3)
+        const to = Math.ceil((2 * consistent.length) / 3)
+        const part = lazy(consistent)
+        assert.strictEqual(
+          decoder.decode(rowsJson(part.rows, false, from, to)),
+          consistent.slice(from, to).map((r) => JSON.stringify(r)).join(",")
+        )
+        assert.deepStrictEqual(part.reads, consistent.slice(from, to).map((_, i) => from + i))
       }),
       { numRuns: 500 }
     )
@@ -98,6 +126,42 @@ describe("rowsJson", () => {
       answeredInThreshold: 99
     }
     const rows = [row, { ...row, queueId: "other", ahtSeconds: null }, row]
-    assert.strictEqual(decoder.decode(rowsJson(rows as never)), rows.map((r) => JSON.stringify(r)).join(","))
+    assert.strictEqual(decoder.decode(rowsJson(lazy(rows).rows)), rows.map((r) => JSON.stringify(r)).join(","))
+  })
+
+  it("writes answers longer than one write's worth of rows whole", () => {
+    // 64 rows go into the bytes per write: 0, 1, 63, 64, 65 and 200 rows, at every offset
+    const row = (n: number) => ({
+      queueId: `q${n % 3}`,
+      queueIdentifier: `Q${n % 3}`,
+      queueName: n % 3 === 2 ? "Zürich \"Nord\"" : `Queue ${n % 3}`,
+      channel: "calls",
+      start: `2026-03-29T01:${String(n % 60).padStart(2, "0")}:00+01:00`,
+      end: "2026-03-29T03:00:00+02:00",
+      offered: n,
+      handled: n - 1,
+      handlingSeconds: n * 1.5,
+      ahtSeconds: n === 1 ? null : 1.5,
+      unhandledSeconds: 0,
+      talkSeconds: n / 7,
+      holdSeconds: 1,
+      afterCallWorkSeconds: 2,
+      waitSeconds: 3,
+      abandoned: 4,
+      shortAbandoned: 5,
+      breakout: 6,
+      answeredInThreshold: 7
+    })
+    for (const n of [0, 1, 63, 64, 65, 200]) {
+      const rows = Array.from({ length: n }, (_, i) => row(i + 1))
+      for (const from of [0, 1, Math.floor(n / 2)]) {
+        if (from > n) continue
+        assert.strictEqual(
+          decoder.decode(rowsJson(lazy(rows).rows, from > 0, from, n)),
+          rows.slice(from).map((r) => `${from > 0 ? "," : ""}${JSON.stringify(r)}`).join(from > 0 ? "" : ","),
+          `${n} rows from ${from}`
+        )
+      }
+    }
   })
 })

@@ -228,7 +228,7 @@ export const layer = (
             queues: inScope,
             maxRows: options.maxIntervalRows,
             query: (fromMs, toMs, fill) =>
-              problems(intervals.query(principal.tenantId, {
+              problems(intervals.rows(principal.tenantId, {
                 integrationId: integration?.id,
                 queueId: queue?.id,
                 from: DateTime.unsafeMake(fromMs),
