@@ -189,7 +189,9 @@ export class Intervals extends Effect.Service<Intervals>()("@acd-bridge/core/Int
     })
 
     /** The rows of the intervals of `q` with data (or all of them with `fill: "zero"`), ordered by interval, queue and channel. */
-    const query = (tenantId: TenantId, q: IntervalQuery) => Effect.map(rows(tenantId, q), toArray)
+    const query = Effect.fn("Intervals.query")(function*(tenantId: TenantId, q: IntervalQuery) {
+      return toArray(yield* rows(tenantId, q))
+    })
 
     return {
       query,
