@@ -160,11 +160,13 @@ const jsonArray = <E>(parts: Stream.Stream<Part, E>): Stream.Stream<Uint8Array, 
   )
 
 /**
- * A stream of `value` once, which lets go of it when it is read. The server keeps an answer's
- * stream (its description) after the last byte, and a stream that held the first part kept a
- * month's 2,976 sums alive past two young-generation GCs: promoted to the old generation, they
- * brought a major GC every few dozen requests. Writing the part's bytes before the answer
- * started did the same to its 1.1 MB of bytes, whose array buffers then piled up until one.
+ * A stream of `value` once, which lets go of it when it is read. The response holds its stream
+ * (the description) until the answer is written, and a stream that held the first part kept a
+ * month's 2,976 sums alive while their 1.1 MB went out over the socket: they survived young
+ * GCs and were promoted, a major GC every few dozen requests (with it: 245–280 ms of young GCs
+ * per 200 month requests, against 284–416 without). Making the part's bytes before the answer
+ * started, tried instead, kept its array buffers alive past young GCs: external memory piled
+ * up to 60–70 MB and forced four to six major GCs per 200 requests.
  */
 const once = <A>(value: A): Stream.Stream<A> => {
   let held: Option.Option<A> = Option.some(value)
